@@ -1,0 +1,222 @@
+package io.tramontane.backend.cpu;
+
+import io.tramontane.backend.Activation;
+import io.tramontane.backend.AttentionBatch;
+import io.tramontane.backend.Backend;
+import io.tramontane.backend.Collective;
+import io.tramontane.backend.KvCache;
+import io.tramontane.backend.Weight;
+import io.tramontane.weights.Floats;
+import io.tramontane.weights.Linear;
+import io.tramontane.weights.Tensor;
+
+/**
+ * The CPU backend: FP32 activations on the heap, weights read from the mapped checkpoint in their
+ * stored dtype, output rows split statically over a fixed thread pool.
+ */
+public final class CpuBackend implements Backend {
+
+    /**
+     * @param threads             worker threads of this rank
+     * @param staticActivationFp8 for FP8 linears that carry an activation scale, quantize inputs to e4m3
+     *                            as the checkpoint prescribes (w8a8); false dequantizes weights only (w8a16)
+     */
+    public record Options(int threads, boolean staticActivationFp8) {
+        public static Options defaults() {
+            return new Options(Runtime.getRuntime().availableProcessors(), true);
+        }
+    }
+
+    private final Options options;
+    private final CpuThreads threads;
+    private final Collective collective;
+
+    public CpuBackend(Options options, Collective collective) {
+        this.options = options;
+        this.threads = new CpuThreads(options.threads());
+        this.collective = collective;
+    }
+
+    public CpuBackend(Options options) {
+        this(options, Collective.SINGLE);
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public Activation allocate(int rows, int cols) {
+        return new CpuActivation(rows, cols);
+    }
+
+    @Override
+    public Weight weight(Tensor tensor) {
+        return new CpuWeight(tensor, 1f, Float.NaN);
+    }
+
+    @Override
+    public Weight linear(Linear linear) {
+        float activationScale = options.staticActivationFp8() ? linear.activationScale() : Float.NaN;
+        return new CpuWeight(linear.weight(), linear.weightScale(), activationScale);
+    }
+
+    @Override
+    public KvCache allocateKvCache(int layers, int blocks, int blockSize, int kvHeads, int headDim) {
+        return new CpuKvCache(layers, blocks, blockSize, kvHeads, headDim);
+    }
+
+    @Override
+    public void embed(Weight table, int[] tokens, Activation out) {
+        CpuWeight w = CpuWeight.of(table);
+        CpuActivation o = CpuActivation.of(out);
+        float[] row = new float[o.cols()];
+        for (int t = 0; t < tokens.length; t++) {
+            if (tokens[t] < 0 || tokens[t] >= w.rows()) {
+                throw new IllegalArgumentException("token id " + tokens[t] + " outside the vocabulary [0, " + w.rows() + ")");
+            }
+            RowDecoder.decode(w.tensor(), tokens[t], row);
+            System.arraycopy(row, 0, o.data(), t * o.cols(), o.cols());
+        }
+    }
+
+    @Override
+    public void rmsNorm(Activation x, Weight gain, float eps, Activation out) {
+        CpuActivation in = CpuActivation.of(x), o = CpuActivation.of(out);
+        int d = in.cols();
+        float[] g = new float[d];
+        RowDecoder.decode(CpuWeight.of(gain).tensor(), 0, g);
+        for (int t = 0; t < in.rows(); t++) {
+            int base = t * d;
+            float inverseRms = (float) (1 / Math.sqrt(VectorMath.dot(in.data(), base, in.data(), base, d) / d + eps));
+            for (int i = 0; i < d; i++) o.data()[base + i] = in.data()[base + i] * inverseRms * g[i];
+        }
+    }
+
+    @Override
+    public void linear(Activation x, Weight weight, Activation out) {
+        CpuActivation in = CpuActivation.of(x), o = CpuActivation.of(out);
+        CpuWeight w = CpuWeight.of(weight);
+        int n = in.rows(), inFeatures = in.cols(), outFeatures = o.cols();
+        if (w.cols() != inFeatures || w.rows() != outFeatures || o.rows() != n) {
+            throw new IllegalArgumentException("linear " + w.tensor() + ": input [" + n + ", " + inFeatures
+                    + "], output [" + o.rows() + ", " + outFeatures + "]");
+        }
+        float[] xs = w.quantizesActivations() ? quantizeE4m3(in, w.activationScale()) : in.data();
+        float scale = w.weightScale() * (w.quantizesActivations() ? w.activationScale() : 1f);
+        threads.parallelFor(outFeatures, 8, (from, to) -> {
+            float[] row = new float[inFeatures];
+            for (int r = from; r < to; r++) {
+                RowDecoder.decode(w.tensor(), r, row);
+                for (int t = 0; t < n; t++) {
+                    o.data()[t * outFeatures + r] = VectorMath.dot(xs, t * inFeatures, row, 0, inFeatures) * scale;
+                }
+            }
+        });
+    }
+
+    /** Static activation quantization: {@code e4m3(clamp(x / scale, -448, 448))}, kept as the decoded values. */
+    private static float[] quantizeE4m3(CpuActivation x, float scale) {
+        float[] q = new float[x.data().length];
+        for (int i = 0; i < q.length; i++) q[i] = Floats.e4m3ToFloat(Floats.floatToE4m3(x.data()[i] / scale));
+        return q;
+    }
+
+    @Override
+    public void rope(Activation x, int headDim, float[] cos, float[] sin) {
+        CpuActivation a = CpuActivation.of(x);
+        int half = headDim / 2, heads = a.cols() / headDim;
+        float[] d = a.data();
+        for (int t = 0; t < a.rows(); t++) {
+            for (int h = 0; h < heads; h++) {
+                int base = t * a.cols() + h * headDim;
+                for (int i = 0; i < half; i++) {
+                    float c = cos[t * half + i], s = sin[t * half + i];
+                    float x0 = d[base + i], x1 = d[base + i + half];
+                    d[base + i] = x0 * c - x1 * s;
+                    d[base + i + half] = x1 * c + x0 * s;
+                }
+            }
+        }
+    }
+
+    @Override
+    public void scaleRows(Activation x, float[] scale) {
+        CpuActivation a = CpuActivation.of(x);
+        for (int t = 0; t < a.rows(); t++) {
+            for (int i = t * a.cols(), end = i + a.cols(); i < end; i++) a.data()[i] *= scale[t];
+        }
+    }
+
+    @Override
+    public void attention(Activation q, Activation k, Activation v, KvCache cache, int layer, AttentionBatch batch,
+                          float scale, Activation out) {
+        CpuAttention.run(threads, CpuActivation.of(q), CpuActivation.of(k), CpuActivation.of(v), (CpuKvCache) cache,
+                layer, batch, scale, CpuActivation.of(out));
+    }
+
+    @Override
+    public void swiglu(Activation gate, Activation up) {
+        float[] g = CpuActivation.of(gate).data(), u = CpuActivation.of(up).data();
+        for (int i = 0; i < g.length; i++) g[i] = g[i] / (1 + (float) Math.exp(-g[i])) * u[i];
+    }
+
+    @Override
+    public void zero(Activation x) {
+        java.util.Arrays.fill(CpuActivation.of(x).data(), 0f);
+    }
+
+    @Override
+    public void add(Activation x, Activation y) {
+        float[] a = CpuActivation.of(x).data(), b = CpuActivation.of(y).data();
+        VectorMath.axpy(1f, b, 0, a, 0, a.length);
+    }
+
+    @Override
+    public void gatherRows(Activation src, int[] rows, Activation dst) {
+        CpuActivation s = CpuActivation.of(src), d = CpuActivation.of(dst);
+        for (int i = 0; i < rows.length; i++) System.arraycopy(s.data(), rows[i] * s.cols(), d.data(), i * d.cols(), d.cols());
+    }
+
+    @Override
+    public void scatterAddRows(Activation src, int[] rows, float[] weights, Activation dst) {
+        CpuActivation s = CpuActivation.of(src), d = CpuActivation.of(dst);
+        for (int i = 0; i < rows.length; i++) {
+            VectorMath.axpy(weights[i], s.data(), i * s.cols(), d.data(), rows[i] * d.cols(), d.cols());
+        }
+    }
+
+    @Override
+    public void allReduceSum(Activation x) {
+        CpuActivation a = CpuActivation.of(x);
+        collective.allReduceSum(a.data(), a.data().length);
+    }
+
+    @Override
+    public void allGatherColumns(Activation part, Activation whole) {
+        CpuActivation p = CpuActivation.of(part), w = CpuActivation.of(whole);
+        int n = p.rows();
+        // exchange column-major parts so ranks with different widths concatenate correctly
+        float[] columns = new float[p.data().length];
+        for (int t = 0; t < n; t++) {
+            for (int c = 0; c < p.cols(); c++) columns[c * n + t] = p.data()[t * p.cols() + c];
+        }
+        float[] gathered = new float[w.data().length];
+        collective.allGather(columns, columns.length, gathered);
+        for (int c = 0; c < w.cols(); c++) {
+            for (int t = 0; t < n; t++) w.data()[t * w.cols() + c] = gathered[c * n + t];
+        }
+    }
+
+    @Override
+    public void readRow(Activation x, int row, float[] dst) {
+        CpuActivation a = CpuActivation.of(x);
+        System.arraycopy(a.data(), row * a.cols(), dst, 0, a.cols());
+    }
+
+    @Override
+    public void close() {
+        threads.close();
+    }
+}

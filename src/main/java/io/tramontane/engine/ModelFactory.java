@@ -1,0 +1,63 @@
+package io.tramontane.engine;
+
+import io.tramontane.backend.InProcessCollective;
+import io.tramontane.backend.cpu.CpuBackend;
+import io.tramontane.model.LanguageModel;
+import io.tramontane.model.Model;
+import io.tramontane.model.Shard;
+import io.tramontane.model.TensorParallelModel;
+import io.tramontane.weights.ModelWeights;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Puts canonical weights on backends: one rank, or a tensor-parallel group sharing the thread budget. */
+public final class ModelFactory {
+    private ModelFactory() {}
+
+    /**
+     * @param threads             CPU threads in total (split evenly over ranks)
+     * @param tensorParallel      ranks
+     * @param kvBlocks            KV cache blocks per rank
+     * @param staticActivationFp8 see {@link CpuBackend.Options}
+     */
+    public record Options(int threads, int tensorParallel, int kvBlocks, int blockSize, boolean staticActivationFp8) {
+        public Options {
+            if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+            if (tensorParallel < 1) throw new IllegalArgumentException("tensor parallelism must be >= 1, got " + tensorParallel);
+            if (kvBlocks < 1 || blockSize < 1) throw new IllegalArgumentException("KV cache needs blocks >= 1 of size >= 1");
+        }
+
+        public static Options defaults() {
+            return new Options(Runtime.getRuntime().availableProcessors(), 1, 1024, 16, true);
+        }
+
+        public Options withTensorParallel(int ranks) {
+            return new Options(threads, ranks, kvBlocks, blockSize, staticActivationFp8);
+        }
+
+        public Options withKvBlocks(int blocks) {
+            return new Options(threads, tensorParallel, blocks, blockSize, staticActivationFp8);
+        }
+
+        public Options withStaticActivationFp8(boolean enabled) {
+            return new Options(threads, tensorParallel, kvBlocks, blockSize, enabled);
+        }
+    }
+
+    public static LanguageModel cpu(ModelWeights weights, Options options) {
+        int ranks = options.tensorParallel();
+        int threadsPerRank = Math.max(1, options.threads() / ranks);
+        var backendOptions = new CpuBackend.Options(threadsPerRank, options.staticActivationFp8());
+        if (ranks == 1) {
+            return new Model(weights, new CpuBackend(backendOptions), Shard.of(weights.config(), 0, 1),
+                    options.kvBlocks(), options.blockSize());
+        }
+        InProcessCollective group = new InProcessCollective(ranks);
+        List<Model> models = new ArrayList<>();
+        for (int r = 0; r < ranks; r++) {
+            models.add(new Model(weights, new CpuBackend(backendOptions, group.forRank(r)),
+                    Shard.of(weights.config(), r, ranks), options.kvBlocks(), options.blockSize()));
+        }
+        return new TensorParallelModel(models, group::abort);
+    }
+}

@@ -1,0 +1,186 @@
+package io.tramontane.model;
+
+import io.tramontane.backend.Activation;
+import io.tramontane.backend.Backend;
+import io.tramontane.backend.KvCache;
+import io.tramontane.backend.Weight;
+import io.tramontane.weights.FeedForward;
+import io.tramontane.weights.LayerWeights;
+import io.tramontane.weights.Linear;
+import io.tramontane.weights.ModelWeights;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The Mistral-family decoder on one backend rank: pre-norm blocks of GQA attention (RoPE, YaRN,
+ * llama-4 query temperature) and a SwiGLU or Mixtral-style MoE FFN. This class is the whole forward
+ * pass; the backend only supplies the ops. The model owns its backend and KV cache.
+ */
+public final class Model implements LanguageModel {
+
+    private record Layer(Weight attentionNorm, Weight wq, Weight wk, Weight wv, Weight wo, Weight ffnNorm,
+                         Mlp mlp, Weight router, List<Mlp> experts) {}
+
+    private record Mlp(Weight w1, Weight w2, Weight w3) {}
+
+    private final ModelConfig config;
+    private final Backend backend;
+    private final Shard shard;
+    private final Rope rope;
+    private final Weight embeddings, finalNorm, output;
+    private final List<Layer> layers = new ArrayList<>();
+    private final KvCache cache;
+    private final int blockSize;
+
+    public Model(ModelWeights weights, Backend backend, Shard shard, int kvBlocks, int blockSize) {
+        this.config = weights.config();
+        this.backend = backend;
+        this.shard = shard;
+        this.rope = new Rope(config);
+        this.embeddings = backend.weight(weights.tokenEmbeddings());
+        this.finalNorm = backend.weight(weights.finalNorm());
+        this.output = backend.weight(weights.output().rowRange(shard.firstVocab(), shard.firstVocab() + shard.vocab()));
+        int d = config.headDim();
+        for (LayerWeights l : weights.layers()) {
+            int q0 = shard.firstHead() * d, q1 = q0 + shard.heads() * d;
+            int kv0 = shard.firstKvHead() * d, kv1 = kv0 + shard.kvHeads() * d;
+            Mlp mlp = null;
+            Weight router = null;
+            List<Mlp> experts = List.of();
+            switch (l.ffn()) {
+                case FeedForward.Dense dense -> mlp = mlpShard(dense);
+                case FeedForward.Moe moe -> {
+                    router = backend.weight(moe.router());
+                    experts = moe.experts().stream().map(this::mlpShard).toList();
+                }
+            }
+            layers.add(new Layer(backend.weight(l.attentionNorm()),
+                    backend.linear(l.wq().rowRange(q0, q1)), backend.linear(l.wk().rowRange(kv0, kv1)),
+                    backend.linear(l.wv().rowRange(kv0, kv1)), backend.linear(l.wo().columnRange(q0, q1)),
+                    backend.weight(l.ffnNorm()), mlp, router, experts));
+        }
+        this.blockSize = blockSize;
+        this.cache = backend.allocateKvCache(config.nLayers(), kvBlocks, blockSize, shard.kvHeads(), d);
+    }
+
+    private Mlp mlpShard(FeedForward.Dense dense) {
+        long h0 = shard.firstHidden(), h1 = h0 + shard.hidden();
+        Linear w1 = dense.w1().rowRange(h0, h1), w3 = dense.w3().rowRange(h0, h1), w2 = dense.w2().columnRange(h0, h1);
+        return new Mlp(backend.linear(w1), backend.linear(w2), backend.linear(w3));
+    }
+
+    @Override
+    public ModelConfig config() {
+        return config;
+    }
+
+    @Override
+    public int kvBlocks() {
+        return cache.blocks();
+    }
+
+    @Override
+    public int blockSize() {
+        return blockSize;
+    }
+
+    @Override
+    public float[][] forward(Step step) {
+        int n = step.tokens().length, d = config.headDim();
+        Activation x = backend.allocate(n, config.dim());
+        backend.embed(embeddings, step.tokens(), x);
+
+        float[] cos = new float[n * rope.halfDim()], sin = new float[n * rope.halfDim()];
+        rope.angles(step.positions(), cos, sin);
+        float[] temperature = queryTemperature(step.positions());
+        float attentionScale = (float) (1 / Math.sqrt(d));
+
+        Activation normed = backend.allocate(n, config.dim()), residual = backend.allocate(n, config.dim());
+        Activation q = backend.allocate(n, shard.heads() * d), attended = backend.allocate(n, shard.heads() * d);
+        Activation k = backend.allocate(n, shard.kvHeads() * d), v = backend.allocate(n, shard.kvHeads() * d);
+        for (int i = 0; i < layers.size(); i++) {
+            Layer layer = layers.get(i);
+            // h = x + Attention(RMSNorm(x))
+            backend.rmsNorm(x, layer.attentionNorm(), config.normEps(), normed);
+            backend.linear(normed, layer.wq(), q);
+            backend.linear(normed, layer.wk(), k);
+            backend.linear(normed, layer.wv(), v);
+            backend.rope(q, d, cos, sin);
+            backend.rope(k, d, cos, sin);
+            if (temperature != null) backend.scaleRows(q, temperature);
+            backend.attention(q, k, v, cache, i, step.batch(), attentionScale, attended);
+            backend.linear(attended, layer.wo(), residual);
+            reduce(residual);
+            backend.add(x, residual);
+            // out = h + FFN(RMSNorm(h))
+            backend.rmsNorm(x, layer.ffnNorm(), config.normEps(), normed);
+            if (layer.mlp() != null) mlp(layer.mlp(), normed, residual);
+            else mixtureOfExperts(layer, normed, residual);
+            reduce(residual);
+            backend.add(x, residual);
+        }
+        return logits(x, step.logitRows());
+    }
+
+    /** llama-4 temperature per token, or null when the model has none. */
+    private float[] queryTemperature(int[] positions) {
+        if (config.temperature() == null) return null;
+        float[] scale = new float[positions.length];
+        for (int t = 0; t < positions.length; t++) scale[t] = config.temperature().at(positions[t]);
+        return scale;
+    }
+
+    /** {@code out = w2(silu(w1 x) * w3 x)} over this rank's hidden units (a partial sum under TP). */
+    private void mlp(Mlp mlp, Activation x, Activation out) {
+        int hidden = (int) mlp.w1().rows();
+        Activation gate = backend.allocate(x.rows(), hidden), up = backend.allocate(x.rows(), hidden);
+        backend.linear(x, mlp.w1(), gate);
+        backend.linear(x, mlp.w3(), up);
+        backend.swiglu(gate, up);
+        backend.linear(gate, mlp.w2(), out);
+    }
+
+    /** Mixtral routing (MODELS.md 5.9): top-k router logits, softmax over the k, weighted expert sum. */
+    private void mixtureOfExperts(Layer layer, Activation x, Activation out) {
+        int n = x.rows(), experts = layer.experts().size();
+        Activation routerLogits = backend.allocate(n, experts);
+        backend.linear(x, layer.router(), routerLogits);
+        ExpertRouting routing = ExpertRouting.route(backend, routerLogits, config.moe().topK());
+        backend.zero(out);
+        for (int e = 0; e < experts; e++) {
+            int[] rows = routing.tokens(e);
+            if (rows.length == 0) continue;
+            Activation xe = backend.allocate(rows.length, config.dim()), ye = backend.allocate(rows.length, config.dim());
+            backend.gatherRows(x, rows, xe);
+            mlp(layer.experts().get(e), xe, ye);
+            backend.scatterAddRows(ye, rows, routing.weights(e), out);
+        }
+    }
+
+    private void reduce(Activation partial) {
+        if (shard.ranks() > 1) backend.allReduceSum(partial);
+    }
+
+    private float[][] logits(Activation x, int[] rows) {
+        Activation last = backend.allocate(rows.length, config.dim()), normed = backend.allocate(rows.length, config.dim());
+        backend.gatherRows(x, rows, last);
+        backend.rmsNorm(last, finalNorm, config.normEps(), normed);
+        Activation part = backend.allocate(rows.length, shard.vocab());
+        backend.linear(normed, output, part);
+        Activation whole = part;
+        if (shard.ranks() > 1) {
+            whole = backend.allocate(rows.length, config.vocabSize());
+            backend.allGatherColumns(part, whole);
+        }
+        float[][] logits = new float[rows.length][config.vocabSize()];
+        for (int r = 0; r < rows.length; r++) backend.readRow(whole, r, logits[r]);
+        return logits;
+    }
+
+    /** Releases the KV cache and the backend, which this model owns. */
+    @Override
+    public void close() {
+        cache.close();
+        backend.close();
+    }
+}

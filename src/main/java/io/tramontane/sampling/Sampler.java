@@ -1,0 +1,120 @@
+package io.tramontane.sampling;
+
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Turns one sequence's logits into its next token: penalties, then greedy or temperature sampling with
+ * top-k / top-p / min-p, from a per-sequence random stream so a seed reproduces a request exactly.
+ * Not thread-safe: one sampler per sequence.
+ */
+public final class Sampler {
+
+    /** A sampled token, its log-probability and (when asked) the top alternatives, all from the raw logits. */
+    public record Sample(int token, float logprob, int[] topTokens, float[] topLogprobs) {}
+
+    private final SamplingParams params;
+    private final SplittableRandom random;
+    private final Map<Integer, Integer> outputCounts = new HashMap<>();
+    private final java.util.Set<Integer> seen = new java.util.HashSet<>();
+    private final int eosId;
+    private int generated;
+
+    public Sampler(SamplingParams params, int[] prompt, int eosId) {
+        this.params = params;
+        this.random = new SplittableRandom(params.seed() != null ? params.seed() : new SplittableRandom().nextLong());
+        this.eosId = eosId;
+        for (int t : prompt) seen.add(t);
+    }
+
+    /** Samples the next token from {@code logits} (modified in place) and records it for the penalties. */
+    public Sample next(float[] logits) {
+        float[] raw = params.topLogprobs() >= 0 ? logits.clone() : null;
+        applyPenalties(logits);
+        if (generated < params.minTokens()) {
+            if (eosId >= 0 && eosId < logits.length) logits[eosId] = Float.NEGATIVE_INFINITY;
+            for (int stop : params.stopTokenIds()) if (stop >= 0 && stop < logits.length) logits[stop] = Float.NEGATIVE_INFINITY;
+        }
+        int token = params.temperature() == 0 ? argmax(logits) : draw(logits);
+        generated++;
+        outputCounts.merge(token, 1, Integer::sum);
+        seen.add(token);
+        return raw == null ? new Sample(token, Float.NaN, null, null) : withLogprobs(token, raw);
+    }
+
+    private void applyPenalties(float[] logits) {
+        if (params.repetitionPenalty() != 1) {
+            float rp = (float) params.repetitionPenalty();
+            for (int t : seen) logits[t] = logits[t] > 0 ? logits[t] / rp : logits[t] * rp;
+        }
+        if (params.presencePenalty() != 0 || params.frequencyPenalty() != 0) {
+            for (var e : outputCounts.entrySet()) {
+                logits[e.getKey()] -= (float) (params.frequencyPenalty() * e.getValue() + params.presencePenalty());
+            }
+        }
+    }
+
+    static int argmax(float[] logits) {
+        int best = 0;
+        for (int i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+        return best;
+    }
+
+    /** Temperature, then top-k, min-p and top-p over the sorted candidates, then one draw. */
+    private int draw(float[] logits) {
+        Integer[] order = candidates(logits);
+        int kept = params.topK() > 0 ? Math.min(params.topK(), order.length) : order.length;
+        double max = logits[order[0]] / params.temperature();
+        double[] p = new double[kept];
+        double sum = 0;
+        for (int i = 0; i < kept; i++) sum += p[i] = Math.exp(logits[order[i]] / params.temperature() - max);
+        if (params.minP() > 0) {
+            double threshold = params.minP() * p[0];
+            int k = 0;
+            while (k < kept && p[k] >= threshold) k++;
+            kept = k;
+            sum = 0;
+            for (int i = 0; i < kept; i++) sum += p[i];
+        }
+        if (params.topP() < 1) {
+            double mass = 0;
+            int k = 0;
+            while (k < kept && mass < params.topP() * sum) mass += p[k++];  // the smallest prefix reaching top_p
+            kept = k;
+            sum = mass;
+        }
+        double u = random.nextDouble() * sum, acc = 0;
+        for (int i = 0; i < kept; i++) {
+            acc += p[i];
+            if (u < acc) return order[i];
+        }
+        return order[kept - 1];
+    }
+
+    /** Token ids that can still be sampled, by descending logit (ascending id on ties). */
+    private static Integer[] candidates(float[] logits) {
+        Integer[] order = new Integer[logits.length];
+        int n = 0;
+        for (int i = 0; i < logits.length; i++) if (logits[i] != Float.NEGATIVE_INFINITY) order[n++] = i;
+        order = Arrays.copyOf(order, n);
+        Arrays.sort(order, (a, b) -> logits[a] != logits[b] ? Float.compare(logits[b], logits[a]) : Integer.compare(a, b));
+        return order;
+    }
+
+    private Sample withLogprobs(int token, float[] raw) {
+        double max = raw[argmax(raw)], sum = 0;
+        for (float v : raw) sum += Math.exp(v - max);
+        float logZ = (float) (max + Math.log(sum));
+        int k = params.topLogprobs();
+        int[] top = new int[k];
+        float[] topLp = new float[k];
+        Integer[] order = candidates(raw);
+        for (int i = 0; i < k && i < order.length; i++) {
+            top[i] = order[i];
+            topLp[i] = raw[order[i]] - logZ;
+        }
+        return new Sample(token, raw[token] - logZ, top, topLp);
+    }
+}
