@@ -1,0 +1,50 @@
+package io.tramontane.engine;
+
+import io.tramontane.sampling.Sampler;
+import java.util.Arrays;
+import java.util.function.Consumer;
+
+/** One request's state inside the engine (engine thread only, except the cancel flag). */
+final class Sequence implements Generation {
+    final GenerationRequest request;
+    final Sampler sampler;
+    final StopStrings stops;
+    final Consumer<TokenEvent> listener;
+    int[] tokens;           // prompt followed by generated tokens
+    int length;             // valid entries of tokens
+    int computed;           // tokens whose keys and values are in the cache
+    int[] blockTable = new int[0];
+    int blocks;             // valid entries of blockTable
+    int generated;
+    private volatile boolean cancelled;
+
+    Sequence(GenerationRequest request, int eosId, Consumer<TokenEvent> listener) {
+        this.request = request;
+        this.sampler = new Sampler(request.sampling(), request.prompt(), request.sampling().ignoreEos() ? -1 : eosId);
+        this.stops = new StopStrings(request.sampling().stopStrings());
+        this.listener = listener;
+        this.tokens = Arrays.copyOf(request.prompt(), request.prompt().length + 16);
+        this.length = request.prompt().length;
+    }
+
+    void append(int token) {
+        if (length == tokens.length) tokens = Arrays.copyOf(tokens, tokens.length * 2);
+        tokens[length++] = token;
+        generated++;
+    }
+
+    /** The tokens not yet in the cache: the whole prompt at first, then the last sampled token. */
+    int[] pending() {
+        return Arrays.copyOfRange(tokens, computed, length);
+    }
+
+    @Override
+    public void cancel() {
+        cancelled = true;
+    }
+
+    @Override
+    public boolean isCancelled() {
+        return cancelled;
+    }
+}
