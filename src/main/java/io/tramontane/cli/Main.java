@@ -21,6 +21,7 @@ import picocli.CommandLine.Option;
                 TokenizeCommand.class,
                 InspectCommand.class,
                 BenchCommand.class,
+                GpuCheckCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -1,0 +1,42 @@
+package io.tramontane.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tramontane.cuda.Cuda;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GpuCheckCommandTest {
+
+    @Test
+    void reportsItsStatusInTheExitCodeTheLastLineAndTheJson(@TempDir Path out) throws Exception {
+        StringWriter stdout = new StringWriter(), stderr = new StringWriter();
+        int code = Main.run(new PrintWriter(stdout, true), new PrintWriter(stderr, true), "gpu-check", "--out", out.toString());
+
+        JsonNode json = new ObjectMapper().readTree(out.resolve("gpu-check.json").toFile());
+        String[] lines = stdout.toString().strip().split("\n");
+        String last = lines[lines.length - 1];
+        if (Cuda.available()) {
+            assertThat(code).as(stdout.toString()).isEqualTo(Main.EXIT_OK);
+            assertThat(json.get("status").asText()).isEqualTo("passed");
+        } else {
+            assertThat(code).isEqualTo(GpuCheckCommand.EXIT_SKIPPED);
+            assertThat(json.get("status").asText()).isEqualTo("skipped");
+            assertThat(json.get("reason").asText()).isEqualTo("no CUDA driver: " + Cuda.probe().reason());
+            assertThat(last).startsWith("gpu-check: skipped: no CUDA driver: ").endsWith(out.resolve("gpu-check.json").toString());
+        }
+        assertThat(json.has("java")).isTrue();
+    }
+
+    @Test
+    void isListedInTheHelp() {
+        StringWriter stdout = new StringWriter();
+        Main.run(new PrintWriter(stdout, true), new PrintWriter(new StringWriter(), true), "--help");
+        assertThat(stdout.toString()).contains("gpu-check");
+    }
+}
