@@ -150,7 +150,7 @@ public final class InstructEncoder {
                 "tool call " + call.name() + ": arguments are not valid JSON: " + call.arguments()));
     }
 
-    /** Mistral strips trailing spaces (only ' ') from assistant text, since answers are generated without them. */
+    /** Assistant text loses trailing spaces (U+0020 only), as in mistral-common. */
     private static String stripTrailingSpaces(String text) {
         int end = text.length();
         while (end > 0 && text.charAt(end - 1) == ' ') end--;
