@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -31,7 +32,8 @@ public final class Engine implements AutoCloseable {
     private final int eosId;
     private final Options options;
     private final KvBlockPool pool;
-    private final LinkedBlockingQueue<Sequence> incoming = new LinkedBlockingQueue<>();
+    /** Work handed to the engine thread: admitting a sequence, a logits request. */
+    private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
     private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();
     private final List<Sequence> running = new ArrayList<>();
     private final Thread thread;
@@ -55,25 +57,53 @@ public final class Engine implements AutoCloseable {
     public Generation submit(GenerationRequest request, Consumer<TokenEvent> listener) {
         if (closed) throw new IllegalStateException("engine is closed");
         Sequence sequence = new Sequence(request, eosId, listener);
-        incoming.add(sequence);
+        inbox.add(() -> waiting.add(sequence));
         return sequence;
+    }
+
+    /**
+     * The logits of every position of {@code tokens} from one prefill (no sampling, nothing kept in the
+     * cache afterwards). Runs on the engine thread between steps.
+     */
+    public CompletableFuture<float[][]> logits(int[] tokens) {
+        if (closed) throw new IllegalStateException("engine is closed");
+        CompletableFuture<float[][]> result = new CompletableFuture<>();
+        inbox.add(() -> {
+            int needed = (tokens.length + model.blockSize() - 1) / model.blockSize();
+            if (tokens.length > options.maxContext() || needed > pool.available()) {
+                result.completeExceptionally(new IllegalArgumentException(tokens.length
+                        + " tokens do not fit the free KV cache (" + pool.available() + " blocks of " + model.blockSize() + ")"));
+                return;
+            }
+            int[] table = new int[needed];
+            for (int i = 0; i < needed; i++) table[i] = pool.allocate();
+            try {
+                int[] rows = java.util.stream.IntStream.range(0, tokens.length).toArray();
+                result.complete(model.forward(Step.ofSequence(tokens, 0, table, rows)));
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            } finally {
+                pool.release(table, needed);
+            }
+        });
+        return result;
     }
 
     private void loop() {
         while (!closed) {
             try {
-                Sequence next = running.isEmpty() && waiting.isEmpty()
-                        ? incoming.poll(100, TimeUnit.MILLISECONDS) : incoming.poll();
-                if (next != null) waiting.add(next);
-                incoming.drainTo(waiting);
+                Runnable work = running.isEmpty() && waiting.isEmpty()
+                        ? inbox.poll(100, TimeUnit.MILLISECONDS) : inbox.poll();
+                for (; work != null; work = inbox.poll()) work.run();
                 dropCancelled();
                 admit();
                 if (!running.isEmpty()) step();
                 freeBlocks = pool.available();
             } catch (InterruptedException e) {
-                return;
+                break;  // close(): end every request below
             }
         }
+        for (Runnable work; (work = inbox.poll()) != null; ) work.run();
         for (Sequence s : running) finish(s, FinishReason.CANCELLED, null);
         for (Sequence s : waiting) finish(s, FinishReason.CANCELLED, null);
     }

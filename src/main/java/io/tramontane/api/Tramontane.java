@@ -1,0 +1,185 @@
+package io.tramontane.api;
+
+import io.tramontane.demo.DemoModel;
+import io.tramontane.engine.Engine;
+import io.tramontane.engine.Generation;
+import io.tramontane.engine.GenerationRequest;
+import io.tramontane.engine.ModelFactory;
+import io.tramontane.engine.TextStream;
+import io.tramontane.engine.TokenEvent;
+import io.tramontane.model.ModelConfig;
+import io.tramontane.sampling.SamplingParams;
+import io.tramontane.tokenizer.SpecialTokenPolicy;
+import io.tramontane.tokenizer.Tekken;
+import io.tramontane.tokenizer.instruct.ChatRequest;
+import io.tramontane.tokenizer.instruct.InstructEncoder;
+import io.tramontane.weights.Checkpoint;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.Flow;
+import java.util.function.Consumer;
+
+/**
+ * The library entry point: a loaded model with its tokenizer and engine. Thread-safe; many requests
+ * may run at once. {@link #close()} stops the engine and unmaps the checkpoint.
+ *
+ * <pre>{@code
+ * try (Tramontane model = Tramontane.open("demo", Tramontane.Options.defaults())) {
+ *     int[] prompt = model.chatPrompt(ChatRequest.fromJson("{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}"));
+ *     model.generate(prompt, SamplingParams.greedy(32), event -> System.out.print(event.text()));
+ * }
+ * }</pre>
+ */
+public final class Tramontane implements AutoCloseable {
+
+    /**
+     * @param threads        CPU threads in total
+     * @param tensorParallel ranks (CPU: in-process)
+     * @param kvCacheBytes   memory for the KV cache of all sequences together
+     * @param maxSequences   sequences decoded together
+     * @param staticActivationFp8 FP8 checkpoints with activation scales run w8a8 (true) or weight-only (false)
+     */
+    public record Options(int threads, int tensorParallel, long kvCacheBytes, int maxSequences,
+                          boolean staticActivationFp8) {
+        public static Options defaults() {
+            return new Options(Runtime.getRuntime().availableProcessors(), 1, 256L << 20, 16, true);
+        }
+
+        public Options withThreads(int n) {
+            return new Options(n, tensorParallel, kvCacheBytes, maxSequences, staticActivationFp8);
+        }
+
+        public Options withTensorParallel(int n) {
+            return new Options(threads, n, kvCacheBytes, maxSequences, staticActivationFp8);
+        }
+    }
+
+    static final int BLOCK_SIZE = 16;
+
+    private final String name;
+    private final Checkpoint checkpoint;
+    private final Tekken tokenizer;
+    private final Engine engine;
+
+    private Tramontane(String name, Checkpoint checkpoint, Tekken tokenizer, Engine engine) {
+        this.name = name;
+        this.checkpoint = checkpoint;
+        this.tokenizer = tokenizer;
+        this.engine = engine;
+    }
+
+    /** Opens a checkpoint directory, or the embedded demo model for {@code "demo"}. */
+    public static Tramontane open(String model, Options options) {
+        if (model.equals("demo")) return open(DemoModel.ensure(DemoModel.defaultCacheRoot()), "demo", options);
+        Path dir = Path.of(model);
+        return open(dir, dir.toAbsolutePath().normalize().getFileName().toString(), options);
+    }
+
+    public static Tramontane open(Path dir, String name, Options options) {
+        Checkpoint checkpoint = Checkpoint.open(dir);
+        try {
+            Tekken tokenizer = checkpoint.tokenizerFile().map(Tramontane::loadTokenizer).orElse(null);
+            ModelConfig config = checkpoint.config();
+            long bytesPerBlock = 2L * config.nLayers() * config.kvWidth() * BLOCK_SIZE * Float.BYTES;
+            int maxContext = (int) Math.min(config.maxPositions() > 0 ? config.maxPositions() : 32768, 1 << 20);
+            long wanted = (long) options.maxSequences() * ((maxContext + BLOCK_SIZE - 1) / BLOCK_SIZE);
+            int blocks = (int) Math.max(1, Math.min(wanted, options.kvCacheBytes() / bytesPerBlock));
+            var factoryOptions = new ModelFactory.Options(options.threads(), options.tensorParallel(), blocks, BLOCK_SIZE,
+                    options.staticActivationFp8());
+            int eos = tokenizer != null ? tokenizer.eosId() : 2;
+            Engine engine = new Engine(ModelFactory.cpu(checkpoint.weights(), factoryOptions), eos,
+                    new Engine.Options(options.maxSequences(), maxContext));
+            return new Tramontane(name, checkpoint, tokenizer, engine);
+        } catch (RuntimeException e) {
+            checkpoint.close();
+            throw e;
+        }
+    }
+
+    private static Tekken loadTokenizer(Path file) {
+        try {
+            return Tekken.load(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read tokenizer " + file, e);
+        }
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public ModelConfig config() {
+        return checkpoint.config();
+    }
+
+    public Optional<Tekken> tokenizer() {
+        return Optional.ofNullable(tokenizer);
+    }
+
+    /** Positions one sequence may use (prompt and output together). */
+    public int maxContext() {
+        return engine.maxContext();
+    }
+
+    private Tekken requireTokenizer() {
+        if (tokenizer == null) throw new IllegalStateException("model " + name + " has no tekken.json: use token ids");
+        return tokenizer;
+    }
+
+    /** Plain text to ids (no BOS). */
+    public int[] encode(String text) {
+        return requireTokenizer().encode(text);
+    }
+
+    /** A chat request rendered with the instruct format of the model's tokenizer version (starts with BOS). */
+    public int[] chatPrompt(ChatRequest request) {
+        return new InstructEncoder(requireTokenizer()).encodePrompt(request);
+    }
+
+    /** A streaming detokenizer for one sequence (special tokens dropped), or none without a tokenizer. */
+    public TextStream textStream() {
+        if (tokenizer == null) return TextStream.NONE;
+        var decoder = tokenizer.streamingDecoder(SpecialTokenPolicy.IGNORE);
+        return new TextStream() {
+            @Override
+            public String append(int token) {
+                return decoder.accept(token);
+            }
+
+            @Override
+            public String flush() {
+                return decoder.flush();
+            }
+        };
+    }
+
+    /** Starts generating; {@code listener} receives every event (on the engine thread: keep it short). */
+    public Generation generate(int[] prompt, SamplingParams sampling, Consumer<TokenEvent> listener) {
+        return engine.submit(new GenerationRequest(prompt, sampling, textStream()), listener);
+    }
+
+    /** The logits {@code [tokens.length][vocab]} of one prefill of {@code tokens} (nothing is sampled or kept). */
+    public float[][] logits(int[] tokens) {
+        try {
+            return engine.logits(tokens).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for logits", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        }
+    }
+
+    /** The same as a {@link Flow.Publisher}: one generation per subscriber; cancelling the subscription stops it. */
+    public Flow.Publisher<TokenEvent> stream(int[] prompt, SamplingParams sampling) {
+        return subscriber -> new TokenSubscription(subscriber, listener -> generate(prompt, sampling, listener));
+    }
+
+    @Override
+    public void close() {
+        engine.close();
+        checkpoint.close();
+    }
+}

@@ -1,0 +1,74 @@
+package io.tramontane.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tramontane.weights.SafetensorsFile;
+import io.tramontane.weights.Tensor;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GenerateCommandTest {
+    @TempDir
+    static Path cache;
+
+    @BeforeAll
+    static void useTempCache() {
+        System.setProperty("tramontane.cache", cache.toString());
+    }
+
+    @AfterAll
+    static void restore() {
+        System.clearProperty("tramontane.cache");
+    }
+
+    @Test
+    void generateJsonReportsIdsTextAndFinishReason() throws Exception {
+        var result = CliContractTest.run("generate", "--model", "demo", "--prompt-ids", "1,300,301", "--max-tokens", "7",
+                "--ignore-eos", "--json", "--threads", "2");
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        JsonNode json = new ObjectMapper().readTree(result.out());
+        assertThat(json.get("ids")).hasSize(7);
+        assertThat(json.get("finish_reason").asText()).isEqualTo("length");
+        assertThat(json.get("text").isTextual()).isTrue();
+    }
+
+    @Test
+    void generateStreamsTextFromAPrompt() {
+        var result = CliContractTest.run("generate", "--prompt", "The wind", "--max-tokens", "5", "--ignore-eos");
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        assertThat(result.out()).isNotBlank();
+    }
+
+    @Test
+    void badSamplingValuesAreUsageErrorsNamingTheField() {
+        var result = CliContractTest.run("generate", "--prompt", "x", "--top-p", "1.5");
+        assertThat(result.exitCode()).isEqualTo(Main.EXIT_USAGE);
+        assertThat(result.err()).contains("top_p");
+    }
+
+    @Test
+    void logitsWritesOneF32RowPerPosition(@TempDir Path out) throws Exception {
+        Path file = out.resolve("logits.safetensors");
+        var result = CliContractTest.run("logits", "--model", "demo", "--prompt-ids", "1,300,301", "--out", file.toString());
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor logits = SafetensorsFile.open(file, arena).tensor("logits");
+            assertThat(logits.shape()).hasSize(2).startsWith(3L);
+            assertThat(logits.dtype().name()).isEqualTo("F32");
+        }
+    }
+
+    @Test
+    void aMissingModelDirectoryIsARuntimeErrorOnOneLine() {
+        var result = CliContractTest.run("generate", "--model", "/no/such/model", "--prompt-ids", "1");
+        assertThat(result.exitCode()).isEqualTo(Main.EXIT_FAILURE);
+        assertThat(result.err().strip().lines()).hasSize(1);
+        assertThat(result.err()).contains("/no/such/model");
+    }
+}
