@@ -65,6 +65,18 @@ class GenerateCommandTest {
     }
 
     @Test
+    void chatKeepsTheConversationAcrossTurns() {
+        var chat = new ChatCommand();
+        chat.input = new java.io.ByteArrayInputStream("Hello\nAnd again\n\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        java.io.StringWriter out = new java.io.StringWriter();
+        var cli = new picocli.CommandLine(chat);
+        cli.setOut(new java.io.PrintWriter(out, true));
+        int code = cli.execute("--max-tokens", "4", "--seed", "1", "--threads", "2");
+        assertThat(code).isZero();
+        assertThat(out.toString()).contains("random weights").containsSubsequence("> ", "> ", "> ");
+    }
+
+    @Test
     void aMissingModelDirectoryIsARuntimeErrorOnOneLine() {
         var result = CliContractTest.run("generate", "--model", "/no/such/model", "--prompt-ids", "1");
         assertThat(result.exitCode()).isEqualTo(Main.EXIT_FAILURE);
