@@ -116,7 +116,12 @@ final class TekkenFileReader {
             } catch (IllegalArgumentException e) {
                 throw fail("vocab[" + i + "].token_bytes is not valid base64 ('" + encoded + "'): " + e.getMessage());
             }
-            if (vocab.get(i).length == 0) throw fail("vocab[" + i + "].token_bytes is empty");
+            byte[] bytes = vocab.get(i);
+            if (i < 256 && (bytes.length != 1 || (bytes[0] & 0xFF) != i)) {
+                throw fail("vocab[" + i + "] must be the single byte 0x" + Integer.toHexString(i)
+                        + " (ranks 0..255 are the 256 bytes in order)");
+            }
+            if (bytes.length == 0) throw fail("vocab[" + i + "].token_bytes is empty");
         }
         try {
             RankTable.of(vocab);
