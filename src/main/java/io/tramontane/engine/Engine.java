@@ -184,7 +184,8 @@ public final class Engine implements AutoCloseable {
         int token = sample.token();
         s.append(token);
         var params = s.request.sampling();
-        boolean stopToken = (!params.ignoreEos() && token == eosId) || params.stopTokenIds().contains(token);
+        boolean constraintDone = s.request.constraint() != null && s.request.constraint().isComplete() && token == eosId;
+        boolean stopToken = (!params.ignoreEos() && token == eosId) || params.stopTokenIds().contains(token) || constraintDone;
         String text = stopToken ? "" : s.stops.accept(s.request.text().append(token));
         FinishReason finish = null;
         if (stopToken || s.stops.matched()) finish = FinishReason.STOP;

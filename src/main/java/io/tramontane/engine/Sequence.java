@@ -20,7 +20,8 @@ final class Sequence implements Generation {
 
     Sequence(GenerationRequest request, int eosId, Consumer<TokenEvent> listener) {
         this.request = request;
-        this.sampler = new Sampler(request.sampling(), request.prompt(), request.sampling().ignoreEos() ? -1 : eosId);
+        this.sampler = new Sampler(request.sampling(), request.prompt(), request.sampling().ignoreEos() ? -1 : eosId,
+                request.constraint());
         this.stops = new StopStrings(request.sampling().stopStrings());
         this.listener = listener;
         this.tokens = Arrays.copyOf(request.prompt(), request.prompt().length + 16);

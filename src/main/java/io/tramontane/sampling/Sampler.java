@@ -22,8 +22,16 @@ public final class Sampler {
     private final int eosId;
     private int generated;
 
+    private final TokenConstraint constraint;
+
     public Sampler(SamplingParams params, int[] prompt, int eosId) {
+        this(params, prompt, eosId, null);
+    }
+
+    /** {@code constraint} (nullable) masks the logits before every draw and follows every sampled token. */
+    public Sampler(SamplingParams params, int[] prompt, int eosId, TokenConstraint constraint) {
         this.params = params;
+        this.constraint = constraint;
         this.random = new SplittableRandom(params.seed() != null ? params.seed() : new SplittableRandom().nextLong());
         this.eosId = eosId;
         for (int t : prompt) seen.add(t);
@@ -33,11 +41,13 @@ public final class Sampler {
     public Sample next(float[] logits) {
         float[] raw = params.topLogprobs() >= 0 ? logits.clone() : null;
         applyPenalties(logits);
-        if (generated < params.minTokens()) {
+        if (constraint != null) constraint.mask(logits);
+        if (generated < params.minTokens() && (constraint == null || !constraint.isComplete())) {
             if (eosId >= 0 && eosId < logits.length) logits[eosId] = Float.NEGATIVE_INFINITY;
             for (int stop : params.stopTokenIds()) if (stop >= 0 && stop < logits.length) logits[stop] = Float.NEGATIVE_INFINITY;
         }
         int token = params.temperature() == 0 ? argmax(logits) : draw(logits);
+        if (constraint != null) constraint.accept(token);
         generated++;
         outputCounts.merge(token, 1, Integer::sum);
         seen.add(token);
