@@ -43,11 +43,6 @@ public final class CudaContext implements AutoCloseable {
         driver.contextSetCurrent(context);
     }
 
-    /** Waits for all work of this context (it must be current). */
-    public void synchronize() {
-        driver.contextSynchronize();
-    }
-
     /** Releases the primary context; the driver destroys it with the last release. Idempotent. */
     @Override
     public void close() {

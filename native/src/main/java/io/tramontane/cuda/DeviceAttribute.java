@@ -2,8 +2,6 @@ package io.tramontane.cuda;
 
 /** The CUdevice_attribute values Tramontane reads (numbers from cuda.h). */
 public enum DeviceAttribute {
-    MAX_THREADS_PER_BLOCK(1),
-    WARP_SIZE(10),
     MULTIPROCESSOR_COUNT(16),
     /** Peak memory clock in kHz. */
     MEMORY_CLOCK_RATE(36),

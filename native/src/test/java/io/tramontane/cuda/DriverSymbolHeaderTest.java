@@ -12,7 +12,6 @@ import java.lang.foreign.MemoryLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -99,7 +98,7 @@ class DriverSymbolHeaderTest {
             case "size_t", "CUdeviceptr", "unsigned long long" -> JAVA_LONG;
             case "unsigned char" -> JAVA_BYTE;
             case "CUcontext", "CUstream", "CUevent", "CUmodule", "CUfunction", "CUgraph", "CUgraphExec" -> ADDRESS;
-            default -> throw new AssertionError("no FFM mapping for C type '" + type + "' in " + Arrays.asList(parameter));
+            default -> throw new AssertionError("no FFM mapping for C type '" + type + "' in '" + parameter + "'");
         };
     }
 }

@@ -1,6 +1,7 @@
 package io.tramontane.cuda;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -52,7 +54,7 @@ final class FakeDriver implements AutoCloseable {
             MemorySegment stub = stub(function);
             for (String name : function.symbols()) if (!hidden.contains(name)) stubs.putIfAbsent(name, stub);
         }
-        return name -> java.util.Optional.ofNullable(stubs.get(name));
+        return name -> Optional.ofNullable(stubs.get(name));
     }
 
     CudaDriver driver() {
@@ -135,7 +137,7 @@ final class FakeDriver implements AutoCloseable {
     }
 
     int cuMemcpyHtoD(long dst, MemorySegment src, long bytes) {
-        copyToDevice = new long[] {dst, src.reinterpret(1).get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0), bytes};
+        copyToDevice = new long[] {dst, src.reinterpret(1).get(JAVA_BYTE, 0), bytes};
         return 0;
     }
 

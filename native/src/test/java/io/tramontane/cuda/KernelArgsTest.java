@@ -1,6 +1,7 @@
 package io.tramontane.cuda;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -31,7 +32,7 @@ class KernelArgsTest {
             assertThat(param(args, 1, 4).toArray(JAVA_INT)).containsExactly(-7);
             assertThat(param(args, 2, 4).toArray(JAVA_INT)).containsExactly(Float.floatToRawIntBits(1.5f));
             assertThat(param(args, 3, 8).toArray(JAVA_LONG)).containsExactly(1L << 40);
-            assertThat(param(args, 4, 4).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE))
+            assertThat(param(args, 4, 4).toArray(JAVA_BYTE))
                     .containsExactly(4, 3, 2, 1);  // x86-64 and aarch64 are little-endian, as is the GPU
         }
     }
