@@ -2,6 +2,7 @@ package io.tramontane.tokenizer.instruct;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -17,11 +18,16 @@ class PythonJsonTest {
             [12345678901234567890123]            | [12345678901234567890123]
             "été 日本 🙂"                         | "été 日本 🙂"
             "tab\\tnl\\nquote\\"back\\\\"        | "tab\\tnl\\nquote\\"back\\\\"
-            "\\u0001\\u001f\\u007f\\u2028"       | "\\u0001\\u001f\u007f\u2028"
+            "\\u0001\\u001f\\u007f"           | "\\u0001\\u001f\u007f"
             {"k": {}, "l": []}                   | {"k": {}, "l": []}
             """)
     void writesLikePythonJsonDumps(String input, String expected) {
         assertThat(PythonJson.dumps(PythonJson.parse(input).orElseThrow())).isEqualTo(expected);
+    }
+
+    @Test
+    void lineSeparatorsStayUnescaped() {
+        assertThat(PythonJson.dumps(PythonJson.parse("\"a\\u2028b\"").orElseThrow())).isEqualTo("\"a\u2028b\"");
     }
 
     @ParameterizedTest
