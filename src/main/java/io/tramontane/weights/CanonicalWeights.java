@@ -27,7 +27,7 @@ final class CanonicalWeights {
     private final ModelConfig config;
     private final TensorStore store;
     private final TensorNames names;
-    private final boolean permuteQk;
+    private final int[] qOrder, kOrder;  // native q/k rows in rotate-half order, null for HF
     private final Set<String> used = new HashSet<>();
     private final Map<DType, Long> bytes = new EnumMap<>(DType.class);
     private final List<String> warnings = new ArrayList<>();
@@ -37,7 +37,8 @@ final class CanonicalWeights {
         this.config = config;
         this.store = store;
         this.names = names;
-        this.permuteQk = permuteQk;
+        this.qOrder = permuteQk ? RopePermutation.nativeToRotateHalf(config.nHeads(), config.headDim()) : null;
+        this.kOrder = permuteQk ? RopePermutation.nativeToRotateHalf(config.nKvHeads(), config.headDim()) : null;
     }
 
     static Result build(ModelConfig config, TensorStore store, Checkpoint.Layout layout) {
@@ -70,9 +71,9 @@ final class CanonicalWeights {
         long dim = config.dim(), q = config.queryWidth(), kv = config.kvWidth(), hidden = config.hiddenDim();
         Linear wq = linear(names.layer(i, Part.WQ), q, dim);
         Linear wk = linear(names.layer(i, Part.WK), kv, dim);
-        if (permuteQk) {
-            wq = permuted(wq, config.nHeads());
-            wk = permuted(wk, config.nKvHeads());
+        if (qOrder != null) {
+            wq = permuted(wq, qOrder);
+            wk = permuted(wk, kOrder);
         }
         FeedForward ffn;
         if (config.moe() == null) {
@@ -92,8 +93,8 @@ final class CanonicalWeights {
                 plain(names.layer(i, Part.FFN_NORM), dim), ffn);
     }
 
-    private Linear permuted(Linear linear, int heads) {
-        Tensor rows = linear.weight().permuteRows(RopePermutation.nativeToRotateHalf(heads, config.headDim()));
+    private static Linear permuted(Linear linear, int[] order) {
+        Tensor rows = linear.weight().permuteRows(order);
         return new Linear(rows, linear.weightScale(), linear.activationScale());
     }
 

@@ -83,6 +83,8 @@ class SafetensorsFileTest {
         rejected(file("{\"a\":", 0), "not valid JSON");
         rejected(file("{} x", 0), "not valid JSON");
         rejected(file("{}{}", 0), "not valid JSON");
+        rejected(file("{}\0\0", 0), "not valid JSON");
+        assertThat(parse(file("{} \n\t", 0)).entries()).as("JSON whitespace, as the reference parser").isEmpty();
     }
 
     @Test
