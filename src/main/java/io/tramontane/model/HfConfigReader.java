@@ -57,7 +57,11 @@ final class HfConfigReader {
 
         ConfigFields rope = t.object("rope_parameters");
         if (rope == null) rope = t.object("rope_scaling");
-        double ropeTheta = rope != null && rope.has("rope_theta") ? rope.requireDouble("rope_theta") : t.requireDouble("rope_theta");
+        double ropeTheta = t.has("rope_theta") || rope == null || !rope.has("rope_theta")
+                ? t.requireDouble("rope_theta") : rope.requireDouble("rope_theta");
+        if (rope != null && rope.has("rope_theta") && rope.requireDouble("rope_theta") != ropeTheta) {
+            throw rope.error("rope_theta", "disagrees with the top-level rope_theta " + ropeTheta);
+        }
         long maxPositions = t.intOr("max_position_embeddings", 0);
         ModelConfig.Yarn yarn = null;
         ModelConfig.QueryTemperature temperature = null;

@@ -136,6 +136,15 @@ class ConfigFileTest {
     }
 
     @Test
+    void ropeThetaMayBeInBothPlacesIfTheyAgree() throws IOException {
+        ConfigFile f = read("config.json", DEVSTRAL_2_HF.replace("\"vocab_size\"", "\"rope_theta\": 1000000.0, \"vocab_size\""));
+        assertThat(f.config().ropeTheta()).isEqualTo(1e6);
+        assertThat(f.warnings()).isEmpty();
+        assertThatThrownBy(() -> read("config.json", DEVSTRAL_2_HF.replace("\"vocab_size\"", "\"rope_theta\": 10000.0, \"vocab_size\"")))
+                .isInstanceOf(CheckpointException.class).hasMessageContaining("'rope_parameters.rope_theta'");
+    }
+
+    @Test
     void mixtralConfig() throws IOException {
         ModelConfig c = read("config.json", """
                 {"architectures": ["MixtralForCausalLM"], "hidden_size": 4096, "intermediate_size": 14336,
