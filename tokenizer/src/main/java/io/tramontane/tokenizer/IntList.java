@@ -16,12 +16,6 @@ final class IntList {
         values[size++] = value;
     }
 
-    void addAll(int[] more) {
-        if (size + more.length > values.length) values = Arrays.copyOf(values, Math.max(size * 2, size + more.length));
-        System.arraycopy(more, 0, values, size, more.length);
-        size += more.length;
-    }
-
     int size() {
         return size;
     }

@@ -76,10 +76,6 @@ final class RankTable {
         return ABSENT;
     }
 
-    int size() {
-        return offsets.length - 1;
-    }
-
     byte[] bytes(int rank) {
         return Arrays.copyOfRange(pool, offsets[rank], offsets[rank + 1]);
     }
