@@ -51,6 +51,8 @@ final class InspectCommand implements Callable<Integer> {
         ObjectNode r = JSON.createObjectNode();
         r.put("model", checkpoint.directory().toString());
         r.put("layout", checkpoint.layout().name().toLowerCase());
+        r.put("config", checkpoint.configFile().getFileName().toString());
+        r.put("weight_files", checkpoint.weightFiles().size());
         r.put("architecture", c.architecture());
         r.put("parameters", checkpoint.parameterCount());
         ObjectNode bytes = r.putObject("dtype_bytes");
@@ -132,7 +134,8 @@ final class InspectCommand implements Callable<Integer> {
     }
 
     private static void printText(PrintWriter out, ObjectNode r) {
-        line(out, "model", r.get("model").asText() + " (" + r.get("layout").asText() + " layout)");
+        line(out, "model", r.get("model").asText() + " (" + r.get("layout").asText() + " layout: "
+                + r.get("config").asText() + ", " + r.get("weight_files").asText() + " safetensors files)");
         line(out, "architecture", r.get("architecture").asText());
         line(out, "parameters", String.format("%,d (%.2f B)", r.get("parameters").asLong(), r.get("parameters").asLong() / 1e9));
         StringBuilder bytes = new StringBuilder();

@@ -45,6 +45,7 @@ class InspectCommandTest {
         assertThat(r.exitCode()).as(r.err()).isZero();
         JsonNode j = JSON.readTree(r.out());
         assertThat(j.get("architecture").asText()).isEqualTo("Ministral3ForCausalLM");
+        assertThat(j.get("weight_files").asInt()).isEqualTo(11);
         assertThat(j.get("parameters").asLong()).isEqualTo(125_025_988_608L);
         assertThat(j.get("n_layers").asInt()).isEqualTo(88);
         assertThat(j.get("dim").asInt()).isEqualTo(12288);

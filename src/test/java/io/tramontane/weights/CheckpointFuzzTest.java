@@ -86,6 +86,7 @@ class CheckpointFuzzTest {
             return true;
         } catch (CheckpointException e) {
             assertThat(e.getMessage()).startsWith(file.toString());
+            assertThat(e.file()).isEqualTo(file);
             return false;
         } catch (RuntimeException | Error e) {
             throw new AssertionError("mutation kind " + kind + " escaped as " + e, e);

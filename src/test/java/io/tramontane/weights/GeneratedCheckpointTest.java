@@ -151,7 +151,8 @@ class GeneratedCheckpointTest {
         rewriteWithout(tmp.resolve("consolidated.safetensors"), "layers.1.ffn_norm.weight");
         assertThatThrownBy(() -> Checkpoint.open(tmp)).isInstanceOf(CheckpointException.class)
                 .hasMessageContaining("consolidated.safetensors").hasMessageContaining("layers.1.ffn_norm.weight")
-                .hasMessageContaining("missing");
+                .hasMessageContaining("missing")
+                .satisfies(e -> assertThat(((CheckpointException) e).subject()).isEqualTo("tensor 'layers.1.ffn_norm.weight'"));
     }
 
     @Test
