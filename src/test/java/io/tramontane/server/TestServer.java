@@ -1,0 +1,84 @@
+package io.tramontane.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tramontane.api.Tramontane;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The demo model behind a real server on a loopback port, and a raw HTTP client for it. */
+final class TestServer implements AutoCloseable {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    final Tramontane model;
+    final OpenAiServer server;
+    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+    private TestServer(Tramontane model, OpenAiServer server) {
+        this.model = model;
+        this.server = server;
+    }
+
+    static TestServer start(Path cache, ServerOptions options) throws Exception {
+        System.setProperty("tramontane.cache", cache.toString());
+        Tramontane model = Tramontane.open("demo", Tramontane.Options.defaults().withThreads(2));
+        try {
+            return new TestServer(model, OpenAiServer.start(model, options));
+        } catch (Exception e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    String base() {
+        return "http://127.0.0.1:" + server.port();
+    }
+
+    URI uri(String path) {
+        return URI.create(base() + path);
+    }
+
+    HttpResponse<String> get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(uri(path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    HttpResponse<String> post(String path, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static JsonNode json(HttpResponse<String> response) throws Exception {
+        return JSON.readTree(response.body());
+    }
+
+    /** The JSON of every {@code data:} event of an SSE body, checking the framing; {@code [DONE]} must end it. */
+    static List<JsonNode> events(String body) throws Exception {
+        List<JsonNode> events = new ArrayList<>();
+        String[] blocks = body.split("\n\n", -1);
+        if (!blocks[blocks.length - 1].isEmpty()) throw new AssertionError("stream does not end with a blank line");
+        if (!blocks[blocks.length - 2].equals("data: [DONE]")) throw new AssertionError("stream does not end with [DONE]");
+        for (int i = 0; i < blocks.length - 2; i++) {
+            if (!blocks[i].startsWith("data: ") || blocks[i].contains("\n")) {
+                throw new AssertionError("not one data line: " + blocks[i]);
+            }
+            events.add(JSON.readTree(blocks[i].substring(6)));
+        }
+        return events;
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            server.close();
+        } finally {
+            model.close();
+            System.clearProperty("tramontane.cache");
+        }
+    }
+}
