@@ -26,8 +26,15 @@ final class TestServer implements AutoCloseable {
     }
 
     static TestServer start(Path cache, ServerOptions options) throws Exception {
+        return start(cache, options, Tramontane.Options.defaults().maxSequences());
+    }
+
+    /** @param maxSequences sequences the engine runs at once (1 makes a leaked sequence block every later request) */
+    static TestServer start(Path cache, ServerOptions options, int maxSequences) throws Exception {
         System.setProperty("tramontane.cache", cache.toString());
-        Tramontane model = Tramontane.open("demo", Tramontane.Options.defaults().withThreads(2));
+        var defaults = Tramontane.Options.defaults();
+        Tramontane model = Tramontane.open("demo", new Tramontane.Options(2, 1, defaults.kvCacheBytes(), maxSequences,
+                defaults.staticActivationFp8()));
         try {
             return new TestServer(model, OpenAiServer.start(model, options));
         } catch (Exception e) {
@@ -48,9 +55,11 @@ final class TestServer implements AutoCloseable {
         return http.send(HttpRequest.newBuilder(uri(path)).GET().build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    HttpResponse<String> post(String path, String body) throws Exception {
-        return http.send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> post(String path, String body, String... headers) throws Exception {
+        var request = HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (headers.length > 0) request.headers(headers);
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     static JsonNode json(HttpResponse<String> response) throws Exception {

@@ -1,0 +1,128 @@
+package io.tramontane.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * API key, body limit, CORS, request timeout and client disconnects, on an engine that runs one sequence
+ * at a time: a generation that were not cancelled would hold every later request up.
+ */
+@Timeout(60)
+class GuardsTest {
+    static final String KEY = "sk-test-key";
+    static final String LONG = "{\"messages\": [{\"role\": \"user\", \"content\": \"Go\"}], \"ignore_eos\": true";
+
+    @TempDir
+    static Path cache;
+    static TestServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = TestServer.start(cache, ServerOptions.loopback().withApiKey(KEY)
+                .withLimits(4096, Duration.ofSeconds(2)).withCorsOrigin("https://app.example"), 1);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        server.close();
+    }
+
+    static String[] auth() {
+        return new String[] {"Authorization", "Bearer " + KEY};
+    }
+
+    @Test
+    void v1NeedsTheKeyButHealthAndMetricsDoNot() throws Exception {
+        String body = ChatCompletionsTest.chat("");
+        var missing = server.post("/v1/chat/completions", body);
+        assertThat(ErrorsTest.error(missing, 401).get("code").asText()).isEqualTo("invalid_api_key");
+        assertThat(missing.headers().firstValue("www-authenticate")).hasValue("Bearer");
+        ErrorsTest.error(server.post("/v1/chat/completions", body, "Authorization", "Bearer wrong"), 401);
+        ErrorsTest.error(server.get("/v1/models"), 401);
+        assertThat(server.post("/v1/chat/completions", body, auth()).statusCode()).isEqualTo(200);
+        assertThat(server.get("/health").statusCode()).isEqualTo(200);
+        assertThat(server.get("/metrics").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aBodyOverTheLimitIs413() throws Exception {
+        String big = "{\"messages\": [{\"role\": \"user\", \"content\": \"" + "x".repeat(5000) + "\"}]}";
+        ErrorsTest.error(server.post("/v1/chat/completions", big, auth()), 413);
+        // without a declared length (chunked), the limit holds while reading
+        var chunked = HttpRequest.newBuilder(server.uri("/v1/chat/completions")).headers(auth())
+                .POST(HttpRequest.BodyPublishers.ofInputStream(
+                        () -> new java.io.ByteArrayInputStream(big.getBytes(StandardCharsets.UTF_8)))).build();
+        ErrorsTest.error(server.http.send(chunked, HttpResponse.BodyHandlers.ofString()), 413);
+    }
+
+    @Test
+    void corsAnswersTheConfiguredOriginOnly() throws Exception {
+        var preflight = server.http.send(HttpRequest.newBuilder(server.uri("/v1/chat/completions"))
+                .method("OPTIONS", HttpRequest.BodyPublishers.noBody()).header("Origin", "https://app.example")
+                .header("Access-Control-Request-Method", "POST").build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(preflight.statusCode()).isEqualTo(204);
+        assertThat(preflight.headers().firstValue("access-control-allow-origin")).hasValue("https://app.example");
+        assertThat(preflight.headers().firstValue("access-control-allow-headers").orElseThrow()).contains("Authorization");
+        var other = server.http.send(HttpRequest.newBuilder(server.uri("/health")).header("Origin", "https://evil.example")
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(other.headers().firstValue("access-control-allow-origin")).isEmpty();
+    }
+
+    @Test
+    void corsIsOffByDefault() throws Exception {
+        assertThat(ServerOptions.loopback().corsOrigin()).isNull();
+    }
+
+    @Test
+    void aRequestPastTheTimeoutIs408AndFreesItsSequence() throws Exception {
+        ErrorsTest.error(server.post("/v1/chat/completions", LONG + "}", auth()), 408);
+        var streamed = server.post("/v1/chat/completions", LONG + ", \"stream\": true}", auth());
+        List<JsonNode> events = TestServer.events(streamed.body());
+        assertThat(events.getLast().get("error").get("code").asText()).isEqualTo("request_timeout");
+        assertQuickRequestCompletes();
+    }
+
+    @Test
+    void aClientKilledMidStreamFreesItsSequence() throws Exception {
+        String body = LONG + ", \"stream\": true}";
+        try (Socket socket = new Socket("127.0.0.1", server.server.port())) {
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + KEY
+                    + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+                    .getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            var in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+            int events = 0;
+            for (String line; events < 3 && (line = in.readLine()) != null; ) if (line.startsWith("data: ")) events++;
+            assertThat(events).isEqualTo(3);
+        }
+        assertQuickRequestCompletes();
+    }
+
+    /**
+     * With one sequence slot, a short request answers at once only if no generation was left running (a leaked
+     * one would hold the slot until its own 2 s timeout).
+     */
+    static void assertQuickRequestCompletes() throws Exception {
+        long start = System.nanoTime();
+        var response = server.post("/v1/chat/completions", ChatCompletionsTest.chat(""), auth());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(1000));
+    }
+}
