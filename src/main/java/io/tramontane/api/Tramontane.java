@@ -9,6 +9,7 @@ import io.tramontane.engine.TextStream;
 import io.tramontane.engine.TokenEvent;
 import io.tramontane.model.ModelConfig;
 import io.tramontane.sampling.SamplingParams;
+import io.tramontane.sampling.TokenConstraint;
 import io.tramontane.tokenizer.SpecialTokenPolicy;
 import io.tramontane.tokenizer.Tekken;
 import io.tramontane.tokenizer.instruct.ChatRequest;
@@ -158,6 +159,11 @@ public final class Tramontane implements AutoCloseable {
     /** Starts generating; {@code listener} receives every event (on the engine thread: keep it short). */
     public Generation generate(int[] prompt, SamplingParams sampling, Consumer<TokenEvent> listener) {
         return engine.submit(new GenerationRequest(prompt, sampling, textStream()), listener);
+    }
+
+    /** The same, with the output held to {@code constraint} (structured output, forced tool calls; one per request). */
+    public Generation generate(int[] prompt, SamplingParams sampling, TokenConstraint constraint, Consumer<TokenEvent> listener) {
+        return engine.submit(new GenerationRequest(prompt, sampling, textStream(), constraint), listener);
     }
 
     /** The logits {@code [tokens.length][vocab]} of one prefill of {@code tokens} (nothing is sampled or kept). */
