@@ -1,9 +1,9 @@
 package io.tramontane.server;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tramontane.engine.FinishReason;
 import io.tramontane.sampling.SamplingParams;
 import io.tramontane.sampling.Sampler;
+import io.tramontane.sampling.TokenConstraint;
 import io.tramontane.tokenizer.instruct.ChatDelta;
 import java.io.IOException;
 import java.time.Instant;
@@ -33,6 +33,7 @@ final class ChatCompletionsHandler implements Endpoint {
         List<SamplingParams> sampling = new ArrayList<>();
         for (int i = 0; i < chat.n(); i++) sampling.add(chat.sampling().toParams(prompt.length, model.maxContext(), i));
 
+        List<TokenConstraint> constraints = model.constraints(chat);
         List<ChatChoice> choices = new ArrayList<>();
         for (int i = 0; i < chat.n(); i++) {
             choices.add(new ChatChoice(i, model.tokenizer(), model.textStream(), chat.logprobs()));
@@ -40,7 +41,7 @@ final class ChatCompletionsHandler implements Endpoint {
         ChatJson json = new ChatJson(Ids.chatCompletion(), Instant.now().getEpochSecond(), model.name(),
                 new TokenJson(model.tokenizer()));
         try (RequestRun run = new RequestRun(request, chat.n(),
-                (i, listener) -> model.generate(prompt, sampling.get(i), listener),
+                (i, listener) -> model.generate(prompt, sampling.get(i), constraints.get(i), listener),
                 prompt.length, options.requestTimeout(), metrics)) {
             if (chat.stream()) stream(run, chat, choices, json, prompt.length, response);
             else respond(run, chat, choices, json, prompt.length, response);

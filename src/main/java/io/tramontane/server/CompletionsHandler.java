@@ -70,7 +70,7 @@ final class CompletionsHandler implements Endpoint {
                 new TokenJson(tekken));
         boolean logprobs = completion.logprobs() >= 0;
         try (RequestRun run = new RequestRun(request, count,
-                (c, listener) -> model.generate(prompts.get(c / n), sampling.get(c), listener),
+                (c, listener) -> model.generate(prompts.get(c / n), sampling.get(c), null, listener),
                 promptTokens, options.requestTimeout(), metrics)) {
             if (!completion.stream()) {
                 for (GenerationFeed.Event event; (event = run.next()) != null; ) {

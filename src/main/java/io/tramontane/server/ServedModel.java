@@ -1,24 +1,31 @@
 package io.tramontane.server;
 
 import io.tramontane.api.Tramontane;
+import io.tramontane.constraint.ConstraintCompiler;
+import io.tramontane.constraint.ConstraintException;
 import io.tramontane.engine.Generation;
 import io.tramontane.engine.TextStream;
 import io.tramontane.engine.TokenEvent;
 import io.tramontane.sampling.SamplingParams;
+import io.tramontane.sampling.TokenConstraint;
 import io.tramontane.tokenizer.Tekken;
 import io.tramontane.tokenizer.instruct.ChatRequest;
 import io.tramontane.tokenizer.instruct.InvalidRequestException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 
 /** The model behind the API: its public name, request checks against it, and the library calls handlers use. */
 final class ServedModel {
     private final Tramontane model;
+    /** One per model: it caches compiled grammars and their token masks across requests. Null without a tokenizer. */
+    private final ConstraintCompiler constraints;
     private final long created = Instant.now().getEpochSecond();
 
     ServedModel(Tramontane model) {
         this.model = model;
+        this.constraints = model.tokenizer().map(ConstraintCompiler::forTokenizer).orElse(null);
     }
 
     String name() {
@@ -57,6 +64,40 @@ final class ServedModel {
         }
     }
 
+    /**
+     * The decoding constraint of each of {@code n} choices (each has its own state), or nulls for free text:
+     * forced tool calls ({@code tool_choice} required or named) first, else {@code response_format}.
+     * Compiled before anything runs, so an unsupported schema is a 400.
+     */
+    List<TokenConstraint> constraints(ChatCompletionRequest request) {
+        List<TokenConstraint> out = new ArrayList<>();
+        for (int i = 0; i < request.n(); i++) {
+            try {
+                out.add(switch (request.toolChoice()) {
+                    case ToolChoice.Required r -> constraints.toolCalls(request.chat().tools(), null,
+                            request.parallelToolCalls());
+                    case ToolChoice.Named named -> constraints.toolCalls(request.chat().tools(), named.name(),
+                            request.parallelToolCalls());
+                    case ToolChoice.Auto a -> format(request.responseFormat());
+                    case ToolChoice.None none -> format(request.responseFormat());
+                });
+            } catch (ConstraintException e) {
+                String param = request.toolChoice() instanceof ToolChoice.Required
+                        || request.toolChoice() instanceof ToolChoice.Named ? "tools" : "response_format";
+                throw ApiError.invalid(param, e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    private TokenConstraint format(ResponseFormat format) {
+        return switch (format) {
+            case ResponseFormat.Text t -> null;
+            case ResponseFormat.JsonObject o -> constraints.jsonObject();
+            case ResponseFormat.JsonSchema s -> constraints.jsonSchema(s.schema());
+        };
+    }
+
     /** Plain text as a completion prompt: BOS, then the text (as vLLM tokenizes Mistral prompts). */
     int[] textPrompt(String text) {
         int[] ids = tokenizer().encode(text);
@@ -71,7 +112,8 @@ final class ServedModel {
         return model.textStream();
     }
 
-    Generation generate(int[] prompt, SamplingParams sampling, Consumer<TokenEvent> listener) {
-        return model.generate(prompt, sampling, listener);
+    /** @param constraint null for free generation */
+    Generation generate(int[] prompt, SamplingParams sampling, TokenConstraint constraint, Consumer<TokenEvent> listener) {
+        return model.generate(prompt, sampling, constraint, listener);
     }
 }
