@@ -4,60 +4,97 @@ import io.tramontane.backend.AttentionBatch;
 import io.tramontane.model.LanguageModel;
 import io.tramontane.model.Step;
 import io.tramontane.sampling.Sampler;
-import java.util.ArrayDeque;
+import io.tramontane.sampling.SamplingParams;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.stream.IntStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The engine loop: one thread owns the model and the KV blocks; callers submit requests through a
- * queue and receive {@link TokenEvent}s on their listener (called on the engine thread: keep it short).
- * Every step runs the pending tokens of all admitted sequences as one batch: whole prompts of newly
- * admitted requests and one token of every decoding sequence.
+ * The engine loop: one thread owns the model, the KV cache and the scheduler; callers submit requests
+ * through an inbox and receive {@link TokenEvent}s on their listener (called on the engine thread:
+ * keep it short). Each step runs what the {@link Scheduler} picked as one batch: prefill chunks and
+ * one token of every decoding sequence.
  */
 public final class Engine implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Engine.class);
 
-    /** @param maxSequences sequences decoded together; @param maxContext positions per sequence */
-    public record Options(int maxSequences, int maxContext) {}
+    /**
+     * @param maxSequences     sequences in one batch
+     * @param maxContext       positions per sequence (capped by the KV cache size)
+     * @param maxBatchedTokens tokens in one step: bounds how long a long prompt stalls everyone's decoding
+     * @param prefixCaching    reuse cached KV blocks of identical prompt prefixes
+     * @param maxWaitMillis    a request not admitted within this time fails (0: wait forever)
+     */
+    public record Options(int maxSequences, int maxContext, int maxBatchedTokens, boolean prefixCaching,
+                          long maxWaitMillis) {
+        public Options {
+            if (maxSequences < 1) throw new IllegalArgumentException("max_num_seqs must be >= 1, got " + maxSequences);
+            if (maxBatchedTokens < 1) {
+                throw new IllegalArgumentException("max_num_batched_tokens must be >= 1, got " + maxBatchedTokens);
+            }
+        }
+
+        public Options(int maxSequences, int maxContext) {
+            this(maxSequences, maxContext, 2048, true, 0);
+        }
+    }
 
     private final LanguageModel model;
     private final int eosId;
     private final Options options;
-    private final KvBlockPool pool;
+    private final int maxContext;
+    private final KvCacheManager cache;
+    private final Scheduler scheduler;
+    private final StepObserver observer;
     /** Work handed to the engine thread: admitting a sequence, a logits request. */
     private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
-    private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();
-    private final List<Sequence> running = new ArrayList<>();
     private final Thread thread;
     private volatile boolean closed;
-    private volatile int freeBlocks;
+    private volatile EngineStats stats;
+    private long steps;
 
     public Engine(LanguageModel model, int eosId, Options options) {
+        this(model, eosId, options, StepObserver.NONE);
+    }
+
+    public Engine(LanguageModel model, int eosId, Options options, StepObserver observer) {
         this.model = model;
         this.eosId = eosId;
-        int capacity = model.kvBlocks() * model.blockSize();
-        this.options = new Options(options.maxSequences(), Math.min(options.maxContext(), capacity));
-        this.pool = new KvBlockPool(model.kvBlocks());
-        this.freeBlocks = pool.available();
+        this.options = options;
+        this.maxContext = Math.min(options.maxContext(), model.kvBlocks() * model.blockSize());
+        this.cache = new KvCacheManager(model.kvBlocks(), model.blockSize(), options.prefixCaching());
+        this.scheduler = new Scheduler(cache, new Scheduler.Limits(options.maxSequences(), options.maxBatchedTokens()));
+        this.observer = observer;
+        publishStats();
         this.thread = Thread.ofPlatform().name("tramontane-engine").daemon().start(this::loop);
     }
 
     public int maxContext() {
-        return options.maxContext();
+        return maxContext;
+    }
+
+    public EngineStats stats() {
+        return stats;
     }
 
     public Generation submit(GenerationRequest request, Consumer<TokenEvent> listener) {
         if (closed) throw new IllegalStateException("engine is closed");
         Sequence sequence = new Sequence(request, eosId, listener);
-        inbox.add(() -> waiting.add(sequence));
+        inbox.add(() -> {
+            if (sequence.length >= maxContext) {
+                finish(sequence, FinishReason.ERROR, new IllegalArgumentException("prompt of " + sequence.length
+                        + " tokens does not fit the context of " + maxContext + " positions"));
+            } else {
+                scheduler.waiting.add(sequence);
+            }
+        });
         return sequence;
     }
 
@@ -70,20 +107,24 @@ public final class Engine implements AutoCloseable {
         CompletableFuture<float[][]> result = new CompletableFuture<>();
         inbox.add(() -> {
             int needed = (tokens.length + model.blockSize() - 1) / model.blockSize();
-            if (tokens.length > options.maxContext() || needed > pool.available()) {
+            if (tokens.length > maxContext || needed > cache.availableBlocks()) {
                 result.completeExceptionally(new IllegalArgumentException(tokens.length
-                        + " tokens do not fit the free KV cache (" + pool.available() + " blocks of " + model.blockSize() + ")"));
+                        + " tokens do not fit the free KV cache (" + cache.availableBlocks() + " blocks of "
+                        + model.blockSize() + ")"));
                 return;
             }
             int[] table = new int[needed];
-            for (int i = 0; i < needed; i++) table[i] = pool.allocate();
+            for (int i = 0; i < needed; i++) table[i] = cache.allocate();
+            Sequence scratch = new Sequence(new GenerationRequest(tokens, SamplingParams.greedy(1), TextStream.NONE),
+                    eosId, e -> {});
+            for (int block : table) scratch.addBlock(block);
             try {
-                int[] rows = java.util.stream.IntStream.range(0, tokens.length).toArray();
+                int[] rows = IntStream.range(0, tokens.length).toArray();
                 result.complete(model.forward(Step.ofSequence(tokens, 0, table, rows)));
             } catch (RuntimeException e) {
                 result.completeExceptionally(e);
             } finally {
-                pool.release(table, needed);
+                cache.release(scratch);
             }
         });
         return result;
@@ -92,94 +133,79 @@ public final class Engine implements AutoCloseable {
     private void loop() {
         while (!closed) {
             try {
-                Runnable work = running.isEmpty() && waiting.isEmpty()
+                Runnable work = scheduler.running.isEmpty() && scheduler.waiting.isEmpty()
                         ? inbox.poll(100, TimeUnit.MILLISECONDS) : inbox.poll();
                 for (; work != null; work = inbox.poll()) work.run();
-                dropCancelled();
-                admit();
-                if (!running.isEmpty()) step();
-                freeBlocks = pool.available();
+                dropCancelledAndExpired();
+                List<Scheduler.Work> batch = scheduler.schedule();
+                if (!batch.isEmpty()) step(batch);
+                publishStats();
             } catch (InterruptedException e) {
                 break;  // close(): end every request below
             }
         }
         for (Runnable work; (work = inbox.poll()) != null; ) work.run();
-        for (Sequence s : running) finish(s, FinishReason.CANCELLED, null);
-        for (Sequence s : waiting) finish(s, FinishReason.CANCELLED, null);
+        for (Sequence s : List.copyOf(scheduler.running)) finish(s, FinishReason.CANCELLED, null);
+        for (Sequence s : List.copyOf(scheduler.waiting)) finish(s, FinishReason.CANCELLED, null);
+        publishStats();
     }
 
-    private void dropCancelled() {
-        for (Iterator<Sequence> it = waiting.iterator(); it.hasNext(); ) {
-            Sequence s = it.next();
+    private void dropCancelledAndExpired() {
+        for (Sequence s : List.copyOf(scheduler.running)) {
+            if (s.isCancelled()) finish(s, FinishReason.CANCELLED, null);
+        }
+        long now = System.nanoTime();
+        for (Sequence s : List.copyOf(scheduler.waiting)) {
             if (s.isCancelled()) {
-                it.remove();
                 finish(s, FinishReason.CANCELLED, null);
-            }
-        }
-        for (Iterator<Sequence> it = running.iterator(); it.hasNext(); ) {
-            Sequence s = it.next();
-            if (s.isCancelled()) {
-                it.remove();
-                finish(s, FinishReason.CANCELLED, null);
+            } else if (options.maxWaitMillis() > 0 && s.generated == 0
+                    && now - s.arrivalNanos > TimeUnit.MILLISECONDS.toNanos(options.maxWaitMillis())) {
+                finish(s, FinishReason.ERROR, new IllegalStateException("request waited more than "
+                        + options.maxWaitMillis() + " ms for a free slot"));
             }
         }
     }
 
-    /** FCFS: a request is admitted once the blocks for its prompt and all its output tokens are free. */
-    private void admit() {
-        while (!waiting.isEmpty() && running.size() < options.maxSequences()) {
-            Sequence s = waiting.peek();
-            int prompt = s.request.prompt().length;
-            if (prompt >= options.maxContext()) {
-                waiting.poll();
-                finish(s, FinishReason.ERROR, new IllegalArgumentException("prompt of " + prompt
-                        + " tokens does not fit the context of " + options.maxContext() + " positions"));
-                continue;
-            }
-            int positions = Math.min(options.maxContext(), prompt + s.request.sampling().maxTokens());
-            int needed = (positions + model.blockSize() - 1) / model.blockSize();
-            if (needed > pool.available()) return;
-            waiting.poll();
-            s.blockTable = new int[needed];
-            for (int i = 0; i < needed; i++) s.blockTable[s.blocks++] = pool.allocate();
-            running.add(s);
+    private void step(List<Scheduler.Work> batch) {
+        long started = System.nanoTime();
+        int total = 0, sampling = 0;
+        for (Scheduler.Work w : batch) {
+            total += w.tokens();
+            if (w.samples()) sampling++;
         }
-    }
-
-    private void step() {
-        int total = 0;
-        for (Sequence s : running) total += s.length - s.computed;
-        int[] tokens = new int[total], positions = new int[total], logitRows = new int[running.size()];
+        int[] tokens = new int[total], positions = new int[total], logitRows = new int[sampling];
         List<AttentionBatch.Segment> segments = new ArrayList<>();
-        int row = 0;
-        for (int i = 0; i < running.size(); i++) {
-            Sequence s = running.get(i);
-            int[] pending = s.pending();
-            System.arraycopy(pending, 0, tokens, row, pending.length);
-            for (int j = 0; j < pending.length; j++) positions[row + j] = s.computed + j;
-            segments.add(new AttentionBatch.Segment(row, pending.length, s.computed, s.blockTable));
-            row += pending.length;
-            logitRows[i] = row - 1;
+        int row = 0, logitIndex = 0;
+        for (Scheduler.Work w : batch) {
+            Sequence s = w.sequence();
+            System.arraycopy(s.tokens, s.computed, tokens, row, w.tokens());
+            for (int j = 0; j < w.tokens(); j++) positions[row + j] = s.computed + j;
+            segments.add(new AttentionBatch.Segment(row, w.tokens(), s.computed, Arrays.copyOf(s.blockTable, s.blocks)));
+            row += w.tokens();
+            if (w.samples()) logitRows[logitIndex++] = row - 1;
         }
         float[][] logits;
         try {
             logits = model.forward(new Step(tokens, positions, new AttentionBatch(segments), logitRows));
         } catch (RuntimeException e) {
-            log.error("forward step failed; failing its {} sequences", running.size(), e);
-            for (Sequence s : running) finish(s, FinishReason.ERROR, e);
-            running.clear();
+            log.error("forward step failed; failing its {} sequences", batch.size(), e);
+            for (Scheduler.Work w : batch) finish(w.sequence(), FinishReason.ERROR, e);
             return;
         }
-        List<Sequence> batch = List.copyOf(running);
-        for (int i = 0; i < batch.size(); i++) {
-            Sequence s = batch.get(i);
-            s.computed = s.length;
-            if (advance(s, logits[i])) running.remove(s);
+        steps++;
+        logitIndex = 0;
+        for (Scheduler.Work w : batch) {
+            Sequence s = w.sequence();
+            boolean samples = w.samples();
+            s.computed += w.tokens();
+            cache.cacheFullBlocks(s);
+            if (samples) advance(s, logits[logitIndex++]);
         }
+        observer.onStep(batch.size(), total, System.nanoTime() - started);
     }
 
-    /** Samples, emits, and returns true when the sequence finished (its blocks are then released). */
-    private boolean advance(Sequence s, float[] logits) {
+    /** Samples, emits, and removes the sequence when it finished. */
+    private void advance(Sequence s, float[] logits) {
         Sampler.Sample sample = s.sampler.next(logits);
         int token = sample.token();
         s.append(token);
@@ -189,44 +215,33 @@ public final class Engine implements AutoCloseable {
         String text = stopToken ? "" : s.stops.accept(s.request.text().append(token));
         FinishReason finish = null;
         if (stopToken || s.stops.matched()) finish = FinishReason.STOP;
-        else if (s.generated >= params.maxTokens() || s.length >= options.maxContext()) finish = FinishReason.LENGTH;
+        else if (s.generated >= params.maxTokens() || s.length >= maxContext) finish = FinishReason.LENGTH;
         if (finish != null && !s.stops.matched()) text += s.stops.accept(s.request.text().flush()) + s.stops.flush();
-        if (finish != null) release(s);
-        return !emit(s, new TokenEvent(token, text, sample, finish, null)) || finish != null;
+        if (finish != null) scheduler.remove(s);
+        if (!emit(s, new TokenEvent(token, text, sample, finish, null)) && finish == null) scheduler.remove(s);
     }
 
     private void finish(Sequence s, FinishReason reason, Throwable error) {
-        release(s);
+        scheduler.remove(s);
         emit(s, new TokenEvent(-1, "", null, reason, error));
     }
 
-    private void release(Sequence s) {
-        pool.release(s.blockTable, s.blocks);
-        s.blocks = 0;
-    }
-
-    /** Delivers an event; a listener that throws is treated as a client gone away: cancelled. */
+    /** Delivers an event; a listener that throws is treated as a client gone away: its sequence is cancelled. */
     private boolean emit(Sequence s, TokenEvent event) {
         try {
             s.listener.accept(event);
             return true;
         } catch (RuntimeException e) {
             log.debug("listener failed, cancelling its sequence", e);
-            if (!event.isLast()) {
-                release(s);
-                s.cancel();
-            }
+            s.cancel();
             return false;
         }
     }
 
-    /** KV blocks currently free (all of them once every sequence finished). */
-    public int freeBlocks() {
-        return freeBlocks;
-    }
-
-    public int totalBlocks() {
-        return pool.total();
+    private void publishStats() {
+        stats = new EngineStats(scheduler.running.size(), scheduler.waiting.size(), scheduler.preemptions,
+                cache.totalBlocks() - cache.availableBlocks(), cache.totalBlocks(), cache.cachedBlocks(),
+                cache.queriedTokens(), cache.hitTokens(), steps);
     }
 
     @Override

@@ -13,9 +13,12 @@ final class Sequence implements Generation {
     int[] tokens;           // prompt followed by generated tokens
     int length;             // valid entries of tokens
     int computed;           // tokens whose keys and values are in the cache
-    int[] blockTable = new int[0];
+    int[] blockTable = new int[8];
+    long[] blockKeys = new long[8];  // prefix-cache keys of the first hashedBlocks blocks
     int blocks;             // valid entries of blockTable
+    int hashedBlocks;
     int generated;
+    final long arrivalNanos = System.nanoTime();
     private volatile boolean cancelled;
 
     Sequence(GenerationRequest request, int eosId, Consumer<TokenEvent> listener) {
@@ -34,9 +37,30 @@ final class Sequence implements Generation {
         generated++;
     }
 
-    /** The tokens not yet in the cache: the whole prompt at first, then the last sampled token. */
-    int[] pending() {
-        return Arrays.copyOfRange(tokens, computed, length);
+    /** Appends a fresh block. */
+    void addBlock(int block) {
+        if (blocks == blockTable.length) {
+            blockTable = Arrays.copyOf(blockTable, blocks * 2);
+            blockKeys = Arrays.copyOf(blockKeys, blocks * 2);
+        }
+        blockTable[blocks++] = block;
+    }
+
+    /** Appends a block reused from the prefix cache (only before any fresh block). */
+    void addCachedBlock(int block, long key) {
+        addBlock(block);
+        blockKeys[blocks - 1] = key;
+        hashedBlocks = blocks;
+    }
+
+    void clearBlocks() {
+        blocks = 0;
+        hashedBlocks = 0;
+    }
+
+    /** Tokens not yet in the cache: the prompt (in chunks) at first, then the last sampled token. */
+    int uncomputed() {
+        return length - computed;
     }
 
     @Override

@@ -109,7 +109,7 @@ class EngineTest {
             together.get(i).await();
             assertThat(together.get(i).tokens()).as("request %d", i).containsExactly(alone.get(i));
         }
-        assertThat(engine.freeBlocks()).isEqualTo(engine.totalBlocks());
+        assertThat(engine.stats().kvBlocksUsed()).isZero();
     }
 
     @Test
@@ -143,13 +143,12 @@ class EngineTest {
                 TextStream.NONE), e -> {
             c.accept(e);
         });
-        while (c.events.size() < 3) Thread.onSpinWait();
+        awaitEvents(c, 3);
         g.cancel();
         c.await();
         assertThat(c.finish()).isEqualTo(FinishReason.CANCELLED);
         assertThat(c.tokens().length).isLessThan(200);
-        Thread.sleep(50);
-        assertThat(engine.freeBlocks()).isEqualTo(engine.totalBlocks());
+        awaitNoBlocksUsed(engine);
     }
 
     @Test
@@ -157,6 +156,18 @@ class EngineTest {
         Collector c = run(engine, prompt(5, 300), SamplingParams.greedy(4), TextStream.NONE);
         assertThat(c.finish()).isEqualTo(FinishReason.ERROR);
         assertThat(c.events.getLast().error()).hasMessageContaining("300 tokens");
+    }
+
+    static void awaitEvents(Collector c, int count) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (c.events.size() < count && !c.done.isDone() && System.nanoTime() < deadline) Thread.sleep(1);
+        assertThat(c.events).as("events before the deadline").hasSizeGreaterThanOrEqualTo(count);
+    }
+
+    static void awaitNoBlocksUsed(Engine engine) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (engine.stats().kvBlocksUsed() != 0 && System.nanoTime() < deadline) Thread.sleep(5);
+        assertThat(engine.stats().kvBlocksUsed()).as("KV blocks still referenced").isZero();
     }
 
     /** A space and the token id, as text. */
