@@ -104,6 +104,8 @@ final class ApiRouter extends Handler.Abstract {
             return;
         }
         try {
+            // a refused body was not read to its end: the connection cannot carry another request
+            if (error.status == 413) response.getHeaders().put(HttpHeader.CONNECTION, "close");
             HttpIo.writeJson(response, error.status, error.body());
             callback.succeeded();
         } catch (IOException e) {
