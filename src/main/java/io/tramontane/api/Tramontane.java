@@ -2,6 +2,8 @@ package io.tramontane.api;
 
 import io.tramontane.demo.DemoModel;
 import io.tramontane.engine.Engine;
+import io.tramontane.engine.EngineStats;
+import io.tramontane.engine.StepObserver;
 import io.tramontane.engine.Generation;
 import io.tramontane.engine.GenerationRequest;
 import io.tramontane.engine.ModelFactory;
@@ -36,24 +38,42 @@ import java.util.function.Consumer;
 public final class Tramontane implements AutoCloseable {
 
     /**
-     * @param threads        CPU threads in total
-     * @param tensorParallel ranks (CPU: in-process)
-     * @param kvCacheBytes   memory for the KV cache of all sequences together
-     * @param maxSequences   sequences decoded together
+     * @param threads             CPU threads in total
+     * @param tensorParallel      ranks (CPU: in-process)
+     * @param kvCacheBytes        memory for the KV cache of all sequences together
+     * @param maxSequences        sequences decoded together (max_num_seqs)
      * @param staticActivationFp8 FP8 checkpoints with activation scales run w8a8 (true) or weight-only (false)
+     * @param maxBatchedTokens    tokens per step (max_num_batched_tokens): the prefill chunk size under load
+     * @param prefixCaching       reuse the KV cache of identical prompt prefixes
      */
     public record Options(int threads, int tensorParallel, long kvCacheBytes, int maxSequences,
-                          boolean staticActivationFp8) {
+                          boolean staticActivationFp8, int maxBatchedTokens, boolean prefixCaching) {
+        public Options(int threads, int tensorParallel, long kvCacheBytes, int maxSequences, boolean staticActivationFp8) {
+            this(threads, tensorParallel, kvCacheBytes, maxSequences, staticActivationFp8, 2048, true);
+        }
+
         public static Options defaults() {
             return new Options(Runtime.getRuntime().availableProcessors(), 1, 256L << 20, 16, true);
         }
 
         public Options withThreads(int n) {
-            return new Options(n, tensorParallel, kvCacheBytes, maxSequences, staticActivationFp8);
+            return new Options(n, tensorParallel, kvCacheBytes, maxSequences, staticActivationFp8, maxBatchedTokens,
+                    prefixCaching);
         }
 
         public Options withTensorParallel(int n) {
-            return new Options(threads, n, kvCacheBytes, maxSequences, staticActivationFp8);
+            return new Options(threads, n, kvCacheBytes, maxSequences, staticActivationFp8, maxBatchedTokens,
+                    prefixCaching);
+        }
+
+        public Options withKvCacheBytes(long bytes) {
+            return new Options(threads, tensorParallel, bytes, maxSequences, staticActivationFp8, maxBatchedTokens,
+                    prefixCaching);
+        }
+
+        public Options withScheduling(int sequences, int batchedTokens, boolean reusePrefixes) {
+            return new Options(threads, tensorParallel, kvCacheBytes, sequences, staticActivationFp8, batchedTokens,
+                    reusePrefixes);
         }
     }
 
@@ -91,7 +111,8 @@ public final class Tramontane implements AutoCloseable {
                     options.staticActivationFp8());
             int eos = tokenizer != null ? tokenizer.eosId() : 2;
             Engine engine = new Engine(ModelFactory.cpu(checkpoint.weights(), factoryOptions), eos,
-                    new Engine.Options(options.maxSequences(), maxContext));
+                    new Engine.Options(options.maxSequences(), maxContext, options.maxBatchedTokens(),
+                            options.prefixCaching(), 0));
             return new Tramontane(name, checkpoint, tokenizer, engine);
         } catch (RuntimeException e) {
             checkpoint.close();
@@ -117,6 +138,16 @@ public final class Tramontane implements AutoCloseable {
 
     public Optional<Tekken> tokenizer() {
         return Optional.ofNullable(tokenizer);
+    }
+
+    /** Queue lengths, KV cache use and prefix-cache hits, for metrics. */
+    public EngineStats stats() {
+        return engine.stats();
+    }
+
+    /** Called after every forward step with its batch size, tokens and duration (on the engine thread). */
+    public void observeSteps(StepObserver observer) {
+        engine.observeSteps(observer);
     }
 
     /** Positions one sequence may use (prompt and output together). */

@@ -52,7 +52,7 @@ public final class Engine implements AutoCloseable {
     private final int maxContext;
     private final KvCacheManager cache;
     private final Scheduler scheduler;
-    private final StepObserver observer;
+    private volatile StepObserver observer;
     /** Work handed to the engine thread: admitting a sequence, a logits request. */
     private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
     private final Thread thread;
@@ -82,6 +82,10 @@ public final class Engine implements AutoCloseable {
 
     public EngineStats stats() {
         return stats;
+    }
+
+    public void observeSteps(StepObserver stepObserver) {
+        this.observer = stepObserver;
     }
 
     public Generation submit(GenerationRequest request, Consumer<TokenEvent> listener) {
