@@ -45,12 +45,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class ConstrainedDecodeBenchmark {
-    private static final String SCHEMA = """
-            {"type": "array", "minItems": 100, "items": {"type": "object", "required": ["name", "age", "tags"], "properties": {
-              "name": {"type": "string"}, "age": {"type": "integer"}, "score": {"type": "number"},
-              "nickname": {"type": ["string", "null"]},
-              "tags": {"type": "array", "items": {"enum": ["red", "green", "blue"]}},
-              "address": {"type": "object", "properties": {"city": {"type": "string"}, "zip": {"type": "string"}}}}}}""";
+    private static final String SCHEMA = ConstrainedDecodeBenchmarkSchema.TEXT;
 
     @Param({"none", "json_schema"})
     public String constraint;
