@@ -61,6 +61,10 @@ final class ApiError extends RuntimeException {
                 + limit + " bytes.", null, "request_too_large");
     }
 
+    static ApiError unavailable() {
+        return new ApiError(503, "server_error", "The server is shutting down.", null, "shutting_down");
+    }
+
     static ApiError internal(String message) {
         return new ApiError(500, "server_error", message, null, null);
     }

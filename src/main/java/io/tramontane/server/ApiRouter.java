@@ -3,7 +3,9 @@ package io.tramontane.server;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
@@ -27,6 +29,8 @@ final class ApiRouter extends Handler.Abstract {
     private final ServerOptions options;
     private final ServerMetrics metrics;
     private final byte[] apiKey;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private volatile boolean draining;
 
     ApiRouter(Map<Route, Endpoint> routes, ServerOptions options, ServerMetrics metrics) {
         super(InvocationType.BLOCKING);
@@ -40,7 +44,9 @@ final class ApiRouter extends Handler.Abstract {
     public boolean handle(Request request, Response response, Callback callback) {
         String path = request.getHttpURI().getPath();
         String label = "other";
+        inFlight.incrementAndGet();
         try {
+            if (draining) throw ApiError.unavailable();
             allowCors(request, response);
             if (request.getMethod().equals("OPTIONS") && options.corsOrigin() != null) {
                 response.setStatus(204);
@@ -61,9 +67,23 @@ final class ApiRouter extends Handler.Abstract {
         } catch (Exception e) {
             log.error("{} {} failed", request.getMethod(), path, e);
             fail(response, callback, ApiError.internal("Internal error: " + e.getClass().getSimpleName()));
+        } finally {
+            inFlight.decrementAndGet();
         }
         metrics.request(label, response.getStatus());
         return true;
+    }
+
+    /**
+     * Refuses new requests (503) and waits until those in flight have finished, or {@code timeout}; true
+     * when none is left. Jetty's own graceful stop closes connections whose response has not started,
+     * which would cancel long non-streamed generations, so the server drains here first.
+     */
+    boolean drain(Duration timeout) throws InterruptedException {
+        draining = true;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (inFlight.get() > 0 && System.nanoTime() < deadline) Thread.sleep(10);
+        return inFlight.get() == 0;
     }
 
     private Route route(String method, String path) {

@@ -5,7 +5,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.thread.VirtualThreadPool;
 
 /**
@@ -16,10 +15,14 @@ import org.eclipse.jetty.util.thread.VirtualThreadPool;
 public final class OpenAiServer implements AutoCloseable {
     private final Server server;
     private final ServerConnector connector;
+    private final ApiRouter router;
+    private final ServerOptions options;
 
-    private OpenAiServer(Server server, ServerConnector connector) {
+    private OpenAiServer(Server server, ServerConnector connector, ApiRouter router, ServerOptions options) {
         this.server = server;
         this.connector = connector;
+        this.router = router;
+        this.options = options;
     }
 
     /** Starts listening; returns once the port is bound. */
@@ -45,10 +48,10 @@ public final class OpenAiServer implements AutoCloseable {
         // a long non-streamed generation writes nothing for a while: only the request timeout may end it
         connector.setIdleTimeout(options.requestTimeout().toMillis() + 30_000);
         server.addConnector(connector);
-        server.setHandler(new GracefulHandler(new ApiRouter(routes, options, metrics)));
-        server.setStopTimeout(options.drainTimeout().toMillis());
+        ApiRouter router = new ApiRouter(routes, options, metrics);
+        server.setHandler(router);
         server.start();
-        return new OpenAiServer(server, connector);
+        return new OpenAiServer(server, connector, router, options);
     }
 
     /** The bound port (the chosen one when the options asked for port 0). */
@@ -61,8 +64,9 @@ public final class OpenAiServer implements AutoCloseable {
         server.join();
     }
 
-    /** Stops accepting, lets in-flight requests finish (up to the drain timeout), then closes. */
+    /** Refuses new requests with 503, lets in-flight ones finish (up to the drain timeout), then closes. */
     public void stop() throws Exception {
+        router.drain(options.drainTimeout());
         server.stop();
     }
 

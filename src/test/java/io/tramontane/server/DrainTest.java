@@ -18,28 +18,37 @@ class DrainTest {
     @TempDir
     static Path cache;
 
+    static CompletableFuture<HttpResponse<String>> postAsync(TestServer server, String body) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return server.post("/v1/chat/completions", body);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
     @Test
-    void stopWaitsForInFlightStreams() throws Exception {
+    void stopWaitsForInFlightRequests() throws Exception {
         try (TestServer server = TestServer.start(cache, ServerOptions.loopback())) {
-            String body = "{\"messages\": [{\"role\": \"user\", \"content\": \"Go\"}], \"ignore_eos\": true,"
+            String stream = "{\"messages\": [{\"role\": \"user\", \"content\": \"Go\"}], \"ignore_eos\": true,"
                     + " \"max_tokens\": 300, \"stream\": true}";
-            CompletableFuture<HttpResponse<String>> inFlight = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return server.post("/v1/chat/completions", body);
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            String whole = stream.replace(", \"stream\": true", "");
+            CompletableFuture<HttpResponse<String>> streamed = postAsync(server, stream);
+            CompletableFuture<HttpResponse<String>> answered = postAsync(server, whole);
             String metrics;
             do {
                 Thread.sleep(20);
                 metrics = server.get("/metrics").body();
-            } while (!metrics.contains("tramontane_requests_running 1"));
+            } while (!metrics.contains("tramontane_requests_running 2"));
             server.server.stop();
-            HttpResponse<String> response = inFlight.get(30, TimeUnit.SECONDS);
+            HttpResponse<String> response = streamed.get(30, TimeUnit.SECONDS);
             assertThat(response.statusCode()).isEqualTo(200);
             List<JsonNode> events = TestServer.events(response.body());
             assertThat(events.getLast().get("choices").get(0).get("finish_reason").asText()).isEqualTo("length");
+            JsonNode body = TestServer.json(answered.get(30, TimeUnit.SECONDS));
+            assertThat(body.get("choices").get(0).get("finish_reason").asText()).isEqualTo("length");
+            assertThat(body.get("usage").get("completion_tokens").asInt()).isEqualTo(300);
         }
     }
 }
