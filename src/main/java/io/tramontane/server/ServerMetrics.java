@@ -2,13 +2,16 @@ package io.tramontane.server;
 
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.tramontane.engine.EngineStats;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Supplier;
 
 /**
  * The server's Prometheus metrics, in a registry of its own (several servers may live in one JVM, as in
@@ -40,6 +43,30 @@ final class ServerMetrics {
             .help("Generation requests producing tokens").register(registry);
     private final Gauge waiting = Gauge.builder().name("tramontane_requests_waiting")
             .help("Generation requests waiting for their first token").register(registry);
+
+    /** @param engine the engine's latest snapshot, read at every scrape for the KV cache and scheduler gauges */
+    ServerMetrics(Supplier<EngineStats> engine) {
+        GaugeWithCallback.builder().name("tramontane_kv_cache_usage_ratio")
+                .help("Fraction of the KV cache blocks in use (1 = full)")
+                .callback(callback -> {
+                    EngineStats stats = engine.get();
+                    if (stats != null && stats.kvBlocksTotal() > 0) {
+                        callback.call((double) stats.kvBlocksUsed() / stats.kvBlocksTotal());
+                    }
+                }).register(registry);
+        GaugeWithCallback.builder().name("tramontane_engine_sequences_running")
+                .help("Sequences the engine is decoding (each choice of a request is one)")
+                .callback(callback -> {
+                    EngineStats stats = engine.get();
+                    if (stats != null) callback.call(stats.running());
+                }).register(registry);
+        GaugeWithCallback.builder().name("tramontane_engine_sequences_waiting")
+                .help("Sequences queued in the engine for KV cache room or a batch slot")
+                .callback(callback -> {
+                    EngineStats stats = engine.get();
+                    if (stats != null) callback.call(stats.waiting());
+                }).register(registry);
+    }
 
     void request(String endpoint, int status) {
         requests.labelValues(endpoint, Integer.toString(status)).inc();
