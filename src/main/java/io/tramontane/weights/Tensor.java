@@ -117,6 +117,16 @@ public final class Tensor {
         return (sourceRow(row) * rowStride + colOffset + col) * dtype.bits() / 8;
     }
 
+    /** The memory every row of this view lies in (kernels address rows with {@link #rowByteOffset}). */
+    public MemorySegment storage() {
+        return data;
+    }
+
+    /** Byte offset of row {@code row} of the view within {@link #storage()}. */
+    public long rowByteOffset(long row) {
+        return byteOffset(row, 0);
+    }
+
     /** The raw bytes of one row of the view ({@code cols * bytes} of them). */
     public MemorySegment rowBytes(long row) {
         return data.asSlice(byteOffset(row, 0), cols() * dtype.bits() / 8);

@@ -1,7 +1,6 @@
 package io.tramontane.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Vector API inner loops over float arrays. */
@@ -10,6 +9,16 @@ final class VectorMath {
 
     private VectorMath() {}
 
+    /**
+     * The lanes of {@code v} summed first to last. Not {@code reduceLanes(ADD)}: its order is unspecified
+     * and differs between the interpreter and the JIT tiers, which would make results depend on warm-up.
+     */
+    static float sumLanes(FloatVector v) {
+        float sum = 0;
+        for (int i = 0; i < v.length(); i++) sum += v.lane(i);
+        return sum;
+    }
+
     /** {@code sum_i a[aOffset + i] * b[bOffset + i]} for {@code i < n}. */
     static float dot(float[] a, int aOffset, float[] b, int bOffset, int n) {
         FloatVector acc = FloatVector.zero(SPECIES);
@@ -17,7 +26,7 @@ final class VectorMath {
         for (; i < bound; i += SPECIES.length()) {
             acc = FloatVector.fromArray(SPECIES, a, aOffset + i).fma(FloatVector.fromArray(SPECIES, b, bOffset + i), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sumLanes(acc);
         for (; i < n; i++) sum += a[aOffset + i] * b[bOffset + i];
         return sum;
     }
