@@ -1,0 +1,69 @@
+package io.tramontane.bench;
+
+import io.tramontane.engine.ModelFactory;
+import io.tramontane.model.LanguageModel;
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * Decode throughput: {@code batch} sequences advance one token per forward step, from position 0, on
+ * the CPU backend. Decode streams every weight once per step, so the figure that matters is weight
+ * bytes per step times steps per second against the measured read bandwidth (KV-cache reads, small
+ * at these contexts, are not counted).
+ */
+public final class DecodeBench {
+    private static final int BLOCK_SIZE = 16;
+
+    /** @param warmup untimed steps first (the JIT compiles every kernel during them) */
+    public record Settings(int threads, int batch, int tokens, int warmup, long seed) {
+        public Settings {
+            if (threads < 1 || batch < 1 || tokens < 1 || warmup < 0) {
+                throw new IllegalArgumentException("threads, batch and tokens must be >= 1, warmup >= 0");
+            }
+        }
+    }
+
+    /**
+     * @param tokens               timed steps (each gives {@code batch} tokens)
+     * @param contextStart         positions already cached when timing began
+     * @param tokensPerSecond      all sequences together
+     * @param achievedGbPerSecond  weight bytes per step x steps per second, 10^9 bytes/s
+     * @param rooflineGbPerSecond  the cached roofline's read bandwidth at this thread count, or null
+     * @param rooflineFraction     achieved / roofline, or null without a cached roofline
+     */
+    public record Result(String model, String shape, String dtype, int threads, int batch, int tokens,
+                         int contextStart, double seconds, double tokensPerSecond, double stepMillisP50,
+                         long weightBytesPerStep, double weightBytesPerToken, double achievedGbPerSecond,
+                         Double rooflineGbPerSecond, Double rooflineFraction, Machine machine) {}
+
+    private DecodeBench() {}
+
+    public static Result run(BenchModel model, Settings settings, Optional<Roofline> roofline) {
+        int positions = settings.warmup() + settings.tokens();
+        int blocks = SequenceBatch.blocksNeeded(settings.batch(), positions, BLOCK_SIZE);
+        var options = new ModelFactory.Options(settings.threads(), 1, blocks, BLOCK_SIZE, true);
+        SequenceBatch batch = new SequenceBatch(settings.batch(), positions, BLOCK_SIZE, model.config().vocabSize(),
+                settings.seed());
+        long[] stepNanos = new long[settings.tokens()];
+        try (LanguageModel lm = ModelFactory.cpu(model.weights(), options)) {
+            for (int p = 0; p < settings.warmup(); p++) lm.forward(batch.decode(p));
+            for (int i = 0; i < settings.tokens(); i++) {
+                var step = batch.decode(settings.warmup() + i);
+                long start = System.nanoTime();
+                lm.forward(step);
+                stepNanos[i] = System.nanoTime() - start;
+            }
+        }
+        double seconds = Arrays.stream(stepNanos).sum() * 1e-9;
+        ModelCost cost = ModelCost.of(model.weights());
+        long bytesPerStep = cost.decodeBytesPerStep(settings.batch());
+        double achieved = bytesPerStep * settings.tokens() / seconds / 1e9;
+        Double ceiling = roofline.map(r -> r.at(settings.threads()).readGbPerSecond()).orElse(null);
+        Arrays.sort(stepNanos);
+        return new Result(model.name(), ModelShape.describe(model.config()), model.dtype(), settings.threads(),
+                settings.batch(), settings.tokens(), settings.warmup(), seconds,
+                settings.batch() * settings.tokens() / seconds, stepNanos[stepNanos.length / 2] / 1e6,
+                bytesPerStep, (double) bytesPerStep / settings.batch(), achieved,
+                ceiling, ceiling == null ? null : achieved / ceiling, Machine.describe(FmaPeak.vectorBits()));
+    }
+}

@@ -1,0 +1,64 @@
+package io.tramontane.bench;
+
+import io.tramontane.engine.ModelFactory;
+import io.tramontane.model.LanguageModel;
+import java.util.Optional;
+
+/**
+ * Prefill throughput: {@code batch} prompts of {@code prompt} tokens each in one forward step, as a
+ * fresh request's first step, on the CPU backend. Prefill multiplies every weight with many tokens,
+ * so it is judged by flops (see {@link ModelCost#prefillFlops}) against the measured FMA peak.
+ */
+public final class PrefillBench {
+    private static final int BLOCK_SIZE = 16;
+    /** Long enough to compile every kernel on its prefill (matrix) path, short enough to cost little. */
+    private static final int WARMUP_TOKENS = 32;
+
+    /** @param runs timed prefills; the best is reported */
+    public record Settings(int threads, int batch, int prompt, int runs, long seed) {
+        public Settings {
+            if (threads < 1 || batch < 1 || prompt < 1 || runs < 1) {
+                throw new IllegalArgumentException("threads, batch, prompt and runs must be >= 1");
+            }
+        }
+    }
+
+    /**
+     * @param tokens             prompt tokens of one prefill, all sequences
+     * @param seconds            the best run
+     * @param gflopsPerSecond    10^9 flops per second in the best run
+     * @param rooflineGflops     the cached roofline's FMA peak at this thread count, or null
+     * @param rooflineFraction   achieved / roofline, or null without a cached roofline
+     */
+    public record Result(String model, String shape, String dtype, int threads, int batch, int prompt, int tokens,
+                         double seconds, double[] runSeconds, double tokensPerSecond, double flops,
+                         double gflopsPerSecond, Double rooflineGflops, Double rooflineFraction, Machine machine) {}
+
+    private PrefillBench() {}
+
+    public static Result run(BenchModel model, Settings settings, Optional<Roofline> roofline) {
+        int blocks = SequenceBatch.blocksNeeded(settings.batch(), settings.prompt(), BLOCK_SIZE);
+        var options = new ModelFactory.Options(settings.threads(), 1, blocks, BLOCK_SIZE, true);
+        SequenceBatch batch = new SequenceBatch(settings.batch(), settings.prompt(), BLOCK_SIZE,
+                model.config().vocabSize(), settings.seed());
+        double[] runSeconds = new double[settings.runs()];
+        double best = Double.MAX_VALUE;
+        try (LanguageModel lm = ModelFactory.cpu(model.weights(), options)) {
+            lm.forward(batch.prefill(Math.min(settings.prompt(), WARMUP_TOKENS)));
+            for (int r = 0; r < settings.runs(); r++) {
+                var step = batch.prefill(settings.prompt());  // overwrites the same cache blocks: a fresh request each time
+                long start = System.nanoTime();
+                lm.forward(step);
+                runSeconds[r] = (System.nanoTime() - start) * 1e-9;
+                best = Math.min(best, runSeconds[r]);
+            }
+        }
+        int tokens = settings.batch() * settings.prompt();
+        double flops = ModelCost.of(model.weights()).prefillFlops(settings.prompt(), settings.batch());
+        double gflops = flops / best / 1e9;
+        Double ceiling = roofline.map(r -> r.at(settings.threads()).fmaGflops()).orElse(null);
+        return new Result(model.name(), ModelShape.describe(model.config()), model.dtype(), settings.threads(),
+                settings.batch(), settings.prompt(), tokens, best, runSeconds, tokens / best, flops, gflops,
+                ceiling, ceiling == null ? null : gflops / ceiling, Machine.describe(FmaPeak.vectorBits()));
+    }
+}

@@ -1,0 +1,57 @@
+package io.tramontane.cli;
+
+import io.tramontane.bench.BenchJson;
+import io.tramontane.bench.BenchModel;
+import io.tramontane.bench.DecodeBench;
+import io.tramontane.bench.RooflineCache;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "decode", mixinStandardHelpOptions = true,
+        description = "Decode tokens/s, weight bytes per token and achieved bandwidth (fraction of 'bench roofline').")
+final class BenchDecodeCommand implements Callable<Integer> {
+    @Mixin
+    BenchModelOptions modelOptions;
+    @Option(names = "--tokens", defaultValue = "32", description = "Timed steps; each gives --batch tokens (default: ${DEFAULT-VALUE}).")
+    int tokens;
+    @Option(names = "--warmup", defaultValue = "4", description = "Untimed steps first (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        int threads = modelOptions.threads();
+        DecodeBench.Settings settings;
+        try {
+            settings = new DecodeBench.Settings(threads, modelOptions.batch, tokens, warmup, modelOptions.seed);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        DecodeBench.Result r;
+        try (BenchModel model = modelOptions.open()) {
+            r = DecodeBench.run(model, settings, RooflineCache.read());
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (modelOptions.json) {
+            out.println(BenchJson.write(r));
+            return Main.EXIT_OK;
+        }
+        out.printf("decode %s %s [%s], %d threads, batch %d, %d steps after %d warm-up, load average %.2f%n",
+                r.model(), r.dtype(), r.shape(), r.threads(), r.batch(), r.tokens(), r.contextStart(),
+                r.machine().loadAverage());
+        out.printf("  %.2f tokens/s (%.1f ms per step, median), %.1f MB of weights per step, %.1f MB per token%n",
+                r.tokensPerSecond(), r.stepMillisP50(), r.weightBytesPerStep() / 1e6, r.weightBytesPerToken() / 1e6);
+        out.printf("  %.2f GB/s achieved%s%n", r.achievedGbPerSecond(), r.rooflineFraction() == null
+                ? " (run 'tramontane bench roofline' for the fraction of bandwidth)"
+                : String.format(" = %.1f%% of %.1f GB/s measured read bandwidth", 100 * r.rooflineFraction(),
+                        r.rooflineGbPerSecond()));
+        return Main.EXIT_OK;
+    }
+}

@@ -1,0 +1,40 @@
+package io.tramontane.cli;
+
+import io.tramontane.bench.BenchModel;
+import io.tramontane.bench.ModelShape;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** The model a decode or prefill benchmark runs, and how many threads and sequences. */
+final class BenchModelOptions {
+    @Option(names = "--model", description = "Checkpoint directory (or use --shape).")
+    Path model;
+    @Option(names = "--shape", description = "Synthetic model, e.g. dim=2048,layers=16,heads=32,kv_heads=8,head_dim=64,hidden=5632,vocab=32768")
+    String shape;
+    @Option(names = "--dtype", defaultValue = "bf16", description = "Weight dtype of a synthetic model: f32, bf16, fp8 (default: ${DEFAULT-VALUE}).")
+    String dtype;
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the synthetic weights and token ids (default: ${DEFAULT-VALUE}).")
+    long seed;
+    @Option(names = "--threads", description = "CPU threads (default: all available cores).")
+    Integer threads;
+    @Option(names = "--batch", defaultValue = "1", description = "Sequences per step (default: ${DEFAULT-VALUE}).")
+    int batch;
+    @Option(names = "--json", description = "Print the result as JSON.")
+    boolean json;
+
+    int threads() {
+        int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        if (n < 1 || batch < 1) throw new UsageException("--threads and --batch must be >= 1");
+        return n;
+    }
+
+    BenchModel open() {
+        if ((model == null) == (shape == null)) throw new UsageException("give exactly one of --model DIR and --shape SHAPE");
+        if (model != null) return BenchModel.checkpoint(model);
+        try {
+            return BenchModel.synthetic(ModelShape.parse(shape), dtype, seed);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package io.tramontane.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The bench commands run on tiny shapes and print well-formed JSON; no timing is asserted. */
+class BenchCommandTest {
+    private static final String TINY = "dim=64,layers=2,heads=4,kv_heads=2,head_dim=16,hidden=128,vocab=300";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    static Path cache;
+
+    @BeforeAll
+    static void useTempCache() {
+        System.setProperty("tramontane.cache", cache.toString());
+    }
+
+    @AfterAll
+    static void restore() {
+        System.clearProperty("tramontane.cache");
+    }
+
+    @Test
+    void rooflineMeasuresEachThreadCountAndSavesTheResultForTheOthers() throws Exception {
+        var result = CliContractTest.run("bench", "roofline", "--threads", "1,2", "--buffer-mib", "64", "--runs", "1", "--json");
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        JsonNode json = JSON.readTree(result.out());
+        assertThat(json.get("points")).hasSize(2);
+        for (JsonNode point : json.get("points")) {
+            assertThat(point.get("read_gb_per_second").asDouble()).isPositive();
+            assertThat(point.get("fma_gflops").asDouble()).isPositive();
+        }
+        assertThat(json.get("gpu").asText()).isNotBlank();
+        assertThat(json.at("/machine/cores").asInt()).isPositive();
+        assertThat(JSON.readTree(Files.readString(cache.resolve("roofline.json")))).isEqualTo(json);
+
+        var decode = CliContractTest.run("bench", "decode", "--shape", TINY, "--tokens", "2", "--warmup", "1",
+                "--threads", "1", "--json");
+        assertThat(decode.exitCode()).as(decode.err()).isZero();
+        assertThat(JSON.readTree(decode.out()).get("roofline_fraction").asDouble()).isPositive();
+    }
+
+    @Test
+    void decodeReportsTokensPerSecondAndWeightBytes() throws Exception {
+        var result = CliContractTest.run("bench", "decode", "--shape", TINY, "--dtype", "fp8", "--batch", "3",
+                "--tokens", "4", "--warmup", "1", "--threads", "2", "--json");
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        JsonNode json = JSON.readTree(result.out());
+        assertThat(json.get("dtype").asText()).isEqualTo("fp8");
+        assertThat(json.get("batch").asInt()).isEqualTo(3);
+        assertThat(json.get("tokens_per_second").asDouble()).isPositive();
+        assertThat(json.get("weight_bytes_per_token").asDouble())
+                .isEqualTo(json.get("weight_bytes_per_step").asDouble() / 3);
+        assertThat(json.get("achieved_gb_per_second").asDouble()).isPositive();
+    }
+
+    @Test
+    void prefillReportsTokensPerSecondAndFlops() throws Exception {
+        var result = CliContractTest.run("bench", "prefill", "--shape", TINY, "--dtype", "f32", "--prompt", "40",
+                "--batch", "2", "--runs", "2", "--threads", "1", "--json");
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        JsonNode json = JSON.readTree(result.out());
+        assertThat(json.get("tokens").asInt()).isEqualTo(80);
+        assertThat(json.get("run_seconds")).hasSize(2);
+        assertThat(json.get("gflops_per_second").asDouble()).isPositive();
+    }
+
+    @Test
+    void humanOutputNamesTheFigures() {
+        var result = CliContractTest.run("bench", "decode", "--shape", TINY, "--tokens", "2", "--warmup", "0");
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        assertThat(result.out()).contains("tokens/s", "GB/s");
+    }
+
+    @Test
+    void badShapesAndMissingModelsAreUsageErrors() {
+        var unknownKey = CliContractTest.run("bench", "decode", "--shape", "dim=64,layers=2,colour=3");
+        assertThat(unknownKey.exitCode()).isEqualTo(Main.EXIT_USAGE);
+        assertThat(unknownKey.err()).contains("colour");
+        var neither = CliContractTest.run("bench", "prefill");
+        assertThat(neither.exitCode()).isEqualTo(Main.EXIT_USAGE);
+        assertThat(neither.err()).contains("--model", "--shape");
+        var badDtype = CliContractTest.run("bench", "decode", "--shape", TINY, "--dtype", "int3");
+        assertThat(badDtype.exitCode()).isEqualTo(Main.EXIT_USAGE);
+        assertThat(badDtype.err()).contains("dtype");
+    }
+}
