@@ -64,6 +64,6 @@ public final class DecodeBench {
                 settings.batch(), settings.tokens(), settings.warmup(), seconds,
                 settings.batch() * settings.tokens() / seconds, stepNanos[stepNanos.length / 2] / 1e6,
                 bytesPerStep, (double) bytesPerStep / settings.batch(), achieved,
-                ceiling, ceiling == null ? null : achieved / ceiling, Machine.describe(FmaPeak.vectorBits()));
+                ceiling, ceiling == null ? null : achieved / ceiling, Machine.now());
     }
 }

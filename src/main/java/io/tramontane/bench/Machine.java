@@ -16,9 +16,10 @@ import java.time.temporal.ChronoUnit;
  */
 public record Machine(String date, String cpu, int cores, int vectorBits, String java, double loadAverage) {
 
-    static Machine describe(int vectorBits) {
+    /** This machine, now. */
+    public static Machine now() {
         return new Machine(Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), cpuName(),
-                Runtime.getRuntime().availableProcessors(), vectorBits, Runtime.version().toString(),
+                Runtime.getRuntime().availableProcessors(), FmaPeak.vectorBits(), Runtime.version().toString(),
                 ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     }
 

@@ -59,6 +59,6 @@ public final class PrefillBench {
         Double ceiling = roofline.map(r -> r.at(settings.threads()).fmaGflops()).orElse(null);
         return new Result(model.name(), ModelShape.describe(model.config()), model.dtype(), settings.threads(),
                 settings.batch(), settings.prompt(), tokens, best, runSeconds, tokens / best, flops, gflops,
-                ceiling, ceiling == null ? null : gflops / ceiling, Machine.describe(FmaPeak.vectorBits()));
+                ceiling, ceiling == null ? null : gflops / ceiling, Machine.now());
     }
 }

@@ -29,7 +29,7 @@ public record Roofline(Machine machine, long readBufferBytes, List<Point> points
                 double fma = FmaPeak.measure(threads, runs);
                 points.add(new Point(threads, read / 1e9, fma / 1e9));
             }
-            return new Roofline(Machine.describe(FmaPeak.vectorBits()), bandwidth.bytes(), points, gpu);
+            return new Roofline(Machine.now(), bandwidth.bytes(), points, gpu);
         }
     }
 
