@@ -12,12 +12,12 @@ import java.util.SplittableRandom;
  * blocks {@code [s * blocksPerSequence, (s + 1) * blocksPerSequence)}). Token ids are random: the
  * cost of a step does not depend on them.
  */
-final class SequenceBatch {
+public final class SequenceBatch {
     private final int sequences, vocab;
     private final int[][] blockTables;
     private final SplittableRandom random;
 
-    SequenceBatch(int sequences, int positions, int blockSize, int vocab, long seed) {
+    public SequenceBatch(int sequences, int positions, int blockSize, int vocab, long seed) {
         this.sequences = sequences;
         this.vocab = vocab;
         this.random = new SplittableRandom(seed);
@@ -29,7 +29,7 @@ final class SequenceBatch {
     }
 
     /** KV blocks for {@code sequences} sequences of up to {@code positions} positions each. */
-    static int blocksNeeded(int sequences, int positions, int blockSize) {
+    public static int blocksNeeded(int sequences, int positions, int blockSize) {
         return sequences * blocksFor(positions, blockSize);
     }
 
@@ -38,12 +38,12 @@ final class SequenceBatch {
     }
 
     /** One new token per sequence at {@code position}, logits for all of them. */
-    Step decode(int position) {
+    public Step decode(int position) {
         return step(position, 1);
     }
 
     /** The first {@code length} tokens of every sequence, logits for each sequence's last one. */
-    Step prefill(int length) {
+    public Step prefill(int length) {
         return step(0, length);
     }
 

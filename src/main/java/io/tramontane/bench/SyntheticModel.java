@@ -62,6 +62,17 @@ public final class SyntheticModel implements AutoCloseable {
         }
     }
 
+    /**
+     * One random linear {@code [out, in]} in {@code arena}, as the layers of a synthetic model have them
+     * (kernel benchmarks).
+     */
+    public static Linear linear(Arena arena, String name, DType dtype, int out, int in, long seed) {
+        Builder builder = new Builder(arena, dtype, seed);
+        Linear linear = builder.linear(name, out, in);
+        builder.fillAll();
+        return linear;
+    }
+
     public ModelWeights weights() {
         return weights;
     }
