@@ -105,8 +105,7 @@ public final class CpuBackend implements Backend {
         }
         float[] xs = w.quantizesActivations() ? quantizeE4m3(in, w.activationScale()) : in.data();
         float scale = w.weightScale() * (w.quantizesActivations() ? w.activationScale() : 1f);
-        DotKernels.Format format = w.format();
-        if (format == null) {  // a dtype without a fused kernel: decode each row once
+        if (!RowBlockDecoder.supports(w.tensor())) {  // a dtype without a block decoder: decode each row once
             threads.parallelFor(outFeatures, 8, (from, to) -> {
                 float[] row = new float[inFeatures];
                 for (int r = from; r < to; r++) {
@@ -118,23 +117,8 @@ public final class CpuBackend implements Backend {
             });
             return;
         }
-        var storage = w.tensor().storage();
-        float[] result = o.data();
-        threads.parallelFor(outFeatures, 8, (from, to) -> {
-            float[] sums = new float[4];
-            for (int r = from; r < to; r++) {
-                long base = w.tensor().rowByteOffset(r);
-                int t = 0;
-                for (; t + 4 <= n; t += 4) {
-                    DotKernels.dot4(format, storage, base, xs, t * inFeatures, (t + 1) * inFeatures,
-                            (t + 2) * inFeatures, (t + 3) * inFeatures, inFeatures, sums);
-                    for (int k = 0; k < 4; k++) result[(t + k) * outFeatures + r] = sums[k] * scale;
-                }
-                for (; t < n; t++) {
-                    result[t * outFeatures + r] = DotKernels.dot1(format, storage, base, xs, t * inFeatures, inFeatures) * scale;
-                }
-            }
-        });
+        threads.parallelFor(outFeatures, 4, (from, to) -> LinearKernel.rows(w.tensor(), xs, n, inFeatures, from, to,
+                scale, o.data(), outFeatures));
     }
 
     /** Static activation quantization: {@code e4m3(clamp(x / scale, -448, 448))}, kept as the decoded values. */

@@ -20,16 +20,6 @@ record CpuWeight(Tensor tensor, float weightScale, float activationScale) implem
         return tensor.cols();
     }
 
-    /** The fused kernel format for this weight's dtype, or null when rows must be decoded first. */
-    DotKernels.Format format() {
-        return switch (tensor.dtype()) {
-            case F32 -> DotKernels.Format.F32;
-            case BF16 -> DotKernels.Format.BF16;
-            case F8_E4M3 -> DotKernels.Format.E4M3;
-            default -> null;
-        };
-    }
-
     boolean quantizesActivations() {
         return !Float.isNaN(activationScale);
     }

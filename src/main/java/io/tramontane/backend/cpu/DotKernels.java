@@ -1,118 +1,117 @@
 package io.tramontane.backend.cpu;
 
-import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Dot products of one stored weight row with the activation rows of up to four tokens, decoding the
- * weights inside the loop (no dequantized copies). The weight chunk is loaded once for all the tokens
- * of a call, so a batch reads each weight byte once per step.
+ * Dot products of FP32 weight rows (decoded into an L1-resident block by {@link RowBlockDecoder}) with
+ * token activations: one row and one token, four rows and one token (decode: four independent chains
+ * hide the FMA latency), four rows and four tokens (batched decode and prefill: each loaded vector
+ * feeds four FMAs).
  *
- * <p>Batch invariance: every token's sum is the same sequence of operations whatever the batch size
- * and whichever of the 1- or 4-token paths computes it (two lane-wise accumulators over 2-vector
- * chunks, one vector remainder, lanes summed in a fixed order, a scalar tail), so a request yields
- * identical logits alone or in any batch, before or after the JIT compiles the kernel.
+ * <p>Batch invariance: whichever kernel computes it, every (row, token) sum is the same sequence of
+ * operations: one lane-wise FMA chain over the vector chunks in order, lanes summed in a fixed order,
+ * then a scalar tail. So a request yields identical logits alone or in any batch, before or after the
+ * JIT compiles the kernel.
  */
 final class DotKernels {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
-    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, L * 8)));
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    /** e4m3 magnitude bits shifted into an FP32's exponent/mantissa, rebased from bias 7 to bias 127. */
-    private static final float E4M3_REBASE = 0x1p120f;
 
     private DotKernels() {}
 
-    /** Which stored element type a row holds. */
-    enum Format { F32, BF16, E4M3 }
-
-    /** Weight elements {@code [i, i + L)} of the row at {@code base} as floats. */
-    private static FloatVector load(Format format, MemorySegment w, long base, int i) {
-        return switch (format) {
-            case F32 -> FloatVector.fromMemorySegment(F, w, base + 4L * i, LE);
-            case BF16 -> ((IntVector) ShortVector.fromMemorySegment(S, w, base + 2L * i, LE)
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            case E4M3 -> {
-                IntVector b = (IntVector) ByteVector.fromMemorySegment(B, w, base + i, LE)
-                        .convertShape(VectorOperators.B2I, I, 0);
-                IntVector bits = b.and(0x7F).lanewise(VectorOperators.LSHL, 20)
-                        .or(b.and(0x80).lanewise(VectorOperators.LSHL, 24));
-                yield bits.reinterpretAsFloats().mul(E4M3_REBASE);
-            }
-        };
+    private static FloatVector v(float[] a, int offset) {
+        return FloatVector.fromArray(F, a, offset);
     }
 
-    private static float scalar(Format format, MemorySegment w, long base, int i) {
-        return switch (format) {
-            case F32 -> w.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE), base + 4L * i);
-            case BF16 -> io.tramontane.weights.Floats.bf16ToFloat(
-                    w.get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE), base + 2L * i));
-            case E4M3 -> io.tramontane.weights.Floats.e4m3ToFloat(w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, base + i));
-        };
-    }
-
-    /** {@code out[o] = scale * dot(row, x[t])} for the token whose activations start at {@code x0}. */
-    static float dot1(Format format, MemorySegment w, long base, float[] x, int x0, int n) {
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
+    static float dot1(float[] w, int w0, float[] x, int x0, int n) {
+        FloatVector a = FloatVector.zero(F);
         int i = 0;
-        for (int bound = n - n % (2 * L); i < bound; i += 2 * L) {
-            FloatVector w0 = load(format, w, base, i), w1 = load(format, w, base, i + L);
-            a0 = w0.fma(FloatVector.fromArray(F, x, x0 + i), a0);
-            a1 = w1.fma(FloatVector.fromArray(F, x, x0 + i + L), a1);
-        }
-        FloatVector s = a0.add(a1);
-        for (int bound = n - n % L; i < bound; i += L) s = load(format, w, base, i).fma(FloatVector.fromArray(F, x, x0 + i), s);
-        float sum = VectorMath.sumLanes(s);
-        for (; i < n; i++) sum += scalar(format, w, base, i) * x[x0 + i];
+        for (int bound = n - n % L; i < bound; i += L) a = v(w, w0 + i).fma(v(x, x0 + i), a);
+        float sum = VectorMath.sumLanes(a);
+        for (; i < n; i++) sum += w[w0 + i] * x[x0 + i];
         return sum;
     }
 
-    /** The same sums as four {@link #dot1} calls, with each weight chunk loaded once. */
-    static void dot4(Format format, MemorySegment w, long base, float[] x, int x0, int x1, int x2, int x3, int n,
-                     float[] sums) {
-        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a10 = FloatVector.zero(F), a11 = FloatVector.zero(F);
-        FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F), a30 = FloatVector.zero(F), a31 = FloatVector.zero(F);
+    /** Rows at {@code w0 + r * n} (r < 4) with one token: {@code sums[r]}. */
+    static void rows4(float[] w, int w0, float[] x, int x0, int n, float[] sums) {
+        int w1 = w0 + n, w2 = w1 + n, w3 = w2 + n;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
         int i = 0;
-        for (int bound = n - n % (2 * L); i < bound; i += 2 * L) {
-            FloatVector w0 = load(format, w, base, i), w1 = load(format, w, base, i + L);
-            a00 = w0.fma(FloatVector.fromArray(F, x, x0 + i), a00);
-            a01 = w1.fma(FloatVector.fromArray(F, x, x0 + i + L), a01);
-            a10 = w0.fma(FloatVector.fromArray(F, x, x1 + i), a10);
-            a11 = w1.fma(FloatVector.fromArray(F, x, x1 + i + L), a11);
-            a20 = w0.fma(FloatVector.fromArray(F, x, x2 + i), a20);
-            a21 = w1.fma(FloatVector.fromArray(F, x, x2 + i + L), a21);
-            a30 = w0.fma(FloatVector.fromArray(F, x, x3 + i), a30);
-            a31 = w1.fma(FloatVector.fromArray(F, x, x3 + i + L), a31);
-        }
-        FloatVector s0 = a00.add(a01), s1 = a10.add(a11), s2 = a20.add(a21), s3 = a30.add(a31);
         for (int bound = n - n % L; i < bound; i += L) {
-            FloatVector w0 = load(format, w, base, i);
-            s0 = w0.fma(FloatVector.fromArray(F, x, x0 + i), s0);
-            s1 = w0.fma(FloatVector.fromArray(F, x, x1 + i), s1);
-            s2 = w0.fma(FloatVector.fromArray(F, x, x2 + i), s2);
-            s3 = w0.fma(FloatVector.fromArray(F, x, x3 + i), s3);
+            FloatVector xi = v(x, x0 + i);
+            a0 = v(w, w0 + i).fma(xi, a0);
+            a1 = v(w, w1 + i).fma(xi, a1);
+            a2 = v(w, w2 + i).fma(xi, a2);
+            a3 = v(w, w3 + i).fma(xi, a3);
         }
-        float r0 = VectorMath.sumLanes(s0), r1 = VectorMath.sumLanes(s1);
-        float r2 = VectorMath.sumLanes(s2), r3 = VectorMath.sumLanes(s3);
+        float s0 = VectorMath.sumLanes(a0), s1 = VectorMath.sumLanes(a1), s2 = VectorMath.sumLanes(a2), s3 = VectorMath.sumLanes(a3);
         for (; i < n; i++) {
-            float wi = scalar(format, w, base, i);
-            r0 += wi * x[x0 + i];
-            r1 += wi * x[x1 + i];
-            r2 += wi * x[x2 + i];
-            r3 += wi * x[x3 + i];
+            float xi = x[x0 + i];
+            s0 += w[w0 + i] * xi;
+            s1 += w[w1 + i] * xi;
+            s2 += w[w2 + i] * xi;
+            s3 += w[w3 + i] * xi;
         }
-        sums[0] = r0;
-        sums[1] = r1;
-        sums[2] = r2;
-        sums[3] = r3;
+        sums[0] = s0;
+        sums[1] = s1;
+        sums[2] = s2;
+        sums[3] = s3;
+    }
+
+    /** Rows at {@code w0 + r * n} with the tokens at {@code x0 + t * n} (r, t < 4): {@code sums[4 * r + t]}. */
+    static void tile4x4(float[] w, int w0, float[] x, int x0, int n, float[] sums) {
+        int w1 = w0 + n, w2 = w1 + n, w3 = w2 + n, x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F), c03 = FloatVector.zero(F);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F), c12 = FloatVector.zero(F), c13 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c22 = FloatVector.zero(F), c23 = FloatVector.zero(F);
+        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F), c32 = FloatVector.zero(F), c33 = FloatVector.zero(F);
+        int i = 0;
+        for (int bound = n - n % L; i < bound; i += L) {
+            FloatVector t0 = v(x, x0 + i), t1 = v(x, x1 + i), t2 = v(x, x2 + i), t3 = v(x, x3 + i);
+            FloatVector r = v(w, w0 + i);
+            c00 = r.fma(t0, c00);
+            c01 = r.fma(t1, c01);
+            c02 = r.fma(t2, c02);
+            c03 = r.fma(t3, c03);
+            r = v(w, w1 + i);
+            c10 = r.fma(t0, c10);
+            c11 = r.fma(t1, c11);
+            c12 = r.fma(t2, c12);
+            c13 = r.fma(t3, c13);
+            r = v(w, w2 + i);
+            c20 = r.fma(t0, c20);
+            c21 = r.fma(t1, c21);
+            c22 = r.fma(t2, c22);
+            c23 = r.fma(t3, c23);
+            r = v(w, w3 + i);
+            c30 = r.fma(t0, c30);
+            c31 = r.fma(t1, c31);
+            c32 = r.fma(t2, c32);
+            c33 = r.fma(t3, c33);
+        }
+        sums[0] = finish(c00, w, w0, x, x0, i, n);
+        sums[1] = finish(c01, w, w0, x, x1, i, n);
+        sums[2] = finish(c02, w, w0, x, x2, i, n);
+        sums[3] = finish(c03, w, w0, x, x3, i, n);
+        sums[4] = finish(c10, w, w1, x, x0, i, n);
+        sums[5] = finish(c11, w, w1, x, x1, i, n);
+        sums[6] = finish(c12, w, w1, x, x2, i, n);
+        sums[7] = finish(c13, w, w1, x, x3, i, n);
+        sums[8] = finish(c20, w, w2, x, x0, i, n);
+        sums[9] = finish(c21, w, w2, x, x1, i, n);
+        sums[10] = finish(c22, w, w2, x, x2, i, n);
+        sums[11] = finish(c23, w, w2, x, x3, i, n);
+        sums[12] = finish(c30, w, w3, x, x0, i, n);
+        sums[13] = finish(c31, w, w3, x, x1, i, n);
+        sums[14] = finish(c32, w, w3, x, x2, i, n);
+        sums[15] = finish(c33, w, w3, x, x3, i, n);
+    }
+
+    /** Lanes summed in order, then the scalar tail {@code [from, n)}. */
+    private static float finish(FloatVector acc, float[] w, int w0, float[] x, int x0, int from, int n) {
+        float sum = VectorMath.sumLanes(acc);
+        for (int i = from; i < n; i++) sum += w[w0 + i] * x[x0 + i];
+        return sum;
     }
 }

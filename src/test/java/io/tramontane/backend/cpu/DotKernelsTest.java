@@ -12,12 +12,12 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** The fused-dequantization dot kernels against exact decoding, and their batch invariance. */
+/** The block decoder against exact decoding, and every dot kernel giving each (row, token) the same bits. */
 class DotKernelsTest {
 
-    static Tensor randomRow(DType dtype, int n, SplittableRandom random) {
-        MemorySegment bytes = MemorySegment.ofArray(new byte[n * dtype.bytes()]);
-        for (int i = 0; i < n; i++) {
+    static Tensor randomRows(DType dtype, int rows, int n, SplittableRandom random) {
+        MemorySegment bytes = MemorySegment.ofArray(new byte[rows * n * dtype.bytes()]);
+        for (int i = 0; i < rows * n; i++) {
             float v = (float) (random.nextGaussian() * 2);
             switch (dtype) {
                 case F32 -> bytes.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i, v);
@@ -29,29 +29,42 @@ class DotKernelsTest {
                 }
             }
         }
-        return Tensor.of("row", dtype, new long[] {1, n}, bytes);
+        return Tensor.of("w", dtype, new long[] {rows, n}, bytes);
     }
 
     @ParameterizedTest(name = "{0} n={1}")
     @CsvSource({"F32,1", "F32,37", "F32,2048", "BF16,5", "BF16,33", "BF16,5120", "F8_E4M3,3", "F8_E4M3,65", "F8_E4M3,4096"})
-    void fusedDecodeMatchesExactDecodingAndDot4EqualsDot1Bitwise(DType dtype, int n) {
+    void blockDecodingIsExactAndEveryKernelGivesTheSameSumsBitwise(DType dtype, int n) {
         SplittableRandom random = new SplittableRandom(n * 31L + dtype.ordinal());
-        Tensor row = randomRow(dtype, n, random);
-        float[] decoded = row.toFloatArray();
+        Tensor weight = randomRows(dtype, 4, n, random);
+        float[] block = new float[4 * n];
+        RowBlockDecoder.decode(weight, 0, 4, block);
+        assertThat(block).containsExactly(weight.toFloatArray());
+
         float[] x = new float[4 * n];
         for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
-        var format = new CpuWeight(row, 1f, Float.NaN).format();
-        float[] sums = new float[4];
-        DotKernels.dot4(format, row.storage(), row.rowByteOffset(0), x, 0, n, 2 * n, 3 * n, n, sums);
+        float[] tile = new float[16], rows = new float[4], fused = new float[4];
+        DotKernels.tile4x4(block, 0, x, 0, n, tile);
+        long b0 = weight.rowByteOffset(0), b1 = weight.rowByteOffset(1), b2 = weight.rowByteOffset(2), b3 = weight.rowByteOffset(3);
         for (int t = 0; t < 4; t++) {
-            float single = DotKernels.dot1(format, row.storage(), row.rowByteOffset(0), x, t * n, n);
-            assertThat(sums[t]).as("dot4 lane %d equals dot1 bit for bit", t).isEqualTo(single);
-            double exact = 0, magnitude = 0;
-            for (int i = 0; i < n; i++) {
-                exact += (double) decoded[i] * x[t * n + i];
-                magnitude += Math.abs((double) decoded[i] * x[t * n + i]);
+            DotKernels.rows4(block, 0, x, t * n, n, rows);
+            switch (dtype) {
+                case BF16 -> FusedRows.bf16Rows4(weight.storage(), b0, b1, b2, b3, x, t * n, n, fused);
+                case F8_E4M3 -> FusedRows.e4m3Rows4(weight.storage(), b0, b1, b2, b3, x, t * n, n, fused);
+                default -> FusedRows.f32Rows4(weight.storage(), b0, b1, b2, b3, x, t * n, n, fused);
             }
-            assertThat((double) single).isCloseTo(exact, org.assertj.core.data.Offset.offset(1e-5 * magnitude + 1e-6));
+            for (int r = 0; r < 4; r++) {
+                float single = DotKernels.dot1(block, r * n, x, t * n, n);
+                assertThat(tile[4 * r + t]).as("tile4x4 (%d, %d) equals dot1 bit for bit", r, t).isEqualTo(single);
+                assertThat(rows[r]).as("rows4 %d equals dot1 bit for bit", r).isEqualTo(single);
+                assertThat(fused[r]).as("fused %s row %d equals dot1 bit for bit", dtype, r).isEqualTo(single);
+                double exact = 0, magnitude = 0;
+                for (int i = 0; i < n; i++) {
+                    exact += (double) block[r * n + i] * x[t * n + i];
+                    magnitude += Math.abs((double) block[r * n + i] * x[t * n + i]);
+                }
+                assertThat((double) single).isCloseTo(exact, org.assertj.core.data.Offset.offset(1e-5 * magnitude + 1e-6));
+            }
         }
     }
 }

@@ -1,0 +1,60 @@
+package io.tramontane.backend.cpu;
+
+import io.tramontane.weights.Tensor;
+
+/**
+ * {@code out[t, r] = scale * dot(w[r], x[t])} for the output rows {@code [from, to)} of one thread.
+ * Tokens are taken in panels that stay in L2; for each panel the thread's weight rows are decoded four
+ * at a time into an L1 block that serves every token of the panel, four tokens at a time.
+ */
+final class LinearKernel {
+    private static final int TOKEN_PANEL = 64;
+
+    private LinearKernel() {}
+
+    private static void fusedRows4(Tensor weight, int r, float[] x, int x0, int n, float[] sums) {
+        var w = weight.storage();
+        long b0 = weight.rowByteOffset(r), b1 = weight.rowByteOffset(r + 1);
+        long b2 = weight.rowByteOffset(r + 2), b3 = weight.rowByteOffset(r + 3);
+        switch (weight.dtype()) {
+            case BF16 -> FusedRows.bf16Rows4(w, b0, b1, b2, b3, x, x0, n, sums);
+            case F8_E4M3 -> FusedRows.e4m3Rows4(w, b0, b1, b2, b3, x, x0, n, sums);
+            default -> FusedRows.f32Rows4(w, b0, b1, b2, b3, x, x0, n, sums);
+        }
+    }
+
+    static void rows(Tensor weight, float[] x, int tokens, int in, int from, int to, float scale, float[] out,
+                     int outStride) {
+        float[] block = new float[4 * in], sums = new float[16];
+        for (int p = 0; p < tokens; p += TOKEN_PANEL) {
+            int panelEnd = Math.min(tokens, p + TOKEN_PANEL);
+            int r = from;
+            if (panelEnd - p < 4) {  // decode-shaped: stream the stored rows, decoding in registers
+                for (; r + 4 <= to; r += 4) {
+                    for (int t = p; t < panelEnd; t++) {
+                        fusedRows4(weight, r, x, t * in, in, sums);
+                        for (int i = 0; i < 4; i++) out[t * outStride + r + i] = sums[i] * scale;
+                    }
+                }
+            }
+            for (; r + 4 <= to; r += 4) {
+                RowBlockDecoder.decode(weight, r, 4, block);
+                int t = p;
+                for (; t + 4 <= panelEnd; t += 4) {
+                    DotKernels.tile4x4(block, 0, x, t * in, in, sums);
+                    for (int i = 0; i < 4; i++) {
+                        for (int j = 0; j < 4; j++) out[(t + j) * outStride + r + i] = sums[4 * i + j] * scale;
+                    }
+                }
+                for (; t < panelEnd; t++) {
+                    DotKernels.rows4(block, 0, x, t * in, in, sums);
+                    for (int i = 0; i < 4; i++) out[t * outStride + r + i] = sums[i] * scale;
+                }
+            }
+            for (; r < to; r++) {
+                RowBlockDecoder.decode(weight, r, 1, block);
+                for (int t = p; t < panelEnd; t++) out[t * outStride + r] = DotKernels.dot1(block, 0, x, t * in, in) * scale;
+            }
+        }
+    }
+}
