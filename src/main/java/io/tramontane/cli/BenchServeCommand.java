@@ -71,7 +71,6 @@ final class BenchServeCommand implements Callable<Integer> {
         if (requests < 1 || warmup < 0 || timeoutSeconds < 1) throw new UsageException("--requests and --timeout must be >= 1, --warmup >= 0");
         if (concurrency != null && Arrays.stream(concurrency).anyMatch(c -> c < 1)) throw new UsageException("--concurrency must be >= 1");
         if (requestRate != null && Arrays.stream(requestRate).anyMatch(r -> !(r > 0))) throw new UsageException("--request-rate must be > 0");
-        ServeWorkload workload;
         LengthRange prompt, output;
         try {
             prompt = LengthRange.parse(promptTokens);
@@ -79,15 +78,17 @@ final class BenchServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UsageException("--prompt-tokens/--output-tokens: " + e.getMessage());
         }
-        workload = dataset != null ? ServeWorkload.dataset(dataset, output, seed) : ServeWorkload.synthetic(prompt, output, seed);
+        ServeWorkload workload = dataset != null ? ServeWorkload.dataset(dataset, output, seed)
+                : ServeWorkload.synthetic(prompt, output, seed);
         var kind = switch (endpoint) {
             case "completions" -> StreamingClient.Endpoint.COMPLETIONS;
             case "chat" -> StreamingClient.Endpoint.CHAT;
             default -> throw new UsageException("--endpoint must be completions or chat, got '" + endpoint + "'");
         };
-        var target = new StreamingClient.Target(url, model, apiKey, kind, ignoreEos, Duration.ofSeconds(timeoutSeconds));
-        if (model == null) target = new StreamingClient.Target(url, StreamingClient.firstModel(target), apiKey, kind,
-                ignoreEos, Duration.ofSeconds(timeoutSeconds));
+        Duration timeout = Duration.ofSeconds(timeoutSeconds);
+        String modelName = model != null ? model
+                : StreamingClient.firstModel(new StreamingClient.Target(url, null, apiKey, kind, ignoreEos, timeout));
+        var target = new StreamingClient.Target(url, modelName, apiKey, kind, ignoreEos, timeout);
 
         PrintWriter console = spec.commandLine().getOut();
         List<LoadLevel> levels = new ArrayList<>();
@@ -132,6 +133,6 @@ final class BenchServeCommand implements Callable<Integer> {
                     l.interTokenMs().p50(), l.interTokenMs().p99(), l.latencyMs().p50(), l.latencyMs().p99());
             if (!l.errorSamples().isEmpty()) out.println("  first errors: " + l.errorSamples());
         }
-        if (out != null && this.out != null) out.println("wrote " + this.out.resolve("serve.json") + " and serve.svg");
+        if (this.out != null) out.println("wrote " + this.out.resolve("serve.json") + " and serve.svg");
     }
 }
