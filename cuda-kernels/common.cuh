@@ -4,6 +4,8 @@
 // register spills for any of them.
 #pragma once
 #include <cstdint>
+#include <cuda_bf16.h>
+#include <cuda_fp8.h>
 
 #define KERNEL extern "C" __global__
 #define HOT_KERNEL extern "C" __global__
@@ -13,6 +15,12 @@ namespace tramontane {
 __device__ __forceinline__ float warp_sum(float v) {
 #pragma unroll
     for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
+    return v;
+}
+
+__device__ __forceinline__ float warp_max(float v) {
+#pragma unroll
+    for (int offset = 16; offset > 0; offset >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, offset));
     return v;
 }
 
@@ -26,6 +34,61 @@ __device__ __forceinline__ float block_sum(float v, float* scratch) {
     v = warp_sum(v);
     __syncthreads();  // scratch may be reused by the caller
     return v;
+}
+
+// Max over the whole block, like block_sum.
+__device__ __forceinline__ float block_max(float v, float* scratch) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = (blockDim.x + 31) >> 5;
+    v = warp_max(v);
+    if (lane == 0) scratch[warp] = v;
+    __syncthreads();
+    v = lane < warps ? scratch[lane] : -INFINITY;
+    v = warp_max(v);
+    __syncthreads();
+    return v;
+}
+
+// Weight element types as stored on the device (the Java side's WeightFormat): decoded to FP32 in registers.
+__device__ __forceinline__ float to_float(float v) { return v; }
+__device__ __forceinline__ float to_float(__nv_bfloat16 v) { return __bfloat162float(v); }
+__device__ __forceinline__ float to_float(__nv_fp8_e4m3 v) { return static_cast<float>(v); }
+
+// 16 bytes of weights hold 16 / sizeof(T) elements; weight rows are padded to 16 bytes so rows load as uint4.
+template <typename T>
+struct Chunk {
+    static constexpr int ELEMENTS = 16 / sizeof(T);
+};
+
+__device__ __forceinline__ void decode(const uint4& raw, float (&out)[4]) {
+    out[0] = __uint_as_float(raw.x);
+    out[1] = __uint_as_float(raw.y);
+    out[2] = __uint_as_float(raw.z);
+    out[3] = __uint_as_float(raw.w);
+}
+
+// BF16 is the high half of an FP32: shifting a pair into place decodes exactly.
+__device__ __forceinline__ void decode(const uint4& raw, float (&out)[8]) {
+    const uint32_t words[4] = {raw.x, raw.y, raw.z, raw.w};
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        out[2 * i] = __uint_as_float(words[i] << 16);
+        out[2 * i + 1] = __uint_as_float(words[i] & 0xffff0000u);
+    }
+}
+
+__device__ __forceinline__ void decode(const uint4& raw, float (&out)[16]) {
+    const uint32_t words[4] = {raw.x, raw.y, raw.z, raw.w};
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+#pragma unroll
+        for (int j = 0; j < 2; j++) {
+            __nv_fp8x2_e4m3 pair;
+            pair.__x = static_cast<__nv_fp8x2_storage_t>(words[i] >> (16 * j));
+            const float2 f = static_cast<float2>(pair);
+            out[4 * i + 2 * j] = f.x;
+            out[4 * i + 2 * j + 1] = f.y;
+        }
+    }
 }
 
 }  // namespace tramontane

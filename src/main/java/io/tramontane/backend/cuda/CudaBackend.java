@@ -1,0 +1,347 @@
+package io.tramontane.backend.cuda;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+import io.tramontane.backend.Activation;
+import io.tramontane.backend.AttentionBatch;
+import io.tramontane.backend.Backend;
+import io.tramontane.backend.KvCache;
+import io.tramontane.backend.Weight;
+import io.tramontane.cuda.Cuda;
+import io.tramontane.cuda.CudaContext;
+import io.tramontane.cuda.CudaDriver;
+import io.tramontane.cuda.DeviceArena;
+import io.tramontane.cuda.DeviceBuffer;
+import io.tramontane.cuda.Stream;
+import io.tramontane.weights.Linear;
+import io.tramontane.weights.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.ref.Reference;
+
+/**
+ * The CUDA backend (one tensor-parallel rank, TP=1 until NCCL): FP32 activations in device memory, weights
+ * uploaded once in their stored dtype, our own kernels (cuda-kernels/) enqueued in order on the context's legacy
+ * default stream; the host waits only where it reads results (readRow) or uploads per-call arrays. Semantics are
+ * CpuBackend's, op for op. Use from one thread at a time; the context is made current on whichever thread calls.
+ */
+public final class CudaBackend implements Backend {
+
+    /**
+     * @param device              CUDA device ordinal
+     * @param staticActivationFp8 as in CpuBackend.Options: FP8 linears with an activation scale quantize inputs (w8a8)
+     * @param activationBudget    device bytes of activations held before unreachable ones are collected first
+     */
+    public record Options(int device, boolean staticActivationFp8, long activationBudget) {
+        public static Options defaults() {
+            return new Options(0, true, 2L << 30);
+        }
+    }
+
+    private static final Stream STREAM = Stream.DEFAULT;
+    private static final int NAN_BITS = 0x7fc00000;
+
+    private final Options options;
+    private final CudaContext context;
+    private final CudaDriver driver;
+    private final KernelModule module;
+    private final DeviceArena arena;
+    private final ActivationPool activations;
+    private final WeightUpload weights;
+    private final DeviceUpload tokens, rowIndices, rowWeights, cosTable, sinTable, rowScales, attentionPlan;
+    private final RmsNormKernel rmsnorm;
+    private final EmbeddingKernels embedding;
+    private final LinearKernels linear;
+    private final ElementwiseKernels elementwise;
+    private final RowKernels rowMoves;
+    private final RopeKernel rope;
+    private final AttentionKernels attention;
+    private Thread current;
+    private boolean closed;
+
+    private CudaBackend(Options options, CudaContext context, KernelModule module) {
+        this.options = options;
+        this.context = context;
+        this.driver = context.driver();
+        this.module = module;
+        this.arena = new DeviceArena(driver);
+        this.activations = new ActivationPool(arena, options.activationBudget());
+        this.weights = new WeightUpload(driver, arena);
+        this.tokens = new DeviceUpload(driver, arena);
+        this.rowIndices = new DeviceUpload(driver, arena);
+        this.rowWeights = new DeviceUpload(driver, arena);
+        this.cosTable = new DeviceUpload(driver, arena);
+        this.sinTable = new DeviceUpload(driver, arena);
+        this.rowScales = new DeviceUpload(driver, arena);
+        this.attentionPlan = new DeviceUpload(driver, arena);
+        this.rmsnorm = new RmsNormKernel(module);
+        this.embedding = new EmbeddingKernels(module);
+        this.linear = new LinearKernels(module);
+        this.elementwise = new ElementwiseKernels(module);
+        this.rowMoves = new RowKernels(module);
+        this.rope = new RopeKernel(module);
+        this.attention = new AttentionKernels(module);
+        this.current = Thread.currentThread();
+    }
+
+    /**
+     * Opens device {@code options.device()} and loads the kernels. Without a usable driver this fails with an
+     * IllegalStateException naming the probe's reason ("CUDA unavailable: libcuda.so.1 not found ..."); a jar built
+     * without nvcc fails with one naming the missing fatbin; driver errors are CudaExceptions.
+     */
+    public static CudaBackend open(Options options) {
+        CudaDriver driver = Cuda.driver();
+        CudaContext context = CudaContext.open(driver, options.device());
+        KernelModule module = null;
+        try {
+            module = KernelModule.load(driver);
+            return new CudaBackend(options, context, module);
+        } catch (RuntimeException e) {
+            if (module != null) module.close();
+            context.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public String name() {
+        return "cuda";
+    }
+
+    @Override
+    public Activation allocate(int rows, int cols) {
+        enter();
+        return activations.allocate(rows, cols);
+    }
+
+    @Override
+    public Weight weight(Tensor tensor) {
+        enter();
+        return weights.upload(tensor, 1f, Float.NaN, tensor.rows() == 1);  // vectors (norm gains) as FP32
+    }
+
+    @Override
+    public Weight linear(Linear linear) {
+        enter();
+        float activationScale = options.staticActivationFp8() ? linear.activationScale() : Float.NaN;
+        return weights.upload(linear.weight(), linear.weightScale(), activationScale, false);
+    }
+
+    @Override
+    public KvCache allocateKvCache(int layers, int blocks, int blockSize, int kvHeads, int headDim) {
+        enter();
+        return new CudaKvCache(arena, layers, blocks, blockSize, kvHeads, headDim);
+    }
+
+    @Override
+    public void embed(Weight table, int[] ids, Activation out) {
+        enter();
+        CudaWeight w = CudaWeight.of(table);
+        CudaActivation o = CudaActivation.of(out);
+        for (int id : ids) {
+            if (id < 0 || id >= w.rows()) {
+                throw new IllegalArgumentException("token id " + id + " outside the vocabulary [0, " + w.rows() + ")");
+            }
+        }
+        if (o.rows() != ids.length || o.cols() != w.cols()) {
+            throw new IllegalArgumentException("embedding of " + ids.length + " tokens into [" + o.rows() + ", " + o.cols() + "]");
+        }
+        if (ids.length == 0) return;
+        embedding.launch(STREAM, w, tokens.ints(ids), ids.length, o.data());
+    }
+
+    @Override
+    public void rmsNorm(Activation x, Weight gain, float eps, Activation out) {
+        enter();
+        CudaActivation in = CudaActivation.of(x), o = CudaActivation.of(out);
+        CudaWeight g = CudaWeight.of(gain);
+        if (g.format() != WeightFormat.F32 || g.rows() != 1) throw new IllegalArgumentException("norm gain must be an FP32 vector: " + g);
+        if (in.rows() == 0) return;
+        rmsnorm.launch(STREAM, in.data(), g.data().slice(0, in.cols() * (long) Float.BYTES), o.data(), in.rows(), in.cols(), eps);
+    }
+
+    @Override
+    public void linear(Activation x, Weight weight, Activation out) {
+        enter();
+        CudaActivation in = CudaActivation.of(x), o = CudaActivation.of(out);
+        CudaWeight w = CudaWeight.of(weight);
+        int n = in.rows();
+        if (w.cols() != in.cols() || w.rows() != o.cols() || o.rows() != n) {
+            throw new IllegalArgumentException("linear [" + w.rows() + ", " + w.cols() + "]: input [" + n + ", " + in.cols()
+                    + "], output [" + o.rows() + ", " + o.cols() + "]");
+        }
+        if (n == 0) return;
+        CudaActivation input = in;
+        float scale = w.weightScale();
+        if (w.quantizesActivations()) {  // static w8a8: e4m3(x / s) first, s folded into the output scale
+            input = activations.allocate(n, in.cols());
+            elementwise.quantizeE4m3(STREAM, in.data(), input.data(), w.activationScale(), in.elements());
+            scale *= w.activationScale();
+        }
+        linear.launch(STREAM, input.data(), w, o.data(), n, scale);
+        Reference.reachabilityFence(input);
+    }
+
+    @Override
+    public void rope(Activation x, int headDim, float[] cos, float[] sin) {
+        enter();
+        CudaActivation a = CudaActivation.of(x);
+        if (a.rows() == 0) return;
+        int count = a.rows() * (headDim / 2);
+        if (cos.length < count || sin.length < count) {
+            throw new IllegalArgumentException("rope tables of " + cos.length + "/" + sin.length + " for " + count + " angles");
+        }
+        rope.launch(STREAM, a.data(), cosTable.floats(cos, count), sinTable.floats(sin, count), a.rows(), a.cols(), headDim);
+    }
+
+    @Override
+    public void scaleRows(Activation x, float[] scale) {
+        enter();
+        CudaActivation a = CudaActivation.of(x);
+        if (a.elements() == 0) return;
+        if (scale.length < a.rows()) throw new IllegalArgumentException(scale.length + " row scales for " + a.rows() + " rows");
+        elementwise.scaleRows(STREAM, a.data(), rowScales.floats(scale, a.rows()), a.rows(), a.cols());
+    }
+
+    @Override
+    public void attention(Activation q, Activation k, Activation v, KvCache cache, int layer, AttentionBatch batch,
+                          float scale, Activation out) {
+        enter();
+        CudaActivation qa = CudaActivation.of(q), ka = CudaActivation.of(k), va = CudaActivation.of(v), o = CudaActivation.of(out);
+        if (!(cache instanceof CudaKvCache kv)) throw new IllegalArgumentException("not a CUDA KV cache: " + cache);
+        if (layer < 0 || layer >= kv.keys.length) throw new IllegalArgumentException("layer " + layer + " of " + kv.keys.length);
+        if (ka.rows() != qa.rows()) throw new IllegalArgumentException("k has " + ka.rows() + " rows, q " + qa.rows());
+        AttentionPlan plan = AttentionPlan.of(batch, qa.rows(), kv.blocks, kv.blockSize);
+        if (plan.items() == 0) return;
+        var buffers = AttentionKernels.PlanBuffers.of(plan, attentionPlan.ints(plan.packed()));
+        var pools = AttentionKernels.Pools.of(kv, layer);
+        attention.store(STREAM, ka, va, buffers, pools);
+        attention.attend(STREAM, qa, buffers, pools, scale, o);
+    }
+
+    @Override
+    public void swiglu(Activation gate, Activation up) {
+        enter();
+        CudaActivation g = CudaActivation.of(gate), u = CudaActivation.of(up);
+        requireSameShape(g, u);
+        if (g.elements() > 0) elementwise.swiglu(STREAM, g.data(), u.data(), g.elements());
+    }
+
+    @Override
+    public void zero(Activation x) {
+        enter();
+        CudaActivation a = CudaActivation.of(x);
+        if (a.elements() > 0) driver.memsetD32Async(a.data(), 0, STREAM);
+    }
+
+    @Override
+    public void add(Activation x, Activation y) {
+        enter();
+        CudaActivation a = CudaActivation.of(x), b = CudaActivation.of(y);
+        requireSameShape(a, b);
+        if (a.elements() > 0) elementwise.add(STREAM, a.data(), b.data(), a.elements());
+    }
+
+    @Override
+    public void gatherRows(Activation src, int[] rows, Activation dst) {
+        enter();
+        CudaActivation s = CudaActivation.of(src), d = CudaActivation.of(dst);
+        requireRows(rows, s.rows(), "gather");
+        if (rows.length == 0 || d.cols() == 0) return;
+        rowMoves.gather(STREAM, s, rowIndices.ints(rows), rows.length, d);
+    }
+
+    @Override
+    public void scatterAddRows(Activation src, int[] rows, float[] weights, Activation dst) {
+        enter();
+        CudaActivation s = CudaActivation.of(src), d = CudaActivation.of(dst);
+        requireRows(rows, d.rows(), "scatter");
+        if (rows.length != s.rows() || weights.length < rows.length) {
+            throw new IllegalArgumentException("scatter of " + s.rows() + " rows with " + rows.length + " indices and "
+                    + weights.length + " weights");
+        }
+        if (rows.length == 0 || d.cols() == 0) return;
+        rowMoves.scatterAdd(STREAM, s, rowIndices.ints(rows), rowWeights.floats(weights, rows.length), d);
+    }
+
+    @Override
+    public void allReduceSum(Activation x) {
+        throw new UnsupportedOperationException("the CUDA backend runs one rank: tensor parallelism needs NCCL (issue 10)");
+    }
+
+    @Override
+    public void allGatherColumns(Activation part, Activation whole) {
+        throw new UnsupportedOperationException("the CUDA backend runs one rank: tensor parallelism needs NCCL (issue 10)");
+    }
+
+    @Override
+    public void readRow(Activation x, int row, float[] dst) {
+        enter();
+        CudaActivation a = CudaActivation.of(x);
+        if (row < 0 || row >= a.rows()) throw new IndexOutOfBoundsException("row " + row + " of " + a.rows());
+        long bytes = a.cols() * (long) Float.BYTES;
+        if (bytes == 0) return;
+        try (Arena host = Arena.ofConfined()) {
+            MemorySegment segment = host.allocate(bytes, Float.BYTES);
+            driver.copyToHost(segment, a.data().slice(row * bytes, bytes));  // ordered after the kernels that wrote it
+            MemorySegment.copy(segment, JAVA_FLOAT, 0, dst, 0, a.cols());
+        }
+    }
+
+    /** Fills the activation and its guard with NaN (the GPU checks' poisoning). */
+    void poison(Activation x) {
+        enter();
+        driver.memsetD32Async(CudaActivation.of(x).allocation(), NAN_BITS, STREAM);
+    }
+
+    /** The activation's guard bytes, as written after it: untouched means every float is the poison NaN. */
+    boolean guardIntact(Activation x) {
+        enter();
+        CudaActivation a = CudaActivation.of(x);
+        DeviceBuffer guard = a.allocation().slice(a.data().bytes(), a.allocation().bytes() - a.data().bytes());
+        try (Arena host = Arena.ofConfined()) {
+            MemorySegment segment = host.allocate(guard.bytes(), Float.BYTES);
+            driver.copyToHost(segment, guard);
+            for (long i = 0; i < guard.bytes(); i += Float.BYTES) {
+                if (segment.get(java.lang.foreign.ValueLayout.JAVA_INT, i) != NAN_BITS) return false;
+            }
+            return true;
+        }
+    }
+
+    /** Waits for every enqueued kernel (timings, close). */
+    void synchronize() {
+        enter();
+        driver.contextSynchronize();
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        enter();
+        closed = true;
+        try (context; module; arena) {
+            driver.contextSynchronize();
+        }
+    }
+
+    /** Makes the context current on a thread that has not used this backend yet (the engine thread, say). */
+    private void enter() {
+        if (closed) throw new IllegalStateException("CUDA backend is closed");
+        Thread thread = Thread.currentThread();
+        if (thread != current) {
+            context.makeCurrent();
+            current = thread;
+        }
+    }
+
+    private static void requireSameShape(CudaActivation a, CudaActivation b) {
+        if (a.rows() != b.rows() || a.cols() != b.cols()) {
+            throw new IllegalArgumentException("shapes differ: [" + a.rows() + ", " + a.cols() + "] and [" + b.rows() + ", " + b.cols() + "]");
+        }
+    }
+
+    private static void requireRows(int[] rows, int limit, String what) {
+        for (int r : rows) if (r < 0 || r >= limit) throw new IndexOutOfBoundsException(what + " row " + r + " of " + limit);
+    }
+}

@@ -1,0 +1,49 @@
+package io.tramontane.backend.cuda;
+
+import io.tramontane.backend.KvCache;
+import io.tramontane.cuda.DeviceArena;
+import io.tramontane.cuda.DeviceBuffer;
+
+/**
+ * FP32 key and value pools in device memory, one pair per layer, laid out like CpuKvCache:
+ * {@code [blocks * blockSize, kvHeads * headDim]}. The memory belongs to the backend's arena.
+ */
+final class CudaKvCache implements KvCache {
+    final DeviceBuffer[] keys, values;
+    final int blocks, blockSize, kvHeads, headDim;
+
+    CudaKvCache(DeviceArena arena, int layers, int blocks, int blockSize, int kvHeads, int headDim) {
+        if (layers < 1 || blocks < 1 || blockSize < 1 || kvHeads < 1 || headDim < 1) {
+            throw new IllegalArgumentException("KV cache " + layers + " layers x " + blocks + " blocks x " + blockSize
+                    + " tokens x " + kvHeads + " heads x " + headDim);
+        }
+        long bytes = Math.multiplyExact(Math.multiplyExact((long) blocks * blockSize, (long) kvHeads * headDim), Float.BYTES);
+        this.keys = new DeviceBuffer[layers];
+        this.values = new DeviceBuffer[layers];
+        for (int l = 0; l < layers; l++) {
+            keys[l] = arena.allocate(bytes);
+            values[l] = arena.allocate(bytes);
+        }
+        this.blocks = blocks;
+        this.blockSize = blockSize;
+        this.kvHeads = kvHeads;
+        this.headDim = headDim;
+    }
+
+    int width() {
+        return kvHeads * headDim;
+    }
+
+    @Override
+    public int blocks() {
+        return blocks;
+    }
+
+    @Override
+    public int blockSize() {
+        return blockSize;
+    }
+
+    @Override
+    public void close() {}  // the pools are freed with the backend's arena
+}
