@@ -2,6 +2,7 @@ package io.tramontane.engine;
 
 import io.tramontane.backend.InProcessCollective;
 import io.tramontane.backend.cpu.CpuBackend;
+import io.tramontane.backend.cuda.CudaBackend;
 import io.tramontane.model.LanguageModel;
 import io.tramontane.model.Model;
 import io.tramontane.model.Shard;
@@ -59,5 +60,24 @@ public final class ModelFactory {
                     Shard.of(weights.config(), r, ranks), options.kvBlocks(), options.blockSize()));
         }
         return new TensorParallelModel(models, group::abort);
+    }
+
+    /**
+     * The model on CUDA device 0 (one rank: {@code options.threads()} is unused, tensor parallelism needs NCCL).
+     * Without a usable driver this throws IllegalStateException with the probe's reason.
+     */
+    public static LanguageModel cuda(ModelWeights weights, Options options) {
+        if (options.tensorParallel() != 1) {
+            throw new IllegalArgumentException("the CUDA backend runs one rank (tensor parallelism needs NCCL, issue 10), got "
+                    + options.tensorParallel());
+        }
+        var backend = CudaBackend.open(new CudaBackend.Options(0, options.staticActivationFp8(),
+                CudaBackend.Options.defaults().activationBudget()));
+        try {
+            return new Model(weights, backend, Shard.of(weights.config(), 0, 1), options.kvBlocks(), options.blockSize());
+        } catch (RuntimeException e) {
+            backend.close();
+            throw e;
+        }
     }
 }
