@@ -24,21 +24,22 @@ final class DotKernels {
         return FloatVector.fromArray(F, a, offset);
     }
 
-    static float dot1(float[] w, int w0, float[] x, int x0, int n) {
+    /** Vectors cover {@code [0, vectorEnd)} (a multiple of L), scalars the rest. */
+    static float dot1(float[] w, int w0, float[] x, int x0, int n, int vectorEnd) {
         FloatVector a = FloatVector.zero(F);
         int i = 0;
-        for (int bound = n - n % L; i < bound; i += L) a = v(w, w0 + i).fma(v(x, x0 + i), a);
+        for (; i < vectorEnd; i += L) a = v(w, w0 + i).fma(v(x, x0 + i), a);
         float sum = VectorMath.sumLanes(a);
         for (; i < n; i++) sum += w[w0 + i] * x[x0 + i];
         return sum;
     }
 
     /** Rows at {@code w0 + r * n} (r < 4) with one token: {@code sums[r]}. */
-    static void rows4(float[] w, int w0, float[] x, int x0, int n, float[] sums) {
+    static void rows4(float[] w, int w0, float[] x, int x0, int n, int vectorEnd, float[] sums) {
         int w1 = w0 + n, w2 = w1 + n, w3 = w2 + n;
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
         int i = 0;
-        for (int bound = n - n % L; i < bound; i += L) {
+        for (; i < vectorEnd; i += L) {
             FloatVector xi = v(x, x0 + i);
             a0 = v(w, w0 + i).fma(xi, a0);
             a1 = v(w, w1 + i).fma(xi, a1);
@@ -60,14 +61,14 @@ final class DotKernels {
     }
 
     /** Rows at {@code w0 + r * n} with the tokens at {@code x0 + t * n} (r, t < 4): {@code sums[4 * r + t]}. */
-    static void tile4x4(float[] w, int w0, float[] x, int x0, int n, float[] sums) {
+    static void tile4x4(float[] w, int w0, float[] x, int x0, int n, int vectorEnd, float[] sums) {
         int w1 = w0 + n, w2 = w1 + n, w3 = w2 + n, x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F), c03 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F), c12 = FloatVector.zero(F), c13 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c22 = FloatVector.zero(F), c23 = FloatVector.zero(F);
         FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F), c32 = FloatVector.zero(F), c33 = FloatVector.zero(F);
         int i = 0;
-        for (int bound = n - n % L; i < bound; i += L) {
+        for (; i < vectorEnd; i += L) {
             FloatVector t0 = v(x, x0 + i), t1 = v(x, x1 + i), t2 = v(x, x2 + i), t3 = v(x, x3 + i);
             FloatVector r = v(w, w0 + i);
             c00 = r.fma(t0, c00);
@@ -90,27 +91,27 @@ final class DotKernels {
             c32 = r.fma(t2, c32);
             c33 = r.fma(t3, c33);
         }
-        sums[0] = finish(c00, w, w0, x, x0, i, n);
-        sums[1] = finish(c01, w, w0, x, x1, i, n);
-        sums[2] = finish(c02, w, w0, x, x2, i, n);
-        sums[3] = finish(c03, w, w0, x, x3, i, n);
-        sums[4] = finish(c10, w, w1, x, x0, i, n);
-        sums[5] = finish(c11, w, w1, x, x1, i, n);
-        sums[6] = finish(c12, w, w1, x, x2, i, n);
-        sums[7] = finish(c13, w, w1, x, x3, i, n);
-        sums[8] = finish(c20, w, w2, x, x0, i, n);
-        sums[9] = finish(c21, w, w2, x, x1, i, n);
-        sums[10] = finish(c22, w, w2, x, x2, i, n);
-        sums[11] = finish(c23, w, w2, x, x3, i, n);
-        sums[12] = finish(c30, w, w3, x, x0, i, n);
-        sums[13] = finish(c31, w, w3, x, x1, i, n);
-        sums[14] = finish(c32, w, w3, x, x2, i, n);
-        sums[15] = finish(c33, w, w3, x, x3, i, n);
+        sums[0] = tail(w, w0, x, x0, i, n, VectorMath.sumLanes(c00));
+        sums[1] = tail(w, w0, x, x1, i, n, VectorMath.sumLanes(c01));
+        sums[2] = tail(w, w0, x, x2, i, n, VectorMath.sumLanes(c02));
+        sums[3] = tail(w, w0, x, x3, i, n, VectorMath.sumLanes(c03));
+        sums[4] = tail(w, w1, x, x0, i, n, VectorMath.sumLanes(c10));
+        sums[5] = tail(w, w1, x, x1, i, n, VectorMath.sumLanes(c11));
+        sums[6] = tail(w, w1, x, x2, i, n, VectorMath.sumLanes(c12));
+        sums[7] = tail(w, w1, x, x3, i, n, VectorMath.sumLanes(c13));
+        sums[8] = tail(w, w2, x, x0, i, n, VectorMath.sumLanes(c20));
+        sums[9] = tail(w, w2, x, x1, i, n, VectorMath.sumLanes(c21));
+        sums[10] = tail(w, w2, x, x2, i, n, VectorMath.sumLanes(c22));
+        sums[11] = tail(w, w2, x, x3, i, n, VectorMath.sumLanes(c23));
+        sums[12] = tail(w, w3, x, x0, i, n, VectorMath.sumLanes(c30));
+        sums[13] = tail(w, w3, x, x1, i, n, VectorMath.sumLanes(c31));
+        sums[14] = tail(w, w3, x, x2, i, n, VectorMath.sumLanes(c32));
+        sums[15] = tail(w, w3, x, x3, i, n, VectorMath.sumLanes(c33));
     }
 
-    /** Lanes summed in order, then the scalar tail {@code [from, n)}. */
-    private static float finish(FloatVector acc, float[] w, int w0, float[] x, int x0, int from, int n) {
-        float sum = VectorMath.sumLanes(acc);
+    /** Adds the scalar tail {@code [from, n)}. Takes the lane sum, never a vector: a vector passed to a call
+     *  that is not inlined would be boxed. */
+    private static float tail(float[] w, int w0, float[] x, int x0, int from, int n, float sum) {
         for (int i = from; i < n; i++) sum += w[w0 + i] * x[x0 + i];
         return sum;
     }

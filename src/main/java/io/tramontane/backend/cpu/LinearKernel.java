@@ -12,19 +12,20 @@ final class LinearKernel {
 
     private LinearKernel() {}
 
-    private static void fusedRows4(Tensor weight, int r, float[] x, int x0, int n, float[] sums) {
+    private static void fusedRows4(Tensor weight, int r, float[] x, int x0, int n, int vectorEnd, float[] sums) {
         var w = weight.storage();
         long b0 = weight.rowByteOffset(r), b1 = weight.rowByteOffset(r + 1);
         long b2 = weight.rowByteOffset(r + 2), b3 = weight.rowByteOffset(r + 3);
         switch (weight.dtype()) {
-            case BF16 -> FusedRows.bf16Rows4(w, b0, b1, b2, b3, x, x0, n, sums);
-            case F8_E4M3 -> FusedRows.e4m3Rows4(w, b0, b1, b2, b3, x, x0, n, sums);
-            default -> FusedRows.f32Rows4(w, b0, b1, b2, b3, x, x0, n, sums);
+            case BF16 -> FusedRows.bf16Rows4(w, b0, b1, b2, b3, x, x0, n, vectorEnd, sums);
+            case F8_E4M3 -> FusedRows.e4m3Rows4(w, b0, b1, b2, b3, x, x0, n, vectorEnd, sums);
+            default -> FusedRows.f32Rows4(w, b0, b1, b2, b3, x, x0, n, vectorEnd, sums);
         }
     }
 
     static void rows(Tensor weight, float[] x, int tokens, int in, int from, int to, float scale, float[] out,
                      int outStride) {
+        int vectorEnd = RowBlockDecoder.vectorEnd(in);
         float[] block = new float[4 * in], sums = new float[16];
         for (int p = 0; p < tokens; p += TOKEN_PANEL) {
             int panelEnd = Math.min(tokens, p + TOKEN_PANEL);
@@ -32,7 +33,7 @@ final class LinearKernel {
             if (panelEnd - p < 4) {  // decode-shaped: stream the stored rows, decoding in registers
                 for (; r + 4 <= to; r += 4) {
                     for (int t = p; t < panelEnd; t++) {
-                        fusedRows4(weight, r, x, t * in, in, sums);
+                        fusedRows4(weight, r, x, t * in, in, vectorEnd, sums);
                         for (int i = 0; i < 4; i++) out[t * outStride + r + i] = sums[i] * scale;
                     }
                 }
@@ -41,19 +42,19 @@ final class LinearKernel {
                 RowBlockDecoder.decode(weight, r, 4, block);
                 int t = p;
                 for (; t + 4 <= panelEnd; t += 4) {
-                    DotKernels.tile4x4(block, 0, x, t * in, in, sums);
+                    DotKernels.tile4x4(block, 0, x, t * in, in, vectorEnd, sums);
                     for (int i = 0; i < 4; i++) {
                         for (int j = 0; j < 4; j++) out[(t + j) * outStride + r + i] = sums[4 * i + j] * scale;
                     }
                 }
                 for (; t < panelEnd; t++) {
-                    DotKernels.rows4(block, 0, x, t * in, in, sums);
+                    DotKernels.rows4(block, 0, x, t * in, in, vectorEnd, sums);
                     for (int i = 0; i < 4; i++) out[t * outStride + r + i] = sums[i] * scale;
                 }
             }
             for (; r < to; r++) {
                 RowBlockDecoder.decode(weight, r, 1, block);
-                for (int t = p; t < panelEnd; t++) out[t * outStride + r] = DotKernels.dot1(block, 0, x, t * in, in) * scale;
+                for (int t = p; t < panelEnd; t++) out[t * outStride + r] = DotKernels.dot1(block, 0, x, t * in, in, vectorEnd) * scale;
             }
         }
     }

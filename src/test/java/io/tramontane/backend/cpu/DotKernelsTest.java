@@ -33,35 +33,39 @@ class DotKernelsTest {
     }
 
     @ParameterizedTest(name = "{0} n={1}")
-    @CsvSource({"F32,1", "F32,37", "F32,2048", "BF16,5", "BF16,33", "BF16,5120", "F8_E4M3,3", "F8_E4M3,65", "F8_E4M3,4096"})
+    @CsvSource({"F32,1", "F32,37", "F32,2048", "BF16,5", "BF16,33", "BF16,72", "BF16,5120", "F8_E4M3,3", "F8_E4M3,65",
+            "F8_E4M3,200", "F8_E4M3,4096"})
     void blockDecodingIsExactAndEveryKernelGivesTheSameSumsBitwise(DType dtype, int n) {
         SplittableRandom random = new SplittableRandom(n * 31L + dtype.ordinal());
         Tensor weight = randomRows(dtype, 4, n, random);
         float[] block = new float[4 * n];
         RowBlockDecoder.decode(weight, 0, 4, block);
-        assertThat(block).containsExactly(weight.toFloatArray());
+        float[] natural = weight.toFloatArray();
+        assertThat(block).containsExactly(natural);
 
-        float[] x = new float[4 * n];
-        for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
+        float[] naturalX = new float[4 * n];
+        for (int i = 0; i < naturalX.length; i++) naturalX[i] = (float) random.nextGaussian();
+        float[] x = naturalX;
+        int end = RowBlockDecoder.vectorEnd(n);
         float[] tile = new float[16], rows = new float[4], fused = new float[4];
-        DotKernels.tile4x4(block, 0, x, 0, n, tile);
+        DotKernels.tile4x4(block, 0, x, 0, n, end, tile);
         long b0 = weight.rowByteOffset(0), b1 = weight.rowByteOffset(1), b2 = weight.rowByteOffset(2), b3 = weight.rowByteOffset(3);
         for (int t = 0; t < 4; t++) {
-            DotKernels.rows4(block, 0, x, t * n, n, rows);
+            DotKernels.rows4(block, 0, x, t * n, n, end, rows);
             switch (dtype) {
-                case BF16 -> FusedRows.bf16Rows4(weight.storage(), b0, b1, b2, b3, x, t * n, n, fused);
-                case F8_E4M3 -> FusedRows.e4m3Rows4(weight.storage(), b0, b1, b2, b3, x, t * n, n, fused);
-                default -> FusedRows.f32Rows4(weight.storage(), b0, b1, b2, b3, x, t * n, n, fused);
+                case BF16 -> FusedRows.bf16Rows4(weight.storage(), b0, b1, b2, b3, x, t * n, n, end, fused);
+                case F8_E4M3 -> FusedRows.e4m3Rows4(weight.storage(), b0, b1, b2, b3, x, t * n, n, end, fused);
+                default -> FusedRows.f32Rows4(weight.storage(), b0, b1, b2, b3, x, t * n, n, end, fused);
             }
             for (int r = 0; r < 4; r++) {
-                float single = DotKernels.dot1(block, r * n, x, t * n, n);
+                float single = DotKernels.dot1(block, r * n, x, t * n, n, end);
                 assertThat(tile[4 * r + t]).as("tile4x4 (%d, %d) equals dot1 bit for bit", r, t).isEqualTo(single);
                 assertThat(rows[r]).as("rows4 %d equals dot1 bit for bit", r).isEqualTo(single);
                 assertThat(fused[r]).as("fused %s row %d equals dot1 bit for bit", dtype, r).isEqualTo(single);
                 double exact = 0, magnitude = 0;
                 for (int i = 0; i < n; i++) {
-                    exact += (double) block[r * n + i] * x[t * n + i];
-                    magnitude += Math.abs((double) block[r * n + i] * x[t * n + i]);
+                    exact += (double) natural[r * n + i] * naturalX[t * n + i];
+                    magnitude += Math.abs((double) natural[r * n + i] * naturalX[t * n + i]);
                 }
                 assertThat((double) single).isCloseTo(exact, org.assertj.core.data.Offset.offset(1e-5 * magnitude + 1e-6));
             }
