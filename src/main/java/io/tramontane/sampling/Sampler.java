@@ -74,7 +74,8 @@ public final class Sampler {
 
     /** Temperature, then top-k, min-p and top-p over the sorted candidates, then one draw. */
     private int draw(float[] logits) {
-        Integer[] order = candidates(logits);
+        // tokens more than 30 nats below the best cannot matter (each weighs < e^-30 of it): skip sorting them
+        int[] order = candidates(logits, logits[argmax(logits)] - 30 * (float) params.temperature());
         int kept = params.topK() > 0 ? Math.min(params.topK(), order.length) : order.length;
         double max = logits[order[0]] / params.temperature();
         double[] p = new double[kept];
@@ -103,13 +104,23 @@ public final class Sampler {
         return order[kept - 1];
     }
 
-    /** Token ids that can still be sampled, by descending logit (ascending id on ties). */
-    private static Integer[] candidates(float[] logits) {
-        Integer[] order = new Integer[logits.length];
+    /**
+     * Token ids with a finite logit at or above {@code floor}, by descending logit (ascending id on ties):
+     * a primitive sort of (logit, id) packed into longs, no boxing over a 131k vocabulary.
+     */
+    static int[] candidates(float[] logits, float floor) {
+        long[] keys = new long[logits.length];
         int n = 0;
-        for (int i = 0; i < logits.length; i++) if (logits[i] != Float.NEGATIVE_INFINITY) order[n++] = i;
-        order = Arrays.copyOf(order, n);
-        Arrays.sort(order, (a, b) -> logits[a] != logits[b] ? Float.compare(logits[b], logits[a]) : Integer.compare(a, b));
+        for (int i = 0; i < logits.length; i++) {
+            float v = logits[i];
+            if (v == Float.NEGATIVE_INFINITY || !(v >= floor)) continue;
+            int bits = Float.floatToIntBits(v + 0f);  // + 0f: -0 ties with +0, as the values are equal
+            int ascending = bits >= 0 ? bits : bits ^ 0x7FFFFFFF;  // int order equals float order
+            keys[n++] = ((long) ~ascending << 32) | i;             // ~: descending logit, then ascending id
+        }
+        Arrays.sort(keys, 0, n);
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) order[i] = (int) keys[i];
         return order;
     }
 
@@ -120,7 +131,8 @@ public final class Sampler {
         int k = params.topLogprobs();
         int[] top = new int[k];
         float[] topLp = new float[k];
-        Integer[] order = candidates(raw);
+        int[] order = candidates(raw, (float) max - 30);
+        if (order.length < k) order = candidates(raw, Float.NEGATIVE_INFINITY);
         for (int i = 0; i < k && i < order.length; i++) {
             top[i] = order[i];
             topLp[i] = raw[order[i]] - logZ;

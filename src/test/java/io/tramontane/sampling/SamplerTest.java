@@ -129,6 +129,13 @@ class SamplerTest {
     }
 
     @Test
+    void candidatesAreOrderedByLogitThenIdIncludingNegativeValues() {
+        float[] logits = {-1f, 2f, -0f, 2f, 0f, -3.5f, Float.NEGATIVE_INFINITY, 7f};
+        assertThat(Sampler.candidates(logits, Float.NEGATIVE_INFINITY)).containsExactly(7, 1, 3, 2, 4, 0, 5);
+        assertThat(Sampler.candidates(logits, -1f)).containsExactly(7, 1, 3, 2, 4, 0);
+    }
+
+    @Test
     void invalidParametersNameTheField() {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> SamplingParams.greedy(4).withFilters(0, 1.5, 0))
                 .hasMessageContaining("top_p");
