@@ -21,7 +21,8 @@ import picocli.CommandLine.Spec;
 
 /** The one-command GPU check (docs/gpu-check.md): every CUDA check, a short table last, full JSON to --out. */
 @Command(name = "gpu-check", mixinStandardHelpOptions = true,
-        description = {"Run the CUDA kernel checks on device 0 against float64 references; print a table.",
+        description = {"Run the CUDA checks on device 0 (kernels against float64 references, backend ops against the CPU",
+                "backend, golden models with --shared); print a table.",
                 "Exit codes: 0 all passed, 1 a check failed, 3 skipped (no usable CUDA driver or device)."})
 final class GpuCheckCommand implements Callable<Integer> {
     static final int EXIT_SKIPPED = 3;
@@ -30,12 +31,18 @@ final class GpuCheckCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "Write DIR/gpu-check.json (DIR is created).")
     Path out;
 
+    @Option(names = "--shared", paramLabel = "DIR",
+            description = "Also run every golden model of DIR/golden through the CUDA backend (skipped without it).")
+    Path shared;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws IOException {
-        GpuCheckReport report = KernelChecks.run();
+        Path golden = shared == null ? null : shared.resolve("golden");
+        if (golden != null && !Files.isDirectory(golden)) throw new UsageException("--shared: no golden/ in " + shared);
+        GpuCheckReport report = KernelChecks.run(golden);
         PrintWriter stdout = spec.commandLine().getOut();
         String written = "";
         if (out != null) {
@@ -47,6 +54,7 @@ final class GpuCheckCommand implements Callable<Integer> {
             written = "; JSON in " + file;
         }
         printTable(stdout, report);
+        if (golden == null) stdout.println("gpu-check: golden models not checked (no --shared DIR)");
         stdout.println("gpu-check: " + report.status() + ": " + report.reason() + written);
         return switch (report.status()) {
             case GpuCheckReport.PASSED -> Main.EXIT_OK;
@@ -63,9 +71,9 @@ final class GpuCheckCommand implements Callable<Integer> {
                     device.totalMemoryBytes() / (double) (1L << 30), report.driverVersion());
         }
         if (report.checks().isEmpty()) return;
-        out.printf(Locale.ROOT, "%-22s %-11s %-11s %-8s %9s  %s%n", "check", "shape", "max rel err", "bound", "time us", "result");
+        out.printf(Locale.ROOT, "%-26s %-22s %-11s %-8s %9s  %s%n", "check", "shape", "max rel err", "bound", "time us", "result");
         for (CheckResult check : report.checks()) {
-            out.printf(Locale.ROOT, "%-22s %-11s %-11.2e %-8.0e %9.1f  %s%n", check.check(), check.shape(),
+            out.printf(Locale.ROOT, "%-26s %-22s %-11.2e %-8.0e %9.1f  %s%n", check.check(), check.shape(),
                     check.maxRelativeError(), check.bound(), check.micros(),
                     check.passed() ? "pass" : "FAIL " + check.detail());
         }

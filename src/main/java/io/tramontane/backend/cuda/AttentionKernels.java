@@ -16,7 +16,7 @@ final class AttentionKernels {
 
     AttentionKernels(KernelModule module) {
         store = Launcher.of(module, "kv_store_f32", 7);
-        attention = Launcher.of(module, "attention_f32", 15);
+        attention = Launcher.of(module, "attention_f32", 14);
     }
 
     /** The device copy of an {@link AttentionPlan}'s packed ints, sliced by kind. */

@@ -288,6 +288,34 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /** Copies {@code values} (rows * cols floats) into {@code x} (the GPU checks' inputs). */
+    void write(Activation x, float[] values) {
+        enter();
+        CudaActivation a = CudaActivation.of(x);
+        if (values.length != a.elements()) throw new IllegalArgumentException(values.length + " values for " + a.elements());
+        if (values.length == 0) return;
+        try (Arena host = Arena.ofConfined()) {
+            driver.copyToDevice(a.data(), host.allocateFrom(JAVA_FLOAT, values));
+        }
+    }
+
+    /** Device time of the work {@code ops} enqueues, by CUDA events on the backend's stream. */
+    double timeMicros(Runnable ops) {
+        enter();
+        var start = driver.eventCreate();
+        var end = driver.eventCreate();
+        try {
+            driver.eventRecord(start, STREAM);
+            ops.run();
+            driver.eventRecord(end, STREAM);
+            driver.eventSynchronize(end);
+            return driver.eventElapsedMillis(start, end) * 1000.0;
+        } finally {
+            driver.eventDestroy(start);
+            driver.eventDestroy(end);
+        }
+    }
+
     /** Fills the activation and its guard with NaN (the GPU checks' poisoning). */
     void poison(Activation x) {
         enter();
@@ -307,12 +335,6 @@ public final class CudaBackend implements Backend {
             }
             return true;
         }
-    }
-
-    /** Waits for every enqueued kernel (timings, close). */
-    void synchronize() {
-        enter();
-        driver.contextSynchronize();
     }
 
     @Override

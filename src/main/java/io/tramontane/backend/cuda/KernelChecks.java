@@ -55,8 +55,17 @@ public final class KernelChecks {
         this.rmsnorm = new RmsNormKernel(module);
     }
 
-    /** Every check on device 0, or {@code skipped} when there is no usable driver. Never throws. */
+    /** Every check but the golden models on device 0, or {@code skipped} when there is no usable driver. */
     public static GpuCheckReport run() {
+        return run(null);
+    }
+
+    /**
+     * Every check on device 0: the kernels, every CudaBackend op against CpuBackend ({@link BackendChecks}) and,
+     * when {@code golden} is not null, every case under it through the CUDA backend ({@link GoldenChecks}).
+     * {@code skipped} when there is no usable driver. Never throws.
+     */
+    public static GpuCheckReport run(java.nio.file.Path golden) {
         CudaProbe probe = Cuda.probe();
         if (!probe.available()) return GpuCheckReport.skipped(probe);
         CudaDriver driver = probe.driver().orElseThrow();
@@ -68,6 +77,11 @@ public final class KernelChecks {
             results.add(checks.memoryRoundTrip(seed()));
             for (Shape shape : RMSNORM_SHAPES) results.add(checks.rmsnorm(shape, seed()));
             results.add(checks.rmsnormGraph(new Shape(3, 4096), seed()));
+            try (CudaBackend backend = CudaBackend.open(CudaBackend.Options.defaults());
+                 BackendChecks ops = new BackendChecks(backend)) {
+                results.addAll(ops.all());
+            }
+            if (golden != null) results.addAll(GoldenChecks.cuda(golden));
             return GpuCheckReport.of(probe, device, results, null);
         } catch (RuntimeException e) {
             return GpuCheckReport.of(probe, device, results, e.toString());
@@ -253,7 +267,7 @@ public final class KernelChecks {
     }
 
     /** Runs one check; an exception (a CUDA error, a size mismatch) fails that check rather than the run. */
-    private static CheckResult attempt(String check, String shape, long seed, Supplier<CheckResult> body) {
+    static CheckResult attempt(String check, String shape, long seed, Supplier<CheckResult> body) {
         try {
             return body.get();
         } catch (RuntimeException e) {

@@ -1,0 +1,335 @@
+package io.tramontane.backend.cuda;
+
+import io.tramontane.backend.Activation;
+import io.tramontane.backend.AttentionBatch;
+import io.tramontane.backend.Backend;
+import io.tramontane.backend.KvCache;
+import io.tramontane.backend.Weight;
+import io.tramontane.backend.cpu.CpuBackend;
+import io.tramontane.weights.DType;
+import io.tramontane.weights.Linear;
+import io.tramontane.weights.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+
+/**
+ * Every op of {@link CudaBackend} against {@link CpuBackend}, whose semantics it must match, on fresh random inputs
+ * and odd shapes. Outputs (and the guard bytes after every activation) are poisoned with NaN before the op; an
+ * element left NaN, a guard overwritten or an element off by more than the op's bound fails the check.
+ */
+public final class BackendChecks implements AutoCloseable {
+    /** Ops computed like the CPU (same roundings): exact but for the last bit of library functions. */
+    static final double EXACT_BOUND = 1e-6;
+    /** FP32 ops with an FP32 reduction or expf. */
+    static final double FP32_BOUND = 1e-5;
+    /** Long FP32 dot products summed in another order than the CPU's. */
+    static final double SUM_BOUND = 1e-4;
+
+    /** y[m, n] = x[m, k] w[n, k]^T with w stored in {@code dtype}; w8a8 quantizes x with a static scale. */
+    public record LinearShape(DType dtype, int m, int n, int k, boolean w8a8) {
+        @Override
+        public String toString() {
+            return m + "x" + n + "x" + k;
+        }
+
+        String check() {
+            return "linear " + dtype + (w8a8 ? " w8a8" : "") + (m <= LinearKernels.GEMV_MAX_TOKENS ? " gemv" : " gemm");
+        }
+    }
+
+    /** Paged attention: heads over kvHeads (GQA), two sequences in shuffled blocks of one pool. */
+    public record AttentionShape(int heads, int kvHeads, int headDim, int blockSize) {
+        @Override
+        public String toString() {
+            return heads + "/" + kvHeads + "x" + headDim + " b" + blockSize;
+        }
+    }
+
+    public static final List<LinearShape> LINEAR_SHAPES;
+
+    static {
+        List<LinearShape> shapes = new ArrayList<>();
+        for (DType dtype : List.of(DType.F32, DType.BF16, DType.F8_E4M3)) {
+            // gemv: one token, a partial token tile, two tiles; odd k (scalar tails) and model widths
+            shapes.add(new LinearShape(dtype, 1, 7, 33, false));
+            shapes.add(new LinearShape(dtype, 3, 129, 1000, false));
+            shapes.add(new LinearShape(dtype, 8, 300, 4096, false));
+            // gemm: partial tiles in m, n and k
+            shapes.add(new LinearShape(dtype, 9, 70, 33, false));
+            shapes.add(new LinearShape(dtype, 130, 257, 1000, false));
+        }
+        shapes.add(new LinearShape(DType.F8_E4M3, 2, 300, 4096, true));
+        shapes.add(new LinearShape(DType.F8_E4M3, 70, 130, 1000, true));
+        LINEAR_SHAPES = List.copyOf(shapes);
+    }
+
+    public static final List<AttentionShape> ATTENTION_SHAPES = List.of(new AttentionShape(8, 2, 64, 16),
+            new AttentionShape(4, 4, 128, 5), new AttentionShape(6, 2, 6, 3), new AttentionShape(2, 1, 256, 16));
+
+    private final CudaBackend cuda;
+    private final CpuBackend cpu = new CpuBackend(new CpuBackend.Options(2, true));
+
+    public BackendChecks(CudaBackend cuda) {
+        this.cuda = cuda;
+    }
+
+    /** Every check once, each on its own seed. */
+    public List<CheckResult> all() {
+        List<CheckResult> results = new ArrayList<>();
+        for (DType dtype : List.of(DType.F32, DType.BF16, DType.F8_E4M3)) results.add(embed(dtype, 1000, 129, 7, seed()));
+        for (int[] shape : new int[][] {{1, 1}, {3, 33}, {5, 1025}, {2, 5120}}) results.add(rmsNorm(shape[0], shape[1], seed()));
+        for (LinearShape shape : LINEAR_SHAPES) results.add(linear(shape, seed()));
+        results.add(rope(5, 3, 64, seed()));
+        results.add(rope(2, 2, 6, seed()));
+        results.add(elementwise("scaleRows", 7, 33, seed()));
+        results.add(elementwise("swiglu", 5, 1000, seed()));
+        results.add(elementwise("add", 3, 4099, seed()));
+        results.add(elementwise("zero", 3, 17, seed()));
+        results.add(gather(9, 5, 129, seed()));
+        results.add(scatterAdd(6, 4, 129, seed()));
+        for (AttentionShape shape : ATTENTION_SHAPES) results.add(attention(shape, seed()));
+        return results;
+    }
+
+    static long seed() {
+        return KernelChecks.seed();
+    }
+
+    public CheckResult embed(DType dtype, int vocab, int cols, int n, long seed) {
+        String shape = n + " of " + vocab + "x" + cols;
+        return KernelChecks.attempt("embed " + dtype, shape, seed, () -> {
+            SplittableRandom random = new SplittableRandom(seed);
+            Tensor table = RandomTensors.tensor("embedding", dtype, vocab, cols, random, 1);
+            int[] ids = IntStream.range(0, n).map(i -> i == 0 ? 0 : i == 1 ? vocab - 1 : random.nextInt(vocab)).toArray();
+            Pair out = output(n, cols);
+            Weight g = cuda.weight(table), c = cpu.weight(table);
+            Runnable op = () -> cuda.embed(g, ids, out.gpu());
+            op.run();
+            cpu.embed(c, ids, out.cpu());
+            return compare("embed " + dtype, shape, seed, out, EXACT_BOUND, op);
+        });
+    }
+
+    public CheckResult rmsNorm(int rows, int dim, long seed) {
+        String shape = rows + "x" + dim;
+        return KernelChecks.attempt("rmsNorm (bf16 gain)", shape, seed, () -> {
+            SplittableRandom random = new SplittableRandom(seed);
+            Tensor gain = RandomTensors.tensor("gain", DType.BF16, 1, dim, random, 2);
+            Pair x = input(RandomTensors.floats(random, rows * dim, 3), rows, dim), out = output(rows, dim);
+            Weight g = cuda.weight(gain), c = cpu.weight(gain);
+            Runnable op = () -> cuda.rmsNorm(x.gpu(), g, 1e-5f, out.gpu());
+            op.run();
+            cpu.rmsNorm(x.cpu(), c, 1e-5f, out.cpu());
+            return compare("rmsNorm (bf16 gain)", shape, seed, out, FP32_BOUND, op);
+        });
+    }
+
+    public CheckResult linear(LinearShape s, long seed) {
+        return KernelChecks.attempt(s.check(), s.toString(), seed, () -> {
+            SplittableRandom random = new SplittableRandom(seed);
+            Tensor w = RandomTensors.tensor("w", s.dtype(), s.n(), s.k(), random, s.dtype() == DType.F8_E4M3 ? 8 : 0.5);
+            float weightScale = s.dtype() == DType.F8_E4M3 ? 0.0625f : 1f;
+            Linear layer = new Linear(w, weightScale, s.w8a8() ? 0.05f : Float.NaN);
+            Pair x = input(RandomTensors.floats(random, s.m() * s.k(), 1), s.m(), s.k()), out = output(s.m(), s.n());
+            Weight g = cuda.linear(layer), c = cpu.linear(layer);
+            Runnable op = () -> cuda.linear(x.gpu(), g, out.gpu());
+            op.run();
+            cpu.linear(x.cpu(), c, out.cpu());
+            return compare(s.check(), s.toString(), seed, out, SUM_BOUND, op);
+        });
+    }
+
+    public CheckResult rope(int rows, int heads, int headDim, long seed) {
+        String shape = rows + "x" + heads + "x" + headDim;
+        return KernelChecks.attempt("rope", shape, seed, () -> {
+            SplittableRandom random = new SplittableRandom(seed);
+            int angles = rows * headDim / 2;
+            float[] cos = new float[angles], sin = new float[angles];
+            for (int i = 0; i < angles; i++) {
+                double theta = random.nextDouble(-10, 10);
+                cos[i] = (float) Math.cos(theta);
+                sin[i] = (float) Math.sin(theta);
+            }
+            Pair x = input(RandomTensors.floats(random, rows * heads * headDim, 2), rows, heads * headDim);
+            cuda.rope(x.gpu(), headDim, cos, sin);
+            cpu.rope(x.cpu(), headDim, cos, sin);
+            return compare("rope", shape, seed, x, EXACT_BOUND, () -> cuda.rope(x.gpu(), headDim, cos, sin));
+        });
+    }
+
+    /** The in-place element-wise ops: scaleRows, swiglu, add, zero. */
+    public CheckResult elementwise(String op, int rows, int cols, long seed) {
+        String shape = rows + "x" + cols;
+        return KernelChecks.attempt(op, shape, seed, () -> {
+            SplittableRandom random = new SplittableRandom(seed);
+            Pair x = input(RandomTensors.floats(random, rows * cols, 4), rows, cols);
+            Pair y = input(RandomTensors.floats(random, rows * cols, 4), rows, cols);
+            float[] scale = RandomTensors.floats(random, rows, 2);
+            Runnable gpu = switch (op) {
+                case "scaleRows" -> () -> cuda.scaleRows(x.gpu(), scale);
+                case "swiglu" -> () -> cuda.swiglu(x.gpu(), y.gpu());
+                case "add" -> () -> cuda.add(x.gpu(), y.gpu());
+                case "zero" -> () -> cuda.zero(x.gpu());
+                default -> throw new IllegalArgumentException(op);
+            };
+            gpu.run();
+            switch (op) {
+                case "scaleRows" -> cpu.scaleRows(x.cpu(), scale);
+                case "swiglu" -> cpu.swiglu(x.cpu(), y.cpu());
+                case "add" -> cpu.add(x.cpu(), y.cpu());
+                default -> cpu.zero(x.cpu());
+            }
+            return compare(op, shape, seed, x, op.equals("swiglu") ? FP32_BOUND : EXACT_BOUND, gpu);
+        });
+    }
+
+    /** dst[i] = src[rows[i]] for n (repeated) rows of a [srcRows, cols] source. */
+    public CheckResult gather(int srcRows, int n, int cols, long seed) {
+        String shape = n + " of " + srcRows + "x" + cols;
+        return KernelChecks.attempt("gatherRows", shape, seed, () -> {
+            SplittableRandom random = new SplittableRandom(seed);
+            int[] rows = IntStream.range(0, n).map(i -> i == 0 ? srcRows - 1 : random.nextInt(srcRows)).toArray();
+            Pair src = input(RandomTensors.floats(random, srcRows * cols, 1), srcRows, cols), dst = output(n, cols);
+            Runnable op = () -> cuda.gatherRows(src.gpu(), rows, dst.gpu());
+            op.run();
+            cpu.gatherRows(src.cpu(), rows, dst.cpu());
+            return compare("gatherRows", shape, seed, dst, EXACT_BOUND, op);
+        });
+    }
+
+    /** dst[rows[i]] += weights[i] * src[i] with a repeated row, into a [dstRows, cols] destination. */
+    public CheckResult scatterAdd(int dstRows, int n, int cols, long seed) {
+        String shape = n + " into " + dstRows + "x" + cols;
+        return KernelChecks.attempt("scatterAddRows", shape, seed, () -> {
+            SplittableRandom random = new SplittableRandom(seed);
+            int[] rows = IntStream.range(0, n).map(i -> i == 1 ? 0 : random.nextInt(dstRows)).toArray();
+            float[] weights = RandomTensors.floats(random, n, 1);
+            Pair src = input(RandomTensors.floats(random, n * cols, 1), n, cols);
+            Pair dst = input(RandomTensors.floats(random, dstRows * cols, 1), dstRows, cols);
+            cuda.scatterAddRows(src.gpu(), rows, weights, dst.gpu());
+            cpu.scatterAddRows(src.cpu(), rows, weights, dst.cpu());
+            return compare("scatterAddRows", shape, seed, dst, FP32_BOUND,
+                    () -> cuda.scatterAddRows(src.gpu(), rows, weights, dst.gpu()));
+        });
+    }
+
+    /**
+     * Two sequences whose blocks are shuffled through one pool: a prefill of 37 tokens beside a prefill of 150 (one
+     * step), then one decode step of each; both steps' outputs are compared.
+     */
+    public CheckResult attention(AttentionShape s, long seed) {
+        return KernelChecks.attempt("attention", s.toString(), seed, () -> {
+            SplittableRandom random = new SplittableRandom(seed);
+            int lengthA = 37, lengthB = 150, bs = s.blockSize();
+            int blocksA = lengthA / bs + 1, blocksB = lengthB / bs + 1, blocks = blocksA + blocksB + 3;
+            int[] shuffled = IntStream.range(0, blocks).toArray();
+            for (int i = blocks - 1; i > 0; i--) {
+                int j = random.nextInt(i + 1), t = shuffled[i];
+                shuffled[i] = shuffled[j];
+                shuffled[j] = t;
+            }
+            int[] tableA = java.util.Arrays.copyOfRange(shuffled, 0, blocksA);
+            int[] tableB = java.util.Arrays.copyOfRange(shuffled, blocksA, blocksA + blocksB);
+            try (KvCache gpuCache = cuda.allocateKvCache(2, blocks, bs, s.kvHeads(), s.headDim());
+                 KvCache cpuCache = cpu.allocateKvCache(2, blocks, bs, s.kvHeads(), s.headDim())) {
+                AttentionBatch prefill = new AttentionBatch(List.of(new AttentionBatch.Segment(0, lengthA, 0, tableA),
+                        new AttentionBatch.Segment(lengthA, lengthB, 0, tableB)));
+                AttentionBatch decode = new AttentionBatch(List.of(new AttentionBatch.Segment(0, 1, lengthB, tableB),
+                        new AttentionBatch.Segment(1, 1, lengthA, tableA)));
+                float scale = (float) (1 / Math.sqrt(s.headDim()));
+                CheckResult first = attentionStep(s, prefill, gpuCache, cpuCache, scale, random, seed, null);
+                if (!first.passed()) return first;
+                return attentionStep(s, decode, gpuCache, cpuCache, scale, random, seed, first);
+            }
+        });
+    }
+
+    private CheckResult attentionStep(AttentionShape s, AttentionBatch batch, KvCache gpuCache, KvCache cpuCache,
+                                      float scale, SplittableRandom random, long seed, CheckResult previous) {
+        int n = batch.tokens(), qCols = s.heads() * s.headDim(), kvCols = s.kvHeads() * s.headDim();
+        Pair q = input(RandomTensors.floats(random, n * qCols, 1), n, qCols);
+        Pair k = input(RandomTensors.floats(random, n * kvCols, 1), n, kvCols);
+        Pair v = input(RandomTensors.floats(random, n * kvCols, 1), n, kvCols);
+        Pair out = output(n, qCols);
+        Runnable op = () -> cuda.attention(q.gpu(), k.gpu(), v.gpu(), gpuCache, 1, batch, scale, out.gpu());
+        op.run();
+        cpu.attention(q.cpu(), k.cpu(), v.cpu(), cpuCache, 1, batch, scale, out.cpu());
+        CheckResult result = compare("attention", s.toString(), seed, out, SUM_BOUND, op);
+        if (previous == null) return result;
+        return new CheckResult(result.check(), result.shape() + " prefill+decode", seed, result.passed(),
+                Math.max(previous.maxRelativeError(), result.maxRelativeError()), result.bound(), result.micros(),
+                result.detail());
+    }
+
+    // ---- plumbing
+
+    /** The same matrix on both backends. */
+    private record Pair(Activation gpu, Activation cpu) {}
+
+    /** {@code values} on both backends; on the device behind a poisoned guard. */
+    private Pair input(float[] values, int rows, int cols) {
+        Pair pair = output(rows, cols);
+        cuda.write(pair.gpu(), values);
+        Tensor table = Tensor.ofFloats("input", new long[] {rows, cols}, values);
+        cpu.embed(cpu.weight(table), IntStream.range(0, rows).toArray(), pair.cpu());
+        return pair;
+    }
+
+    /** An output: poisoned (NaN) on the device, guard included. */
+    private Pair output(int rows, int cols) {
+        Activation gpu = cuda.allocate(rows, cols);
+        cuda.poison(gpu);
+        return new Pair(gpu, cpu.allocate(rows, cols));
+    }
+
+    private CheckResult compare(String check, String shape, long seed, Pair out, double bound, Runnable timedOp) {
+        float[] gpu = read(cuda, out.gpu()), reference = read(cpu, out.cpu());
+        boolean guardIntact = cuda.guardIntact(out.gpu());
+        double micros = cuda.timeMicros(timedOp);
+        return compare(check, shape, seed, gpu, reference, guardIntact, bound, micros);
+    }
+
+    /**
+     * The relative error of each element, measured against the larger of the reference element and the reference's
+     * RMS (so elements that cancel to near zero are not judged on their own tiny magnitude); NaN anywhere fails.
+     */
+    static CheckResult compare(String check, String shape, long seed, float[] actual, float[] reference,
+                               boolean guardIntact, double bound, double micros) {
+        double sumSquares = 0;
+        for (float r : reference) sumSquares += (double) r * r;
+        double floor = Math.max(Math.sqrt(sumSquares / Math.max(1, reference.length)), Float.MIN_NORMAL);
+        double worst = 0;
+        int worstIndex = -1;
+        for (int i = 0; i < reference.length; i++) {
+            if (Float.isNaN(actual[i])) {
+                return new CheckResult(check, shape, seed, false, Double.NaN, bound, micros,
+                        "element " + i + " is NaN: unwritten (still poisoned) or invalid");
+            }
+            double error = Math.abs(actual[i] - reference[i]) / Math.max(Math.abs(reference[i]), floor);
+            if (error > worst) {
+                worst = error;
+                worstIndex = i;
+            }
+        }
+        if (!guardIntact) return new CheckResult(check, shape, seed, false, worst, bound, micros, "wrote past the output");
+        boolean passed = worst <= bound;
+        String detail = passed ? "" : "element " + worstIndex + ": " + actual[worstIndex] + " vs " + reference[worstIndex];
+        return new CheckResult(check, shape, seed, passed, worst, bound, micros, detail);
+    }
+
+    private static float[] read(Backend backend, Activation x) {
+        float[] all = new float[x.rows() * x.cols()], row = new float[x.cols()];
+        for (int r = 0; r < x.rows(); r++) {
+            backend.readRow(x, r, row);
+            System.arraycopy(row, 0, all, r * x.cols(), x.cols());
+        }
+        return all;
+    }
+
+    @Override
+    public void close() {
+        cpu.close();
+    }
+}

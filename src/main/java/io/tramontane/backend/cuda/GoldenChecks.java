@@ -1,0 +1,146 @@
+package io.tramontane.backend.cuda;
+
+import io.tramontane.engine.ModelFactory;
+import io.tramontane.model.LanguageModel;
+import io.tramontane.model.Step;
+import io.tramontane.weights.Checkpoint;
+import io.tramontane.weights.ModelWeights;
+import io.tramontane.weights.SafetensorsFile;
+import io.tramontane.weights.Tensor;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BiFunction;
+import java.util.stream.IntStream;
+
+/**
+ * The golden cases of {@code shared/golden} (its README) through a backend, as GoldenModelsTest runs them on the
+ * CPU: one prefill and the 16 greedy steps through the paged KV cache per prompt; max |diff| of all logits within
+ * 2e-3 and the free-running ids equal (FP32 tolerance); FP8 cases also as static w8a8, teacher-forced, within 1.0
+ * and an RMS below 0.05. One CheckResult per case, layout and variant; an absent case is simply not listed.
+ */
+public final class GoldenChecks {
+    static final double FP32_TOLERANCE = 2e-3, W8A8_TOLERANCE = 1.0, W8A8_RMS = 0.05;
+    static final int BLOCK = 16, BLOCKS = 64;
+    static final List<String> CASES = List.of("dense_f32_layouts", "dense_bf16_hf_gqa", "moe_4x2_layouts",
+            "ministral3_yarn_tied", "fp8_native_small", "tekken_vocab_bf16");
+
+    private GoldenChecks() {}
+
+    /** The model directories under {@code golden}: each case's native and hf layouts, or the case itself. */
+    static List<Path> modelDirs(Path golden) {
+        List<Path> dirs = new ArrayList<>();
+        for (String name : CASES) {
+            Path dir = golden.resolve(name);
+            for (String layout : List.of("native", "hf")) {
+                if (Files.isDirectory(dir.resolve(layout))) dirs.add(dir.resolve(layout));
+            }
+            if (!Files.isDirectory(dir.resolve("native")) && Files.isRegularFile(dir.resolve("expected.safetensors"))) dirs.add(dir);
+        }
+        return dirs;
+    }
+
+    /** Every golden case under {@code golden} on the CUDA backend (ModelFactory.cuda). */
+    public static List<CheckResult> cuda(Path golden) {
+        return run(golden, ModelFactory::cuda);
+    }
+
+    static List<CheckResult> run(Path golden, BiFunction<ModelWeights, ModelFactory.Options, LanguageModel> factory) {
+        List<CheckResult> results = new ArrayList<>();
+        for (Path dir : modelDirs(golden)) {
+            Path caseDir = Files.isRegularFile(dir.resolve("expected.safetensors")) ? dir : dir.getParent();
+            String name = caseDir.getFileName() + (caseDir.equals(dir) ? "" : "/" + dir.getFileName());
+            results.add(check(name, dir, caseDir, false, factory));
+            if (name.startsWith("fp8")) results.add(check(name, dir, caseDir, true, factory));
+        }
+        return results;
+    }
+
+    private static CheckResult check(String name, Path modelDir, Path caseDir, boolean w8a8,
+                                     BiFunction<ModelWeights, ModelFactory.Options, LanguageModel> factory) {
+        String check = "golden" + (w8a8 ? " w8a8" : "");
+        long started = System.nanoTime();
+        return KernelChecks.attempt(check, name, 0, () -> {
+            String variant = w8a8 ? "w8a8." : "";
+            double tolerance = w8a8 ? W8A8_TOLERANCE : FP32_TOLERANCE;
+            double worst = 0;
+            try (Checkpoint checkpoint = Checkpoint.open(modelDir); Arena arena = Arena.ofConfined();
+                 LanguageModel model = factory.apply(checkpoint.weights(), new ModelFactory.Options(2, 1, BLOCKS, BLOCK, w8a8))) {
+                SafetensorsFile expected = SafetensorsFile.open(caseDir.resolve("expected.safetensors"), arena);
+                int[] blockTable = IntStream.range(0, BLOCKS).toArray();
+                int p = 0;
+                for (; expected.contains("p" + p + ".tokens"); p++) {
+                    String prefix = "p" + p + ".";
+                    int[] tokens = ints(expected.tensor(prefix + "tokens"));
+                    int[] rows = ints(expected.tensor(prefix + "rows"));
+                    Tensor logits = expected.tensor(prefix + variant + "logits");
+                    float[][] prefill = model.forward(Step.ofSequence(tokens, 0, blockTable, rows));
+                    worst = Math.max(worst, maxAbsDiff(prefill, logits));
+                    if (w8a8 && rms(prefill, logits) >= W8A8_RMS) {
+                        return fail(check, name, worst, tolerance, started, prefix + " RMS " + rms(prefill, logits));
+                    }
+                    int[] greedy = ints(expected.tensor(prefix + variant + "greedy_ids"));
+                    Tensor greedyLogits = expected.tensor(prefix + variant + "greedy_logits");
+                    float[] last = model.forward(Step.ofSequence(tokens, 0, blockTable, tokens.length - 1))[0];
+                    float[][] stepLogits = new float[greedy.length][];
+                    for (int j = 0; j < greedy.length; j++) {
+                        stepLogits[j] = last;
+                        int generated = argmax(last);
+                        if (!w8a8 && generated != greedy[j]) {
+                            return fail(check, name, worst, tolerance, started, prefix + " greedy id " + j + ": " + generated
+                                    + " vs " + greedy[j]);
+                        }
+                        // teacher-forced for w8a8 (its activation quantization is discontinuous), free-running otherwise
+                        if (j + 1 < greedy.length) {
+                            last = model.forward(Step.ofSequence(new int[] {greedy[j]}, tokens.length + j, blockTable, 0))[0];
+                        }
+                    }
+                    worst = Math.max(worst, maxAbsDiff(stepLogits, greedyLogits));
+                }
+                if (p == 0) return fail(check, name, worst, tolerance, started, "no prompts in " + caseDir);
+                boolean passed = worst < tolerance;
+                return new CheckResult(check, name, 0, passed, worst, tolerance, micros(started),
+                        (passed ? "" : "max |diff| of logits too large; ") + p + " prompts");
+            }
+        });
+    }
+
+    private static CheckResult fail(String check, String name, double worst, double bound, long started, String detail) {
+        return new CheckResult(check, name, 0, false, worst, bound, micros(started), detail);
+    }
+
+    private static double micros(long started) {
+        return (System.nanoTime() - started) / 1e3;
+    }
+
+    static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+        return best;
+    }
+
+    static int[] ints(Tensor t) {
+        int[] out = new int[(int) t.elementCount()];
+        for (int i = 0; i < out.length; i++) out[i] = (int) t.get(0, i);
+        return out;
+    }
+
+    static double maxAbsDiff(float[][] actual, Tensor expected) {
+        double max = 0;
+        for (int r = 0; r < actual.length; r++) {
+            for (int v = 0; v < actual[r].length; v++) max = Math.max(max, Math.abs(actual[r][v] - expected.get(r, v)));
+        }
+        return max;
+    }
+
+    static double rms(float[][] actual, Tensor expected) {
+        double sum = 0;
+        long n = 0;
+        for (int r = 0; r < actual.length; r++) {
+            for (int v = 0; v < actual[r].length; v++, n++) sum += Math.pow(actual[r][v] - expected.get(r, v), 2);
+        }
+        return Math.sqrt(sum / n);
+    }
+}

@@ -1,0 +1,80 @@
+package io.tramontane.backend.cuda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.tramontane.cuda.Cuda;
+import io.tramontane.testing.SharedFixtures;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every CudaBackend op against CpuBackend ({@link BackendChecks}), and every golden model through the CUDA
+ * backend ({@link GoldenChecks}); skipped, with the probe's reason, without a driver.
+ */
+class CudaBackendOpsTest {
+    private static CudaBackend backend;
+    private static BackendChecks checks;
+
+    @BeforeAll
+    static void open() {
+        if (!Cuda.available()) {
+            System.err.println("SKIPPED: CudaBackendOpsTest: no CUDA driver: " + Cuda.probe().reason());
+            return;
+        }
+        backend = CudaBackend.open(CudaBackend.Options.defaults());
+        checks = new BackendChecks(backend);
+    }
+
+    @BeforeEach
+    void needsTheDevice() {
+        assumeTrue(checks != null, () -> "no CUDA driver: " + Cuda.probe().reason());
+    }
+
+    @AfterAll
+    static void close() {
+        if (checks != null) checks.close();
+        if (backend != null) backend.close();
+    }
+
+    static List<BackendChecks.LinearShape> linearShapes() {
+        return BackendChecks.LINEAR_SHAPES;
+    }
+
+    static List<BackendChecks.AttentionShape> attentionShapes() {
+        return BackendChecks.ATTENTION_SHAPES;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("linearShapes")
+    void linear(BackendChecks.LinearShape shape) {
+        assertPassed(checks.linear(shape, BackendChecks.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("attentionShapes")
+    void attention(BackendChecks.AttentionShape shape) {
+        assertPassed(checks.attention(shape, BackendChecks.seed()));
+    }
+
+    @Test
+    void everyOtherOp() {
+        for (CheckResult result : checks.all()) assertPassed(result);
+    }
+
+    @Test
+    void goldenModels() {
+        List<CheckResult> results = GoldenChecks.cuda(SharedFixtures.resolve("golden"));
+        assertThat(results).isNotEmpty();
+        results.forEach(CudaBackendOpsTest::assertPassed);
+    }
+
+    private static void assertPassed(CheckResult result) {
+        assertThat(result.passed()).as("%s", result).isTrue();
+    }
+}

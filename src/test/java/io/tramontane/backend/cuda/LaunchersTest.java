@@ -1,0 +1,173 @@
+package io.tramontane.backend.cuda;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tramontane.cuda.DeviceBuffer;
+import io.tramontane.cuda.Dim3;
+import io.tramontane.cuda.KernelArgs;
+import io.tramontane.cuda.LaunchConfig;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The launchers' grids, argument checks and parameter marshalling, up to the FFM boundary (no GPU needed). */
+class LaunchersTest {
+    private final Arena arena = Arena.ofConfined();
+    private long nextAddress = 0x10000;
+
+    @AfterEach
+    void close() {
+        arena.close();
+    }
+
+    private DeviceBuffer floats(long n) {
+        return buffer(n * 4);
+    }
+
+    private DeviceBuffer buffer(long bytes) {
+        DeviceBuffer b = new DeviceBuffer(nextAddress, bytes);
+        nextAddress += bytes + 256;
+        return b;
+    }
+
+    private KernelArgs args() {
+        return new KernelArgs(arena, 16);
+    }
+
+    private static MemorySegment slot(KernelArgs args, int i) {
+        return args.array().getAtIndex(ADDRESS, i).reinterpret(8);
+    }
+
+    private static CudaWeight weight(WeightFormat format, long rows, long cols, DeviceBuffer data) {
+        return new CudaWeight(data, format, rows, cols, format.stride(cols), 1f, Float.NaN);
+    }
+
+    @Test
+    void weightRowsArePaddedToSixteenBytes() {
+        assertThat(WeightFormat.F32.stride(33)).isEqualTo(36);
+        assertThat(WeightFormat.BF16.stride(33)).isEqualTo(40);
+        assertThat(WeightFormat.E4M3.stride(33)).isEqualTo(48);
+        assertThat(WeightFormat.BF16.stride(4096)).isEqualTo(4096);
+        assertThat(WeightFormat.E4M3.stride(1)).isEqualTo(16);
+    }
+
+    @Test
+    void linearPicksGemvForDecodeAndTilesForPrefill() {
+        assertThat(LinearKernels.name(WeightFormat.BF16, 1)).isEqualTo("linear_gemv_bf16");
+        assertThat(LinearKernels.name(WeightFormat.E4M3, 8)).isEqualTo("linear_gemv_e4m3");
+        assertThat(LinearKernels.name(WeightFormat.F32, 9)).isEqualTo("linear_gemm_f32");
+        assertThat(LinearKernels.config(3, 129)).isEqualTo(new LaunchConfig(Dim3.of(33, 1), Dim3.of(128), 0));
+        assertThat(LinearKernels.config(8, 4)).isEqualTo(new LaunchConfig(Dim3.of(1, 2), Dim3.of(128), 0));
+        assertThat(LinearKernels.config(130, 257)).isEqualTo(new LaunchConfig(Dim3.of(5, 3), Dim3.of(256), 0));
+    }
+
+    @Test
+    void linearMarshalsItsParametersInKernelOrder() {
+        DeviceBuffer x = floats(3 * 33), y = floats(3 * 7);
+        CudaWeight w = new CudaWeight(buffer(7 * 40 * 2), WeightFormat.BF16, 7, 33, 40, 0.5f, Float.NaN);
+        KernelArgs args = LinearKernels.arguments(args(), x, w, y, 3, 0.25f);
+        assertThat(args.count()).isEqualTo(8);
+        assertThat(slot(args, 0).get(JAVA_LONG, 0)).isEqualTo(x.address());
+        assertThat(slot(args, 1).get(JAVA_LONG, 0)).isEqualTo(w.data().address());
+        assertThat(slot(args, 2).get(JAVA_LONG, 0)).isEqualTo(40);
+        assertThat(slot(args, 3).get(JAVA_LONG, 0)).isEqualTo(y.address());
+        assertThat(slot(args, 4).get(JAVA_INT, 0)).isEqualTo(3);
+        assertThat(slot(args, 5).get(JAVA_INT, 0)).isEqualTo(7);
+        assertThat(slot(args, 6).get(JAVA_INT, 0)).isEqualTo(33);
+        assertThat(slot(args, 7).get(JAVA_FLOAT, 0)).isEqualTo(0.25f);
+    }
+
+    @Test
+    void linearRejectsBuffersThatDoNotMatchTheShape() {
+        CudaWeight w = weight(WeightFormat.F32, 7, 33, floats(7 * 36));
+        assertThatThrownBy(() -> LinearKernels.arguments(args(), floats(3 * 32), w, floats(21), 3, 1f))
+                .hasMessageContaining("linear input");
+        assertThatThrownBy(() -> LinearKernels.arguments(args(), floats(99), w, floats(20), 3, 1f))
+                .hasMessageContaining("linear output");
+        CudaWeight unpadded = new CudaWeight(floats(7 * 33), WeightFormat.F32, 7, 33, 33, 1f, Float.NaN);
+        assertThatThrownBy(() -> LinearKernels.arguments(args(), floats(99), unpadded, floats(21), 3, 1f))
+                .hasMessageContaining("16-byte");
+        assertThatThrownBy(() -> LinearKernels.arguments(args(), floats(99), w, floats(21), 3, Float.NaN))
+                .hasMessageContaining("scale");
+    }
+
+    @Test
+    void embeddingChecksTableTokensAndOutput() {
+        CudaWeight table = weight(WeightFormat.E4M3, 100, 33, buffer(100 * 48));
+        KernelArgs args = EmbeddingKernels.arguments(args(), table, buffer(5 * 4), 5, floats(5 * 33));
+        assertThat(args.count()).isEqualTo(5);
+        assertThat(slot(args, 1).get(JAVA_LONG, 0)).isEqualTo(48);
+        assertThat(slot(args, 4).get(JAVA_INT, 0)).isEqualTo(33);
+        assertThatThrownBy(() -> EmbeddingKernels.arguments(args(), table, buffer(4 * 4), 5, floats(5 * 33)))
+                .hasMessageContaining("tokens");
+        assertThat(EmbeddingKernels.name(WeightFormat.BF16)).isEqualTo("embed_bf16");
+    }
+
+    @Test
+    void ropeNeedsAnEvenHeadDimDividingTheColumns() {
+        KernelArgs args = RopeKernel.arguments(args(), floats(2 * 12), floats(2 * 3), floats(2 * 3), 2, 12, 6);
+        assertThat(slot(args, 3).get(JAVA_INT, 0)).isEqualTo(12);
+        assertThat(slot(args, 4).get(JAVA_INT, 0)).isEqualTo(6);
+        assertThatThrownBy(() -> RopeKernel.arguments(args(), floats(2 * 10), floats(6), floats(6), 2, 10, 6))
+                .hasMessageContaining("head_dim");
+        assertThatThrownBy(() -> RopeKernel.arguments(args(), floats(2 * 12), floats(5), floats(6), 2, 12, 6))
+                .hasMessageContaining("cos");
+    }
+
+    @Test
+    void elementwiseOpsCheckCountsAndGridStride() {
+        assertThat(ElementwiseKernels.config(10).grid()).isEqualTo(Dim3.of(1));
+        assertThat(ElementwiseKernels.config(1L << 32).grid()).isEqualTo(Dim3.of(8192));
+        KernelArgs args = ElementwiseKernels.pair(args(), floats(10), floats(10), 10);
+        assertThat(slot(args, 2).get(JAVA_LONG, 0)).isEqualTo(10);
+        assertThatThrownBy(() -> ElementwiseKernels.pair(args(), floats(10), floats(9), 10)).hasMessageContaining("second");
+        assertThatThrownBy(() -> ElementwiseKernels.scaleRowsArguments(args(), floats(12), floats(2), 3, 4))
+                .hasMessageContaining("row scales");
+        assertThatThrownBy(() -> ElementwiseKernels.quantizeArguments(args(), floats(4), floats(4), 0f, 4))
+                .hasMessageContaining("activation scale");
+    }
+
+    @Test
+    void rowMovesCheckShapes() {
+        CudaActivation src = activation(9, 16), dst = activation(5, 16);
+        KernelArgs gather = RowKernels.gatherArguments(args(), src, buffer(5 * 4), 5, dst);
+        assertThat(gather.count()).isEqualTo(5);
+        assertThat(RowKernels.gatherConfig(5, 300)).isEqualTo(new LaunchConfig(Dim3.of(2, 5), Dim3.of(256), 0));
+        assertThatThrownBy(() -> RowKernels.gatherArguments(args(), src, buffer(6 * 4), 6, dst)).hasMessageContaining("gather");
+        assertThatThrownBy(() -> RowKernels.scatterArguments(args(), dst, buffer(5 * 4), floats(4), src))
+                .hasMessageContaining("row weights");
+        assertThatThrownBy(() -> RowKernels.gatherConfig(70000, 4)).hasMessageContaining("grid limit");
+    }
+
+    @Test
+    void attentionChecksThePoolsAndHeads() {
+        var pools = new AttentionKernels.Pools(floats(32 * 2 * 64), floats(32 * 2 * 64), 32, 2, 64, 16);
+        AttentionPlan plan = AttentionPlan.of(new io.tramontane.backend.AttentionBatch(java.util.List.of(
+                new io.tramontane.backend.AttentionBatch.Segment(0, 3, 0, new int[] {1}))), 3, 2, 16);
+        var buffers = AttentionKernels.PlanBuffers.of(plan, buffer(plan.packed().length * 4L));
+        CudaActivation q = activation(3, 8 * 64), out = activation(3, 8 * 64);
+        KernelArgs args = AttentionKernels.attentionArguments(args(), q, buffers, pools, 0.125f, out);
+        assertThat(args.count()).isEqualTo(14);
+        assertThat(slot(args, 11).get(JAVA_INT, 0)).as("group").isEqualTo(4);
+        assertThat(slot(args, 13).get(JAVA_FLOAT, 0)).isEqualTo(0.125f);
+        assertThat(AttentionKernels.attentionConfig(8, 3)).isEqualTo(new LaunchConfig(Dim3.of(8, 3), Dim3.of(128), 0));
+        assertThatThrownBy(() -> AttentionKernels.attentionArguments(args(), activation(3, 7 * 64), buffers, pools, 1f,
+                activation(3, 7 * 64))).hasMessageContaining("kv heads");
+        var big = new AttentionKernels.Pools(floats(4 * 512), floats(4 * 512), 4, 1, 512, 4);
+        assertThatThrownBy(() -> AttentionKernels.attentionArguments(args(), activation(3, 512), buffers, big, 1f,
+                activation(3, 512))).hasMessageContaining("head_dim");
+        assertThatThrownBy(() -> AttentionKernels.storeArguments(args(), activation(3, 64), activation(3, 64), buffers, pools))
+                .hasMessageContaining("width");
+    }
+
+    private CudaActivation activation(int rows, int cols) {
+        DeviceBuffer all = floats((long) rows * cols + 64);
+        return new CudaActivation(all.slice(0, (long) rows * cols * 4), all, rows, cols);
+    }
+}
