@@ -3,7 +3,7 @@
 # no JDK and no network (docs/gpu-check.md):
 #   runtime/        a jlink-ed Java runtime with only the modules the shaded jar needs
 #   tramontane.jar  the shaded engine jar (with the fatbin when nvcc built it)
-#   run.sh          runtime/bin/java ... -jar tramontane.jar gpu-check --out "$OUT"
+#   run.sh          runtime/bin/java ... -jar tramontane.jar gpu-check --out "$OUT" [--shared DIR]
 #   BUILD_INFO      commit, date, fatbin presence; run.sh copies it next to the results
 # Needs src/target/tramontane.jar (./mvnw -B package). --rehearse then runs the package here and checks the
 # answer: "passed" with a driver, otherwise "skipped" with exit code 3.
@@ -42,15 +42,17 @@ if unzip -l "$jar" io/tramontane/backend/cuda/tramontane.fatbin >/dev/null 2>&1;
 
 cat > "$out/run.sh" <<'RUN'
 #!/usr/bin/env bash
-# The GPU check in one command: ./run.sh [OUT_DIR]  (default: $OUT, else ./results beside this script).
+# The GPU check in one command: ./run.sh [OUT_DIR [gpu-check options, e.g. --shared DIR]]
+# (OUT_DIR default: $OUT, else ./results beside this script; --shared DIR adds DIR/golden's models).
 # Exit codes: 0 all checks passed, 1 a check failed, 3 skipped (no usable CUDA driver or device).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 OUT=${1:-${OUT:-$here/results}}
+[ $# -gt 0 ] && shift
 mkdir -p "$OUT"
 cp "$here/BUILD_INFO" "$OUT/BUILD_INFO"
 exec "$here/runtime/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
-  -jar "$here/tramontane.jar" gpu-check --out "$OUT"
+  -jar "$here/tramontane.jar" gpu-check --out "$OUT" "$@"
 RUN
 chmod +x "$out/run.sh"
 

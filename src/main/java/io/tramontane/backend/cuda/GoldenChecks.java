@@ -30,9 +30,9 @@ public final class GoldenChecks {
     private GoldenChecks() {}
 
     /** The model directories under {@code golden}: each case's native and hf layouts, or the case itself. */
-    static List<Path> modelDirs(Path golden) {
+    static List<Path> modelDirs(Path golden, List<String> cases) {
         List<Path> dirs = new ArrayList<>();
-        for (String name : CASES) {
+        for (String name : cases) {
             Path dir = golden.resolve(name);
             for (String layout : List.of("native", "hf")) {
                 if (Files.isDirectory(dir.resolve(layout))) dirs.add(dir.resolve(layout));
@@ -44,12 +44,13 @@ public final class GoldenChecks {
 
     /** Every golden case under {@code golden} on the CUDA backend (ModelFactory.cuda). */
     public static List<CheckResult> cuda(Path golden) {
-        return run(golden, ModelFactory::cuda);
+        return run(golden, CASES, ModelFactory::cuda);
     }
 
-    static List<CheckResult> run(Path golden, BiFunction<ModelWeights, ModelFactory.Options, LanguageModel> factory) {
+    static List<CheckResult> run(Path golden, List<String> cases,
+                                 BiFunction<ModelWeights, ModelFactory.Options, LanguageModel> factory) {
         List<CheckResult> results = new ArrayList<>();
-        for (Path dir : modelDirs(golden)) {
+        for (Path dir : modelDirs(golden, cases)) {
             Path caseDir = Files.isRegularFile(dir.resolve("expected.safetensors")) ? dir : dir.getParent();
             String name = caseDir.getFileName() + (caseDir.equals(dir) ? "" : "/" + dir.getFileName());
             results.add(check(name, dir, caseDir, false, factory));
