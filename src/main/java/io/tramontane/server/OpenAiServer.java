@@ -29,6 +29,7 @@ public final class OpenAiServer implements AutoCloseable {
     public static OpenAiServer start(Tramontane tramontane, ServerOptions options) throws Exception {
         ServedModel model = new ServedModel(tramontane);
         ServerMetrics metrics = new ServerMetrics(tramontane::stats);
+        tramontane.observeSteps(metrics.stepObserver());
         Map<ApiRouter.Route, Endpoint> routes = new LinkedHashMap<>();
         routes.put(new ApiRouter.Route("POST", "/v1/chat/completions"), new ChatCompletionsHandler(model, options, metrics));
         routes.put(new ApiRouter.Route("POST", "/v1/completions"), new CompletionsHandler(model, options, metrics));

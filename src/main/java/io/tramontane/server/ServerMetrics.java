@@ -1,12 +1,14 @@
 package io.tramontane.server;
 
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tramontane.engine.EngineStats;
+import io.tramontane.engine.StepObserver;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -60,12 +62,54 @@ final class ServerMetrics {
                     EngineStats stats = engine.get();
                     if (stats != null) callback.call(stats.running());
                 }).register(registry);
+        GaugeWithCallback.builder().name("tramontane_kv_cache_blocks")
+                .help("KV cache blocks by state: used (referenced by a sequence) and total")
+                .labelNames("state")
+                .callback(callback -> {
+                    EngineStats stats = engine.get();
+                    if (stats != null) {
+                        callback.call(stats.kvBlocksUsed(), "used");
+                        callback.call(stats.kvBlocksTotal(), "total");
+                        callback.call(stats.cachedBlocks(), "prefix_cached");
+                    }
+                }).register(registry);
+        CounterWithCallback.builder().name("tramontane_engine_preemptions")
+                .help("Sequences preempted (blocks given back, recomputed later) because the KV cache ran out")
+                .callback(callback -> {
+                    EngineStats stats = engine.get();
+                    if (stats != null) callback.call(stats.preemptions());
+                }).register(registry);
+        CounterWithCallback.builder().name("tramontane_prefix_cache_tokens")
+                .help("Prompt tokens looked up in the prefix cache (queried) and found there (hit); hit rate = hit / queried")
+                .labelNames("result")
+                .callback(callback -> {
+                    EngineStats stats = engine.get();
+                    if (stats != null) {
+                        callback.call(stats.prefixQueriedTokens(), "queried");
+                        callback.call(stats.prefixHitTokens(), "hit");
+                    }
+                }).register(registry);
         GaugeWithCallback.builder().name("tramontane_engine_sequences_waiting")
                 .help("Sequences queued in the engine for KV cache room or a batch slot")
                 .callback(callback -> {
                     EngineStats stats = engine.get();
                     if (stats != null) callback.call(stats.waiting());
                 }).register(registry);
+    }
+
+    private final Histogram batchSequences = Histogram.builder().name("tramontane_step_sequences")
+            .help("Sequences in one engine step").classicOnly()
+            .classicUpperBounds(1, 2, 4, 8, 16, 32, 64, 128, 256).register(registry);
+    private final Histogram batchTokens = Histogram.builder().name("tramontane_step_tokens")
+            .help("Tokens computed in one engine step (decodes plus prefill chunks)").classicOnly()
+            .classicUpperBounds(1, 4, 16, 64, 256, 1024, 2048, 4096, 8192).register(registry);
+
+    /** Feeds the per-step histograms; the server registers it with the engine. */
+    StepObserver stepObserver() {
+        return (sequences, tokens, nanos) -> {
+            batchSequences.observe(sequences);
+            batchTokens.observe(tokens);
+        };
     }
 
     void request(String endpoint, int status) {

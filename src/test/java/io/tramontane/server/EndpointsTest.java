@@ -54,7 +54,10 @@ class EndpointsTest {
                 "tramontane_prompt_tokens_total", "tramontane_generation_tokens_total",
                 "tramontane_time_to_first_token_seconds_bucket", "tramontane_inter_token_latency_seconds_bucket",
                 "tramontane_e2e_request_latency_seconds_count", "tramontane_requests_running 0",
-                "tramontane_requests_waiting 0", "tramontane_kv_cache_usage_ratio", "tramontane_engine_sequences_running");
+                "tramontane_requests_waiting 0", "tramontane_kv_cache_usage_ratio", "tramontane_engine_sequences_running",
+                "tramontane_kv_cache_blocks{state=\"total\"}", "tramontane_engine_preemptions_total",
+                "tramontane_prefix_cache_tokens_total{result=\"hit\"}", "tramontane_step_sequences_bucket",
+                "tramontane_step_tokens_count");
     }
 
     @Test
