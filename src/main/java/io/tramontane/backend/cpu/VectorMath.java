@@ -1,6 +1,7 @@
 package io.tramontane.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Vector API inner loops over float arrays. */
@@ -9,14 +10,28 @@ final class VectorMath {
 
     private VectorMath() {}
 
+    /** Butterfly partners: lane i with lane i ^ step, for step = L/2, L/4, ..., 1. */
+    private static final VectorShuffle<Float>[] BUTTERFLY = butterfly();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] butterfly() {
+        int steps = Integer.numberOfTrailingZeros(SPECIES.length());
+        VectorShuffle<Float>[] shuffles = new VectorShuffle[steps];
+        for (int s = 0; s < steps; s++) {
+            int step = SPECIES.length() >> (s + 1);
+            shuffles[s] = VectorShuffle.fromOp(SPECIES, i -> i ^ step);
+        }
+        return shuffles;
+    }
+
     /**
-     * The lanes of {@code v} summed first to last. Not {@code reduceLanes(ADD)}: its order is unspecified
-     * and differs between the interpreter and the JIT tiers, which would make results depend on warm-up.
+     * The lanes of {@code v} summed by a fixed butterfly of vector adds. Not {@code reduceLanes(ADD)}: its order
+     * is unspecified and differs between the interpreter and the JIT tiers, which would make results depend
+     * on warm-up. Every add here is an exact IEEE lane-wise operation, so every tier gets the same bits.
      */
     static float sumLanes(FloatVector v) {
-        float sum = 0;
-        for (int i = 0; i < v.length(); i++) sum += v.lane(i);
-        return sum;
+        for (VectorShuffle<Float> partners : BUTTERFLY) v = v.add(v.rearrange(partners));
+        return v.lane(0);
     }
 
     /** {@code sum_i a[aOffset + i] * b[bOffset + i]} for {@code i < n}. */
