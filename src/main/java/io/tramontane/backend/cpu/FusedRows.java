@@ -11,8 +11,8 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Decode-shaped dot products (one token, four weight rows) straight from the stored bytes, widening
- * narrow weights in registers. One method per format so each loop compiles without a per-vector
+ * Decode-shaped dot products (four weight rows with one or four tokens) straight from the stored bytes,
+ * widening narrow weights in registers. One method per format so each loop compiles without a per-vector
  * dispatch. Each
  * (row, token) sum is the same FMA chain, lane order and scalar tail as {@link DotKernels} on a block
  * decoded by {@link RowBlockDecoder}, so both paths give identical bits.
@@ -100,6 +100,158 @@ final class FusedRows {
         sums[1] = f32Tail(w, b1, x, x0, vectorEnd, n, VectorMath.sumLanes(a1));
         sums[2] = f32Tail(w, b2, x, x0, vectorEnd, n, VectorMath.sumLanes(a2));
         sums[3] = f32Tail(w, b3, x, x0, vectorEnd, n, VectorMath.sumLanes(a3));
+    }
+
+    /** Four bf16 rows with four tokens at {@code x0 + t * n}: {@code sums[4 * row + token]}, each weight widened once. */
+    static void bf16Tile4x4(MemorySegment w, long b0, long b1, long b2, long b3, float[] x, int x0, int n, int vectorEnd,
+                           float[] sums) {
+        int x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
+        FloatVector c00 = FloatVector.zero(DotKernels.F), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+        FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+        for (int i = 0; i < vectorEnd; i += L) {
+            FloatVector t0 = x(x, x0 + i), t1 = x(x, x1 + i), t2 = x(x, x2 + i), t3 = x(x, x3 + i);
+            FloatVector r;
+            r = ((IntVector) ShortVector.fromMemorySegment(S, w, b0 + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            c00 = r.fma(t0, c00);
+            c01 = r.fma(t1, c01);
+            c02 = r.fma(t2, c02);
+            c03 = r.fma(t3, c03);
+            r = ((IntVector) ShortVector.fromMemorySegment(S, w, b1 + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            c10 = r.fma(t0, c10);
+            c11 = r.fma(t1, c11);
+            c12 = r.fma(t2, c12);
+            c13 = r.fma(t3, c13);
+            r = ((IntVector) ShortVector.fromMemorySegment(S, w, b2 + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            c20 = r.fma(t0, c20);
+            c21 = r.fma(t1, c21);
+            c22 = r.fma(t2, c22);
+            c23 = r.fma(t3, c23);
+            r = ((IntVector) ShortVector.fromMemorySegment(S, w, b3 + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            c30 = r.fma(t0, c30);
+            c31 = r.fma(t1, c31);
+            c32 = r.fma(t2, c32);
+            c33 = r.fma(t3, c33);
+        }
+        sums[0] = bf16Tail(w, b0, x, x0, vectorEnd, n, VectorMath.sumLanes(c00));
+        sums[1] = bf16Tail(w, b0, x, x1, vectorEnd, n, VectorMath.sumLanes(c01));
+        sums[2] = bf16Tail(w, b0, x, x2, vectorEnd, n, VectorMath.sumLanes(c02));
+        sums[3] = bf16Tail(w, b0, x, x3, vectorEnd, n, VectorMath.sumLanes(c03));
+        sums[4] = bf16Tail(w, b1, x, x0, vectorEnd, n, VectorMath.sumLanes(c10));
+        sums[5] = bf16Tail(w, b1, x, x1, vectorEnd, n, VectorMath.sumLanes(c11));
+        sums[6] = bf16Tail(w, b1, x, x2, vectorEnd, n, VectorMath.sumLanes(c12));
+        sums[7] = bf16Tail(w, b1, x, x3, vectorEnd, n, VectorMath.sumLanes(c13));
+        sums[8] = bf16Tail(w, b2, x, x0, vectorEnd, n, VectorMath.sumLanes(c20));
+        sums[9] = bf16Tail(w, b2, x, x1, vectorEnd, n, VectorMath.sumLanes(c21));
+        sums[10] = bf16Tail(w, b2, x, x2, vectorEnd, n, VectorMath.sumLanes(c22));
+        sums[11] = bf16Tail(w, b2, x, x3, vectorEnd, n, VectorMath.sumLanes(c23));
+        sums[12] = bf16Tail(w, b3, x, x0, vectorEnd, n, VectorMath.sumLanes(c30));
+        sums[13] = bf16Tail(w, b3, x, x1, vectorEnd, n, VectorMath.sumLanes(c31));
+        sums[14] = bf16Tail(w, b3, x, x2, vectorEnd, n, VectorMath.sumLanes(c32));
+        sums[15] = bf16Tail(w, b3, x, x3, vectorEnd, n, VectorMath.sumLanes(c33));
+    }
+
+    /** Four e4m3 rows with four tokens at {@code x0 + t * n}: {@code sums[4 * row + token]}, each weight widened once. */
+    static void e4m3Tile4x4(MemorySegment w, long b0, long b1, long b2, long b3, float[] x, int x0, int n, int vectorEnd,
+                           float[] sums) {
+        int x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
+        FloatVector c00 = FloatVector.zero(DotKernels.F), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+        FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+        for (int i = 0; i < vectorEnd; i += L) {
+            FloatVector t0 = x(x, x0 + i), t1 = x(x, x1 + i), t2 = x(x, x2 + i), t3 = x(x, x3 + i);
+            FloatVector r;
+            r = ((IntVector) ByteVector.fromMemorySegment(B, w, b0 + i, LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE);
+            c00 = r.fma(t0, c00);
+            c01 = r.fma(t1, c01);
+            c02 = r.fma(t2, c02);
+            c03 = r.fma(t3, c03);
+            r = ((IntVector) ByteVector.fromMemorySegment(B, w, b1 + i, LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE);
+            c10 = r.fma(t0, c10);
+            c11 = r.fma(t1, c11);
+            c12 = r.fma(t2, c12);
+            c13 = r.fma(t3, c13);
+            r = ((IntVector) ByteVector.fromMemorySegment(B, w, b2 + i, LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE);
+            c20 = r.fma(t0, c20);
+            c21 = r.fma(t1, c21);
+            c22 = r.fma(t2, c22);
+            c23 = r.fma(t3, c23);
+            r = ((IntVector) ByteVector.fromMemorySegment(B, w, b3 + i, LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE);
+            c30 = r.fma(t0, c30);
+            c31 = r.fma(t1, c31);
+            c32 = r.fma(t2, c32);
+            c33 = r.fma(t3, c33);
+        }
+        sums[0] = e4m3Tail(w, b0, x, x0, vectorEnd, n, VectorMath.sumLanes(c00));
+        sums[1] = e4m3Tail(w, b0, x, x1, vectorEnd, n, VectorMath.sumLanes(c01));
+        sums[2] = e4m3Tail(w, b0, x, x2, vectorEnd, n, VectorMath.sumLanes(c02));
+        sums[3] = e4m3Tail(w, b0, x, x3, vectorEnd, n, VectorMath.sumLanes(c03));
+        sums[4] = e4m3Tail(w, b1, x, x0, vectorEnd, n, VectorMath.sumLanes(c10));
+        sums[5] = e4m3Tail(w, b1, x, x1, vectorEnd, n, VectorMath.sumLanes(c11));
+        sums[6] = e4m3Tail(w, b1, x, x2, vectorEnd, n, VectorMath.sumLanes(c12));
+        sums[7] = e4m3Tail(w, b1, x, x3, vectorEnd, n, VectorMath.sumLanes(c13));
+        sums[8] = e4m3Tail(w, b2, x, x0, vectorEnd, n, VectorMath.sumLanes(c20));
+        sums[9] = e4m3Tail(w, b2, x, x1, vectorEnd, n, VectorMath.sumLanes(c21));
+        sums[10] = e4m3Tail(w, b2, x, x2, vectorEnd, n, VectorMath.sumLanes(c22));
+        sums[11] = e4m3Tail(w, b2, x, x3, vectorEnd, n, VectorMath.sumLanes(c23));
+        sums[12] = e4m3Tail(w, b3, x, x0, vectorEnd, n, VectorMath.sumLanes(c30));
+        sums[13] = e4m3Tail(w, b3, x, x1, vectorEnd, n, VectorMath.sumLanes(c31));
+        sums[14] = e4m3Tail(w, b3, x, x2, vectorEnd, n, VectorMath.sumLanes(c32));
+        sums[15] = e4m3Tail(w, b3, x, x3, vectorEnd, n, VectorMath.sumLanes(c33));
+    }
+
+    /** Four f32 rows with four tokens at {@code x0 + t * n}: {@code sums[4 * row + token]}, each weight widened once. */
+    static void f32Tile4x4(MemorySegment w, long b0, long b1, long b2, long b3, float[] x, int x0, int n, int vectorEnd,
+                           float[] sums) {
+        int x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
+        FloatVector c00 = FloatVector.zero(DotKernels.F), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+        FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+        for (int i = 0; i < vectorEnd; i += L) {
+            FloatVector t0 = x(x, x0 + i), t1 = x(x, x1 + i), t2 = x(x, x2 + i), t3 = x(x, x3 + i);
+            FloatVector r;
+            r = FloatVector.fromMemorySegment(DotKernels.F, w, b0 + 4L * i, LE);
+            c00 = r.fma(t0, c00);
+            c01 = r.fma(t1, c01);
+            c02 = r.fma(t2, c02);
+            c03 = r.fma(t3, c03);
+            r = FloatVector.fromMemorySegment(DotKernels.F, w, b1 + 4L * i, LE);
+            c10 = r.fma(t0, c10);
+            c11 = r.fma(t1, c11);
+            c12 = r.fma(t2, c12);
+            c13 = r.fma(t3, c13);
+            r = FloatVector.fromMemorySegment(DotKernels.F, w, b2 + 4L * i, LE);
+            c20 = r.fma(t0, c20);
+            c21 = r.fma(t1, c21);
+            c22 = r.fma(t2, c22);
+            c23 = r.fma(t3, c23);
+            r = FloatVector.fromMemorySegment(DotKernels.F, w, b3 + 4L * i, LE);
+            c30 = r.fma(t0, c30);
+            c31 = r.fma(t1, c31);
+            c32 = r.fma(t2, c32);
+            c33 = r.fma(t3, c33);
+        }
+        sums[0] = f32Tail(w, b0, x, x0, vectorEnd, n, VectorMath.sumLanes(c00));
+        sums[1] = f32Tail(w, b0, x, x1, vectorEnd, n, VectorMath.sumLanes(c01));
+        sums[2] = f32Tail(w, b0, x, x2, vectorEnd, n, VectorMath.sumLanes(c02));
+        sums[3] = f32Tail(w, b0, x, x3, vectorEnd, n, VectorMath.sumLanes(c03));
+        sums[4] = f32Tail(w, b1, x, x0, vectorEnd, n, VectorMath.sumLanes(c10));
+        sums[5] = f32Tail(w, b1, x, x1, vectorEnd, n, VectorMath.sumLanes(c11));
+        sums[6] = f32Tail(w, b1, x, x2, vectorEnd, n, VectorMath.sumLanes(c12));
+        sums[7] = f32Tail(w, b1, x, x3, vectorEnd, n, VectorMath.sumLanes(c13));
+        sums[8] = f32Tail(w, b2, x, x0, vectorEnd, n, VectorMath.sumLanes(c20));
+        sums[9] = f32Tail(w, b2, x, x1, vectorEnd, n, VectorMath.sumLanes(c21));
+        sums[10] = f32Tail(w, b2, x, x2, vectorEnd, n, VectorMath.sumLanes(c22));
+        sums[11] = f32Tail(w, b2, x, x3, vectorEnd, n, VectorMath.sumLanes(c23));
+        sums[12] = f32Tail(w, b3, x, x0, vectorEnd, n, VectorMath.sumLanes(c30));
+        sums[13] = f32Tail(w, b3, x, x1, vectorEnd, n, VectorMath.sumLanes(c31));
+        sums[14] = f32Tail(w, b3, x, x2, vectorEnd, n, VectorMath.sumLanes(c32));
+        sums[15] = f32Tail(w, b3, x, x3, vectorEnd, n, VectorMath.sumLanes(c33));
     }
 
     private static float bf16Tail(MemorySegment w, long base, float[] x, int x0, int from, int n, float sum) {

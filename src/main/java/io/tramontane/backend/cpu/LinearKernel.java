@@ -9,6 +9,8 @@ import io.tramontane.weights.Tensor;
  */
 final class LinearKernel {
     private static final int TOKEN_PANEL = 64;
+    /** Below this many tokens, widening the weights again per four tokens beats decoding them into a block. */
+    private static final int FUSED_BELOW = 32;
 
     private LinearKernel() {}
 
@@ -23,6 +25,17 @@ final class LinearKernel {
         }
     }
 
+    private static void fusedTile4x4(Tensor weight, int r, float[] x, int x0, int n, int vectorEnd, float[] sums) {
+        var w = weight.storage();
+        long b0 = weight.rowByteOffset(r), b1 = weight.rowByteOffset(r + 1);
+        long b2 = weight.rowByteOffset(r + 2), b3 = weight.rowByteOffset(r + 3);
+        switch (weight.dtype()) {
+            case BF16 -> FusedRows.bf16Tile4x4(w, b0, b1, b2, b3, x, x0, n, vectorEnd, sums);
+            case F8_E4M3 -> FusedRows.e4m3Tile4x4(w, b0, b1, b2, b3, x, x0, n, vectorEnd, sums);
+            default -> FusedRows.f32Tile4x4(w, b0, b1, b2, b3, x, x0, n, vectorEnd, sums);
+        }
+    }
+
     static void rows(Tensor weight, float[] x, int tokens, int in, int from, int to, float scale, float[] out,
                      int outStride) {
         int vectorEnd = RowBlockDecoder.vectorEnd(in);
@@ -30,9 +43,16 @@ final class LinearKernel {
         for (int p = 0; p < tokens; p += TOKEN_PANEL) {
             int panelEnd = Math.min(tokens, p + TOKEN_PANEL);
             int r = from;
-            if (panelEnd - p < 4) {  // decode-shaped: stream the stored rows, decoding in registers
+            if (panelEnd - p < FUSED_BELOW) {  // decode-shaped: stream the stored rows, widening in registers
                 for (; r + 4 <= to; r += 4) {
-                    for (int t = p; t < panelEnd; t++) {
+                    int t = p;
+                    for (; t + 4 <= panelEnd; t += 4) {
+                        fusedTile4x4(weight, r, x, t * in, in, vectorEnd, sums);
+                        for (int i = 0; i < 4; i++) {
+                            for (int j = 0; j < 4; j++) out[(t + j) * outStride + r + i] = sums[4 * i + j] * scale;
+                        }
+                    }
+                    for (; t < panelEnd; t++) {
                         fusedRows4(weight, r, x, t * in, in, vectorEnd, sums);
                         for (int i = 0; i < 4; i++) out[t * outStride + r + i] = sums[i] * scale;
                     }

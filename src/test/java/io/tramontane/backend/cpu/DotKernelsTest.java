@@ -47,8 +47,14 @@ class DotKernelsTest {
         for (int i = 0; i < naturalX.length; i++) naturalX[i] = (float) random.nextGaussian();
         float[] x = naturalX;
         int end = RowBlockDecoder.vectorEnd(n);
-        float[] tile = new float[16], rows = new float[4], fused = new float[4];
+        float[] tile = new float[16], rows = new float[4], fused = new float[4], fusedTile = new float[16];
         DotKernels.tile4x4(block, 0, x, 0, n, end, tile);
+        long c0 = weight.rowByteOffset(0), c1 = weight.rowByteOffset(1), c2 = weight.rowByteOffset(2), c3 = weight.rowByteOffset(3);
+        switch (dtype) {
+            case BF16 -> FusedRows.bf16Tile4x4(weight.storage(), c0, c1, c2, c3, x, 0, n, end, fusedTile);
+            case F8_E4M3 -> FusedRows.e4m3Tile4x4(weight.storage(), c0, c1, c2, c3, x, 0, n, end, fusedTile);
+            default -> FusedRows.f32Tile4x4(weight.storage(), c0, c1, c2, c3, x, 0, n, end, fusedTile);
+        }
         long b0 = weight.rowByteOffset(0), b1 = weight.rowByteOffset(1), b2 = weight.rowByteOffset(2), b3 = weight.rowByteOffset(3);
         for (int t = 0; t < 4; t++) {
             DotKernels.rows4(block, 0, x, t * n, n, end, rows);
@@ -62,6 +68,8 @@ class DotKernelsTest {
                 assertThat(tile[4 * r + t]).as("tile4x4 (%d, %d) equals dot1 bit for bit", r, t).isEqualTo(single);
                 assertThat(rows[r]).as("rows4 %d equals dot1 bit for bit", r).isEqualTo(single);
                 assertThat(fused[r]).as("fused %s row %d equals dot1 bit for bit", dtype, r).isEqualTo(single);
+                assertThat(fusedTile[4 * r + t]).as("fused %s tile (%d, %d) equals dot1 bit for bit", dtype, r, t)
+                        .isEqualTo(single);
                 double exact = 0, magnitude = 0;
                 for (int i = 0; i < n; i++) {
                     exact += (double) natural[r * n + i] * naturalX[t * n + i];
