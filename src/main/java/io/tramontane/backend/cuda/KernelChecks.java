@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 import io.tramontane.cuda.CaptureMode;
+import io.tramontane.engine.GoldenChecks;
 import io.tramontane.cuda.Cuda;
 import io.tramontane.cuda.CudaContext;
 import io.tramontane.cuda.CudaDriver;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.tramontane.cuda.Cuda;
+import io.tramontane.engine.GoldenChecks;
 import io.tramontane.testing.SharedFixtures;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
