@@ -10,8 +10,9 @@ import jdk.incubator.vector.VectorSpecies;
  * feeds four FMAs).
  *
  * <p>Batch invariance: whichever kernel computes it, every (row, token) sum is the same sequence of
- * operations: one lane-wise FMA chain over the vector chunks in order, lanes summed in a fixed order,
- * then a scalar tail. So a request yields identical logits alone or in any batch, before or after the
+ * operations: one lane-wise FMA chain over the vector chunks in order, the lanes stored and summed by
+ * {@link VectorMath#sumLanes(float[], int)}, then a scalar tail. Kernels take a {@code lanes} scratch of
+ * 16 vectors for that. So a request yields identical logits alone or in any batch, before or after the
  * JIT compiles the kernel.
  */
 final class DotKernels {
@@ -25,17 +26,18 @@ final class DotKernels {
     }
 
     /** Vectors cover {@code [0, vectorEnd)} (a multiple of L), scalars the rest. */
-    static float dot1(float[] w, int w0, float[] x, int x0, int n, int vectorEnd) {
+    static float dot1(float[] w, int w0, float[] x, int x0, int n, int vectorEnd, float[] lanes) {
         FloatVector a = FloatVector.zero(F);
         int i = 0;
         for (; i < vectorEnd; i += L) a = v(w, w0 + i).fma(v(x, x0 + i), a);
-        float sum = VectorMath.sumLanes(a);
+        a.intoArray(lanes, 0);
+        float sum = VectorMath.sumLanes(lanes, 0);
         for (; i < n; i++) sum += w[w0 + i] * x[x0 + i];
         return sum;
     }
 
     /** Rows at {@code w0 + r * n} (r < 4) with one token: {@code sums[r]}. */
-    static void rows4(float[] w, int w0, float[] x, int x0, int n, int vectorEnd, float[] sums) {
+    static void rows4(float[] w, int w0, float[] x, int x0, int n, int vectorEnd, float[] sums, float[] lanes) {
         int w1 = w0 + n, w2 = w1 + n, w3 = w2 + n;
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
         int i = 0;
@@ -46,7 +48,12 @@ final class DotKernels {
             a2 = v(w, w2 + i).fma(xi, a2);
             a3 = v(w, w3 + i).fma(xi, a3);
         }
-        float s0 = VectorMath.sumLanes(a0), s1 = VectorMath.sumLanes(a1), s2 = VectorMath.sumLanes(a2), s3 = VectorMath.sumLanes(a3);
+        a0.intoArray(lanes, 0 * L);
+        a1.intoArray(lanes, 1 * L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
+        float s0 = VectorMath.sumLanes(lanes, 0), s1 = VectorMath.sumLanes(lanes, L);
+        float s2 = VectorMath.sumLanes(lanes, 2 * L), s3 = VectorMath.sumLanes(lanes, 3 * L);
         for (; i < n; i++) {
             float xi = x[x0 + i];
             s0 += w[w0 + i] * xi;
@@ -61,7 +68,7 @@ final class DotKernels {
     }
 
     /** Rows at {@code w0 + r * n} with the tokens at {@code x0 + t * n} (r, t < 4): {@code sums[4 * r + t]}. */
-    static void tile4x4(float[] w, int w0, float[] x, int x0, int n, int vectorEnd, float[] sums) {
+    static void tile4x4(float[] w, int w0, float[] x, int x0, int n, int vectorEnd, float[] sums, float[] lanes) {
         int w1 = w0 + n, w2 = w1 + n, w3 = w2 + n, x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F), c03 = FloatVector.zero(F);
         FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F), c12 = FloatVector.zero(F), c13 = FloatVector.zero(F);
@@ -91,26 +98,41 @@ final class DotKernels {
             c32 = r.fma(t2, c32);
             c33 = r.fma(t3, c33);
         }
-        sums[0] = tail(w, w0, x, x0, i, n, VectorMath.sumLanes(c00));
-        sums[1] = tail(w, w0, x, x1, i, n, VectorMath.sumLanes(c01));
-        sums[2] = tail(w, w0, x, x2, i, n, VectorMath.sumLanes(c02));
-        sums[3] = tail(w, w0, x, x3, i, n, VectorMath.sumLanes(c03));
-        sums[4] = tail(w, w1, x, x0, i, n, VectorMath.sumLanes(c10));
-        sums[5] = tail(w, w1, x, x1, i, n, VectorMath.sumLanes(c11));
-        sums[6] = tail(w, w1, x, x2, i, n, VectorMath.sumLanes(c12));
-        sums[7] = tail(w, w1, x, x3, i, n, VectorMath.sumLanes(c13));
-        sums[8] = tail(w, w2, x, x0, i, n, VectorMath.sumLanes(c20));
-        sums[9] = tail(w, w2, x, x1, i, n, VectorMath.sumLanes(c21));
-        sums[10] = tail(w, w2, x, x2, i, n, VectorMath.sumLanes(c22));
-        sums[11] = tail(w, w2, x, x3, i, n, VectorMath.sumLanes(c23));
-        sums[12] = tail(w, w3, x, x0, i, n, VectorMath.sumLanes(c30));
-        sums[13] = tail(w, w3, x, x1, i, n, VectorMath.sumLanes(c31));
-        sums[14] = tail(w, w3, x, x2, i, n, VectorMath.sumLanes(c32));
-        sums[15] = tail(w, w3, x, x3, i, n, VectorMath.sumLanes(c33));
+        c00.intoArray(lanes, 0 * L);
+        c01.intoArray(lanes, 1 * L);
+        c02.intoArray(lanes, 2 * L);
+        c03.intoArray(lanes, 3 * L);
+        c10.intoArray(lanes, 4 * L);
+        c11.intoArray(lanes, 5 * L);
+        c12.intoArray(lanes, 6 * L);
+        c13.intoArray(lanes, 7 * L);
+        c20.intoArray(lanes, 8 * L);
+        c21.intoArray(lanes, 9 * L);
+        c22.intoArray(lanes, 10 * L);
+        c23.intoArray(lanes, 11 * L);
+        c30.intoArray(lanes, 12 * L);
+        c31.intoArray(lanes, 13 * L);
+        c32.intoArray(lanes, 14 * L);
+        c33.intoArray(lanes, 15 * L);
+        sums[0] = tail(w, w0, x, x0, i, n, VectorMath.sumLanes(lanes, 0 * L));
+        sums[1] = tail(w, w0, x, x1, i, n, VectorMath.sumLanes(lanes, 1 * L));
+        sums[2] = tail(w, w0, x, x2, i, n, VectorMath.sumLanes(lanes, 2 * L));
+        sums[3] = tail(w, w0, x, x3, i, n, VectorMath.sumLanes(lanes, 3 * L));
+        sums[4] = tail(w, w1, x, x0, i, n, VectorMath.sumLanes(lanes, 4 * L));
+        sums[5] = tail(w, w1, x, x1, i, n, VectorMath.sumLanes(lanes, 5 * L));
+        sums[6] = tail(w, w1, x, x2, i, n, VectorMath.sumLanes(lanes, 6 * L));
+        sums[7] = tail(w, w1, x, x3, i, n, VectorMath.sumLanes(lanes, 7 * L));
+        sums[8] = tail(w, w2, x, x0, i, n, VectorMath.sumLanes(lanes, 8 * L));
+        sums[9] = tail(w, w2, x, x1, i, n, VectorMath.sumLanes(lanes, 9 * L));
+        sums[10] = tail(w, w2, x, x2, i, n, VectorMath.sumLanes(lanes, 10 * L));
+        sums[11] = tail(w, w2, x, x3, i, n, VectorMath.sumLanes(lanes, 11 * L));
+        sums[12] = tail(w, w3, x, x0, i, n, VectorMath.sumLanes(lanes, 12 * L));
+        sums[13] = tail(w, w3, x, x1, i, n, VectorMath.sumLanes(lanes, 13 * L));
+        sums[14] = tail(w, w3, x, x2, i, n, VectorMath.sumLanes(lanes, 14 * L));
+        sums[15] = tail(w, w3, x, x3, i, n, VectorMath.sumLanes(lanes, 15 * L));
     }
 
-    /** Adds the scalar tail {@code [from, n)}. Takes the lane sum, never a vector: a vector passed to a call
-     *  that is not inlined would be boxed. */
+    /** Adds the scalar tail {@code [from, n)} to a lane sum. */
     private static float tail(float[] w, int w0, float[] x, int x0, int from, int n, float sum) {
         for (int i = from; i < n; i++) sum += w[w0 + i] * x[x0 + i];
         return sum;

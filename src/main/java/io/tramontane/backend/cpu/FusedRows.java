@@ -42,7 +42,7 @@ final class FusedRows {
 
     /** {@code sums[r]} = dot of BF16 row r (byte offsets b0..b3) with the token at {@code x0}. */
     static void bf16Rows4(MemorySegment w, long b0, long b1, long b2, long b3, float[] x, int x0, int n, int vectorEnd,
-                          float[] sums) {
+                          float[] sums, float[] lanes) {
         FloatVector a0 = FloatVector.zero(DotKernels.F), a1 = a0, a2 = a0, a3 = a0;
         // loads written out: a vector passed to a helper that C2 does not inline gets boxed
         for (int i = 0; i < vectorEnd; i += L) {
@@ -57,15 +57,19 @@ final class FusedRows {
                     .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xi, a3);
         }
         // no arrays of vectors here: storing them would make C2 box the accumulators
-        sums[0] = bf16Tail(w, b0, x, x0, vectorEnd, n, VectorMath.sumLanes(a0));
-        sums[1] = bf16Tail(w, b1, x, x0, vectorEnd, n, VectorMath.sumLanes(a1));
-        sums[2] = bf16Tail(w, b2, x, x0, vectorEnd, n, VectorMath.sumLanes(a2));
-        sums[3] = bf16Tail(w, b3, x, x0, vectorEnd, n, VectorMath.sumLanes(a3));
+        a0.intoArray(lanes, 0 * L);
+        a1.intoArray(lanes, 1 * L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
+        sums[0] = bf16Tail(w, b0, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 0 * L));
+        sums[1] = bf16Tail(w, b1, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 1 * L));
+        sums[2] = bf16Tail(w, b2, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 2 * L));
+        sums[3] = bf16Tail(w, b3, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 3 * L));
     }
 
     /** As {@link #bf16Rows4} for e4m3 rows: each byte widened, its exponent and mantissa moved into an FP32's. */
     static void e4m3Rows4(MemorySegment w, long b0, long b1, long b2, long b3, float[] x, int x0, int n, int vectorEnd,
-                          float[] sums) {
+                          float[] sums, float[] lanes) {
         FloatVector a0 = FloatVector.zero(DotKernels.F), a1 = a0, a2 = a0, a3 = a0;
         for (int i = 0; i < vectorEnd; i += L) {
             FloatVector xi = x(x, x0 + i);
@@ -79,15 +83,19 @@ final class FusedRows {
             a2 = q2.lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE).fma(xi, a2);
             a3 = q3.lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE).fma(xi, a3);
         }
-        sums[0] = e4m3Tail(w, b0, x, x0, vectorEnd, n, VectorMath.sumLanes(a0));
-        sums[1] = e4m3Tail(w, b1, x, x0, vectorEnd, n, VectorMath.sumLanes(a1));
-        sums[2] = e4m3Tail(w, b2, x, x0, vectorEnd, n, VectorMath.sumLanes(a2));
-        sums[3] = e4m3Tail(w, b3, x, x0, vectorEnd, n, VectorMath.sumLanes(a3));
+        a0.intoArray(lanes, 0 * L);
+        a1.intoArray(lanes, 1 * L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
+        sums[0] = e4m3Tail(w, b0, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 0 * L));
+        sums[1] = e4m3Tail(w, b1, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 1 * L));
+        sums[2] = e4m3Tail(w, b2, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 2 * L));
+        sums[3] = e4m3Tail(w, b3, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 3 * L));
     }
 
     /** As {@link #bf16Rows4} for F32 rows (natural order). */
     static void f32Rows4(MemorySegment w, long b0, long b1, long b2, long b3, float[] x, int x0, int n, int vectorEnd,
-                         float[] sums) {
+                         float[] sums, float[] lanes) {
         FloatVector a0 = FloatVector.zero(DotKernels.F), a1 = a0, a2 = a0, a3 = a0;
         for (int i = 0; i < vectorEnd; i += L) {
             FloatVector xi = x(x, x0 + i);
@@ -96,15 +104,19 @@ final class FusedRows {
             a2 = FloatVector.fromMemorySegment(DotKernels.F, w, b2 + 4L * i, LE).fma(xi, a2);
             a3 = FloatVector.fromMemorySegment(DotKernels.F, w, b3 + 4L * i, LE).fma(xi, a3);
         }
-        sums[0] = f32Tail(w, b0, x, x0, vectorEnd, n, VectorMath.sumLanes(a0));
-        sums[1] = f32Tail(w, b1, x, x0, vectorEnd, n, VectorMath.sumLanes(a1));
-        sums[2] = f32Tail(w, b2, x, x0, vectorEnd, n, VectorMath.sumLanes(a2));
-        sums[3] = f32Tail(w, b3, x, x0, vectorEnd, n, VectorMath.sumLanes(a3));
+        a0.intoArray(lanes, 0 * L);
+        a1.intoArray(lanes, 1 * L);
+        a2.intoArray(lanes, 2 * L);
+        a3.intoArray(lanes, 3 * L);
+        sums[0] = f32Tail(w, b0, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 0 * L));
+        sums[1] = f32Tail(w, b1, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 1 * L));
+        sums[2] = f32Tail(w, b2, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 2 * L));
+        sums[3] = f32Tail(w, b3, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 3 * L));
     }
 
     /** Four bf16 rows with four tokens at {@code x0 + t * n}: {@code sums[4 * row + token]}, each weight widened once. */
     static void bf16Tile4x4(MemorySegment w, long b0, long b1, long b2, long b3, float[] x, int x0, int n, int vectorEnd,
-                           float[] sums) {
+                           float[] sums, float[] lanes) {
         int x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
         FloatVector c00 = FloatVector.zero(DotKernels.F), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
         FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
@@ -136,27 +148,43 @@ final class FusedRows {
             c32 = r.fma(t2, c32);
             c33 = r.fma(t3, c33);
         }
-        sums[0] = bf16Tail(w, b0, x, x0, vectorEnd, n, VectorMath.sumLanes(c00));
-        sums[1] = bf16Tail(w, b0, x, x1, vectorEnd, n, VectorMath.sumLanes(c01));
-        sums[2] = bf16Tail(w, b0, x, x2, vectorEnd, n, VectorMath.sumLanes(c02));
-        sums[3] = bf16Tail(w, b0, x, x3, vectorEnd, n, VectorMath.sumLanes(c03));
-        sums[4] = bf16Tail(w, b1, x, x0, vectorEnd, n, VectorMath.sumLanes(c10));
-        sums[5] = bf16Tail(w, b1, x, x1, vectorEnd, n, VectorMath.sumLanes(c11));
-        sums[6] = bf16Tail(w, b1, x, x2, vectorEnd, n, VectorMath.sumLanes(c12));
-        sums[7] = bf16Tail(w, b1, x, x3, vectorEnd, n, VectorMath.sumLanes(c13));
-        sums[8] = bf16Tail(w, b2, x, x0, vectorEnd, n, VectorMath.sumLanes(c20));
-        sums[9] = bf16Tail(w, b2, x, x1, vectorEnd, n, VectorMath.sumLanes(c21));
-        sums[10] = bf16Tail(w, b2, x, x2, vectorEnd, n, VectorMath.sumLanes(c22));
-        sums[11] = bf16Tail(w, b2, x, x3, vectorEnd, n, VectorMath.sumLanes(c23));
-        sums[12] = bf16Tail(w, b3, x, x0, vectorEnd, n, VectorMath.sumLanes(c30));
-        sums[13] = bf16Tail(w, b3, x, x1, vectorEnd, n, VectorMath.sumLanes(c31));
-        sums[14] = bf16Tail(w, b3, x, x2, vectorEnd, n, VectorMath.sumLanes(c32));
-        sums[15] = bf16Tail(w, b3, x, x3, vectorEnd, n, VectorMath.sumLanes(c33));
+        c00.intoArray(lanes, 0 * L);
+        c01.intoArray(lanes, 1 * L);
+        c02.intoArray(lanes, 2 * L);
+        c03.intoArray(lanes, 3 * L);
+        c10.intoArray(lanes, 4 * L);
+        c11.intoArray(lanes, 5 * L);
+        c12.intoArray(lanes, 6 * L);
+        c13.intoArray(lanes, 7 * L);
+        c20.intoArray(lanes, 8 * L);
+        c21.intoArray(lanes, 9 * L);
+        c22.intoArray(lanes, 10 * L);
+        c23.intoArray(lanes, 11 * L);
+        c30.intoArray(lanes, 12 * L);
+        c31.intoArray(lanes, 13 * L);
+        c32.intoArray(lanes, 14 * L);
+        c33.intoArray(lanes, 15 * L);
+        sums[0] = bf16Tail(w, b0, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 0 * L));
+        sums[1] = bf16Tail(w, b0, x, x1, vectorEnd, n, VectorMath.sumLanes(lanes, 1 * L));
+        sums[2] = bf16Tail(w, b0, x, x2, vectorEnd, n, VectorMath.sumLanes(lanes, 2 * L));
+        sums[3] = bf16Tail(w, b0, x, x3, vectorEnd, n, VectorMath.sumLanes(lanes, 3 * L));
+        sums[4] = bf16Tail(w, b1, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 4 * L));
+        sums[5] = bf16Tail(w, b1, x, x1, vectorEnd, n, VectorMath.sumLanes(lanes, 5 * L));
+        sums[6] = bf16Tail(w, b1, x, x2, vectorEnd, n, VectorMath.sumLanes(lanes, 6 * L));
+        sums[7] = bf16Tail(w, b1, x, x3, vectorEnd, n, VectorMath.sumLanes(lanes, 7 * L));
+        sums[8] = bf16Tail(w, b2, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 8 * L));
+        sums[9] = bf16Tail(w, b2, x, x1, vectorEnd, n, VectorMath.sumLanes(lanes, 9 * L));
+        sums[10] = bf16Tail(w, b2, x, x2, vectorEnd, n, VectorMath.sumLanes(lanes, 10 * L));
+        sums[11] = bf16Tail(w, b2, x, x3, vectorEnd, n, VectorMath.sumLanes(lanes, 11 * L));
+        sums[12] = bf16Tail(w, b3, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 12 * L));
+        sums[13] = bf16Tail(w, b3, x, x1, vectorEnd, n, VectorMath.sumLanes(lanes, 13 * L));
+        sums[14] = bf16Tail(w, b3, x, x2, vectorEnd, n, VectorMath.sumLanes(lanes, 14 * L));
+        sums[15] = bf16Tail(w, b3, x, x3, vectorEnd, n, VectorMath.sumLanes(lanes, 15 * L));
     }
 
     /** Four e4m3 rows with four tokens at {@code x0 + t * n}: {@code sums[4 * row + token]}, each weight widened once. */
     static void e4m3Tile4x4(MemorySegment w, long b0, long b1, long b2, long b3, float[] x, int x0, int n, int vectorEnd,
-                           float[] sums) {
+                           float[] sums, float[] lanes) {
         int x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
         FloatVector c00 = FloatVector.zero(DotKernels.F), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
         FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
@@ -188,27 +216,43 @@ final class FusedRows {
             c32 = r.fma(t2, c32);
             c33 = r.fma(t3, c33);
         }
-        sums[0] = e4m3Tail(w, b0, x, x0, vectorEnd, n, VectorMath.sumLanes(c00));
-        sums[1] = e4m3Tail(w, b0, x, x1, vectorEnd, n, VectorMath.sumLanes(c01));
-        sums[2] = e4m3Tail(w, b0, x, x2, vectorEnd, n, VectorMath.sumLanes(c02));
-        sums[3] = e4m3Tail(w, b0, x, x3, vectorEnd, n, VectorMath.sumLanes(c03));
-        sums[4] = e4m3Tail(w, b1, x, x0, vectorEnd, n, VectorMath.sumLanes(c10));
-        sums[5] = e4m3Tail(w, b1, x, x1, vectorEnd, n, VectorMath.sumLanes(c11));
-        sums[6] = e4m3Tail(w, b1, x, x2, vectorEnd, n, VectorMath.sumLanes(c12));
-        sums[7] = e4m3Tail(w, b1, x, x3, vectorEnd, n, VectorMath.sumLanes(c13));
-        sums[8] = e4m3Tail(w, b2, x, x0, vectorEnd, n, VectorMath.sumLanes(c20));
-        sums[9] = e4m3Tail(w, b2, x, x1, vectorEnd, n, VectorMath.sumLanes(c21));
-        sums[10] = e4m3Tail(w, b2, x, x2, vectorEnd, n, VectorMath.sumLanes(c22));
-        sums[11] = e4m3Tail(w, b2, x, x3, vectorEnd, n, VectorMath.sumLanes(c23));
-        sums[12] = e4m3Tail(w, b3, x, x0, vectorEnd, n, VectorMath.sumLanes(c30));
-        sums[13] = e4m3Tail(w, b3, x, x1, vectorEnd, n, VectorMath.sumLanes(c31));
-        sums[14] = e4m3Tail(w, b3, x, x2, vectorEnd, n, VectorMath.sumLanes(c32));
-        sums[15] = e4m3Tail(w, b3, x, x3, vectorEnd, n, VectorMath.sumLanes(c33));
+        c00.intoArray(lanes, 0 * L);
+        c01.intoArray(lanes, 1 * L);
+        c02.intoArray(lanes, 2 * L);
+        c03.intoArray(lanes, 3 * L);
+        c10.intoArray(lanes, 4 * L);
+        c11.intoArray(lanes, 5 * L);
+        c12.intoArray(lanes, 6 * L);
+        c13.intoArray(lanes, 7 * L);
+        c20.intoArray(lanes, 8 * L);
+        c21.intoArray(lanes, 9 * L);
+        c22.intoArray(lanes, 10 * L);
+        c23.intoArray(lanes, 11 * L);
+        c30.intoArray(lanes, 12 * L);
+        c31.intoArray(lanes, 13 * L);
+        c32.intoArray(lanes, 14 * L);
+        c33.intoArray(lanes, 15 * L);
+        sums[0] = e4m3Tail(w, b0, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 0 * L));
+        sums[1] = e4m3Tail(w, b0, x, x1, vectorEnd, n, VectorMath.sumLanes(lanes, 1 * L));
+        sums[2] = e4m3Tail(w, b0, x, x2, vectorEnd, n, VectorMath.sumLanes(lanes, 2 * L));
+        sums[3] = e4m3Tail(w, b0, x, x3, vectorEnd, n, VectorMath.sumLanes(lanes, 3 * L));
+        sums[4] = e4m3Tail(w, b1, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 4 * L));
+        sums[5] = e4m3Tail(w, b1, x, x1, vectorEnd, n, VectorMath.sumLanes(lanes, 5 * L));
+        sums[6] = e4m3Tail(w, b1, x, x2, vectorEnd, n, VectorMath.sumLanes(lanes, 6 * L));
+        sums[7] = e4m3Tail(w, b1, x, x3, vectorEnd, n, VectorMath.sumLanes(lanes, 7 * L));
+        sums[8] = e4m3Tail(w, b2, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 8 * L));
+        sums[9] = e4m3Tail(w, b2, x, x1, vectorEnd, n, VectorMath.sumLanes(lanes, 9 * L));
+        sums[10] = e4m3Tail(w, b2, x, x2, vectorEnd, n, VectorMath.sumLanes(lanes, 10 * L));
+        sums[11] = e4m3Tail(w, b2, x, x3, vectorEnd, n, VectorMath.sumLanes(lanes, 11 * L));
+        sums[12] = e4m3Tail(w, b3, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 12 * L));
+        sums[13] = e4m3Tail(w, b3, x, x1, vectorEnd, n, VectorMath.sumLanes(lanes, 13 * L));
+        sums[14] = e4m3Tail(w, b3, x, x2, vectorEnd, n, VectorMath.sumLanes(lanes, 14 * L));
+        sums[15] = e4m3Tail(w, b3, x, x3, vectorEnd, n, VectorMath.sumLanes(lanes, 15 * L));
     }
 
     /** Four f32 rows with four tokens at {@code x0 + t * n}: {@code sums[4 * row + token]}, each weight widened once. */
     static void f32Tile4x4(MemorySegment w, long b0, long b1, long b2, long b3, float[] x, int x0, int n, int vectorEnd,
-                           float[] sums) {
+                           float[] sums, float[] lanes) {
         int x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
         FloatVector c00 = FloatVector.zero(DotKernels.F), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
         FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
@@ -236,22 +280,38 @@ final class FusedRows {
             c32 = r.fma(t2, c32);
             c33 = r.fma(t3, c33);
         }
-        sums[0] = f32Tail(w, b0, x, x0, vectorEnd, n, VectorMath.sumLanes(c00));
-        sums[1] = f32Tail(w, b0, x, x1, vectorEnd, n, VectorMath.sumLanes(c01));
-        sums[2] = f32Tail(w, b0, x, x2, vectorEnd, n, VectorMath.sumLanes(c02));
-        sums[3] = f32Tail(w, b0, x, x3, vectorEnd, n, VectorMath.sumLanes(c03));
-        sums[4] = f32Tail(w, b1, x, x0, vectorEnd, n, VectorMath.sumLanes(c10));
-        sums[5] = f32Tail(w, b1, x, x1, vectorEnd, n, VectorMath.sumLanes(c11));
-        sums[6] = f32Tail(w, b1, x, x2, vectorEnd, n, VectorMath.sumLanes(c12));
-        sums[7] = f32Tail(w, b1, x, x3, vectorEnd, n, VectorMath.sumLanes(c13));
-        sums[8] = f32Tail(w, b2, x, x0, vectorEnd, n, VectorMath.sumLanes(c20));
-        sums[9] = f32Tail(w, b2, x, x1, vectorEnd, n, VectorMath.sumLanes(c21));
-        sums[10] = f32Tail(w, b2, x, x2, vectorEnd, n, VectorMath.sumLanes(c22));
-        sums[11] = f32Tail(w, b2, x, x3, vectorEnd, n, VectorMath.sumLanes(c23));
-        sums[12] = f32Tail(w, b3, x, x0, vectorEnd, n, VectorMath.sumLanes(c30));
-        sums[13] = f32Tail(w, b3, x, x1, vectorEnd, n, VectorMath.sumLanes(c31));
-        sums[14] = f32Tail(w, b3, x, x2, vectorEnd, n, VectorMath.sumLanes(c32));
-        sums[15] = f32Tail(w, b3, x, x3, vectorEnd, n, VectorMath.sumLanes(c33));
+        c00.intoArray(lanes, 0 * L);
+        c01.intoArray(lanes, 1 * L);
+        c02.intoArray(lanes, 2 * L);
+        c03.intoArray(lanes, 3 * L);
+        c10.intoArray(lanes, 4 * L);
+        c11.intoArray(lanes, 5 * L);
+        c12.intoArray(lanes, 6 * L);
+        c13.intoArray(lanes, 7 * L);
+        c20.intoArray(lanes, 8 * L);
+        c21.intoArray(lanes, 9 * L);
+        c22.intoArray(lanes, 10 * L);
+        c23.intoArray(lanes, 11 * L);
+        c30.intoArray(lanes, 12 * L);
+        c31.intoArray(lanes, 13 * L);
+        c32.intoArray(lanes, 14 * L);
+        c33.intoArray(lanes, 15 * L);
+        sums[0] = f32Tail(w, b0, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 0 * L));
+        sums[1] = f32Tail(w, b0, x, x1, vectorEnd, n, VectorMath.sumLanes(lanes, 1 * L));
+        sums[2] = f32Tail(w, b0, x, x2, vectorEnd, n, VectorMath.sumLanes(lanes, 2 * L));
+        sums[3] = f32Tail(w, b0, x, x3, vectorEnd, n, VectorMath.sumLanes(lanes, 3 * L));
+        sums[4] = f32Tail(w, b1, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 4 * L));
+        sums[5] = f32Tail(w, b1, x, x1, vectorEnd, n, VectorMath.sumLanes(lanes, 5 * L));
+        sums[6] = f32Tail(w, b1, x, x2, vectorEnd, n, VectorMath.sumLanes(lanes, 6 * L));
+        sums[7] = f32Tail(w, b1, x, x3, vectorEnd, n, VectorMath.sumLanes(lanes, 7 * L));
+        sums[8] = f32Tail(w, b2, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 8 * L));
+        sums[9] = f32Tail(w, b2, x, x1, vectorEnd, n, VectorMath.sumLanes(lanes, 9 * L));
+        sums[10] = f32Tail(w, b2, x, x2, vectorEnd, n, VectorMath.sumLanes(lanes, 10 * L));
+        sums[11] = f32Tail(w, b2, x, x3, vectorEnd, n, VectorMath.sumLanes(lanes, 11 * L));
+        sums[12] = f32Tail(w, b3, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 12 * L));
+        sums[13] = f32Tail(w, b3, x, x1, vectorEnd, n, VectorMath.sumLanes(lanes, 13 * L));
+        sums[14] = f32Tail(w, b3, x, x2, vectorEnd, n, VectorMath.sumLanes(lanes, 14 * L));
+        sums[15] = f32Tail(w, b3, x, x3, vectorEnd, n, VectorMath.sumLanes(lanes, 15 * L));
     }
 
     private static float bf16Tail(MemorySegment w, long base, float[] x, int x0, int from, int n, float sum) {

@@ -14,32 +14,34 @@ final class LinearKernel {
 
     private LinearKernel() {}
 
-    private static void fusedRows4(Tensor weight, int r, float[] x, int x0, int n, int vectorEnd, float[] sums) {
+    private static void fusedRows4(Tensor weight, int r, float[] x, int x0, int n, int vectorEnd, float[] sums,
+                                   float[] lanes) {
         var w = weight.storage();
         long b0 = weight.rowByteOffset(r), b1 = weight.rowByteOffset(r + 1);
         long b2 = weight.rowByteOffset(r + 2), b3 = weight.rowByteOffset(r + 3);
         switch (weight.dtype()) {
-            case BF16 -> FusedRows.bf16Rows4(w, b0, b1, b2, b3, x, x0, n, vectorEnd, sums);
-            case F8_E4M3 -> FusedRows.e4m3Rows4(w, b0, b1, b2, b3, x, x0, n, vectorEnd, sums);
-            default -> FusedRows.f32Rows4(w, b0, b1, b2, b3, x, x0, n, vectorEnd, sums);
+            case BF16 -> FusedRows.bf16Rows4(w, b0, b1, b2, b3, x, x0, n, vectorEnd, sums, lanes);
+            case F8_E4M3 -> FusedRows.e4m3Rows4(w, b0, b1, b2, b3, x, x0, n, vectorEnd, sums, lanes);
+            default -> FusedRows.f32Rows4(w, b0, b1, b2, b3, x, x0, n, vectorEnd, sums, lanes);
         }
     }
 
-    private static void fusedTile4x4(Tensor weight, int r, float[] x, int x0, int n, int vectorEnd, float[] sums) {
+    private static void fusedTile4x4(Tensor weight, int r, float[] x, int x0, int n, int vectorEnd, float[] sums,
+                                     float[] lanes) {
         var w = weight.storage();
         long b0 = weight.rowByteOffset(r), b1 = weight.rowByteOffset(r + 1);
         long b2 = weight.rowByteOffset(r + 2), b3 = weight.rowByteOffset(r + 3);
         switch (weight.dtype()) {
-            case BF16 -> FusedRows.bf16Tile4x4(w, b0, b1, b2, b3, x, x0, n, vectorEnd, sums);
-            case F8_E4M3 -> FusedRows.e4m3Tile4x4(w, b0, b1, b2, b3, x, x0, n, vectorEnd, sums);
-            default -> FusedRows.f32Tile4x4(w, b0, b1, b2, b3, x, x0, n, vectorEnd, sums);
+            case BF16 -> FusedRows.bf16Tile4x4(w, b0, b1, b2, b3, x, x0, n, vectorEnd, sums, lanes);
+            case F8_E4M3 -> FusedRows.e4m3Tile4x4(w, b0, b1, b2, b3, x, x0, n, vectorEnd, sums, lanes);
+            default -> FusedRows.f32Tile4x4(w, b0, b1, b2, b3, x, x0, n, vectorEnd, sums, lanes);
         }
     }
 
     static void rows(Tensor weight, float[] x, int tokens, int in, int from, int to, float scale, float[] out,
                      int outStride) {
         int vectorEnd = RowBlockDecoder.vectorEnd(in);
-        float[] block = new float[4 * in], sums = new float[16];
+        float[] block = new float[4 * in], sums = new float[16], lanes = new float[16 * DotKernels.F.length()];
         for (int p = 0; p < tokens; p += TOKEN_PANEL) {
             int panelEnd = Math.min(tokens, p + TOKEN_PANEL);
             int r = from;
@@ -47,13 +49,13 @@ final class LinearKernel {
                 for (; r + 4 <= to; r += 4) {
                     int t = p;
                     for (; t + 4 <= panelEnd; t += 4) {
-                        fusedTile4x4(weight, r, x, t * in, in, vectorEnd, sums);
+                        fusedTile4x4(weight, r, x, t * in, in, vectorEnd, sums, lanes);
                         for (int i = 0; i < 4; i++) {
                             for (int j = 0; j < 4; j++) out[(t + j) * outStride + r + i] = sums[4 * i + j] * scale;
                         }
                     }
                     for (; t < panelEnd; t++) {
-                        fusedRows4(weight, r, x, t * in, in, vectorEnd, sums);
+                        fusedRows4(weight, r, x, t * in, in, vectorEnd, sums, lanes);
                         for (int i = 0; i < 4; i++) out[t * outStride + r + i] = sums[i] * scale;
                     }
                 }
@@ -62,19 +64,19 @@ final class LinearKernel {
                 RowBlockDecoder.decode(weight, r, 4, block);
                 int t = p;
                 for (; t + 4 <= panelEnd; t += 4) {
-                    DotKernels.tile4x4(block, 0, x, t * in, in, vectorEnd, sums);
+                    DotKernels.tile4x4(block, 0, x, t * in, in, vectorEnd, sums, lanes);
                     for (int i = 0; i < 4; i++) {
                         for (int j = 0; j < 4; j++) out[(t + j) * outStride + r + i] = sums[4 * i + j] * scale;
                     }
                 }
                 for (; t < panelEnd; t++) {
-                    DotKernels.rows4(block, 0, x, t * in, in, vectorEnd, sums);
+                    DotKernels.rows4(block, 0, x, t * in, in, vectorEnd, sums, lanes);
                     for (int i = 0; i < 4; i++) out[t * outStride + r + i] = sums[i] * scale;
                 }
             }
             for (; r < to; r++) {
                 RowBlockDecoder.decode(weight, r, 1, block);
-                for (int t = p; t < panelEnd; t++) out[t * outStride + r] = DotKernels.dot1(block, 0, x, t * in, in, vectorEnd) * scale;
+                for (int t = p; t < panelEnd; t++) out[t * outStride + r] = DotKernels.dot1(block, 0, x, t * in, in, vectorEnd, lanes) * scale;
             }
         }
     }

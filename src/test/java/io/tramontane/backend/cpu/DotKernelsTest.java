@@ -48,23 +48,24 @@ class DotKernelsTest {
         float[] x = naturalX;
         int end = RowBlockDecoder.vectorEnd(n);
         float[] tile = new float[16], rows = new float[4], fused = new float[4], fusedTile = new float[16];
-        DotKernels.tile4x4(block, 0, x, 0, n, end, tile);
+        float[] lanes = new float[16 * DotKernels.F.length()];
+        DotKernels.tile4x4(block, 0, x, 0, n, end, tile, lanes);
         long c0 = weight.rowByteOffset(0), c1 = weight.rowByteOffset(1), c2 = weight.rowByteOffset(2), c3 = weight.rowByteOffset(3);
         switch (dtype) {
-            case BF16 -> FusedRows.bf16Tile4x4(weight.storage(), c0, c1, c2, c3, x, 0, n, end, fusedTile);
-            case F8_E4M3 -> FusedRows.e4m3Tile4x4(weight.storage(), c0, c1, c2, c3, x, 0, n, end, fusedTile);
-            default -> FusedRows.f32Tile4x4(weight.storage(), c0, c1, c2, c3, x, 0, n, end, fusedTile);
+            case BF16 -> FusedRows.bf16Tile4x4(weight.storage(), c0, c1, c2, c3, x, 0, n, end, fusedTile, lanes);
+            case F8_E4M3 -> FusedRows.e4m3Tile4x4(weight.storage(), c0, c1, c2, c3, x, 0, n, end, fusedTile, lanes);
+            default -> FusedRows.f32Tile4x4(weight.storage(), c0, c1, c2, c3, x, 0, n, end, fusedTile, lanes);
         }
         long b0 = weight.rowByteOffset(0), b1 = weight.rowByteOffset(1), b2 = weight.rowByteOffset(2), b3 = weight.rowByteOffset(3);
         for (int t = 0; t < 4; t++) {
-            DotKernels.rows4(block, 0, x, t * n, n, end, rows);
+            DotKernels.rows4(block, 0, x, t * n, n, end, rows, lanes);
             switch (dtype) {
-                case BF16 -> FusedRows.bf16Rows4(weight.storage(), b0, b1, b2, b3, x, t * n, n, end, fused);
-                case F8_E4M3 -> FusedRows.e4m3Rows4(weight.storage(), b0, b1, b2, b3, x, t * n, n, end, fused);
-                default -> FusedRows.f32Rows4(weight.storage(), b0, b1, b2, b3, x, t * n, n, end, fused);
+                case BF16 -> FusedRows.bf16Rows4(weight.storage(), b0, b1, b2, b3, x, t * n, n, end, fused, lanes);
+                case F8_E4M3 -> FusedRows.e4m3Rows4(weight.storage(), b0, b1, b2, b3, x, t * n, n, end, fused, lanes);
+                default -> FusedRows.f32Rows4(weight.storage(), b0, b1, b2, b3, x, t * n, n, end, fused, lanes);
             }
             for (int r = 0; r < 4; r++) {
-                float single = DotKernels.dot1(block, r * n, x, t * n, n, end);
+                float single = DotKernels.dot1(block, r * n, x, t * n, n, end, lanes);
                 assertThat(tile[4 * r + t]).as("tile4x4 (%d, %d) equals dot1 bit for bit", r, t).isEqualTo(single);
                 assertThat(rows[r]).as("rows4 %d equals dot1 bit for bit", r).isEqualTo(single);
                 assertThat(fused[r]).as("fused %s row %d equals dot1 bit for bit", dtype, r).isEqualTo(single);
