@@ -45,11 +45,23 @@ public final class Tramontane implements AutoCloseable {
      * @param staticActivationFp8 FP8 checkpoints with activation scales run w8a8 (true) or weight-only (false)
      * @param maxBatchedTokens    tokens per step (max_num_batched_tokens): the prefill chunk size under load
      * @param prefixCaching       reuse the KV cache of identical prompt prefixes
+     * @param backend             {@code cpu} (default) or {@code cuda} (device 0, one rank; not yet validated on a GPU)
      */
     public record Options(int threads, int tensorParallel, long kvCacheBytes, int maxSequences,
-                          boolean staticActivationFp8, int maxBatchedTokens, boolean prefixCaching) {
+                          boolean staticActivationFp8, int maxBatchedTokens, boolean prefixCaching, String backend) {
+        public Options {
+            if (!backend.equals("cpu") && !backend.equals("cuda")) {
+                throw new IllegalArgumentException("backend must be cpu or cuda, got '" + backend + "'");
+            }
+        }
+
         public Options(int threads, int tensorParallel, long kvCacheBytes, int maxSequences, boolean staticActivationFp8) {
-            this(threads, tensorParallel, kvCacheBytes, maxSequences, staticActivationFp8, 2048, true);
+            this(threads, tensorParallel, kvCacheBytes, maxSequences, staticActivationFp8, 2048, true, "cpu");
+        }
+
+        public Options withBackend(String name) {
+            return new Options(threads, tensorParallel, kvCacheBytes, maxSequences, staticActivationFp8, maxBatchedTokens,
+                    prefixCaching, name);
         }
 
         public static Options defaults() {
@@ -58,22 +70,22 @@ public final class Tramontane implements AutoCloseable {
 
         public Options withThreads(int n) {
             return new Options(n, tensorParallel, kvCacheBytes, maxSequences, staticActivationFp8, maxBatchedTokens,
-                    prefixCaching);
+                    prefixCaching, backend);
         }
 
         public Options withTensorParallel(int n) {
             return new Options(threads, n, kvCacheBytes, maxSequences, staticActivationFp8, maxBatchedTokens,
-                    prefixCaching);
+                    prefixCaching, backend);
         }
 
         public Options withKvCacheBytes(long bytes) {
             return new Options(threads, tensorParallel, bytes, maxSequences, staticActivationFp8, maxBatchedTokens,
-                    prefixCaching);
+                    prefixCaching, backend);
         }
 
         public Options withScheduling(int sequences, int batchedTokens, boolean reusePrefixes) {
             return new Options(threads, tensorParallel, kvCacheBytes, sequences, staticActivationFp8, batchedTokens,
-                    reusePrefixes);
+                    reusePrefixes, backend);
         }
     }
 
@@ -110,7 +122,9 @@ public final class Tramontane implements AutoCloseable {
             var factoryOptions = new ModelFactory.Options(options.threads(), options.tensorParallel(), blocks, BLOCK_SIZE,
                     options.staticActivationFp8());
             int eos = tokenizer != null ? tokenizer.eosId() : 2;
-            Engine engine = new Engine(ModelFactory.cpu(checkpoint.weights(), factoryOptions), eos,
+            var model = options.backend().equals("cuda") ? ModelFactory.cuda(checkpoint.weights(), factoryOptions)
+                    : ModelFactory.cpu(checkpoint.weights(), factoryOptions);
+            Engine engine = new Engine(model, eos,
                     new Engine.Options(options.maxSequences(), maxContext, options.maxBatchedTokens(),
                             options.prefixCaching(), 0));
             return new Tramontane(name, checkpoint, tokenizer, engine);

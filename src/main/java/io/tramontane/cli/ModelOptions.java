@@ -11,10 +11,20 @@ final class ModelOptions {
     Integer threads;
     @Option(names = "--tp", defaultValue = "1", description = "Tensor-parallel ranks (default: ${DEFAULT-VALUE}).")
     int tensorParallel;
+    @Option(names = "--backend", defaultValue = "cpu",
+            description = "cpu (default) or cuda (device 0, one rank; not yet validated on a GPU).")
+    String backend;
+
+    /** The load options these flags describe, on top of {@code base}. */
+    Tramontane.Options options(Tramontane.Options base) {
+        if (!backend.equals("cpu") && !backend.equals("cuda")) {
+            throw new UsageException("--backend must be cpu or cuda, got '" + backend + "'");
+        }
+        var options = base.withTensorParallel(tensorParallel).withBackend(backend);
+        return threads != null ? options.withThreads(threads) : options;
+    }
 
     Tramontane open() {
-        var options = Tramontane.Options.defaults().withTensorParallel(tensorParallel);
-        if (threads != null) options = options.withThreads(threads);
-        return Tramontane.open(model, options);
+        return Tramontane.open(model, options(Tramontane.Options.defaults()));
     }
 }

@@ -25,8 +25,6 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--api-key", defaultValue = "${env:TRAMONTANE_API_KEY}",
             description = "Require 'Authorization: Bearer KEY' on /v1/* (default: $TRAMONTANE_API_KEY; none: open).")
     String apiKey;
-    @Option(names = "--backend", defaultValue = "cpu", description = "cpu or cuda (default: ${DEFAULT-VALUE}).")
-    String backend;
     @Option(names = "--max-sequences", defaultValue = "16",
             description = "Sequences decoded together; more requests wait their turn (default: ${DEFAULT-VALUE}).")
     int maxSequences;
@@ -52,18 +50,13 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (backend.equals("cuda")) {
-            throw new UsageException("--backend cuda is not available yet for serving: use --backend cpu");
-        }
-        if (!backend.equals("cpu")) throw new UsageException("--backend must be cpu or cuda, got '" + backend + "'");
         if (maxSequences < 1) throw new UsageException("--max-sequences must be >= 1, got " + maxSequences);
         if (requestTimeoutSeconds < 1) throw new UsageException("--request-timeout must be >= 1 s");
         PrintWriter out = spec.commandLine().getOut();
 
         Tramontane.Options defaults = Tramontane.Options.defaults();
-        Tramontane model = Tramontane.open(modelOptions.model, new Tramontane.Options(
-                modelOptions.threads != null ? modelOptions.threads : defaults.threads(), modelOptions.tensorParallel,
-                defaults.kvCacheBytes(), maxSequences, defaults.staticActivationFp8()));
+        Tramontane model = Tramontane.open(modelOptions.model, modelOptions.options(
+                defaults.withScheduling(maxSequences, defaults.maxBatchedTokens(), defaults.prefixCaching())));
         OpenAiServer server;
         try {
             Path dir = modelOptions.model.equals("demo") ? null : Path.of(modelOptions.model);

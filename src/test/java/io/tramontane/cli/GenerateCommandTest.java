@@ -77,6 +77,18 @@ class GenerateCommandTest {
     }
 
     @Test
+    void theCudaBackendWithoutADriverFailsOnOneLineAndAnUnknownBackendIsAUsageError() {
+        org.junit.jupiter.api.Assumptions.assumeFalse(io.tramontane.cuda.Cuda.available(), "a CUDA driver is present");
+        var cuda = CliContractTest.run("generate", "--backend", "cuda", "--prompt-ids", "1", "--max-tokens", "1");
+        assertThat(cuda.exitCode()).isEqualTo(Main.EXIT_FAILURE);
+        assertThat(cuda.err().strip().lines()).hasSize(1);
+        assertThat(cuda.err()).containsIgnoringCase("cuda");
+        var unknown = CliContractTest.run("generate", "--backend", "tpu", "--prompt-ids", "1");
+        assertThat(unknown.exitCode()).isEqualTo(Main.EXIT_USAGE);
+        assertThat(unknown.err()).contains("--backend must be cpu or cuda");
+    }
+
+    @Test
     void aMissingModelDirectoryIsARuntimeErrorOnOneLine() {
         var result = CliContractTest.run("generate", "--model", "/no/such/model", "--prompt-ids", "1");
         assertThat(result.exitCode()).isEqualTo(Main.EXIT_FAILURE);
