@@ -19,28 +19,43 @@ final class CpuAttention {
             }
         }
         for (AttentionBatch.Segment s : batch.segments()) {
-            int work = s.length() * heads;
+            // one unit = one token's query heads of one kv head: each cached key and value row is read once
+            // for its whole group (GQA), not once per query head
+            int work = s.length() * kvHeads;
             threads.parallelFor(work, 1, (from, to) -> {
-                float[] scores = new float[s.start() + s.length()];
+                int positions = s.start() + s.length();
+                float[][] scores = new float[group][positions];
+                float[] max = new float[group], sum = new float[group];
                 for (int unit = from; unit < to; unit++) {
-                    int i = unit / heads, h = unit % heads, kvHead = h / group;
+                    int i = unit / kvHeads, kvHead = unit % kvHeads;
                     int row = s.firstRow() + i, position = s.start() + i;
-                    int qOffset = row * q.cols() + h * headDim, oOffset = row * out.cols() + h * headDim;
-                    float max = Float.NEGATIVE_INFINITY;
+                    int firstHead = kvHead * group;
+                    java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
                     for (int j = 0; j <= position; j++) {
                         int kOffset = cache.rowOffset(s.blockTable(), j) + kvHead * headDim;
-                        scores[j] = VectorMath.dot(q.data(), qOffset, keys, kOffset, headDim) * scale;
-                        max = Math.max(max, scores[j]);
+                        for (int g = 0; g < group; g++) {
+                            int qOffset = row * q.cols() + (firstHead + g) * headDim;
+                            float score = VectorMath.dot(q.data(), qOffset, keys, kOffset, headDim) * scale;
+                            scores[g][j] = score;
+                            max[g] = Math.max(max[g], score);
+                        }
                     }
-                    float sum = 0;
-                    for (int j = 0; j <= position; j++) {
-                        scores[j] = (float) Math.exp(scores[j] - max);
-                        sum += scores[j];
+                    for (int g = 0; g < group; g++) {
+                        float total = 0;
+                        for (int j = 0; j <= position; j++) {
+                            scores[g][j] = (float) Math.exp(scores[g][j] - max[g]);
+                            total += scores[g][j];
+                        }
+                        sum[g] = total;
+                        int oOffset = row * out.cols() + (firstHead + g) * headDim;
+                        java.util.Arrays.fill(out.data(), oOffset, oOffset + headDim, 0f);
                     }
-                    java.util.Arrays.fill(out.data(), oOffset, oOffset + headDim, 0f);
                     for (int j = 0; j <= position; j++) {
                         int vOffset = cache.rowOffset(s.blockTable(), j) + kvHead * headDim;
-                        VectorMath.axpy(scores[j] / sum, values, vOffset, out.data(), oOffset, headDim);
+                        for (int g = 0; g < group; g++) {
+                            int oOffset = row * out.cols() + (firstHead + g) * headDim;
+                            VectorMath.axpy(scores[g][j] / sum[g], values, vOffset, out.data(), oOffset, headDim);
+                        }
                     }
                 }
             });
