@@ -17,6 +17,7 @@ import io.tramontane.tokenizer.Tekken;
 import io.tramontane.tokenizer.instruct.ChatRequest;
 import io.tramontane.tokenizer.instruct.InstructEncoder;
 import io.tramontane.weights.Checkpoint;
+import io.tramontane.weights.Progress;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -152,6 +153,19 @@ public final class Tramontane implements AutoCloseable {
 
     public Optional<Tekken> tokenizer() {
         return Optional.ofNullable(tokenizer);
+    }
+
+    /** Bytes of the checkpoint's weight files. */
+    public long weightFileBytes() {
+        return checkpoint.fileBytes();
+    }
+
+    /**
+     * Pages every weight file into memory now, reporting to {@code progress}, so the first requests do not wait
+     * on the disk (the CPU backend otherwise reads the mapped files lazily).
+     */
+    public void preload(Progress progress) {
+        checkpoint.load(progress);
     }
 
     /** Queue lengths, KV cache use and prefix-cache hits, for metrics. */

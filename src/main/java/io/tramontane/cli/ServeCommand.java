@@ -1,6 +1,7 @@
 package io.tramontane.cli;
 
 import io.tramontane.api.Tramontane;
+import io.tramontane.weights.Progress;
 import io.tramontane.server.OpenAiServer;
 import io.tramontane.server.SamplingDefaults;
 import io.tramontane.server.ServerOptions;
@@ -25,6 +26,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--api-key", defaultValue = "${env:TRAMONTANE_API_KEY}",
             description = "Require 'Authorization: Bearer KEY' on /v1/* (default: $TRAMONTANE_API_KEY; none: open).")
     String apiKey;
+    @Option(names = "--preload", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Read every weight file into memory before serving, with a progress bar (default: on).")
+    boolean preload;
     @Option(names = "--max-sequences", defaultValue = "16",
             description = "Sequences decoded together; more requests wait their turn (default: ${DEFAULT-VALUE}).")
     int maxSequences;
@@ -57,6 +61,7 @@ final class ServeCommand implements Callable<Integer> {
         Tramontane.Options defaults = Tramontane.Options.defaults();
         Tramontane model = Tramontane.open(modelOptions.model, modelOptions.options(
                 defaults.withScheduling(maxSequences, defaults.maxBatchedTokens(), defaults.prefixCaching())));
+        if (preload) model.preload(Progress.bar(System.err, "loading " + model.name(), model.weightFileBytes()));
         OpenAiServer server;
         try {
             Path dir = modelOptions.model.equals("demo") ? null : Path.of(modelOptions.model);

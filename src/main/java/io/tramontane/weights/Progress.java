@@ -36,8 +36,10 @@ public final class Progress {
         if (out == null || percent == drawnPercent) return;
         drawnPercent = percent;
         int filled = percent * WIDTH / 100;
-        out.printf("\r%s [%s%s] %3d%% %.1f/%.1f GB", label, "#".repeat(filled), ".".repeat(WIDTH - filled), percent,
-                done / 1e9, total / 1e9);
+        boolean gigabytes = total >= 1e9;
+        double unit = gigabytes ? 1e9 : 1e6;
+        out.printf("\r%s [%s%s] %3d%% %.1f/%.1f %s", label, "#".repeat(filled), ".".repeat(WIDTH - filled), percent,
+                done / unit, total / unit, gigabytes ? "GB" : "MB");
         if (done == total) out.println();
         out.flush();
     }

@@ -109,6 +109,14 @@ class TramontaneApiTest {
     }
 
     @Test
+    void preloadReadsEveryWeightByteWithAProgressBar() {
+        var out = new java.io.ByteArrayOutputStream();
+        model.preload(io.tramontane.weights.Progress.bar(new java.io.PrintStream(out, true), "loading", model.weightFileBytes()));
+        assertThat(model.weightFileBytes()).isPositive();
+        assertThat(out.toString()).contains("loading [", "100%");
+    }
+
+    @Test
     void logitsOfAPrefillMatchTheGenerationsFirstStep() throws Exception {
         int[] prompt = {1, 300, 301, 302};
         float[][] logits = model.logits(prompt);
