@@ -15,12 +15,18 @@ final class ModelOptions {
             description = "cpu (default) or cuda (device 0, one rank; not yet validated on a GPU).")
     String backend;
 
+    @Option(names = "--kv-cache-gib", description = "Memory for the KV cache of all sequences (default: 0.25 GiB; "
+            + "the CPU backend keeps it on the Java heap, so raise -Xmx through TRAMONTANE_JAVA_OPTS to match).")
+    Double kvCacheGib;
+
     /** The load options these flags describe, on top of {@code base}. */
     Tramontane.Options options(Tramontane.Options base) {
         if (!backend.equals("cpu") && !backend.equals("cuda")) {
             throw new UsageException("--backend must be cpu or cuda, got '" + backend + "'");
         }
+        if (kvCacheGib != null && !(kvCacheGib > 0)) throw new UsageException("--kv-cache-gib must be > 0, got " + kvCacheGib);
         var options = base.withTensorParallel(tensorParallel).withBackend(backend);
+        if (kvCacheGib != null) options = options.withKvCacheBytes((long) (kvCacheGib * (1L << 30)));
         return threads != null ? options.withThreads(threads) : options;
     }
 

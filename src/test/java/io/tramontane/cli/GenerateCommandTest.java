@@ -83,6 +83,9 @@ class GenerateCommandTest {
         assertThat(cuda.exitCode()).isEqualTo(Main.EXIT_FAILURE);
         assertThat(cuda.err().strip().lines()).hasSize(1);
         assertThat(cuda.err()).containsIgnoringCase("cuda");
+        var badCache = CliContractTest.run("generate", "--kv-cache-gib", "0", "--prompt-ids", "1");
+        assertThat(badCache.exitCode()).isEqualTo(Main.EXIT_USAGE);
+        assertThat(badCache.err()).contains("--kv-cache-gib must be > 0");
         var unknown = CliContractTest.run("generate", "--backend", "tpu", "--prompt-ids", "1");
         assertThat(unknown.exitCode()).isEqualTo(Main.EXIT_USAGE);
         assertThat(unknown.err()).contains("--backend must be cpu or cuda");
