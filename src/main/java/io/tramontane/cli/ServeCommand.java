@@ -62,6 +62,7 @@ final class ServeCommand implements Callable<Integer> {
         Tramontane model = Tramontane.open(modelOptions.model, modelOptions.options(
                 defaults.withScheduling(maxSequences, defaults.maxBatchedTokens(), defaults.prefixCaching())));
         if (preload) model.preload(Progress.bar(System.err, "loading " + model.name(), model.weightFileBytes()));
+        model.warmUp();
         OpenAiServer server;
         try {
             Path dir = modelOptions.model.equals("demo") ? null : Path.of(modelOptions.model);

@@ -117,6 +117,14 @@ class TramontaneApiTest {
     }
 
     @Test
+    void warmUpLeavesNothingBehindInTheCache() throws Exception {
+        model.warmUp();
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (model.stats().kvBlocksUsed() != 0 && System.nanoTime() < deadline) Thread.sleep(5);
+        assertThat(model.stats().kvBlocksUsed()).isZero();
+    }
+
+    @Test
     void logitsOfAPrefillMatchTheGenerationsFirstStep() throws Exception {
         int[] prompt = {1, 300, 301, 302};
         float[][] logits = model.logits(prompt);
