@@ -69,7 +69,7 @@ public final class Main implements Runnable {
     }
 
     private static int exitCodeOf(Throwable e) {
-        return e instanceof UsageException || e instanceof NotImplementedException ? EXIT_USAGE : EXIT_FAILURE;
+        return e instanceof UsageException ? EXIT_USAGE : EXIT_FAILURE;
     }
 
     private static String oneLine(Throwable e) {
