@@ -4,7 +4,6 @@ import io.tramontane.backend.AttentionBatch;
 import io.tramontane.model.LanguageModel;
 import io.tramontane.model.Step;
 import io.tramontane.sampling.Sampler;
-import io.tramontane.sampling.SamplingParams;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -119,16 +118,13 @@ public final class Engine implements AutoCloseable {
             }
             int[] table = new int[needed];
             for (int i = 0; i < needed; i++) table[i] = cache.allocate();
-            Sequence scratch = new Sequence(new GenerationRequest(tokens, SamplingParams.greedy(1), TextStream.NONE),
-                    eosId, e -> {});
-            for (int block : table) scratch.addBlock(block);
             try {
                 int[] rows = IntStream.range(0, tokens.length).toArray();
                 result.complete(model.forward(Step.ofSequence(tokens, 0, table, rows)));
             } catch (RuntimeException e) {
                 result.completeExceptionally(e);
             } finally {
-                cache.release(scratch);
+                cache.release(table, needed);
             }
         });
         return result;

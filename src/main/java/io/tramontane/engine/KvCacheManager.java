@@ -131,13 +131,18 @@ final class KvCacheManager {
 
     /** Drops the sequence's references; its cached blocks stay reusable, the others become free. */
     void release(Sequence s) {
-        for (int i = s.blocks - 1; i >= 0; i--) {  // tail first: the LRU order evicts a prefix's last blocks first
-            int block = s.blockTable[i];
+        release(s.blockTable, s.blocks);
+        s.clearBlocks();
+    }
+
+    /** Drops one reference on each of {@code table[0, count)}. */
+    void release(int[] table, int count) {
+        for (int i = count - 1; i >= 0; i--) {  // tail first: the LRU order evicts a prefix's last blocks first
+            int block = table[i];
             if (--references[block] == 0) {
                 if (cached[block]) evictable.add(block);
                 else free.push(block);
             }
         }
-        s.clearBlocks();
     }
 }
