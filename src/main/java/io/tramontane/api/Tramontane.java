@@ -65,8 +65,10 @@ public final class Tramontane implements AutoCloseable {
                     prefixCaching, name);
         }
 
+        /** All cores, one rank, a KV cache of a quarter of the maximum heap (at least 256 MiB), 16 sequences. */
         public static Options defaults() {
-            return new Options(Runtime.getRuntime().availableProcessors(), 1, 256L << 20, 16, true);
+            long kvCache = Math.max(256L << 20, Runtime.getRuntime().maxMemory() / 4);
+            return new Options(Runtime.getRuntime().availableProcessors(), 1, kvCache, 16, true);
         }
 
         public Options withThreads(int n) {

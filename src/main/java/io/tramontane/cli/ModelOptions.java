@@ -15,8 +15,8 @@ final class ModelOptions {
             description = "cpu (default) or cuda (device 0, one rank; not yet validated on a GPU).")
     String backend;
 
-    @Option(names = "--kv-cache-gib", description = "Memory for the KV cache of all sequences (default: 0.25 GiB; "
-            + "the CPU backend keeps it on the Java heap, so raise -Xmx through TRAMONTANE_JAVA_OPTS to match).")
+    @Option(names = "--kv-cache-gib", description = "Memory for the KV cache of all sequences (default: a quarter of the Java heap, "
+            + "at least 0.25 GiB; the CPU backend keeps it on the heap: raise -Xmx through TRAMONTANE_JAVA_OPTS).")
     Double kvCacheGib;
 
     /** The load options these flags describe, on top of {@code base}. */
