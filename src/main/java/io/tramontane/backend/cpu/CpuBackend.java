@@ -53,13 +53,13 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Weight weight(Tensor tensor) {
-        return new CpuWeight(tensor, 1f, Float.NaN);
+        return CpuWeight.plain(tensor);
     }
 
     @Override
     public Weight linear(Linear linear) {
         float activationScale = options.staticActivationFp8() ? linear.activationScale() : Float.NaN;
-        return new CpuWeight(linear.weight(), linear.weightScale(), activationScale);
+        return CpuWeight.linear(linear.weight(), linear.weightScale(), activationScale);
     }
 
     @Override
@@ -85,8 +85,10 @@ public final class CpuBackend implements Backend {
     public void rmsNorm(Activation x, Weight gain, float eps, Activation out) {
         CpuActivation in = CpuActivation.of(x), o = CpuActivation.of(out);
         int d = in.cols();
-        float[] g = new float[d];
-        RowDecoder.decode(CpuWeight.of(gain).tensor(), 0, g);
+        float[] g = CpuWeight.of(gain).values();
+        if (g == null || g.length != d) {
+            throw new IllegalArgumentException("RMSNorm gain " + CpuWeight.of(gain).tensor() + " for rows of " + d);
+        }
         for (int t = 0; t < in.rows(); t++) {
             int base = t * d;
             float inverseRms = (float) (1 / Math.sqrt(VectorMath.dot(in.data(), base, in.data(), base, d) / d + eps));

@@ -6,9 +6,18 @@ import io.tramontane.weights.Tensor;
 /**
  * A weight as the CPU backend reads it: the mapped tensor view itself (decoded inside the kernels),
  * with the FP8 scales of its linear. {@code activationScale} is NaN unless the input is to be
- * quantized to e4m3 first (static w8a8).
+ * quantized to e4m3 first (static w8a8). A vector (norm gain) is also kept decoded in {@code values},
+ * once, instead of on every use; null for matrices.
  */
-record CpuWeight(Tensor tensor, float weightScale, float activationScale) implements Weight {
+record CpuWeight(Tensor tensor, float weightScale, float activationScale, float[] values) implements Weight {
+
+    static CpuWeight linear(Tensor tensor, float weightScale, float activationScale) {
+        return new CpuWeight(tensor, weightScale, activationScale, null);
+    }
+
+    static CpuWeight plain(Tensor tensor) {
+        return new CpuWeight(tensor, 1f, Float.NaN, tensor.rows() == 1 ? tensor.toFloatArray() : null);
+    }
 
     @Override
     public long rows() {
