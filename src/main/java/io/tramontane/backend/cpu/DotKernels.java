@@ -10,13 +10,13 @@ import jdk.incubator.vector.VectorSpecies;
  * feeds four FMAs).
  *
  * <p>Batch invariance: whichever kernel computes it, every (row, token) sum is the same sequence of
- * operations: one lane-wise FMA chain over the vector chunks in order, the lanes stored and summed by
- * {@link VectorMath#sumLanes(float[], int)}, then a scalar tail. Kernels take a {@code lanes} scratch of
- * 16 vectors for that. So a request yields identical logits alone or in any batch, before or after the
- * JIT compiles the kernel.
+ * operations: one lane-wise FMA chain over the vector chunks in order, the lanes added pairwise in the fixed
+ * butterfly of {@link VectorMath#sumLanes(FloatVector)} ({@link LaneSums} does several at once, with the same
+ * pairs), then a scalar tail. So a request yields identical logits alone or in any batch, before or after
+ * the JIT compiles the kernel.
  */
 final class DotKernels {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> F = VectorMath.SPECIES;
     private static final int L = F.length();
 
     private DotKernels() {}
@@ -30,8 +30,7 @@ final class DotKernels {
         FloatVector a = FloatVector.zero(F);
         int i = 0;
         for (; i < vectorEnd; i += L) a = v(w, w0 + i).fma(v(x, x0 + i), a);
-        a.intoArray(lanes, 0);
-        float sum = VectorMath.sumLanes(lanes, 0);
+        float sum = VectorMath.sumLanes(a);
         for (; i < n; i++) sum += w[w0 + i] * x[x0 + i];
         return sum;
     }
@@ -52,19 +51,8 @@ final class DotKernels {
         a1.intoArray(lanes, 1 * L);
         a2.intoArray(lanes, 2 * L);
         a3.intoArray(lanes, 3 * L);
-        float s0 = VectorMath.sumLanes(lanes, 0), s1 = VectorMath.sumLanes(lanes, L);
-        float s2 = VectorMath.sumLanes(lanes, 2 * L), s3 = VectorMath.sumLanes(lanes, 3 * L);
-        for (; i < n; i++) {
-            float xi = x[x0 + i];
-            s0 += w[w0 + i] * xi;
-            s1 += w[w1 + i] * xi;
-            s2 += w[w2 + i] * xi;
-            s3 += w[w3 + i] * xi;
-        }
-        sums[0] = s0;
-        sums[1] = s1;
-        sums[2] = s2;
-        sums[3] = s3;
+        LaneSums.sums4(lanes, sums);
+        for (int r = 0; i < n && r < 4; r++) sums[r] = tail(w, w0 + r * n, x, x0, i, n, sums[r]);
     }
 
     /** Rows at {@code w0 + r * n} with the tokens at {@code x0 + t * n} (r, t < 4): {@code sums[4 * r + t]}. */
@@ -114,22 +102,8 @@ final class DotKernels {
         c31.intoArray(lanes, 13 * L);
         c32.intoArray(lanes, 14 * L);
         c33.intoArray(lanes, 15 * L);
-        sums[0] = tail(w, w0, x, x0, i, n, VectorMath.sumLanes(lanes, 0 * L));
-        sums[1] = tail(w, w0, x, x1, i, n, VectorMath.sumLanes(lanes, 1 * L));
-        sums[2] = tail(w, w0, x, x2, i, n, VectorMath.sumLanes(lanes, 2 * L));
-        sums[3] = tail(w, w0, x, x3, i, n, VectorMath.sumLanes(lanes, 3 * L));
-        sums[4] = tail(w, w1, x, x0, i, n, VectorMath.sumLanes(lanes, 4 * L));
-        sums[5] = tail(w, w1, x, x1, i, n, VectorMath.sumLanes(lanes, 5 * L));
-        sums[6] = tail(w, w1, x, x2, i, n, VectorMath.sumLanes(lanes, 6 * L));
-        sums[7] = tail(w, w1, x, x3, i, n, VectorMath.sumLanes(lanes, 7 * L));
-        sums[8] = tail(w, w2, x, x0, i, n, VectorMath.sumLanes(lanes, 8 * L));
-        sums[9] = tail(w, w2, x, x1, i, n, VectorMath.sumLanes(lanes, 9 * L));
-        sums[10] = tail(w, w2, x, x2, i, n, VectorMath.sumLanes(lanes, 10 * L));
-        sums[11] = tail(w, w2, x, x3, i, n, VectorMath.sumLanes(lanes, 11 * L));
-        sums[12] = tail(w, w3, x, x0, i, n, VectorMath.sumLanes(lanes, 12 * L));
-        sums[13] = tail(w, w3, x, x1, i, n, VectorMath.sumLanes(lanes, 13 * L));
-        sums[14] = tail(w, w3, x, x2, i, n, VectorMath.sumLanes(lanes, 14 * L));
-        sums[15] = tail(w, w3, x, x3, i, n, VectorMath.sumLanes(lanes, 15 * L));
+        LaneSums.sums16(lanes, sums);
+        for (int k = 0; i < n && k < 16; k++) sums[k] = tail(w, w0 + (k >> 2) * n, x, x0 + (k & 3) * n, i, n, sums[k]);
     }
 
     /** Adds the scalar tail {@code [from, n)} to a lane sum. */

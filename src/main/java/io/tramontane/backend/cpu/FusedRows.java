@@ -61,10 +61,10 @@ final class FusedRows {
         a1.intoArray(lanes, 1 * L);
         a2.intoArray(lanes, 2 * L);
         a3.intoArray(lanes, 3 * L);
-        sums[0] = bf16Tail(w, b0, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 0 * L));
-        sums[1] = bf16Tail(w, b1, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 1 * L));
-        sums[2] = bf16Tail(w, b2, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 2 * L));
-        sums[3] = bf16Tail(w, b3, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 3 * L));
+        LaneSums.sums4(lanes, sums);
+        for (int r = 0; vectorEnd < n && r < 4; r++) {
+            sums[r] = bf16Tail(w, r == 0 ? b0 : r == 1 ? b1 : r == 2 ? b2 : b3, x, x0, vectorEnd, n, sums[r]);
+        }
     }
 
     /** As {@link #bf16Rows4} for e4m3 rows: each byte widened, its exponent and mantissa moved into an FP32's. */
@@ -87,10 +87,10 @@ final class FusedRows {
         a1.intoArray(lanes, 1 * L);
         a2.intoArray(lanes, 2 * L);
         a3.intoArray(lanes, 3 * L);
-        sums[0] = e4m3Tail(w, b0, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 0 * L));
-        sums[1] = e4m3Tail(w, b1, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 1 * L));
-        sums[2] = e4m3Tail(w, b2, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 2 * L));
-        sums[3] = e4m3Tail(w, b3, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 3 * L));
+        LaneSums.sums4(lanes, sums);
+        for (int r = 0; vectorEnd < n && r < 4; r++) {
+            sums[r] = e4m3Tail(w, r == 0 ? b0 : r == 1 ? b1 : r == 2 ? b2 : b3, x, x0, vectorEnd, n, sums[r]);
+        }
     }
 
     /** As {@link #bf16Rows4} for F32 rows (natural order). */
@@ -108,10 +108,10 @@ final class FusedRows {
         a1.intoArray(lanes, 1 * L);
         a2.intoArray(lanes, 2 * L);
         a3.intoArray(lanes, 3 * L);
-        sums[0] = f32Tail(w, b0, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 0 * L));
-        sums[1] = f32Tail(w, b1, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 1 * L));
-        sums[2] = f32Tail(w, b2, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 2 * L));
-        sums[3] = f32Tail(w, b3, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 3 * L));
+        LaneSums.sums4(lanes, sums);
+        for (int r = 0; vectorEnd < n && r < 4; r++) {
+            sums[r] = f32Tail(w, r == 0 ? b0 : r == 1 ? b1 : r == 2 ? b2 : b3, x, x0, vectorEnd, n, sums[r]);
+        }
     }
 
     /** Four bf16 rows with four tokens at {@code x0 + t * n}: {@code sums[4 * row + token]}, each weight widened once. */
@@ -164,22 +164,11 @@ final class FusedRows {
         c31.intoArray(lanes, 13 * L);
         c32.intoArray(lanes, 14 * L);
         c33.intoArray(lanes, 15 * L);
-        sums[0] = bf16Tail(w, b0, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 0 * L));
-        sums[1] = bf16Tail(w, b0, x, x1, vectorEnd, n, VectorMath.sumLanes(lanes, 1 * L));
-        sums[2] = bf16Tail(w, b0, x, x2, vectorEnd, n, VectorMath.sumLanes(lanes, 2 * L));
-        sums[3] = bf16Tail(w, b0, x, x3, vectorEnd, n, VectorMath.sumLanes(lanes, 3 * L));
-        sums[4] = bf16Tail(w, b1, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 4 * L));
-        sums[5] = bf16Tail(w, b1, x, x1, vectorEnd, n, VectorMath.sumLanes(lanes, 5 * L));
-        sums[6] = bf16Tail(w, b1, x, x2, vectorEnd, n, VectorMath.sumLanes(lanes, 6 * L));
-        sums[7] = bf16Tail(w, b1, x, x3, vectorEnd, n, VectorMath.sumLanes(lanes, 7 * L));
-        sums[8] = bf16Tail(w, b2, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 8 * L));
-        sums[9] = bf16Tail(w, b2, x, x1, vectorEnd, n, VectorMath.sumLanes(lanes, 9 * L));
-        sums[10] = bf16Tail(w, b2, x, x2, vectorEnd, n, VectorMath.sumLanes(lanes, 10 * L));
-        sums[11] = bf16Tail(w, b2, x, x3, vectorEnd, n, VectorMath.sumLanes(lanes, 11 * L));
-        sums[12] = bf16Tail(w, b3, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 12 * L));
-        sums[13] = bf16Tail(w, b3, x, x1, vectorEnd, n, VectorMath.sumLanes(lanes, 13 * L));
-        sums[14] = bf16Tail(w, b3, x, x2, vectorEnd, n, VectorMath.sumLanes(lanes, 14 * L));
-        sums[15] = bf16Tail(w, b3, x, x3, vectorEnd, n, VectorMath.sumLanes(lanes, 15 * L));
+        LaneSums.sums16(lanes, sums);
+        for (int k = 0; vectorEnd < n && k < 16; k++) {
+            long row = k < 4 ? b0 : k < 8 ? b1 : k < 12 ? b2 : b3;
+            sums[k] = bf16Tail(w, row, x, x0 + (k & 3) * n, vectorEnd, n, sums[k]);
+        }
     }
 
     /** Four e4m3 rows with four tokens at {@code x0 + t * n}: {@code sums[4 * row + token]}, each weight widened once. */
@@ -232,22 +221,11 @@ final class FusedRows {
         c31.intoArray(lanes, 13 * L);
         c32.intoArray(lanes, 14 * L);
         c33.intoArray(lanes, 15 * L);
-        sums[0] = e4m3Tail(w, b0, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 0 * L));
-        sums[1] = e4m3Tail(w, b0, x, x1, vectorEnd, n, VectorMath.sumLanes(lanes, 1 * L));
-        sums[2] = e4m3Tail(w, b0, x, x2, vectorEnd, n, VectorMath.sumLanes(lanes, 2 * L));
-        sums[3] = e4m3Tail(w, b0, x, x3, vectorEnd, n, VectorMath.sumLanes(lanes, 3 * L));
-        sums[4] = e4m3Tail(w, b1, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 4 * L));
-        sums[5] = e4m3Tail(w, b1, x, x1, vectorEnd, n, VectorMath.sumLanes(lanes, 5 * L));
-        sums[6] = e4m3Tail(w, b1, x, x2, vectorEnd, n, VectorMath.sumLanes(lanes, 6 * L));
-        sums[7] = e4m3Tail(w, b1, x, x3, vectorEnd, n, VectorMath.sumLanes(lanes, 7 * L));
-        sums[8] = e4m3Tail(w, b2, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 8 * L));
-        sums[9] = e4m3Tail(w, b2, x, x1, vectorEnd, n, VectorMath.sumLanes(lanes, 9 * L));
-        sums[10] = e4m3Tail(w, b2, x, x2, vectorEnd, n, VectorMath.sumLanes(lanes, 10 * L));
-        sums[11] = e4m3Tail(w, b2, x, x3, vectorEnd, n, VectorMath.sumLanes(lanes, 11 * L));
-        sums[12] = e4m3Tail(w, b3, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 12 * L));
-        sums[13] = e4m3Tail(w, b3, x, x1, vectorEnd, n, VectorMath.sumLanes(lanes, 13 * L));
-        sums[14] = e4m3Tail(w, b3, x, x2, vectorEnd, n, VectorMath.sumLanes(lanes, 14 * L));
-        sums[15] = e4m3Tail(w, b3, x, x3, vectorEnd, n, VectorMath.sumLanes(lanes, 15 * L));
+        LaneSums.sums16(lanes, sums);
+        for (int k = 0; vectorEnd < n && k < 16; k++) {
+            long row = k < 4 ? b0 : k < 8 ? b1 : k < 12 ? b2 : b3;
+            sums[k] = e4m3Tail(w, row, x, x0 + (k & 3) * n, vectorEnd, n, sums[k]);
+        }
     }
 
     /** Four f32 rows with four tokens at {@code x0 + t * n}: {@code sums[4 * row + token]}, each weight widened once. */
@@ -296,22 +274,11 @@ final class FusedRows {
         c31.intoArray(lanes, 13 * L);
         c32.intoArray(lanes, 14 * L);
         c33.intoArray(lanes, 15 * L);
-        sums[0] = f32Tail(w, b0, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 0 * L));
-        sums[1] = f32Tail(w, b0, x, x1, vectorEnd, n, VectorMath.sumLanes(lanes, 1 * L));
-        sums[2] = f32Tail(w, b0, x, x2, vectorEnd, n, VectorMath.sumLanes(lanes, 2 * L));
-        sums[3] = f32Tail(w, b0, x, x3, vectorEnd, n, VectorMath.sumLanes(lanes, 3 * L));
-        sums[4] = f32Tail(w, b1, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 4 * L));
-        sums[5] = f32Tail(w, b1, x, x1, vectorEnd, n, VectorMath.sumLanes(lanes, 5 * L));
-        sums[6] = f32Tail(w, b1, x, x2, vectorEnd, n, VectorMath.sumLanes(lanes, 6 * L));
-        sums[7] = f32Tail(w, b1, x, x3, vectorEnd, n, VectorMath.sumLanes(lanes, 7 * L));
-        sums[8] = f32Tail(w, b2, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 8 * L));
-        sums[9] = f32Tail(w, b2, x, x1, vectorEnd, n, VectorMath.sumLanes(lanes, 9 * L));
-        sums[10] = f32Tail(w, b2, x, x2, vectorEnd, n, VectorMath.sumLanes(lanes, 10 * L));
-        sums[11] = f32Tail(w, b2, x, x3, vectorEnd, n, VectorMath.sumLanes(lanes, 11 * L));
-        sums[12] = f32Tail(w, b3, x, x0, vectorEnd, n, VectorMath.sumLanes(lanes, 12 * L));
-        sums[13] = f32Tail(w, b3, x, x1, vectorEnd, n, VectorMath.sumLanes(lanes, 13 * L));
-        sums[14] = f32Tail(w, b3, x, x2, vectorEnd, n, VectorMath.sumLanes(lanes, 14 * L));
-        sums[15] = f32Tail(w, b3, x, x3, vectorEnd, n, VectorMath.sumLanes(lanes, 15 * L));
+        LaneSums.sums16(lanes, sums);
+        for (int k = 0; vectorEnd < n && k < 16; k++) {
+            long row = k < 4 ? b0 : k < 8 ? b1 : k < 12 ? b2 : b3;
+            sums[k] = f32Tail(w, row, x, x0 + (k & 3) * n, vectorEnd, n, sums[k]);
+        }
     }
 
     private static float bf16Tail(MemorySegment w, long base, float[] x, int x0, int from, int n, float sum) {

@@ -6,7 +6,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /** Vector API inner loops over float arrays. */
 final class VectorMath {
-    static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    /** The machine's preferred float vectors, kept within 4..16 lanes (the widths {@link LaneSums} folds). */
+    static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED.length() > 16 ? FloatVector.SPECIES_512
+            : FloatVector.SPECIES_PREFERRED.length() < 4 ? FloatVector.SPECIES_128 : FloatVector.SPECIES_PREFERRED;
 
     private VectorMath() {}
 

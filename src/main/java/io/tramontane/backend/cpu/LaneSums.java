@@ -1,0 +1,96 @@
+package io.tramontane.backend.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The lane sums of several accumulators at once, in vector registers: each fold level adds, for two
+ * vectors at a time, lane i to lane i + step of the same accumulator (step = L/2, L/4, ..., 1) and packs
+ * both results into one vector, until every lane holds one accumulator's total. The pairs added are
+ * exactly those of {@link VectorMath#sumLanes(float[], int)}, so each total has the same bits; but no
+ * accumulator is re-read lane by lane (scalar reads of a vector store stall on store forwarding, which
+ * cost the 4x4 tiles a third of their time). Kernels store their accumulators whole into a {@code lanes}
+ * scratch and call these: a vector handed to a method C2 declines to inline would be boxed.
+ *
+ * <p>Level k takes vectors holding {@code 2^k} accumulators of {@code L >> k} lanes each; a two-source
+ * permute gathers the lower halves of every group of both vectors, another the upper halves.
+ */
+final class LaneSums {
+    private static final VectorSpecies<Float> F = DotKernels.F;
+    private static final int L = F.length();
+    private static final FloatVector LOWER0 = halves(0, false), UPPER0 = halves(0, true);
+    private static final FloatVector LOWER1 = halves(1, false), UPPER1 = halves(1, true);
+    private static final FloatVector LOWER2 = halves(2, false), UPPER2 = halves(2, true);
+    private static final FloatVector LOWER3 = halves(3, false), UPPER3 = halves(3, true);
+    private static final FloatVector ZERO = FloatVector.zero(F);
+    private static final VectorMask<Float> FIRST4 = VectorMask.fromLong(F, 0xF);
+
+    private LaneSums() {}
+
+    /** Permute indexes into the concatenation [a, b] for fold level {@code level}; unused levels are zero. */
+    private static FloatVector halves(int level, boolean upper) {
+        int group = L >> level, half = group / 2;
+        float[] index = new float[L];
+        for (int lane = 0; half > 0 && lane < L; lane++) {
+            index[lane] = (lane / half) * group + lane % half + (upper ? half : 0);
+        }
+        return FloatVector.fromArray(F, index, 0);
+    }
+
+    // The sums are written out in Vector API calls only, no helper methods: C2 inlines these into the big
+    // kernels that call them, and once a kernel's node budget is spent it stops inlining small helpers
+    // (their vectors would then be boxed) but still inlines the Vector API's own force-inlined methods.
+
+    /** {@code sums[0..3]} = the lane sums of the four accumulators stored in {@code lanes[0 .. 4L)}. */
+    static void sums4(float[] lanes, float[] sums) {
+        FloatVector a0 = FloatVector.fromArray(F, lanes, 0), a1 = FloatVector.fromArray(F, lanes, L);
+        FloatVector a2 = FloatVector.fromArray(F, lanes, 2 * L), a3 = FloatVector.fromArray(F, lanes, 3 * L);
+        FloatVector b0 = LOWER0.selectFrom(a0, a1).add(UPPER0.selectFrom(a0, a1));
+        FloatVector b1 = LOWER0.selectFrom(a2, a3).add(UPPER0.selectFrom(a2, a3));
+        FloatVector four = LOWER1.selectFrom(b0, b1).add(UPPER1.selectFrom(b0, b1));  // 4 accumulators of L/4 lanes
+        if (L >= 8) four = LOWER2.selectFrom(four, ZERO).add(UPPER2.selectFrom(four, ZERO));
+        if (L == 16) four = LOWER3.selectFrom(four, ZERO).add(UPPER3.selectFrom(four, ZERO));
+        four.intoArray(sums, 0, FIRST4);
+    }
+
+    /** {@code sums[0..15]} = the lane sums of the 16 accumulators stored in {@code lanes[0 .. 16L)}. */
+    static void sums16(float[] lanes, float[] sums) {
+        FloatVector a0 = FloatVector.fromArray(F, lanes, 0), a1 = FloatVector.fromArray(F, lanes, L);
+        FloatVector a2 = FloatVector.fromArray(F, lanes, 2 * L), a3 = FloatVector.fromArray(F, lanes, 3 * L);
+        FloatVector a4 = FloatVector.fromArray(F, lanes, 4 * L), a5 = FloatVector.fromArray(F, lanes, 5 * L);
+        FloatVector a6 = FloatVector.fromArray(F, lanes, 6 * L), a7 = FloatVector.fromArray(F, lanes, 7 * L);
+        FloatVector a8 = FloatVector.fromArray(F, lanes, 8 * L), a9 = FloatVector.fromArray(F, lanes, 9 * L);
+        FloatVector a10 = FloatVector.fromArray(F, lanes, 10 * L), a11 = FloatVector.fromArray(F, lanes, 11 * L);
+        FloatVector a12 = FloatVector.fromArray(F, lanes, 12 * L), a13 = FloatVector.fromArray(F, lanes, 13 * L);
+        FloatVector a14 = FloatVector.fromArray(F, lanes, 14 * L), a15 = FloatVector.fromArray(F, lanes, 15 * L);
+        FloatVector b0 = LOWER0.selectFrom(a0, a1).add(UPPER0.selectFrom(a0, a1));
+        FloatVector b1 = LOWER0.selectFrom(a2, a3).add(UPPER0.selectFrom(a2, a3));
+        FloatVector b2 = LOWER0.selectFrom(a4, a5).add(UPPER0.selectFrom(a4, a5));
+        FloatVector b3 = LOWER0.selectFrom(a6, a7).add(UPPER0.selectFrom(a6, a7));
+        FloatVector b4 = LOWER0.selectFrom(a8, a9).add(UPPER0.selectFrom(a8, a9));
+        FloatVector b5 = LOWER0.selectFrom(a10, a11).add(UPPER0.selectFrom(a10, a11));
+        FloatVector b6 = LOWER0.selectFrom(a12, a13).add(UPPER0.selectFrom(a12, a13));
+        FloatVector b7 = LOWER0.selectFrom(a14, a15).add(UPPER0.selectFrom(a14, a15));
+        // four vectors of four accumulators of L/4 lanes each
+        FloatVector c0 = LOWER1.selectFrom(b0, b1).add(UPPER1.selectFrom(b0, b1));
+        FloatVector c1 = LOWER1.selectFrom(b2, b3).add(UPPER1.selectFrom(b2, b3));
+        FloatVector c2 = LOWER1.selectFrom(b4, b5).add(UPPER1.selectFrom(b4, b5));
+        FloatVector c3 = LOWER1.selectFrom(b6, b7).add(UPPER1.selectFrom(b6, b7));
+        if (L == 4) {
+            c0.intoArray(sums, 0);
+            c1.intoArray(sums, 4);
+            c2.intoArray(sums, 8);
+            c3.intoArray(sums, 12);
+            return;
+        }
+        FloatVector d0 = LOWER2.selectFrom(c0, c1).add(UPPER2.selectFrom(c0, c1));
+        FloatVector d1 = LOWER2.selectFrom(c2, c3).add(UPPER2.selectFrom(c2, c3));
+        if (L == 8) {
+            d0.intoArray(sums, 0);
+            d1.intoArray(sums, 8);
+        } else {
+            LOWER3.selectFrom(d0, d1).add(UPPER3.selectFrom(d0, d1)).intoArray(sums, 0);
+        }
+    }
+}
