@@ -71,9 +71,19 @@ class SchedulerTest {
     void aTightKvBudgetPreemptsAndEveryRequestStillCompletesWithItsSoloTokens() throws Exception {
         List<int[]> prompts = prompts();
         List<int[]> solo = soloTokens(prompts);
-        // 16 blocks of 4 = 64 positions: the longest request alone needs 59, all of them together ~200
-        try (Engine engine = engine(16, 64, false)) {
+        // 16 blocks of 4 = 64 positions: the longest request alone needs 59, all of them together ~200.
+        // The first step waits until every request is queued, so they compete however fast the steps run.
+        var queued = new java.util.concurrent.CountDownLatch(1);
+        StepObserver holdFirstStep = (sequences, tokens, nanos) -> {
+            try {
+                queued.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        try (Engine engine = engine(16, 64, false, holdFirstStep)) {
             List<EngineTest.Collector> together = submitAll(engine, prompts);
+            queued.countDown();
             for (int i = 0; i < prompts.size(); i++) {
                 together.get(i).await();
                 assertThat(together.get(i).tokens()).as("request %d", i).containsExactly(solo.get(i));
