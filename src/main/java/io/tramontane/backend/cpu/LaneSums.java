@@ -1,7 +1,6 @@
 package io.tramontane.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -24,7 +23,6 @@ final class LaneSums {
     private static final FloatVector LOWER2 = halves(2, false), UPPER2 = halves(2, true);
     private static final FloatVector LOWER3 = halves(3, false), UPPER3 = halves(3, true);
     private static final FloatVector ZERO = FloatVector.zero(F);
-    private static final VectorMask<Float> FIRST4 = VectorMask.fromLong(F, 0xF);
 
     private LaneSums() {}
 
@@ -42,21 +40,28 @@ final class LaneSums {
     // kernels that call them, and once a kernel's node budget is spent it stops inlining small helpers
     // (their vectors would then be boxed) but still inlines the Vector API's own force-inlined methods.
 
-    /** {@code sums[0..3]} = the lane sums of the four accumulators stored in {@code lanes[0 .. 4L)}. */
-    static void sums4(float[] lanes, float[] sums) {
-        FloatVector a0 = FloatVector.fromArray(F, lanes, 0), a1 = FloatVector.fromArray(F, lanes, L);
-        FloatVector a2 = FloatVector.fromArray(F, lanes, 2 * L), a3 = FloatVector.fromArray(F, lanes, 3 * L);
-        FloatVector b0 = LOWER0.selectFrom(a0, a1).add(UPPER0.selectFrom(a0, a1));
-        FloatVector b1 = LOWER0.selectFrom(a2, a3).add(UPPER0.selectFrom(a2, a3));
-        FloatVector four = LOWER1.selectFrom(b0, b1).add(UPPER1.selectFrom(b0, b1));  // 4 accumulators of L/4 lanes
-        if (L >= 8) four = LOWER2.selectFrom(four, ZERO).add(UPPER2.selectFrom(four, ZERO));
-        if (L == 16) four = LOWER3.selectFrom(four, ZERO).add(UPPER3.selectFrom(four, ZERO));
-        four.intoArray(sums, 0, FIRST4);
+    /** The total of the four partial accumulators in {@code lanes[0 .. 4L)}: (a0 + a1) + (a2 + a3), then its lanes. */
+    static float sum1(float[] lanes) {
+        FloatVector a = FloatVector.fromArray(F, lanes, 0).add(FloatVector.fromArray(F, lanes, L))
+                .add(FloatVector.fromArray(F, lanes, 2 * L).add(FloatVector.fromArray(F, lanes, 3 * L)));
+        a = LOWER0.selectFrom(a, ZERO).add(UPPER0.selectFrom(a, ZERO));
+        a = LOWER1.selectFrom(a, ZERO).add(UPPER1.selectFrom(a, ZERO));
+        if (L >= 8) a = LOWER2.selectFrom(a, ZERO).add(UPPER2.selectFrom(a, ZERO));
+        if (L == 16) a = LOWER3.selectFrom(a, ZERO).add(UPPER3.selectFrom(a, ZERO));
+        return a.lane(0);
     }
 
-    /** {@code sums[0..15]} = the lane sums of the 16 accumulators stored in {@code lanes[0 .. 16L)}. */
+    /**
+     * {@code sums[k]} for k < 16 = the total of accumulator k over four passes: its partials lie at
+     * {@code lanes[(16 p + k) L ...]} for pass p (clobbered); each total is (p0 + p1) + (p2 + p3), then its lanes.
+     */
     static void sums16(float[] lanes, float[] sums) {
-        FloatVector a0 = FloatVector.fromArray(F, lanes, 0), a1 = FloatVector.fromArray(F, lanes, L);
+        for (int k = 0; k < 16; k++) {  // combined in place of pass 0's partial (C1 cannot compile it written out)
+            FloatVector.fromArray(F, lanes, k * L).add(FloatVector.fromArray(F, lanes, (16 + k) * L))
+                    .add(FloatVector.fromArray(F, lanes, (32 + k) * L).add(FloatVector.fromArray(F, lanes, (48 + k) * L)))
+                    .intoArray(lanes, k * L);
+        }
+        FloatVector a0 = FloatVector.fromArray(F, lanes, 0), a1 = FloatVector.fromArray(F, lanes, 1 * L);
         FloatVector a2 = FloatVector.fromArray(F, lanes, 2 * L), a3 = FloatVector.fromArray(F, lanes, 3 * L);
         FloatVector a4 = FloatVector.fromArray(F, lanes, 4 * L), a5 = FloatVector.fromArray(F, lanes, 5 * L);
         FloatVector a6 = FloatVector.fromArray(F, lanes, 6 * L), a7 = FloatVector.fromArray(F, lanes, 7 * L);
@@ -93,4 +98,5 @@ final class LaneSums {
             LOWER3.selectFrom(d0, d1).add(UPPER3.selectFrom(d0, d1)).intoArray(sums, 0);
         }
     }
+
 }

@@ -4,8 +4,10 @@ import io.tramontane.weights.Tensor;
 
 /**
  * {@code out[t, r] = scale * dot(w[r], x[t])} for the output rows {@code [from, to)} of one thread.
- * Tokens are taken in panels that stay in L2; for each panel the thread's weight rows are decoded four
- * at a time into an L1 block that serves every token of the panel, four tokens at a time.
+ * Few tokens (decode): the stored rows stream once, widened in registers, one row at a time for single
+ * tokens (one sequential stream runs at twice the bandwidth of four interleaved rows) and four rows by four
+ * tokens otherwise. Many tokens (prefill): tokens in panels that stay in L2; for each panel the rows are
+ * decoded four at a time into an L1 block that serves every token of the panel, four tokens at a time.
  */
 final class LinearKernel {
     private static final int TOKEN_PANEL = 64;
@@ -14,16 +16,14 @@ final class LinearKernel {
 
     private LinearKernel() {}
 
-    private static void fusedRows4(Tensor weight, int r, float[] x, int x0, int n, int vectorEnd, float[] sums,
-                                   float[] lanes) {
+    private static float fusedRow(Tensor weight, int r, float[] x, int x0, int n, int vectorEnd, float[] lanes) {
         var w = weight.storage();
-        long b0 = weight.rowByteOffset(r), b1 = weight.rowByteOffset(r + 1);
-        long b2 = weight.rowByteOffset(r + 2), b3 = weight.rowByteOffset(r + 3);
-        switch (weight.dtype()) {
-            case BF16 -> FusedRows.bf16Rows4(w, b0, b1, b2, b3, x, x0, n, vectorEnd, sums, lanes);
-            case F8_E4M3 -> FusedRows.e4m3Rows4(w, b0, b1, b2, b3, x, x0, n, vectorEnd, sums, lanes);
-            default -> FusedRows.f32Rows4(w, b0, b1, b2, b3, x, x0, n, vectorEnd, sums, lanes);
-        }
+        long b = weight.rowByteOffset(r);
+        return switch (weight.dtype()) {
+            case BF16 -> FusedRows.bf16Row(w, b, x, x0, n, vectorEnd, lanes);
+            case F8_E4M3 -> FusedRows.e4m3Row(w, b, x, x0, n, vectorEnd, lanes);
+            default -> FusedRows.f32Row(w, b, x, x0, n, vectorEnd, lanes);
+        };
     }
 
     private static void fusedTile4x4(Tensor weight, int r, float[] x, int x0, int n, int vectorEnd, float[] sums,
@@ -41,25 +41,30 @@ final class LinearKernel {
     static void rows(Tensor weight, float[] x, int tokens, int in, int from, int to, float scale, float[] out,
                      int outStride) {
         int vectorEnd = RowBlockDecoder.vectorEnd(in);
-        float[] block = new float[4 * in], sums = new float[16], lanes = new float[16 * DotKernels.F.length()];
+        float[] sums = new float[16], lanes = new float[DotKernels.LANES];
+        if (tokens < FUSED_BELOW) {  // decode-shaped: stream the stored rows, widening in registers
+            int quads = tokens / 4 * 4;
+            int r = from;
+            for (; quads > 0 && r + 4 <= to; r += 4) {
+                for (int t = 0; t < quads; t += 4) {
+                    fusedTile4x4(weight, r, x, t * in, in, vectorEnd, sums, lanes);
+                    for (int i = 0; i < 4; i++) {
+                        for (int j = 0; j < 4; j++) out[(t + j) * outStride + r + i] = sums[4 * i + j] * scale;
+                    }
+                }
+                for (int i = 0; i < 4; i++) {
+                    for (int t = quads; t < tokens; t++) out[t * outStride + r + i] = fusedRow(weight, r + i, x, t * in, in, vectorEnd, lanes) * scale;
+                }
+            }
+            for (; r < to; r++) {
+                for (int t = 0; t < tokens; t++) out[t * outStride + r] = fusedRow(weight, r, x, t * in, in, vectorEnd, lanes) * scale;
+            }
+            return;
+        }
+        float[] block = new float[4 * in];
         for (int p = 0; p < tokens; p += TOKEN_PANEL) {
             int panelEnd = Math.min(tokens, p + TOKEN_PANEL);
             int r = from;
-            if (panelEnd - p < FUSED_BELOW) {  // decode-shaped: stream the stored rows, widening in registers
-                for (; r + 4 <= to; r += 4) {
-                    int t = p;
-                    for (; t + 4 <= panelEnd; t += 4) {
-                        fusedTile4x4(weight, r, x, t * in, in, vectorEnd, sums, lanes);
-                        for (int i = 0; i < 4; i++) {
-                            for (int j = 0; j < 4; j++) out[(t + j) * outStride + r + i] = sums[4 * i + j] * scale;
-                        }
-                    }
-                    for (; t < panelEnd; t++) {
-                        fusedRows4(weight, r, x, t * in, in, vectorEnd, sums, lanes);
-                        for (int i = 0; i < 4; i++) out[t * outStride + r + i] = sums[i] * scale;
-                    }
-                }
-            }
             for (; r + 4 <= to; r += 4) {
                 RowBlockDecoder.decode(weight, r, 4, block);
                 int t = p;
@@ -70,8 +75,7 @@ final class LinearKernel {
                     }
                 }
                 for (; t < panelEnd; t++) {
-                    DotKernels.rows4(block, 0, x, t * in, in, vectorEnd, sums, lanes);
-                    for (int i = 0; i < 4; i++) out[t * outStride + r + i] = sums[i] * scale;
+                    for (int i = 0; i < 4; i++) out[t * outStride + r + i] = DotKernels.dot1(block, i * in, x, t * in, in, vectorEnd, lanes) * scale;
                 }
             }
             for (; r < to; r++) {

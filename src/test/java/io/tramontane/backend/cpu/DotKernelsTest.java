@@ -34,7 +34,7 @@ class DotKernelsTest {
 
     @ParameterizedTest(name = "{0} n={1}")
     @CsvSource({"F32,1", "F32,37", "F32,2048", "BF16,5", "BF16,33", "BF16,72", "BF16,5120", "F8_E4M3,3", "F8_E4M3,65",
-            "F8_E4M3,200", "F8_E4M3,4096"})
+            "F8_E4M3,200", "F8_E4M3,4096", "BF16,21", "F32,48", "F8_E4M3,112", "BF16,80", "F32,2050"})
     void blockDecodingIsExactAndEveryKernelGivesTheSameSumsBitwise(DType dtype, int n) {
         SplittableRandom random = new SplittableRandom(n * 31L + dtype.ordinal());
         Tensor weight = randomRows(dtype, 4, n, random);
@@ -47,8 +47,8 @@ class DotKernelsTest {
         for (int i = 0; i < naturalX.length; i++) naturalX[i] = (float) random.nextGaussian();
         float[] x = naturalX;
         int end = RowBlockDecoder.vectorEnd(n);
-        float[] tile = new float[16], rows = new float[4], fused = new float[4], fusedTile = new float[16];
-        float[] lanes = new float[16 * DotKernels.F.length()];
+        float[] tile = new float[16], fusedTile = new float[16];
+        float[] lanes = new float[DotKernels.LANES];
         DotKernels.tile4x4(block, 0, x, 0, n, end, tile, lanes);
         long c0 = weight.rowByteOffset(0), c1 = weight.rowByteOffset(1), c2 = weight.rowByteOffset(2), c3 = weight.rowByteOffset(3);
         switch (dtype) {
@@ -56,19 +56,16 @@ class DotKernelsTest {
             case F8_E4M3 -> FusedRows.e4m3Tile4x4(weight.storage(), c0, c1, c2, c3, x, 0, n, end, fusedTile, lanes);
             default -> FusedRows.f32Tile4x4(weight.storage(), c0, c1, c2, c3, x, 0, n, end, fusedTile, lanes);
         }
-        long b0 = weight.rowByteOffset(0), b1 = weight.rowByteOffset(1), b2 = weight.rowByteOffset(2), b3 = weight.rowByteOffset(3);
         for (int t = 0; t < 4; t++) {
-            DotKernels.rows4(block, 0, x, t * n, n, end, rows, lanes);
-            switch (dtype) {
-                case BF16 -> FusedRows.bf16Rows4(weight.storage(), b0, b1, b2, b3, x, t * n, n, end, fused, lanes);
-                case F8_E4M3 -> FusedRows.e4m3Rows4(weight.storage(), b0, b1, b2, b3, x, t * n, n, end, fused, lanes);
-                default -> FusedRows.f32Rows4(weight.storage(), b0, b1, b2, b3, x, t * n, n, end, fused, lanes);
-            }
             for (int r = 0; r < 4; r++) {
                 float single = DotKernels.dot1(block, r * n, x, t * n, n, end, lanes);
+                float fused = switch (dtype) {
+                    case BF16 -> FusedRows.bf16Row(weight.storage(), weight.rowByteOffset(r), x, t * n, n, end, lanes);
+                    case F8_E4M3 -> FusedRows.e4m3Row(weight.storage(), weight.rowByteOffset(r), x, t * n, n, end, lanes);
+                    default -> FusedRows.f32Row(weight.storage(), weight.rowByteOffset(r), x, t * n, n, end, lanes);
+                };
                 assertThat(tile[4 * r + t]).as("tile4x4 (%d, %d) equals dot1 bit for bit", r, t).isEqualTo(single);
-                assertThat(rows[r]).as("rows4 %d equals dot1 bit for bit", r).isEqualTo(single);
-                assertThat(fused[r]).as("fused %s row %d equals dot1 bit for bit", dtype, r).isEqualTo(single);
+                assertThat(fused).as("fused %s row %d equals dot1 bit for bit", dtype, r).isEqualTo(single);
                 assertThat(fusedTile[4 * r + t]).as("fused %s tile (%d, %d) equals dot1 bit for bit", dtype, r, t)
                         .isEqualTo(single);
                 double exact = 0, magnitude = 0;
