@@ -1,0 +1,102 @@
+package io.tramontane.backend.cpu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.SplittableRandom;
+import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.Test;
+
+/** The vector exponential's accuracy over its whole input range. */
+class VectorMathTest {
+    private static final int L = VectorMath.SPECIES.length();
+
+    /** e^x of every x in {@code xs} through the vector kernel (a vector of lanes at a time). */
+    private static float[] vectorExp(float[] xs) {
+        float[] out = new float[xs.length];
+        for (int i = 0; i < xs.length; i += L) VectorMath.exp(FloatVector.fromArray(VectorMath.SPECIES, xs, i)).intoArray(out, i);
+        return out;
+    }
+
+    /**
+     * Every 61st float bit pattern from -104 to +89 (about 34 million inputs, the whole range where e^x is neither 0
+     * nor +inf in FP32): error against float64 {@code Math.exp} within 1 ulp (relative 1e-7) wherever the result is
+     * normal, and within one subnormal step (2^-149) where it is subnormal; the scalar form gives each lane's bits.
+     */
+    @Test
+    void expIsAccurateOverItsWholeRange() {
+        int count = 0, scalarMismatches = 0, missedOverflows = 0;
+        double worstRelative = 0, worstSubnormal = 0, worstUlps = 0;
+        float[] xs = new float[1 << 16];
+        int[][] ranges = {{Float.floatToRawIntBits(-0f), Float.floatToRawIntBits(-104f)},
+                {Float.floatToRawIntBits(0f), Float.floatToRawIntBits(89f)}};
+        for (int[] range : ranges) {
+            for (int bits = range[0]; bits <= range[1]; ) {
+                int n = 0;
+                for (; n < xs.length && bits <= range[1]; bits += 61) xs[n++] = Float.intBitsToFloat(bits);
+                float[] ys = vectorExp(xs);
+                for (int i = 0; i < n; i++) {
+                    double exact = Math.exp(xs[i]);
+                    float y = ys[i];
+                    if (Float.floatToRawIntBits(VectorMath.exp(xs[i])) != Float.floatToRawIntBits(y)) scalarMismatches++;
+                    if (exact > Float.MAX_VALUE) {
+                        if (y != Float.POSITIVE_INFINITY) missedOverflows++;
+                    } else if (exact >= Float.MIN_NORMAL) {
+                        worstRelative = Math.max(worstRelative, Math.abs(y - exact) / exact);
+                        worstUlps = Math.max(worstUlps, Math.abs(y - exact) / Math.ulp((float) exact));
+                    } else {
+                        worstSubnormal = Math.max(worstSubnormal, Math.abs(y - exact));
+                    }
+                    count++;
+                }
+            }
+        }
+        assertThat(count).isGreaterThan(30_000_000);
+        assertThat(scalarMismatches).as("scalar results differing from the vector lanes").isZero();
+        assertThat(missedOverflows).as("results above Float.MAX_VALUE not +inf").isZero();
+        assertThat(worstRelative).as("max relative error, normal results").isLessThan(1e-7);
+        assertThat(worstUlps).as("max error in ulps, normal results").isLessThanOrEqualTo(1.0);
+        assertThat(worstSubnormal).as("max absolute error, subnormal results").isLessThanOrEqualTo(0x1p-149);
+    }
+
+    @Test
+    void expOfSpecialValues() {
+        float[] xs = new float[2 * L];
+        float[] special = {Float.NEGATIVE_INFINITY, -1e30f, -1000f, -104f, -103.9f, 0f, -0f, 1f, 88.7f, 88.73f, 89f, 1000f,
+                Float.POSITIVE_INFINITY, Float.NaN, Float.MAX_VALUE, -Float.MAX_VALUE};
+        System.arraycopy(special, 0, xs, 0, Math.min(special.length, xs.length));
+        float[] ys = vectorExp(xs);
+        assertThat(ys[0]).as("e^-inf").isEqualTo(0f);
+        assertThat(ys[1]).as("e^-1e30").isEqualTo(0f);
+        assertThat(ys[2]).as("e^-1000").isEqualTo(0f);
+        assertThat(ys[3]).as("e^-104").isEqualTo(0f);
+        assertThat(ys[4]).as("e^-103.9, subnormal").isEqualTo((float) Math.exp(-103.9f));
+        assertThat(ys[5]).as("e^0").isEqualTo(1f);
+        assertThat(ys[6]).as("e^-0").isEqualTo(1f);
+        assertThat(ys[7]).as("e^1").isCloseTo((float) Math.E, org.assertj.core.data.Offset.offset(Math.ulp((float) Math.E)));
+        assertThat((double) ys[8]).as("e^88.7").isCloseTo(Math.exp(88.7f), org.assertj.core.data.Percentage.withPercentage(2.4e-5));
+        assertThat(ys[9]).as("e^88.73").isEqualTo(Float.POSITIVE_INFINITY);
+        assertThat(ys[10]).isEqualTo(Float.POSITIVE_INFINITY);
+        assertThat(ys[11]).isEqualTo(Float.POSITIVE_INFINITY);
+        assertThat(ys[12]).as("e^+inf").isEqualTo(Float.POSITIVE_INFINITY);
+        assertThat(ys[13]).as("e^NaN").isNaN();
+        assertThat(ys[14]).isEqualTo(Float.POSITIVE_INFINITY);
+        assertThat(ys[15]).isEqualTo(0f);
+        for (int i = 0; i < special.length; i++) {
+            assertThat(Float.floatToRawIntBits(VectorMath.exp(special[i]))).as("scalar exp(%s)", special[i])
+                    .isEqualTo(Float.floatToRawIntBits(ys[i]));
+        }
+    }
+
+    @Test
+    void expOfAnArrayShiftsThenExponentiatesEveryElement() {
+        SplittableRandom random = new SplittableRandom(3);
+        float[] a = new float[4 * L + 8];
+        for (int i = 0; i < a.length; i++) a[i] = (float) (random.nextGaussian() * 20);
+        float[] before = a.clone();
+        VectorMath.exp(a, 3, 4 * L, 5.5f);
+        for (int i = 0; i < a.length; i++) {
+            float expected = i >= 3 && i < 3 + 4 * L ? VectorMath.exp(before[i] - 5.5f) : before[i];
+            assertThat(a[i]).as("element %d", i).isEqualTo(expected);
+        }
+    }
+}
