@@ -92,7 +92,7 @@ public final class CpuBackend implements Backend {
         for (int t = 0; t < in.rows(); t++) {
             int base = t * d;
             float inverseRms = (float) (1 / Math.sqrt(VectorMath.dot(in.data(), base, in.data(), base, d) / d + eps));
-            for (int i = 0; i < d; i++) o.data()[base + i] = in.data()[base + i] * inverseRms * g[i];
+            VectorMath.scaleByGain(in.data(), base, inverseRms, g, o.data(), base, d);
         }
     }
 
@@ -136,24 +136,14 @@ public final class CpuBackend implements Backend {
         int half = headDim / 2, heads = a.cols() / headDim;
         float[] d = a.data();
         for (int t = 0; t < a.rows(); t++) {
-            for (int h = 0; h < heads; h++) {
-                int base = t * a.cols() + h * headDim;
-                for (int i = 0; i < half; i++) {
-                    float c = cos[t * half + i], s = sin[t * half + i];
-                    float x0 = d[base + i], x1 = d[base + i + half];
-                    d[base + i] = x0 * c - x1 * s;
-                    d[base + i + half] = x1 * c + x0 * s;
-                }
-            }
+            for (int h = 0; h < heads; h++) VectorMath.rotateHalf(d, t * a.cols() + h * headDim, half, cos, sin, t * half);
         }
     }
 
     @Override
     public void scaleRows(Activation x, float[] scale) {
         CpuActivation a = CpuActivation.of(x);
-        for (int t = 0; t < a.rows(); t++) {
-            for (int i = t * a.cols(), end = i + a.cols(); i < end; i++) a.data()[i] *= scale[t];
-        }
+        for (int t = 0; t < a.rows(); t++) VectorMath.scale(a.data(), t * a.cols(), a.cols(), scale[t]);
     }
 
     @Override
@@ -166,7 +156,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void swiglu(Activation gate, Activation up) {
         float[] g = CpuActivation.of(gate).data(), u = CpuActivation.of(up).data();
-        for (int i = 0; i < g.length; i++) g[i] = g[i] / (1 + (float) Math.exp(-g[i])) * u[i];
+        threads.parallelFor(g.length, 1 << 16, (from, to) -> VectorMath.swiglu(g, u, from, to));
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.tramontane.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -132,5 +133,61 @@ final class VectorMath {
                 C2), r, 1f), r, 1f);
         int k = Float.floatToRawIntBits(t) - ROUNDER_BITS, k1 = k >> 1, k2 = k - k1;
         return p * Float.intBitsToFloat((k1 + 127) << 23) * Float.intBitsToFloat((k2 + 127) << 23);
+    }
+
+    /**
+     * {@code g[i] = g[i] / (1 + e^-g[i]) * u[i]} (SwiGLU: silu of the gate times the up projection) for
+     * {@code i in [from, to)}. The tail runs masked through the same lane operations, so an element's bits never
+     * depend on where a range happens to end.
+     */
+    static void swiglu(float[] g, float[] u, int from, int to) {
+        int i = from;
+        for (int bound = from + SPECIES.loopBound(to - from); i < bound; i += SPECIES.length()) {
+            FloatVector x = FloatVector.fromArray(SPECIES, g, i);
+            x.div(exp(x.neg()).add(1f)).mul(FloatVector.fromArray(SPECIES, u, i)).intoArray(g, i);
+        }
+        if (i < to) {
+            VectorMask<Float> tail = SPECIES.indexInRange(i, to);
+            FloatVector x = FloatVector.fromArray(SPECIES, g, i, tail);
+            x.div(exp(x.neg()).add(1f)).mul(FloatVector.fromArray(SPECIES, u, i, tail)).intoArray(g, i, tail);
+        }
+    }
+
+    /** {@code out[o + i] = x[xOffset + i] * s * g[i]} for {@code i < n} (RMSNorm's scaling, in that order). */
+    static void scaleByGain(float[] x, int xOffset, float s, float[] g, float[] out, int o, int n) {
+        int i = 0;
+        for (int bound = SPECIES.loopBound(n); i < bound; i += SPECIES.length()) {
+            FloatVector.fromArray(SPECIES, x, xOffset + i).mul(s).mul(FloatVector.fromArray(SPECIES, g, i))
+                    .intoArray(out, o + i);
+        }
+        for (; i < n; i++) out[o + i] = x[xOffset + i] * s * g[i];
+    }
+
+    /** {@code x[offset + i] *= s} for {@code i < n}. */
+    static void scale(float[] x, int offset, int n, float s) {
+        int i = 0;
+        for (int bound = SPECIES.loopBound(n); i < bound; i += SPECIES.length()) {
+            FloatVector.fromArray(SPECIES, x, offset + i).mul(s).intoArray(x, offset + i);
+        }
+        for (; i < n; i++) x[offset + i] *= s;
+    }
+
+    /**
+     * Rotate-half RoPE of one head at {@code x[base ..]}: pair {@code (i, i + half)} rotated by {@code
+     * cos/sin[angles + i]}, {@code (x0 c - x1 s, x1 c + x0 s)}.
+     */
+    static void rotateHalf(float[] x, int base, int half, float[] cos, float[] sin, int angles) {
+        int i = 0;
+        for (int bound = SPECIES.loopBound(half); i < bound; i += SPECIES.length()) {
+            FloatVector c = FloatVector.fromArray(SPECIES, cos, angles + i), s = FloatVector.fromArray(SPECIES, sin, angles + i);
+            FloatVector x0 = FloatVector.fromArray(SPECIES, x, base + i), x1 = FloatVector.fromArray(SPECIES, x, base + half + i);
+            x0.mul(c).sub(x1.mul(s)).intoArray(x, base + i);
+            x1.mul(c).add(x0.mul(s)).intoArray(x, base + half + i);
+        }
+        for (; i < half; i++) {
+            float c = cos[angles + i], s = sin[angles + i], x0 = x[base + i], x1 = x[base + half + i];
+            x[base + i] = x0 * c - x1 * s;
+            x[base + half + i] = x1 * c + x0 * s;
+        }
     }
 }

@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.SplittableRandom;
 import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** The vector exponential's accuracy over its whole input range. */
+/** The vector exponential's accuracy over its whole input range, and the elementwise kernels built on VectorMath. */
 class VectorMathTest {
     private static final int L = VectorMath.SPECIES.length();
 
@@ -98,5 +100,68 @@ class VectorMathTest {
             float expected = i >= 3 && i < 3 + 4 * L ? VectorMath.exp(before[i] - 5.5f) : before[i];
             assertThat(a[i]).as("element %d", i).isEqualTo(expected);
         }
+    }
+
+    /** silu(g) * u against float64, lengths with and without a vector tail, split over threads; extremes included. */
+    @ParameterizedTest(name = "{0} elements")
+    @ValueSource(ints = {1, 15, 16, 1000, 200_003})
+    void swigluMatchesFloat64(int n) {
+        SplittableRandom random = new SplittableRandom(n);
+        float[] g = new float[n], u = new float[n];
+        for (int i = 0; i < n; i++) {
+            g[i] = (float) (random.nextGaussian() * 6);
+            u[i] = (float) random.nextGaussian();
+        }
+        float[] extremes = {-200f, -90f, -20f, 0f, -0f, 20f, 90f, 200f};
+        for (int i = 0; i < Math.min(n, extremes.length); i++) g[i] = extremes[i];
+        float[] gate = g.clone();
+        try (CpuBackend backend = new CpuBackend(new CpuBackend.Options(3, true))) {
+            backend.swiglu(new CpuActivation(gate, 1, n), new CpuActivation(u, 1, n));
+        }
+        for (int i = 0; i < n; i++) {
+            double exact = g[i] / (1 + Math.exp(-(double) g[i])) * u[i];
+            assertThat((double) gate[i]).as("silu(%s) * %s", g[i], u[i])
+                    .isCloseTo(exact, org.assertj.core.data.Offset.offset(6e-7 * Math.abs(exact) + 1e-30));
+        }
+    }
+
+    /** RMSNorm, RoPE and row scaling: the scalar formulas bit for bit, with widths that leave a vector tail. */
+    @Test
+    void normRopeAndScaleGiveTheScalarFormulasBitForBit() {
+        SplittableRandom random = new SplittableRandom(11);
+        int rows = 3, headDim = 2 * (L + 3), heads = 2, width = heads * headDim, half = headDim / 2;
+        float[] x = new float[rows * width], gain = new float[width], cos = new float[rows * half], sin = new float[rows * half];
+        for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
+        for (int i = 0; i < width; i++) gain[i] = (float) random.nextGaussian();
+        for (int i = 0; i < cos.length; i++) {
+            cos[i] = (float) Math.cos(i * 0.37);
+            sin[i] = (float) Math.sin(i * 0.37);
+        }
+        float[] normed = new float[x.length], expectedNorm = new float[x.length];
+        for (int t = 0; t < rows; t++) {
+            float s = 1 / (1.5f + t);
+            VectorMath.scaleByGain(x, t * width, s, gain, normed, t * width, width);
+            for (int i = 0; i < width; i++) expectedNorm[t * width + i] = x[t * width + i] * s * gain[i];
+        }
+        assertThat(normed).containsExactly(expectedNorm);
+
+        float[] rotated = x.clone(), expectedRope = x.clone();
+        for (int t = 0; t < rows; t++) {
+            for (int h = 0; h < heads; h++) {
+                int base = t * width + h * headDim;
+                VectorMath.rotateHalf(rotated, base, half, cos, sin, t * half);
+                for (int i = 0; i < half; i++) {
+                    float c = cos[t * half + i], s = sin[t * half + i], x0 = x[base + i], x1 = x[base + half + i];
+                    expectedRope[base + i] = x0 * c - x1 * s;
+                    expectedRope[base + half + i] = x1 * c + x0 * s;
+                }
+            }
+        }
+        assertThat(rotated).containsExactly(expectedRope);
+
+        float[] scaled = x.clone(), expectedScale = x.clone();
+        VectorMath.scale(scaled, width + 1, width + 2, 0.3f);
+        for (int i = width + 1; i < 2 * width + 3; i++) expectedScale[i] *= 0.3f;
+        assertThat(scaled).containsExactly(expectedScale);
     }
 }
