@@ -31,6 +31,7 @@ public final class Model implements LanguageModel {
     private final List<Layer> layers = new ArrayList<>();
     private final KvCache cache;
     private final int blockSize;
+    private final Workspace workspace;
 
     public Model(ModelWeights weights, Backend backend, Shard shard, int kvBlocks, int blockSize) {
         this.config = weights.config();
@@ -60,6 +61,7 @@ public final class Model implements LanguageModel {
                     backend.weight(l.ffnNorm()), mlp, router, experts));
         }
         this.blockSize = blockSize;
+        this.workspace = new Workspace(backend);
         this.cache = backend.allocateKvCache(config.nLayers(), kvBlocks, blockSize, shard.kvHeads(), d);
     }
 
@@ -87,7 +89,7 @@ public final class Model implements LanguageModel {
     @Override
     public float[][] forward(Step step) {
         int n = step.tokens().length, d = config.headDim();
-        Activation x = backend.allocate(n, config.dim());
+        Activation x = workspace.get(Workspace.Slot.X, n, config.dim());
         backend.embed(embeddings, step.tokens(), x);
 
         float[] cos = new float[n * rope.halfDim()], sin = new float[n * rope.halfDim()];
@@ -95,9 +97,12 @@ public final class Model implements LanguageModel {
         float[] temperature = queryTemperature(step.positions());
         float attentionScale = (float) (1 / Math.sqrt(d));
 
-        Activation normed = backend.allocate(n, config.dim()), residual = backend.allocate(n, config.dim());
-        Activation q = backend.allocate(n, shard.heads() * d), attended = backend.allocate(n, shard.heads() * d);
-        Activation k = backend.allocate(n, shard.kvHeads() * d), v = backend.allocate(n, shard.kvHeads() * d);
+        Activation normed = workspace.get(Workspace.Slot.NORMED, n, config.dim());
+        Activation residual = workspace.get(Workspace.Slot.RESIDUAL, n, config.dim());
+        Activation q = workspace.get(Workspace.Slot.Q, n, shard.heads() * d);
+        Activation attended = workspace.get(Workspace.Slot.ATTENDED, n, shard.heads() * d);
+        Activation k = workspace.get(Workspace.Slot.K, n, shard.kvHeads() * d);
+        Activation v = workspace.get(Workspace.Slot.V, n, shard.kvHeads() * d);
         for (int i = 0; i < layers.size(); i++) {
             Layer layer = layers.get(i);
             // h = x + Attention(RMSNorm(x))
@@ -114,7 +119,11 @@ public final class Model implements LanguageModel {
             backend.add(x, residual);
             // out = h + FFN(RMSNorm(h))
             backend.rmsNorm(x, layer.ffnNorm(), config.normEps(), normed);
-            if (layer.mlp() != null) mlp(layer.mlp(), normed, residual);
+            if (layer.mlp() != null) {
+                int hidden = (int) layer.mlp().w1().rows();
+                mlp(layer.mlp(), normed, workspace.get(Workspace.Slot.GATE, n, hidden),
+                        workspace.get(Workspace.Slot.UP, n, hidden), residual);
+            }
             else mixtureOfExperts(layer, normed, residual);
             reduce(residual);
             backend.add(x, residual);
@@ -131,9 +140,7 @@ public final class Model implements LanguageModel {
     }
 
     /** {@code out = w2(silu(w1 x) * w3 x)} over this rank's hidden units (a partial sum under TP). */
-    private void mlp(Mlp mlp, Activation x, Activation out) {
-        int hidden = (int) mlp.w1().rows();
-        Activation gate = backend.allocate(x.rows(), hidden), up = backend.allocate(x.rows(), hidden);
+    private void mlp(Mlp mlp, Activation x, Activation gate, Activation up, Activation out) {
         backend.linear(x, mlp.w1(), gate);
         backend.linear(x, mlp.w3(), up);
         backend.swiglu(gate, up);
@@ -152,7 +159,8 @@ public final class Model implements LanguageModel {
             if (rows.length == 0) continue;
             Activation xe = backend.allocate(rows.length, config.dim()), ye = backend.allocate(rows.length, config.dim());
             backend.gatherRows(x, rows, xe);
-            mlp(layer.experts().get(e), xe, ye);
+            int hidden = (int) layer.experts().get(e).w1().rows();
+            mlp(layer.experts().get(e), xe, backend.allocate(rows.length, hidden), backend.allocate(rows.length, hidden), ye);
             backend.scatterAddRows(ye, rows, routing.weights(e), out);
         }
     }
@@ -162,14 +170,15 @@ public final class Model implements LanguageModel {
     }
 
     private float[][] logits(Activation x, int[] rows) {
-        Activation last = backend.allocate(rows.length, config.dim()), normed = backend.allocate(rows.length, config.dim());
+        Activation last = workspace.get(Workspace.Slot.LAST, rows.length, config.dim());
+        Activation normed = workspace.get(Workspace.Slot.LAST_NORMED, rows.length, config.dim());
         backend.gatherRows(x, rows, last);
         backend.rmsNorm(last, finalNorm, config.normEps(), normed);
-        Activation part = backend.allocate(rows.length, shard.vocab());
+        Activation part = workspace.get(Workspace.Slot.LOGITS, rows.length, shard.vocab());
         backend.linear(normed, output, part);
         Activation whole = part;
         if (shard.ranks() > 1) {
-            whole = backend.allocate(rows.length, config.vocabSize());
+            whole = workspace.get(Workspace.Slot.ALL_LOGITS, rows.length, config.vocabSize());
             backend.allGatherColumns(part, whole);
         }
         float[][] logits = new float[rows.length][config.vocabSize()];

@@ -14,6 +14,19 @@ final class LinearKernel {
     /** Below this many tokens, widening the weights again per four tokens beats decoding them into a block. */
     private static final int FUSED_BELOW = 32;
 
+    /** Per-thread scratch, so a decode step allocates nothing here: the pool's threads live as long as the backend. */
+    private static final class Scratch {
+        final float[] sums = new float[16], lanes = new float[DotKernels.LANES];
+        float[] block = new float[0];
+
+        float[] block(int floats) {
+            if (block.length < floats) block = new float[floats];
+            return block;
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
     private LinearKernel() {}
 
     private static float fusedRow(Tensor weight, int r, float[] x, int x0, int n, int vectorEnd, float[] lanes) {
@@ -41,7 +54,8 @@ final class LinearKernel {
     static void rows(Tensor weight, float[] x, int tokens, int in, int from, int to, float scale, float[] out,
                      int outStride) {
         int vectorEnd = RowBlockDecoder.vectorEnd(in);
-        float[] sums = new float[16], lanes = new float[DotKernels.LANES];
+        Scratch scratch = SCRATCH.get();
+        float[] sums = scratch.sums, lanes = scratch.lanes;
         if (tokens < FUSED_BELOW) {  // decode-shaped: stream the stored rows, widening in registers
             int quads = tokens / 4 * 4;
             int r = from;
@@ -61,7 +75,7 @@ final class LinearKernel {
             }
             return;
         }
-        float[] block = new float[4 * in];
+        float[] block = scratch.block(4 * in);
         for (int p = 0; p < tokens; p += TOKEN_PANEL) {
             int panelEnd = Math.min(tokens, p + TOKEN_PANEL);
             int r = from;
