@@ -5,3 +5,4 @@
 #include "rope.cu"
 #include "linear.cu"
 #include "attention.cu"
+#include "roofline.cu"

@@ -1,90 +1,159 @@
-// Paged causal GQA attention over FP32 KV pools laid out like CpuKvCache: per layer [blocks * block_size,
-// kv_heads * head_dim], a sequence's position j living in pool row table[j / block_size] * block_size +
-// j % block_size.
+// Paged causal GQA attention (bodies in attention_core.cuh, launched by AttentionKernels.java):
+//  - kv_store_f32 / kv_store_bf16: the step's new k/v rows into the layer's pools (BF16: rounded to nearest even);
+//  - attention_f32 / attention_bf16: the generic kernel (any head_dim <= 256; the FP32 cache's path);
+//  - attention_prefill_d64 / _d128: flash-attention-2 on tensor cores for prefill segments over a BF16 cache;
+//  - attention_decode_d64 / _d128 + attention_reduce: paged flash-decoding for single rows over a BF16 cache.
 #include "common.cuh"
+#include "attention_core.cuh"
 
 namespace {
-constexpr int ATTENTION_THREADS = 128;   // keys per chunk: one per thread
-constexpr int MAX_HEAD_DIM = 256;        // two output dims per thread
-}
+namespace attn = tramontane::attention;
 
-// k_pool[slots[i], :] = k[rows[i], :], v_pool likewise, for work item i; k, v: [tokens, width]. grid = items.
-HOT_KERNEL void kv_store_f32(const float* __restrict__ k, const float* __restrict__ v, const int* __restrict__ rows,
-                             const int* __restrict__ slots, float* __restrict__ k_pool, float* __restrict__ v_pool,
-                             int width) {
-    const int64_t src = static_cast<int64_t>(rows[blockIdx.x]) * width;
-    const int64_t dst = static_cast<int64_t>(slots[blockIdx.x]) * width;
-    for (int i = threadIdx.x; i < width; i += blockDim.x) {
-        k_pool[dst + i] = k[src + i];
-        v_pool[dst + i] = v[src + i];
+extern __shared__ __align__(16) unsigned char attention_smem[];
+
+// The hardware the kernel bodies run on (test/attention_emulator.cpp has the host emulation of each).
+struct DeviceOps {
+    static __device__ __forceinline__ int block_x() { return blockIdx.x; }
+    static __device__ __forceinline__ int block_y() { return blockIdx.y; }
+    static __device__ __forceinline__ int block_z() { return blockIdx.z; }
+    static __device__ __forceinline__ int thread() { return threadIdx.x; }
+    static __device__ __forceinline__ unsigned char* shared() { return attention_smem; }
+    static __device__ __forceinline__ void sync() { __syncthreads(); }
+    static __device__ __forceinline__ float shfl_xor(float v, int mask) {
+        return __shfl_xor_sync(0xffffffffu, v, mask);
     }
+    static __device__ __forceinline__ float exp(float x) { return expf(x); }
+    static __device__ __forceinline__ float exp2(float x) { return exp2f(x); }
+    static __device__ __forceinline__ float as_float(uint32_t bits) { return __uint_as_float(bits); }
+    static __device__ __forceinline__ uint16_t to_bf16(float x) { return __bfloat16_as_ushort(__float2bfloat16_rn(x)); }
+    // lo in the low half, as mma reads element pairs
+    static __device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
+        const __nv_bfloat162 pair = __floats2bfloat162_rn(lo, hi);
+        return *reinterpret_cast<const uint32_t*>(&pair);
+    }
+    static __device__ __forceinline__ void load4(const float* p, float (&out)[4]) {
+        const float4 v = __ldg(reinterpret_cast<const float4*>(p));
+        out[0] = v.x;
+        out[1] = v.y;
+        out[2] = v.z;
+        out[3] = v.w;
+    }
+    static __device__ __forceinline__ void load4(const uint16_t* p, float (&out)[4]) {
+        const uint2 v = __ldg(reinterpret_cast<const uint2*>(p));
+        out[0] = __uint_as_float(v.x << 16);
+        out[1] = __uint_as_float(v.x & 0xffff0000u);
+        out[2] = __uint_as_float(v.y << 16);
+        out[3] = __uint_as_float(v.y & 0xffff0000u);
+    }
+    static __device__ __forceinline__ void store2(float* p, float a, float b) {
+        *reinterpret_cast<float2*>(p) = make_float2(a, b);
+    }
+    static __device__ __forceinline__ void store_shared16(uint16_t* p, const uint32_t (&v)[4]) {
+        *reinterpret_cast<uint4*>(p) = make_uint4(v[0], v[1], v[2], v[3]);
+    }
+    static __device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], const uint16_t* p) {
+        const uint32_t address = static_cast<uint32_t>(__cvta_generic_to_shared(p));
+        asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                     : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                     : "r"(address)
+                     : "memory");
+    }
+    static __device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], const uint16_t* p) {
+        const uint32_t address = static_cast<uint32_t>(__cvta_generic_to_shared(p));
+        asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                     : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                     : "r"(address)
+                     : "memory");
+    }
+    // c += a b: A 16x16 BF16 row-major, B 16x8 BF16 col-major, C 16x8 FP32
+    static __device__ __forceinline__ void mma(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+        asm volatile(
+            "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+            "{%0, %1, %2, %3};\n"
+            : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+            : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+    }
+    // 16 bytes global -> shared, bypassing L1; fill = false writes 16 zero bytes and reads nothing
+    static __device__ __forceinline__ void cp_async16(uint16_t* dst, const uint16_t* src, bool fill) {
+        const uint32_t address = static_cast<uint32_t>(__cvta_generic_to_shared(dst));
+        const int bytes = fill ? 16 : 0;
+        asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(address), "l"(src), "r"(bytes)
+                     : "memory");
+    }
+    static __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+    template <int PENDING>
+    static __device__ __forceinline__ void cp_async_wait() {
+        asm volatile("cp.async.wait_group %0;\n" ::"n"(PENDING) : "memory");
+    }
+};
+}  // namespace
+
+HOT_KERNEL void __launch_bounds__(attn::STORE_THREADS) kv_store_f32(
+    const float* __restrict__ k, const float* __restrict__ v, const int* __restrict__ rows,
+    const int* __restrict__ slots, float* __restrict__ k_pool, float* __restrict__ v_pool, int width) {
+    attn::kv_store<float, DeviceOps>(k, v, rows, slots, k_pool, v_pool, width);
 }
 
-// One block per (query head, work item); a work item is a batch row `rows[i]` at sequence position
-// `positions[i]` whose block table starts at tables[table_offsets[i]]. Keys 0..position are visited in chunks
-// of ATTENTION_THREADS with an online softmax (running max m, running sum l, output rescaled by exp(m - m_new)).
-// q, out: [rows, q_cols] with q_cols = heads * head_dim; head h reads kv head h / group.
-HOT_KERNEL void __launch_bounds__(ATTENTION_THREADS) attention_f32(
+HOT_KERNEL void __launch_bounds__(attn::STORE_THREADS) kv_store_bf16(
+    const float* __restrict__ k, const float* __restrict__ v, const int* __restrict__ rows,
+    const int* __restrict__ slots, uint16_t* __restrict__ k_pool, uint16_t* __restrict__ v_pool, int width) {
+    attn::kv_store<uint16_t, DeviceOps>(k, v, rows, slots, k_pool, v_pool, width);
+}
+
+HOT_KERNEL void __launch_bounds__(attn::GENERIC_THREADS) attention_f32(
     const float* __restrict__ q, const float* __restrict__ k_pool, const float* __restrict__ v_pool,
     const int* __restrict__ rows, const int* __restrict__ positions, const int* __restrict__ table_offsets,
     const int* __restrict__ tables, float* __restrict__ out, int q_cols, int head_dim, int kv_width, int group,
     int block_size, float scale) {
-    __shared__ __align__(16) float q_s[MAX_HEAD_DIM];
-    __shared__ float p_s[ATTENTION_THREADS];   // the chunk's probabilities
-    __shared__ int key_row[ATTENTION_THREADS]; // the chunk's pool rows
-    __shared__ float scratch[32];
-    const int head = blockIdx.x, tid = threadIdx.x;
-    const int row = rows[blockIdx.y], position = positions[blockIdx.y];
-    const int* table = tables + table_offsets[blockIdx.y];
-    const int kv_offset = head / group * head_dim;
-    const float* q_row = q + static_cast<int64_t>(row) * q_cols + head * head_dim;
-    for (int d = tid; d < head_dim; d += ATTENTION_THREADS) q_s[d] = q_row[d];
-    __syncthreads();
-    const bool vector_keys = (head_dim & 3) == 0;  // key rows start on 16 bytes
+    attn::generic<float, DeviceOps>(q, k_pool, v_pool, rows, positions, table_offsets, tables, out, q_cols, head_dim,
+                                    kv_width, group, block_size, scale);
+}
 
-    // output dims tid and tid + ATTENTION_THREADS (MAX_HEAD_DIM = 2 * ATTENTION_THREADS)
-    const int d0 = tid, d1 = tid + ATTENTION_THREADS;
-    float m = -INFINITY, l = 0.0f, acc0 = 0.0f, acc1 = 0.0f;
-    for (int c0 = 0; c0 <= position; c0 += ATTENTION_THREADS) {
-        const int j = c0 + tid;
-        float s = -INFINITY;
-        if (j <= position) {
-            const int pool_row = table[j / block_size] * block_size + j % block_size;
-            key_row[tid] = pool_row;
-            const float* key = k_pool + static_cast<int64_t>(pool_row) * kv_width + kv_offset;
-            float dot = 0.0f;
-            if (vector_keys) {
-                for (int d = 0; d < head_dim; d += 4) {
-                    const float4 kv = __ldg(reinterpret_cast<const float4*>(key + d));
-                    dot = fmaf(q_s[d], kv.x, dot);
-                    dot = fmaf(q_s[d + 1], kv.y, dot);
-                    dot = fmaf(q_s[d + 2], kv.z, dot);
-                    dot = fmaf(q_s[d + 3], kv.w, dot);
-                }
-            } else {
-                for (int d = 0; d < head_dim; d++) dot = fmaf(q_s[d], key[d], dot);
-            }
-            s = dot * scale;
-        }
-        const float m_new = fmaxf(m, tramontane::block_max(s, scratch));
-        const float p = j <= position ? expf(s - m_new) : 0.0f;
-        p_s[tid] = p;
-        const float alpha = expf(m - m_new);  // 0 on the first chunk (m = -inf)
-        l = l * alpha + tramontane::block_sum(p, scratch);  // its barriers publish p_s and key_row
-        const int keys = min(ATTENTION_THREADS, position + 1 - c0);
-        acc0 *= alpha;
-        acc1 *= alpha;
-        const float* values = v_pool + kv_offset;
-        for (int jj = 0; jj < keys; jj++) {
-            const float* v_row = values + static_cast<int64_t>(key_row[jj]) * kv_width;
-            const float p_j = p_s[jj];
-            if (d0 < head_dim) acc0 = fmaf(p_j, v_row[d0], acc0);
-            if (d1 < head_dim) acc1 = fmaf(p_j, v_row[d1], acc1);
-        }
-        m = m_new;
-        __syncthreads();  // p_s and key_row are rewritten by the next chunk
-    }
-    float* o = out + static_cast<int64_t>(row) * q_cols + head * head_dim;
-    if (d0 < head_dim) o[d0] = acc0 / l;
-    if (d1 < head_dim) o[d1] = acc1 / l;
+HOT_KERNEL void __launch_bounds__(attn::GENERIC_THREADS) attention_bf16(
+    const float* __restrict__ q, const uint16_t* __restrict__ k_pool, const uint16_t* __restrict__ v_pool,
+    const int* __restrict__ rows, const int* __restrict__ positions, const int* __restrict__ table_offsets,
+    const int* __restrict__ tables, float* __restrict__ out, int q_cols, int head_dim, int kv_width, int group,
+    int block_size, float scale) {
+    attn::generic<uint16_t, DeviceOps>(q, k_pool, v_pool, rows, positions, table_offsets, tables, out, q_cols,
+                                       head_dim, kv_width, group, block_size, scale);
+}
+
+// head_dim 64: 128-row Q tiles (8 warps); head_dim 128: 64-row Q tiles (4 warps), so O stays in registers.
+HOT_KERNEL void __launch_bounds__(256, 2) attention_prefill_d64(
+    const float* __restrict__ q, const uint16_t* __restrict__ k_pool, const uint16_t* __restrict__ v_pool,
+    const int* __restrict__ tiles, const int* __restrict__ tables, float* __restrict__ out, int q_cols, int kv_width,
+    int group, int block_size, float scale) {
+    attn::prefill<64, 8, DeviceOps>(q, k_pool, v_pool, tiles, tables, out, q_cols, kv_width, group, block_size, scale);
+}
+
+HOT_KERNEL void __launch_bounds__(128, 2) attention_prefill_d128(
+    const float* __restrict__ q, const uint16_t* __restrict__ k_pool, const uint16_t* __restrict__ v_pool,
+    const int* __restrict__ tiles, const int* __restrict__ tables, float* __restrict__ out, int q_cols, int kv_width,
+    int group, int block_size, float scale) {
+    attn::prefill<128, 4, DeviceOps>(q, k_pool, v_pool, tiles, tables, out, q_cols, kv_width, group, block_size,
+                                     scale);
+}
+
+HOT_KERNEL void __launch_bounds__(attn::DECODE_THREADS, 4) attention_decode_d64(
+    const float* __restrict__ q, const uint16_t* __restrict__ k_pool, const uint16_t* __restrict__ v_pool,
+    const int* __restrict__ units, const int* __restrict__ tables, float* __restrict__ out,
+    float* __restrict__ partial_o, float* __restrict__ partial_ml, int q_cols, int kv_width, int group,
+    int block_size, float scale) {
+    attn::decode<64, DeviceOps>(q, k_pool, v_pool, units, tables, out, partial_o, partial_ml, q_cols, kv_width, group,
+                                block_size, scale);
+}
+
+HOT_KERNEL void __launch_bounds__(attn::DECODE_THREADS, 3) attention_decode_d128(
+    const float* __restrict__ q, const uint16_t* __restrict__ k_pool, const uint16_t* __restrict__ v_pool,
+    const int* __restrict__ units, const int* __restrict__ tables, float* __restrict__ out,
+    float* __restrict__ partial_o, float* __restrict__ partial_ml, int q_cols, int kv_width, int group,
+    int block_size, float scale) {
+    attn::decode<128, DeviceOps>(q, k_pool, v_pool, units, tables, out, partial_o, partial_ml, q_cols, kv_width,
+                                 group, block_size, scale);
+}
+
+HOT_KERNEL void __launch_bounds__(attn::REDUCE_THREADS) attention_reduce(
+    const int* __restrict__ items, const float* __restrict__ partial_o, const float* __restrict__ partial_ml,
+    float* __restrict__ out, int q_cols, int head_dim) {
+    attn::reduce<DeviceOps>(items, partial_o, partial_ml, out, q_cols, head_dim);
 }

@@ -2,6 +2,8 @@ package io.tramontane.cuda;
 
 /** The CUdevice_attribute values Tramontane reads (numbers from cuda.h). */
 public enum DeviceAttribute {
+    /** Typical SM clock in kHz. */
+    CLOCK_RATE(13),
     MULTIPROCESSOR_COUNT(16),
     /** Peak memory clock in kHz. */
     MEMORY_CLOCK_RATE(36),

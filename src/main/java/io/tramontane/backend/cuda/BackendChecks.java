@@ -1,9 +1,7 @@
 package io.tramontane.backend.cuda;
 
 import io.tramontane.backend.Activation;
-import io.tramontane.backend.AttentionBatch;
 import io.tramontane.backend.Backend;
-import io.tramontane.backend.KvCache;
 import io.tramontane.backend.Weight;
 import io.tramontane.backend.cpu.CpuBackend;
 import io.tramontane.weights.DType;
@@ -39,14 +37,6 @@ public final class BackendChecks implements AutoCloseable {
         }
     }
 
-    /** Paged attention: heads over kvHeads (GQA), two sequences in shuffled blocks of one pool. */
-    public record AttentionShape(int heads, int kvHeads, int headDim, int blockSize) {
-        @Override
-        public String toString() {
-            return heads + "/" + kvHeads + "x" + headDim + " b" + blockSize;
-        }
-    }
-
     public static final List<LinearShape> LINEAR_SHAPES;
 
     static {
@@ -65,17 +55,15 @@ public final class BackendChecks implements AutoCloseable {
         LINEAR_SHAPES = List.copyOf(shapes);
     }
 
-    public static final List<AttentionShape> ATTENTION_SHAPES = List.of(new AttentionShape(8, 2, 64, 16),
-            new AttentionShape(4, 4, 128, 5), new AttentionShape(6, 2, 6, 3), new AttentionShape(2, 1, 256, 16));
-
-    private final CudaBackend cuda;
-    private final CpuBackend cpu = new CpuBackend(new CpuBackend.Options(2, true));
+    final CudaBackend cuda;
+    /** The reference; every core of the machine, for the long attention checks. */
+    final CpuBackend cpu = new CpuBackend(new CpuBackend.Options(Runtime.getRuntime().availableProcessors(), true));
 
     public BackendChecks(CudaBackend cuda) {
         this.cuda = cuda;
     }
 
-    /** Every check once, each on its own seed. */
+    /** Every check but attention's ({@link AttentionChecks}) once, each on its own seed. */
     public List<CheckResult> all() {
         List<CheckResult> results = new ArrayList<>();
         for (DType dtype : List.of(DType.F32, DType.BF16, DType.F8_E4M3)) results.add(embed(dtype, 1000, 129, 7, seed()));
@@ -89,7 +77,6 @@ public final class BackendChecks implements AutoCloseable {
         results.add(elementwise("zero", 3, 17, seed()));
         results.add(gather(9, 5, 129, seed()));
         results.add(scatterAdd(6, 4, 129, seed()));
-        for (AttentionShape shape : ATTENTION_SHAPES) results.add(attention(shape, seed()));
         return results;
     }
 
@@ -215,61 +202,13 @@ public final class BackendChecks implements AutoCloseable {
         });
     }
 
-    /**
-     * Two sequences whose blocks are shuffled through one pool: a prefill of 37 tokens beside a prefill of 150 (one
-     * step), then one decode step of each; both steps' outputs are compared.
-     */
-    public CheckResult attention(AttentionShape s, long seed) {
-        return KernelChecks.attempt("attention", s.toString(), seed, () -> {
-            SplittableRandom random = new SplittableRandom(seed);
-            int lengthA = 37, lengthB = 150, bs = s.blockSize();
-            int blocksA = lengthA / bs + 1, blocksB = lengthB / bs + 1, blocks = blocksA + blocksB + 3;
-            int[] shuffled = IntStream.range(0, blocks).toArray();
-            for (int i = blocks - 1; i > 0; i--) {
-                int j = random.nextInt(i + 1), t = shuffled[i];
-                shuffled[i] = shuffled[j];
-                shuffled[j] = t;
-            }
-            int[] tableA = java.util.Arrays.copyOfRange(shuffled, 0, blocksA);
-            int[] tableB = java.util.Arrays.copyOfRange(shuffled, blocksA, blocksA + blocksB);
-            try (KvCache gpuCache = cuda.allocateKvCache(2, blocks, bs, s.kvHeads(), s.headDim());
-                 KvCache cpuCache = cpu.allocateKvCache(2, blocks, bs, s.kvHeads(), s.headDim())) {
-                AttentionBatch prefill = new AttentionBatch(List.of(new AttentionBatch.Segment(0, lengthA, 0, tableA),
-                        new AttentionBatch.Segment(lengthA, lengthB, 0, tableB)));
-                AttentionBatch decode = new AttentionBatch(List.of(new AttentionBatch.Segment(0, 1, lengthB, tableB),
-                        new AttentionBatch.Segment(1, 1, lengthA, tableA)));
-                float scale = (float) (1 / Math.sqrt(s.headDim()));
-                CheckResult first = attentionStep(s, prefill, gpuCache, cpuCache, scale, random, seed, null);
-                if (!first.passed()) return first;
-                return attentionStep(s, decode, gpuCache, cpuCache, scale, random, seed, first);
-            }
-        });
-    }
-
-    private CheckResult attentionStep(AttentionShape s, AttentionBatch batch, KvCache gpuCache, KvCache cpuCache,
-                                      float scale, SplittableRandom random, long seed, CheckResult previous) {
-        int n = batch.tokens(), qCols = s.heads() * s.headDim(), kvCols = s.kvHeads() * s.headDim();
-        Pair q = input(RandomTensors.floats(random, n * qCols, 1), n, qCols);
-        Pair k = input(RandomTensors.floats(random, n * kvCols, 1), n, kvCols);
-        Pair v = input(RandomTensors.floats(random, n * kvCols, 1), n, kvCols);
-        Pair out = output(n, qCols);
-        Runnable op = () -> cuda.attention(q.gpu(), k.gpu(), v.gpu(), gpuCache, 1, batch, scale, out.gpu());
-        op.run();
-        cpu.attention(q.cpu(), k.cpu(), v.cpu(), cpuCache, 1, batch, scale, out.cpu());
-        CheckResult result = compare("attention", s.toString(), seed, out, SUM_BOUND, op);
-        if (previous == null) return result;
-        return new CheckResult(result.check(), result.shape() + " prefill+decode", seed, result.passed(),
-                Math.max(previous.maxRelativeError(), result.maxRelativeError()), result.bound(), result.micros(),
-                result.detail());
-    }
-
     // ---- plumbing
 
     /** The same matrix on both backends. */
-    private record Pair(Activation gpu, Activation cpu) {}
+    record Pair(Activation gpu, Activation cpu) {}
 
     /** {@code values} on both backends; on the device behind a poisoned guard. */
-    private Pair input(float[] values, int rows, int cols) {
+    Pair input(float[] values, int rows, int cols) {
         Pair pair = output(rows, cols);
         cuda.write(pair.gpu(), values);
         Tensor table = Tensor.ofFloats("input", new long[] {rows, cols}, values);
@@ -278,7 +217,7 @@ public final class BackendChecks implements AutoCloseable {
     }
 
     /** An output: poisoned (NaN) on the device, guard included. */
-    private Pair output(int rows, int cols) {
+    Pair output(int rows, int cols) {
         Activation gpu = cuda.allocate(rows, cols);
         cuda.poison(gpu);
         return new Pair(gpu, cpu.allocate(rows, cols));
@@ -319,7 +258,7 @@ public final class BackendChecks implements AutoCloseable {
         return new CheckResult(check, shape, seed, passed, worst, bound, micros, detail);
     }
 
-    private static float[] read(Backend backend, Activation x) {
+    static float[] read(Backend backend, Activation x) {
         float[] all = new float[x.rows() * x.cols()], row = new float[x.cols()];
         for (int r = 0; r < x.rows(); r++) {
             backend.readRow(x, r, row);

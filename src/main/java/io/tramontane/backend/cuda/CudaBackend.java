@@ -31,8 +31,14 @@ public final class CudaBackend implements Backend {
      * @param device              CUDA device ordinal
      * @param staticActivationFp8 as in CpuBackend.Options: FP8 linears with an activation scale quantize inputs (w8a8)
      * @param activationBudget    device bytes of activations held before unreachable ones are collected first
+     * @param kvCache             how cached keys and values are stored: BF16 (tensor-core attention) or F32
      */
-    public record Options(int device, boolean staticActivationFp8, long activationBudget) {
+    public record Options(int device, boolean staticActivationFp8, long activationBudget, KvCacheDtype kvCache) {
+        /** A BF16 KV cache. */
+        public Options(int device, boolean staticActivationFp8, long activationBudget) {
+            this(device, staticActivationFp8, activationBudget, KvCacheDtype.BF16);
+        }
+
         public static Options defaults() {
             return new Options(0, true, 2L << 30);
         }
@@ -80,7 +86,7 @@ public final class CudaBackend implements Backend {
         this.elementwise = new ElementwiseKernels(module);
         this.rowMoves = new RowKernels(module);
         this.rope = new RopeKernel(module);
-        this.attention = new AttentionKernels(module);
+        this.attention = new AttentionKernels(module, context.device().multiprocessors());
         this.current = Thread.currentThread();
     }
 
@@ -129,8 +135,13 @@ public final class CudaBackend implements Backend {
 
     @Override
     public KvCache allocateKvCache(int layers, int blocks, int blockSize, int kvHeads, int headDim) {
+        return allocateKvCache(layers, blocks, blockSize, kvHeads, headDim, options.kvCache());
+    }
+
+    /** A cache of the given dtype whatever the options say (the GPU checks' FP32 references). */
+    KvCache allocateKvCache(int layers, int blocks, int blockSize, int kvHeads, int headDim, KvCacheDtype dtype) {
         enter();
-        return new CudaKvCache(arena, layers, blocks, blockSize, kvHeads, headDim);
+        return new CudaKvCache(arena, layers, blocks, blockSize, kvHeads, headDim, dtype);
     }
 
     @Override
@@ -210,13 +221,19 @@ public final class CudaBackend implements Backend {
         CudaActivation qa = CudaActivation.of(q), ka = CudaActivation.of(k), va = CudaActivation.of(v), o = CudaActivation.of(out);
         if (!(cache instanceof CudaKvCache kv)) throw new IllegalArgumentException("not a CUDA KV cache: " + cache);
         if (layer < 0 || layer >= kv.keys.length) throw new IllegalArgumentException("layer " + layer + " of " + kv.keys.length);
-        if (ka.rows() != qa.rows()) throw new IllegalArgumentException("k has " + ka.rows() + " rows, q " + qa.rows());
-        AttentionPlan plan = AttentionPlan.of(batch, qa.rows(), kv.blocks, kv.blockSize);
+        var pools = AttentionKernels.Pools.of(kv, layer);
+        AttentionPlan plan = attention.plan(batch, qa.rows(), pools, qa.cols() / kv.headDim);
         if (plan.items() == 0) return;
         var buffers = AttentionKernels.PlanBuffers.of(plan, attentionPlan.ints(plan.packed()));
-        var pools = AttentionKernels.Pools.of(kv, layer);
-        attention.store(STREAM, ka, va, buffers, pools);
-        attention.attend(STREAM, qa, buffers, pools, scale, o);
+        CudaActivation partialO = null, partialMaxSum = null;  // split decode rows' partial results
+        if (plan.partialSlots() > 0) {
+            partialO = activations.allocate(plan.partialSlots(), qa.cols());
+            partialMaxSum = activations.allocate(plan.partialSlots(), 2 * (qa.cols() / kv.headDim));
+        }
+        var partials = partialO == null ? null : new AttentionKernels.Partials(partialO.data(), partialMaxSum.data());
+        attention.run(STREAM, AttentionKernels.launches(plan, buffers, pools, qa, ka, va, o, partials, scale));
+        Reference.reachabilityFence(partialO);  // back to the pool only once the launches are enqueued
+        Reference.reachabilityFence(partialMaxSum);
     }
 
     @Override

@@ -5,19 +5,21 @@ import io.tramontane.cuda.DeviceArena;
 import io.tramontane.cuda.DeviceBuffer;
 
 /**
- * FP32 key and value pools in device memory, one pair per layer, laid out like CpuKvCache:
- * {@code [blocks * blockSize, kvHeads * headDim]}. The memory belongs to the backend's arena.
+ * Key and value pools in device memory, one pair per layer, laid out like CpuKvCache:
+ * {@code [blocks * blockSize, kvHeads * headDim]} of {@code dtype} (BF16 rounded to nearest even when stored).
+ * The memory belongs to the backend's arena.
  */
 final class CudaKvCache implements KvCache {
     final DeviceBuffer[] keys, values;
     final int blocks, blockSize, kvHeads, headDim;
+    final KvCacheDtype dtype;
 
-    CudaKvCache(DeviceArena arena, int layers, int blocks, int blockSize, int kvHeads, int headDim) {
+    CudaKvCache(DeviceArena arena, int layers, int blocks, int blockSize, int kvHeads, int headDim, KvCacheDtype dtype) {
         if (layers < 1 || blocks < 1 || blockSize < 1 || kvHeads < 1 || headDim < 1) {
             throw new IllegalArgumentException("KV cache " + layers + " layers x " + blocks + " blocks x " + blockSize
                     + " tokens x " + kvHeads + " heads x " + headDim);
         }
-        long bytes = Math.multiplyExact(Math.multiplyExact((long) blocks * blockSize, (long) kvHeads * headDim), Float.BYTES);
+        long bytes = Math.multiplyExact(Math.multiplyExact((long) blocks * blockSize, (long) kvHeads * headDim), dtype.bytes);
         this.keys = new DeviceBuffer[layers];
         this.values = new DeviceBuffer[layers];
         for (int l = 0; l < layers; l++) {
@@ -28,10 +30,7 @@ final class CudaKvCache implements KvCache {
         this.blockSize = blockSize;
         this.kvHeads = kvHeads;
         this.headDim = headDim;
-    }
-
-    int width() {
-        return kvHeads * headDim;
+        this.dtype = dtype;
     }
 
     @Override

@@ -10,16 +10,20 @@ import io.tramontane.cuda.CudaContext;
 import io.tramontane.cuda.CudaDriver;
 import io.tramontane.cuda.CudaProbe;
 import io.tramontane.cuda.DeviceArena;
+import io.tramontane.cuda.DeviceAttribute;
 import io.tramontane.cuda.DeviceBuffer;
 import io.tramontane.cuda.DeviceInfo;
+import io.tramontane.cuda.Dim3;
 import io.tramontane.cuda.Event;
 import io.tramontane.cuda.Graph;
 import io.tramontane.cuda.GraphExec;
+import io.tramontane.cuda.LaunchConfig;
 import io.tramontane.cuda.Stream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.function.Supplier;
 
@@ -47,13 +51,20 @@ public final class KernelChecks {
     private static final int NAN_BITS = 0x7fc00000;
     private static final int GUARD_FLOATS = 64;
 
+    /** What the read-bandwidth probe streams: far more than any L2 holds. */
+    static final long READ_BYTES = 1L << 30;
+
     private final CudaDriver driver;
+    private final DeviceInfo info;
     private final RmsNormKernel rmsnorm;
+    private final Launcher readBandwidth;
 
     /** Checks in {@code context} (current on this thread) with kernels from {@code module}. */
     public KernelChecks(CudaContext context, KernelModule module) {
         this.driver = context.driver();
+        this.info = context.device();
         this.rmsnorm = new RmsNormKernel(module);
+        this.readBandwidth = Launcher.of(module, "read_bandwidth", 3);
     }
 
     /** Every check but the golden models on device 0, or {@code skipped} when there is no usable driver. */
@@ -62,7 +73,8 @@ public final class KernelChecks {
     }
 
     /**
-     * Every check on device 0: the kernels, every CudaBackend op against CpuBackend ({@link BackendChecks}) and,
+     * Every check on device 0: the kernels, the read bandwidth, every CudaBackend op against CpuBackend
+     * ({@link BackendChecks}, {@link AttentionChecks} with its timing lines) and,
      * when {@code golden} is not null, every case under it through the CUDA backend ({@link GoldenChecks}).
      * {@code skipped} when there is no usable driver. Never throws.
      */
@@ -78,15 +90,57 @@ public final class KernelChecks {
             results.add(checks.memoryRoundTrip(seed()));
             for (Shape shape : RMSNORM_SHAPES) results.add(checks.rmsnorm(shape, seed()));
             results.add(checks.rmsnormGraph(new Shape(3, 4096), seed()));
+            CheckResult bandwidth = checks.readBandwidth();
+            results.add(bandwidth);
+            var roofline = new AttentionChecks.Roofline(READ_BYTES / (bandwidth.micros() * 1e-6),
+                    bf16Peak(device, driver.deviceAttribute(driver.device(0), DeviceAttribute.CLOCK_RATE)));
             try (CudaBackend backend = CudaBackend.open(CudaBackend.Options.defaults());
                  BackendChecks ops = new BackendChecks(backend)) {
                 results.addAll(ops.all());
+                results.addAll(new AttentionChecks(ops).all(roofline));
             }
             if (golden != null) results.addAll(GoldenChecks.cuda(golden));
             return GpuCheckReport.of(probe, device, results, null);
         } catch (RuntimeException e) {
             return GpuCheckReport.of(probe, device, results, e.toString());
         }
+    }
+
+    /**
+     * Dense BF16 tensor-core FLOP/s from the device's SM count and reported SM clock (kHz): 4096 FLOP per SM and clock
+     * on sm_90 (H100 SXM: 132 SMs x 1.98 GHz = 1070 TFLOP/s; the datasheet's 989 is at 1.83 GHz), 8192 on sm_100;
+     * NaN for other architectures.
+     */
+    static double bf16Peak(DeviceInfo device, int clockKHz) {
+        int perClock = switch (device.computeMajor()) {
+            case 9 -> 4096;
+            case 10 -> 8192;
+            default -> 0;
+        };
+        return perClock == 0 ? Double.NaN : (double) device.multiprocessors() * clockKHz * 1e3 * perClock;
+    }
+
+    /**
+     * The read bandwidth a kernel gets (read_bandwidth streaming {@link #READ_BYTES} once): the best of three warm
+     * runs, with the datasheet figure beside it. A measurement: it fails only when the launch does.
+     */
+    public CheckResult readBandwidth() {
+        String check = "read bandwidth", shape = (READ_BYTES >> 20) + " MiB";
+        return attempt(check, shape, 0, () -> {
+            try (DeviceArena arena = new DeviceArena(driver)) {
+                DeviceBuffer data = arena.allocate(READ_BYTES), sink = arena.allocate(Integer.BYTES);
+                driver.memsetD8(data, (byte) 0x5a);
+                LaunchConfig config = new LaunchConfig(Dim3.of(16 * info.multiprocessors()), Dim3.of(256), 0);
+                Runnable read = () -> readBandwidth.launch(Stream.DEFAULT, config,
+                        args -> args.clear().pointer(data).i64(READ_BYTES / 16).pointer(sink));
+                read.run();
+                double best = Double.POSITIVE_INFINITY;
+                for (int i = 0; i < 3; i++) best = Math.min(best, timeMicros(read));
+                String detail = String.format(Locale.ROOT, "%.0f GB/s measured, %.0f GB/s datasheet",
+                        READ_BYTES / (best * 1e-6) / 1e9, info.peakBandwidthBytesPerSecond() / 1e9);
+                return new CheckResult(check, shape, 0, true, Double.NaN, Double.NaN, best, detail);
+            }
+        });
     }
 
     /** Fresh inputs on every run; the seed is reported so a failure can be replayed. */

@@ -47,8 +47,12 @@ class CudaBackendOpsTest {
         return BackendChecks.LINEAR_SHAPES;
     }
 
-    static List<BackendChecks.AttentionShape> attentionShapes() {
-        return BackendChecks.ATTENTION_SHAPES;
+    static List<AttentionChecks.AttentionShape> attentionShapes() {
+        return AttentionChecks.SHAPES;
+    }
+
+    static List<AttentionChecks.AttentionShape> longAttentionShapes() {
+        return AttentionChecks.LONG_SHAPES;
     }
 
     @ParameterizedTest(name = "{0}")
@@ -59,8 +63,14 @@ class CudaBackendOpsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("attentionShapes")
-    void attention(BackendChecks.AttentionShape shape) {
-        assertPassed(checks.attention(shape, BackendChecks.seed()));
+    void attention(AttentionChecks.AttentionShape shape) {
+        assertPassed(new AttentionChecks(checks).mixed(shape, BackendChecks.seed()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("longAttentionShapes")
+    void attentionOverLongContexts(AttentionChecks.AttentionShape shape) {
+        assertPassed(new AttentionChecks(checks).longContext(shape, BackendChecks.seed()));
     }
 
     @Test

@@ -1,9 +1,11 @@
 package io.tramontane.backend.cuda;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Percentage.withPercentage;
 
 import io.tramontane.backend.cuda.KernelChecks.Shape;
 import io.tramontane.cuda.Cuda;
+import io.tramontane.cuda.DeviceInfo;
 import org.junit.jupiter.api.Test;
 
 /** The comparison the GPU checks rely on, and the report without a driver. No GPU needed. */
@@ -54,6 +56,16 @@ class KernelChecksTest {
         assertThat(a.x()).containsExactly(b.x());
         double row0 = Math.abs(a.x()[0]) + Math.abs(a.x()[1]), row3 = Math.abs(a.x()[300]) + Math.abs(a.x()[301]);
         assertThat(row3).isLessThan(row0 / 10);
+    }
+
+    @Test
+    void theBf16PeakIsSmsTimesClockTimesTheTensorRate() {
+        var h100 = new DeviceInfo(0, "H100", 9, 0, 132, 80L << 30, 232448, 2619000, 5120, 50 << 20);
+        assertThat(KernelChecks.bf16Peak(h100, 1_830_000)).isCloseTo(989.4e12, withPercentage(0.1));
+        var b200 = new DeviceInfo(0, "B200", 10, 0, 148, 180L << 30, 232448, 3996000, 8192, 126 << 20);
+        assertThat(KernelChecks.bf16Peak(b200, 1_965_000)).isCloseTo(2.38e15, withPercentage(0.5));
+        var ada = new DeviceInfo(0, "L4", 8, 9, 58, 24L << 30, 101376, 6251000, 192, 48 << 20);
+        assertThat(KernelChecks.bf16Peak(ada, 2_040_000)).isNaN();
     }
 
     @Test

@@ -145,27 +145,6 @@ class LaunchersTest {
         assertThatThrownBy(() -> RowKernels.gatherConfig(70000, 4)).hasMessageContaining("grid limit");
     }
 
-    @Test
-    void attentionChecksThePoolsAndHeads() {
-        var pools = new AttentionKernels.Pools(floats(32 * 2 * 64), floats(32 * 2 * 64), 32, 2, 64, 16);
-        AttentionPlan plan = AttentionPlan.of(new io.tramontane.backend.AttentionBatch(java.util.List.of(
-                new io.tramontane.backend.AttentionBatch.Segment(0, 3, 0, new int[] {1}))), 3, 2, 16);
-        var buffers = AttentionKernels.PlanBuffers.of(plan, buffer(plan.packed().length * 4L));
-        CudaActivation q = activation(3, 8 * 64), out = activation(3, 8 * 64);
-        KernelArgs args = AttentionKernels.attentionArguments(args(), q, buffers, pools, 0.125f, out);
-        assertThat(args.count()).isEqualTo(14);
-        assertThat(slot(args, 11).get(JAVA_INT, 0)).as("group").isEqualTo(4);
-        assertThat(slot(args, 13).get(JAVA_FLOAT, 0)).isEqualTo(0.125f);
-        assertThat(AttentionKernels.attentionConfig(8, 3)).isEqualTo(new LaunchConfig(Dim3.of(8, 3), Dim3.of(128), 0));
-        assertThatThrownBy(() -> AttentionKernels.attentionArguments(args(), activation(3, 7 * 64), buffers, pools, 1f,
-                activation(3, 7 * 64))).hasMessageContaining("kv heads");
-        var big = new AttentionKernels.Pools(floats(4 * 512), floats(4 * 512), 4, 1, 512, 4);
-        assertThatThrownBy(() -> AttentionKernels.attentionArguments(args(), activation(3, 512), buffers, big, 1f,
-                activation(3, 512))).hasMessageContaining("head_dim");
-        assertThatThrownBy(() -> AttentionKernels.storeArguments(args(), activation(3, 64), activation(3, 64), buffers, pools))
-                .hasMessageContaining("width");
-    }
-
     private CudaActivation activation(int rows, int cols) {
         DeviceBuffer all = floats((long) rows * cols + 64);
         return new CudaActivation(all.slice(0, (long) rows * cols * 4), all, rows, cols);

@@ -1,0 +1,331 @@
+package io.tramontane.backend.cuda;
+
+import io.tramontane.backend.Activation;
+import io.tramontane.backend.AttentionBatch;
+import io.tramontane.backend.AttentionBatch.Segment;
+import io.tramontane.backend.KvCache;
+import io.tramontane.backend.cuda.BackendChecks.Pair;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+import java.util.stream.IntStream;
+
+/**
+ * CudaBackend.attention against CpuBackend.attention (an FP32 cache: the semantics every backend shares) over
+ * multi-step scenarios, and the timing lines of the tensor-core kernels. Outputs are NaN-poisoned with a poisoned
+ * guard behind them. Each element's error is taken relative to the larger of its reference and the RMS of its query
+ * row's head: causal outputs shrink down a prompt (an average of more values), so each element is judged on the scale
+ * of its own row rather than of the whole output. Bounds, derived in docs/gpu-check.md: an FP32 cache must agree to
+ * {@link BackendChecks#SUM_BOUND} (max and RMS); a BF16 cache to {@link #BF16_BOUND} (max) and {@link #BF16_RMS_BOUND}
+ * (RMS over every element).
+ */
+public final class AttentionChecks {
+    /** Max error with a BF16 cache: about ten standard deviations of BF16 rounding of K, V, Q and P. */
+    static final double BF16_BOUND = 2.5e-2;
+    /** RMS error with a BF16 cache: twice the 2.4e-3 expected of BF16 K, V, Q and P rounding. */
+    static final double BF16_RMS_BOUND = 5e-3;
+
+    /** Paged attention: {@code heads} query heads over {@code kvHeads} (GQA), a cache of {@code dtype}. */
+    public record AttentionShape(int heads, int kvHeads, int headDim, int blockSize, KvCacheDtype dtype) {
+        @Override
+        public String toString() {
+            return heads + "/" + kvHeads + "x" + headDim + " b" + blockSize + " " + dtype.suffix;
+        }
+    }
+
+    /**
+     * GQA groups 1, 4, 8 and 24 (two slices of 16 heads), head_dim 64 and 128 on the tensor-core kernels, block sizes
+     * 1, 5 and 16; the generic kernel on BF16 (head_dim 6, 256) and FP32 caches.
+     */
+    public static final List<AttentionShape> SHAPES = List.of(
+            new AttentionShape(8, 2, 64, 16, KvCacheDtype.BF16), new AttentionShape(8, 8, 128, 1, KvCacheDtype.BF16),
+            new AttentionShape(16, 2, 128, 16, KvCacheDtype.BF16), new AttentionShape(32, 8, 128, 16, KvCacheDtype.BF16),
+            new AttentionShape(24, 1, 64, 5, KvCacheDtype.BF16), new AttentionShape(6, 2, 6, 3, KvCacheDtype.BF16),
+            new AttentionShape(2, 1, 256, 16, KvCacheDtype.BF16), new AttentionShape(8, 2, 64, 16, KvCacheDtype.F32),
+            new AttentionShape(4, 4, 128, 5, KvCacheDtype.F32));
+
+    /** Contexts of about 4k tokens on the tensor-core kernels. */
+    public static final List<AttentionShape> LONG_SHAPES = List.of(new AttentionShape(8, 1, 128, 16, KvCacheDtype.BF16),
+            new AttentionShape(8, 2, 64, 16, KvCacheDtype.BF16));
+
+    /** The timing lines' shape: Mistral 7B / Small's attention (32 query heads over 8, head_dim 128). */
+    static final AttentionShape TIMING_SHAPE = new AttentionShape(32, 8, 128, 16, KvCacheDtype.BF16);
+    static final int TIMING_PREFILL_SEQUENCES = 2, TIMING_DECODE_SEQUENCES = 16, TIMING_CONTEXT = 4096;
+
+    /** Attention steps over sequences whose block tables come from one shuffled pool of {@code blocks} blocks. */
+    record Scenario(String name, int blocks, List<AttentionBatch> steps) {
+
+        /**
+         * Sequences A, B, C, D: prefills of 37 and 150 tokens; then A decodes, B prefills a chunk of 77 tokens from
+         * position 150 (not a multiple of any tile), C prefills 15 (one row short of a prefill tile: 15 decode rows,
+         * contexts of 1 to 15 keys) and D 16 (the shortest prefill tile); then all four decode.
+         */
+        static Scenario mixed(int blockSize, SplittableRandom random) {
+            Tables t = Tables.shuffled(new int[] {39, 228, 16, 17}, blockSize, random);
+            int[] a = t.tables()[0], b = t.tables()[1], c = t.tables()[2], d = t.tables()[3];
+            return new Scenario("mixed", t.blocks(), List.of(
+                    batch(new Segment(0, 37, 0, a), new Segment(37, 150, 0, b)),
+                    batch(new Segment(0, 1, 37, a), new Segment(1, 77, 150, b), new Segment(78, 15, 0, c),
+                            new Segment(93, 16, 0, d)),
+                    batch(new Segment(0, 1, 38, a), new Segment(1, 1, 227, b), new Segment(2, 1, 15, c),
+                            new Segment(3, 1, 16, d))));
+        }
+
+        /** One sequence prefilled in chunks [0, 2048) and [2048, 4011), then a decode at 4011 (a split context). */
+        static Scenario longContext(int blockSize, SplittableRandom random) {
+            Tables tables = Tables.shuffled(new int[] {4012}, blockSize, random);
+            int[] t = tables.tables()[0];
+            return new Scenario("4k", tables.blocks(), List.of(
+                    batch(new Segment(0, 2048, 0, t)), batch(new Segment(0, 1963, 2048, t)), batch(new Segment(0, 1, 4011, t))));
+        }
+
+        /**
+         * {@code sequences} contexts of {@code length} tokens filled in chunks of {@code chunk} rows each (all sequences in
+         * every step), then, when {@code decode}, one decode row each.
+         */
+        static Scenario filled(int sequences, int length, int chunk, boolean decode, int blockSize, SplittableRandom random) {
+            int[] lengths = new int[sequences];
+            Arrays.fill(lengths, length + 1);
+            Tables t = Tables.shuffled(lengths, blockSize, random);
+            List<AttentionBatch> steps = new ArrayList<>();
+            for (int start = 0; start < length; start += chunk) {
+                int rows = Math.min(chunk, length - start), from = start;
+                steps.add(new AttentionBatch(IntStream.range(0, sequences)
+                        .mapToObj(s -> new Segment(s * rows, rows, from, t.tables()[s])).toList()));
+            }
+            if (decode) {
+                steps.add(new AttentionBatch(IntStream.range(0, sequences)
+                        .mapToObj(s -> new Segment(s, 1, length, t.tables()[s])).toList()));
+            }
+            return new Scenario(sequences + "x" + length, t.blocks(), steps);
+        }
+
+        private static AttentionBatch batch(Segment... segments) {
+            return new AttentionBatch(List.of(segments));
+        }
+    }
+
+    /** Block tables for sequences of the given lengths, drawn without repetition from a shuffled pool (with 3 spare). */
+    record Tables(int blocks, int[][] tables) {
+        static Tables shuffled(int[] lengths, int blockSize, SplittableRandom random) {
+            int[] counts = Arrays.stream(lengths).map(n -> (n + blockSize - 1) / blockSize).toArray();
+            int blocks = Arrays.stream(counts).sum() + 3;
+            int[] pool = IntStream.range(0, blocks).toArray();
+            for (int i = blocks - 1; i > 0; i--) {
+                int j = random.nextInt(i + 1), swap = pool[i];
+                pool[i] = pool[j];
+                pool[j] = swap;
+            }
+            int[][] tables = new int[lengths.length][];
+            for (int s = 0, at = 0; s < lengths.length; at += counts[s], s++) tables[s] = Arrays.copyOfRange(pool, at, at + counts[s]);
+            return new Tables(blocks, tables);
+        }
+    }
+
+    /**
+     * The errors of attention outputs against their references: per element relative to the larger of the reference
+     * and the RMS of its query row's head ({@code headDim} consecutive elements), max and RMS over everything added.
+     */
+    static final class Errors {
+        private double max, sumSquares;
+        private long count;
+        private String worst = "";
+
+        /** Adds one output; returns why it fails outright (an element left NaN), else null. */
+        String add(float[] actual, float[] reference, int headDim) {
+            for (int head = 0; head < reference.length; head += headDim) {
+                double squares = 0;
+                for (int i = head; i < head + headDim; i++) squares += (double) reference[i] * reference[i];
+                double floor = Math.max(Math.sqrt(squares / headDim), Float.MIN_NORMAL);
+                for (int i = head; i < head + headDim; i++) {
+                    if (Float.isNaN(actual[i])) return "element " + i + " is NaN: unwritten (still poisoned) or invalid";
+                    double error = Math.abs(actual[i] - reference[i]) / Math.max(Math.abs(reference[i]), floor);
+                    sumSquares += error * error;
+                    count++;
+                    if (error > max) {
+                        max = error;
+                        worst = "element " + i + ": " + actual[i] + " vs " + reference[i];
+                    }
+                }
+            }
+            return null;
+        }
+
+        double max() {
+            return max;
+        }
+
+        double rms() {
+            return count == 0 ? 0 : Math.sqrt(sumSquares / count);
+        }
+
+        /** The verdict for a cache of {@code dtype}, with {@code note} (timings) appended to the detail. */
+        CheckResult result(String check, String shape, long seed, KvCacheDtype dtype, double micros, String note) {
+            double bound = bound(dtype), rmsBound = dtype == KvCacheDtype.BF16 ? BF16_RMS_BOUND : BackendChecks.SUM_BOUND;
+            boolean passed = max <= bound && rms() <= rmsBound;
+            String detail = String.format(Locale.ROOT, "rms %.1e (bound %.0e)", rms(), rmsBound) + (passed ? "" : "; worst " + worst)
+                    + (note.isEmpty() ? "" : "; " + note);
+            return new CheckResult(check, shape, seed, passed, max, bound, micros, detail);
+        }
+    }
+
+    static double bound(KvCacheDtype dtype) {
+        return dtype == KvCacheDtype.BF16 ? BF16_BOUND : BackendChecks.SUM_BOUND;
+    }
+
+    /**
+     * What the timing lines are measured against, both from the device: the read bandwidth of a streaming kernel
+     * (bytes/s) and the dense BF16 tensor peak (FLOP/s, SMs x clock x per-SM rate); NaN when unknown.
+     */
+    public record Roofline(double readBytesPerSecond, double bf16FlopsPerSecond) {}
+
+    private final BackendChecks ops;
+
+    AttentionChecks(BackendChecks ops) {
+        this.ops = ops;
+    }
+
+    /** Every attention check once, each on its own seed, then the timing lines. */
+    List<CheckResult> all(Roofline roofline) {
+        List<CheckResult> results = new ArrayList<>();
+        for (AttentionShape shape : SHAPES) results.add(mixed(shape, BackendChecks.seed()));
+        for (AttentionShape shape : LONG_SHAPES) results.add(longContext(shape, BackendChecks.seed()));
+        results.add(prefillTiming(roofline, BackendChecks.seed()));
+        results.add(decodeTiming(roofline, BackendChecks.seed()));
+        return results;
+    }
+
+    /** {@link Scenario#mixed} against the CPU; the time is the last (decode) step's. */
+    public CheckResult mixed(AttentionShape s, long seed) {
+        return againstCpu("attention", s, seed, random -> Scenario.mixed(s.blockSize(), random));
+    }
+
+    /** {@link Scenario#longContext} against the CPU; the time is the last (split decode) step's. */
+    public CheckResult longContext(AttentionShape s, long seed) {
+        return againstCpu("attention 4k", s, seed, random -> Scenario.longContext(s.blockSize(), random));
+    }
+
+    private CheckResult againstCpu(String check, AttentionShape s, long seed,
+                                   Function<SplittableRandom, Scenario> scenarioOf) {
+        SplittableRandom random = new SplittableRandom(seed);
+        Scenario scenario = scenarioOf.apply(random);
+        String shape = s + " " + scenario.name();
+        return KernelChecks.attempt(check, shape, seed, () -> {
+            CudaBackend cuda = ops.cuda;
+            try (KvCache gpuCache = cuda.allocateKvCache(2, scenario.blocks(), s.blockSize(), s.kvHeads(), s.headDim(), s.dtype());
+                 KvCache cpuCache = ops.cpu.allocateKvCache(2, scenario.blocks(), s.blockSize(), s.kvHeads(), s.headDim())) {
+                float scale = (float) (1 / Math.sqrt(s.headDim()));
+                Errors errors = new Errors();
+                double micros = Double.NaN;
+                for (AttentionBatch step : scenario.steps()) {
+                    int n = step.tokens(), qCols = s.heads() * s.headDim(), kvCols = s.kvHeads() * s.headDim();
+                    Pair q = ops.input(RandomTensors.floats(random, n * qCols, 1), n, qCols);
+                    Pair k = ops.input(RandomTensors.floats(random, n * kvCols, 1), n, kvCols);
+                    Pair v = ops.input(RandomTensors.floats(random, n * kvCols, 1), n, kvCols);
+                    Pair out = ops.output(n, qCols);
+                    Runnable op = () -> cuda.attention(q.gpu(), k.gpu(), v.gpu(), gpuCache, 1, step, scale, out.gpu());
+                    op.run();
+                    ops.cpu.attention(q.cpu(), k.cpu(), v.cpu(), cpuCache, 1, step, scale, out.cpu());
+                    String failure = errors.add(BackendChecks.read(cuda, out.gpu()), BackendChecks.read(ops.cpu, out.cpu()), s.headDim());
+                    if (failure == null && !cuda.guardIntact(out.gpu())) failure = "wrote past the output";
+                    if (failure != null) {
+                        return new CheckResult(check, shape, seed, false, errors.max(), bound(s.dtype()), Double.NaN, failure);
+                    }
+                    micros = cuda.timeMicros(op);  // again: storing the same k/v rows changes nothing
+                }
+                return errors.result(check, shape, seed, s.dtype(), micros, "");
+            }
+        });
+    }
+
+    /**
+     * {@value #TIMING_PREFILL_SEQUENCES} prompts of {@value #TIMING_CONTEXT} tokens in one step on a BF16 cache (the
+     * tensor-core prefill), against the same step on an FP32 cache (the generic kernel, checked against the CPU by
+     * {@link #mixed}); TFLOP/s of the BF16 step (store + attention) against the dense BF16 peak. FLOPs: 4 x head_dim
+     * per (query head, visible key): QK^T and PV.
+     */
+    public CheckResult prefillTiming(Roofline roofline, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        Scenario scenario = Scenario.filled(TIMING_PREFILL_SEQUENCES, TIMING_CONTEXT, TIMING_CONTEXT, false,
+                TIMING_SHAPE.blockSize(), random);
+        return timed("attention prefill (timing)", scenario, random, seed, (step, micros) -> {
+            double flops = 4.0 * TIMING_SHAPE.headDim() * TIMING_SHAPE.heads() * visibleKeys(step);
+            double rate = flops / (micros * 1e-6);
+            return String.format(Locale.ROOT, "%.1f TFLOP/s = %s of the dense BF16 peak %.0f TFLOP/s", rate / 1e12,
+                    percent(rate / roofline.bf16FlopsPerSecond()), roofline.bf16FlopsPerSecond() / 1e12);
+        });
+    }
+
+    /**
+     * {@value #TIMING_DECODE_SEQUENCES} contexts of {@value #TIMING_CONTEXT} tokens (filled by chunked prefills), then
+     * one decode step on a BF16 cache (split flash-decoding + reduce) against the same on an FP32 cache; GB/s of the
+     * BF16 step (the K and V rows it reads) against the measured read bandwidth.
+     */
+    public CheckResult decodeTiming(Roofline roofline, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        Scenario scenario = Scenario.filled(TIMING_DECODE_SEQUENCES, TIMING_CONTEXT, 512, true, TIMING_SHAPE.blockSize(), random);
+        return timed("attention decode (timing)", scenario, random, seed, (step, micros) -> {
+            double bytes = 2.0 * visibleKeys(step) * TIMING_SHAPE.kvHeads() * TIMING_SHAPE.headDim() * KvCacheDtype.BF16.bytes;
+            double rate = bytes / (micros * 1e-6);
+            return String.format(Locale.ROOT, "%.0f GB/s of K/V = %s of the measured %.0f GB/s", rate / 1e9,
+                    percent(rate / roofline.readBytesPerSecond()), roofline.readBytesPerSecond() / 1e9);
+        });
+    }
+
+    /** The keys a step's rows see, summed over its rows (position + 1 each): per query head, or per kv head. */
+    static long visibleKeys(AttentionBatch step) {
+        long keys = 0;
+        for (Segment s : step.segments()) keys += (long) s.length() * s.start() + (long) s.length() * (s.length() + 1) / 2;
+        return keys;
+    }
+
+    private static String percent(double fraction) {
+        return Double.isFinite(fraction) ? String.format(Locale.ROOT, "%.0f%%", 100 * fraction) : "n/a";
+    }
+
+    private interface Rate {
+        String of(AttentionBatch step, double micros);
+    }
+
+    /** Every step on a BF16 and an FP32 cache of the GPU; the last step compared and timed on BF16. */
+    private CheckResult timed(String check, Scenario scenario, SplittableRandom random, long seed, Rate rate) {
+        AttentionShape s = TIMING_SHAPE;
+        String shape = s + " " + scenario.name();
+        return KernelChecks.attempt(check, shape, seed, () -> {
+            CudaBackend cuda = ops.cuda;
+            try (KvCache bf16 = cuda.allocateKvCache(1, scenario.blocks(), s.blockSize(), s.kvHeads(), s.headDim(), KvCacheDtype.BF16);
+                 KvCache f32 = cuda.allocateKvCache(1, scenario.blocks(), s.blockSize(), s.kvHeads(), s.headDim(), KvCacheDtype.F32)) {
+                float scale = (float) (1 / Math.sqrt(s.headDim()));
+                AttentionBatch last = scenario.steps().getLast();
+                for (AttentionBatch step : scenario.steps()) {
+                    int n = step.tokens(), qCols = s.heads() * s.headDim(), kvCols = s.kvHeads() * s.headDim();
+                    Activation q = upload(RandomTensors.floats(random, n * qCols, 1), n, qCols);
+                    Activation k = upload(RandomTensors.floats(random, n * kvCols, 1), n, kvCols);
+                    Activation v = upload(RandomTensors.floats(random, n * kvCols, 1), n, kvCols);
+                    Activation fast = cuda.allocate(n, qCols), reference = cuda.allocate(n, qCols);
+                    cuda.poison(fast);
+                    Runnable op = () -> cuda.attention(q, k, v, bf16, 0, step, scale, fast);
+                    op.run();
+                    cuda.attention(q, k, v, f32, 0, step, scale, reference);
+                    if (step != last) continue;
+                    Errors errors = new Errors();
+                    String failure = errors.add(BackendChecks.read(cuda, fast), BackendChecks.read(cuda, reference), s.headDim());
+                    if (failure == null && !cuda.guardIntact(fast)) failure = "wrote past the output";
+                    if (failure != null) return new CheckResult(check, shape, seed, false, errors.max(), BF16_BOUND, Double.NaN, failure);
+                    double micros = cuda.timeMicros(op);
+                    return errors.result(check, shape, seed, KvCacheDtype.BF16, micros, rate.of(step, micros));
+                }
+                throw new IllegalStateException("a scenario without steps");
+            }
+        });
+    }
+
+    private Activation upload(float[] values, int rows, int cols) {
+        Activation a = ops.cuda.allocate(rows, cols);
+        ops.cuda.write(a, values);
+        return a;
+    }
+}
