@@ -1,0 +1,587 @@
+// Runs the attention kernels of attention_core.cuh on the host, for AttentionEmulationTest (no GPU needed).
+//
+// The kernel bodies are the device code itself, instantiated with HostOps instead of attention.cu's DeviceOps:
+// every CUDA thread of a CTA is a fiber (ucontext) and the fibers of a CTA take turns; a fiber switches only at a
+// barrier (__syncthreads, or a warp collective: shfl, ldmatrix, mma), in one of three orders per CTA (lanes in turn,
+// or a warp at a time from the lowest or the highest), so memory effects interleave as the kernel allows. The collectives follow the PTX ISA's definitions, written here independently of the kernels:
+// ldmatrix hands lane 4g+t the elements (g, 2t..2t+1) of each 8x8 matrix whose rows lanes 8i..8i+7 addressed
+// (.trans: elements (2t, g) and (2t+1, g)); mma.m16n8k16 rebuilds A and B from every lane's registers by the
+// "Matrix Fragments for mma.m16n8k16" tables and gives each lane its C elements. A cp.async copy lands either at
+// issue or at the cp.async.wait_group that covers it (mixed, per copy), so a read before the wait and a copy into a
+// stage another warp still reads both show. Shared memory starts as NaN bytes for every CTA, buffers the Java side
+// did not fill start as NaN, and 256 guard bytes after every buffer (and after shared memory) must survive every
+// launch. Errors (a lane outside a collective its warp entered, a deadlock, a misaligned or out-of-bounds access, a
+// wrong launch shape) end the run with exit code 1.
+//
+// Input (little-endian), written by the Java test from the launches AttentionKernels builds:
+//   "TRAMEMU1", u32 buffers { u64 address, u64 bytes, u8 filled, [bytes] },
+//   u32 launches { u16 name length, name, i32 grid x y z, block x y z, shared bytes, u32 count, u64 slots[count] },
+//   u32 dumps { u64 address, u64 bytes }
+// Output: the dumped bytes, in order. Usage: attention_emulator INPUT OUTPUT
+#include "../attention_core.cuh"
+
+#include <ucontext.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace {
+namespace attn = tramontane::attention;
+
+[[noreturn]] void fail(const std::string& message) {
+    std::fprintf(stderr, "attention_emulator: %s\n", message.c_str());
+    std::exit(1);
+}
+
+constexpr size_t GUARD = 256;
+constexpr unsigned char POISON = 0xff;  // NaN as FP32 and as BF16
+
+// ---- device memory: the Java side's buffers at its fake addresses
+
+// bytes + GUARD bytes at a 256-byte aligned host address, so device alignment is host alignment
+struct Bytes {
+    std::vector<unsigned char> storage;
+    unsigned char* start = nullptr;
+    size_t count = 0;
+
+    void assign(size_t n, unsigned char value) {
+        storage.assign(n + 256, value);
+        start = storage.data() + (256 - reinterpret_cast<uintptr_t>(storage.data()) % 256) % 256;
+        count = n;
+    }
+    unsigned char* data() { return start; }
+    size_t size() const { return count; }
+    unsigned char& operator[](size_t i) { return start[i]; }
+};
+
+struct Buffer {
+    uint64_t address, bytes;
+    Bytes data;  // bytes + GUARD
+};
+
+std::map<uint64_t, Buffer> buffers;  // by address
+
+Buffer* buffer_at(uint64_t address) {
+    auto it = buffers.upper_bound(address);
+    if (it == buffers.begin()) return nullptr;
+    --it;
+    return address <= it->second.address + it->second.bytes ? &it->second : nullptr;
+}
+
+// A device pointer (u64 address) as a host pointer into its buffer.
+unsigned char* host_pointer(uint64_t address, const std::string& what) {
+    Buffer* b = buffer_at(address);
+    if (b == nullptr) fail(what + ": address 0x" + std::to_string(address) + " is in no buffer");
+    return b->data.data() + (address - b->address);
+}
+
+// Host pointer p (n bytes) must lie in a buffer's data, not its guard.
+void require_in_buffer(const void* p, size_t n, const char* what) {
+    const auto* c = static_cast<const unsigned char*>(p);
+    for (auto& [address, b] : buffers) {
+        const unsigned char* start = b.data.data();
+        if (c >= start && c < start + b.data.size()) {
+            if (c + n > start + b.bytes) fail(std::string(what) + " reads past the end of a buffer");
+            return;
+        }
+    }
+    fail(std::string(what) + " reads outside every buffer");
+}
+
+void require_aligned(const void* p, size_t alignment, const char* what) {
+    if (reinterpret_cast<uintptr_t>(p) % alignment != 0) {
+        fail(std::string(what) + ": address not " + std::to_string(alignment) + "-byte aligned");
+    }
+}
+
+// ---- CTAs of fibers
+
+struct Barrier {
+    int arrived = 0;
+    uint64_t generation = 0;
+    const char* what = nullptr;
+};
+
+struct Exchange {  // one warp collective's operands
+    float value[32];
+    const uint16_t* address[32];
+    uint32_t a[32][4], b[32][2];
+    float A[16][16], B[16][8];
+};
+
+struct Warp {
+    Barrier barrier;
+    Exchange exchange[2];  // collectives alternate between the two, so one barrier per collective suffices
+};
+
+struct Copy {
+    uint16_t* dst;
+    const uint16_t* src;
+    bool fill;
+};
+
+struct Lane {
+    ucontext_t context;
+    int thread = 0;
+    bool done = false;
+    const Barrier* waiting = nullptr;
+    uint64_t generation = 0;
+    uint64_t collectives = 0;
+    std::vector<Copy> open;
+    std::deque<std::vector<Copy>> groups;
+};
+
+struct Cta {
+    int x = 0, y = 0, z = 0, threads = 0;
+    Bytes shared;  // bytes + GUARD
+    size_t shared_bytes = 0;
+    Barrier barrier;
+    std::vector<Warp> warps;
+    std::vector<Lane> lanes;
+};
+
+Cta* cta = nullptr;
+Lane* current = nullptr;
+ucontext_t scheduler;
+std::function<void()> body;
+std::vector<std::unique_ptr<char[]>> stacks;
+constexpr size_t STACK = 256 * 1024;
+
+void lane_main() {
+    body();
+    current->done = true;
+    swapcontext(&current->context, &scheduler);
+    fail("a finished lane was resumed");
+}
+
+// Arrives at `barrier` of `participants` lanes; the last arrival returns true at once, the others wait for it.
+bool arrive(Barrier& barrier, int participants, const char* what) {
+    Lane* self = current;
+    if (barrier.arrived == 0) {
+        barrier.what = what;
+    } else if (std::strcmp(barrier.what, what) != 0) {
+        fail("thread " + std::to_string(self->thread) + " reached " + what + " while others wait at " + barrier.what);
+    }
+    if (++barrier.arrived == participants) {
+        barrier.arrived = 0;
+        barrier.generation++;
+        return true;
+    }
+    self->waiting = &barrier;
+    self->generation = barrier.generation;
+    swapcontext(&self->context, &scheduler);
+    return false;
+}
+
+Warp& my_warp() { return cta->warps[current->thread / 32]; }
+int my_lane() { return current->thread & 31; }
+Exchange& next_exchange() { return my_warp().exchange[current->collectives++ & 1]; }
+
+void run_cta(int x, int y, int z, int threads, size_t shared_bytes, const std::function<void()>& kernel) {
+    Cta block;
+    block.x = x;
+    block.y = y;
+    block.z = z;
+    block.threads = threads;
+    block.shared_bytes = shared_bytes;
+    block.shared.assign(shared_bytes + GUARD, POISON);
+    block.warps.resize(threads / 32);
+    block.lanes.resize(threads);
+    cta = &block;
+    body = kernel;
+    while (stacks.size() < static_cast<size_t>(threads)) stacks.emplace_back(new char[STACK]);
+    for (int t = 0; t < threads; t++) {
+        Lane& lane = block.lanes[t];
+        lane.thread = t;
+        getcontext(&lane.context);
+        lane.context.uc_stack.ss_sp = stacks[t].get();
+        lane.context.uc_stack.ss_size = STACK;
+        lane.context.uc_link = nullptr;
+        makecontext(&lane.context, lane_main, 0);
+    }
+    auto runnable = [](const Lane& lane) {
+        return !lane.done && (lane.waiting == nullptr || lane.waiting->generation != lane.generation);
+    };
+    auto resume = [](Lane& lane) {
+        lane.waiting = nullptr;
+        current = &lane;
+        swapcontext(&scheduler, &lane.context);
+    };
+    // Three interleavings, one per CTA in turn: every lane in turn (warps in near lockstep), or one warp at a time
+    // as far as it gets (lowest or highest first), so a warp runs ahead of the others into the next barrier.
+    const int policy = (x + y + z) % 3, warps = threads / 32;
+    for (;;) {
+        bool progressed = false;
+        if (policy == 0) {
+            for (Lane& lane : block.lanes) {
+                if (runnable(lane)) {
+                    resume(lane);
+                    progressed = true;
+                }
+            }
+        } else {
+            for (int i = 0; i < warps && !progressed; i++) {
+                const int w = policy == 1 ? i : warps - 1 - i;
+                for (bool again = true; again;) {
+                    again = false;
+                    for (int t = 32 * w; t < 32 * w + 32; t++) {
+                        if (runnable(block.lanes[t])) {
+                            resume(block.lanes[t]);
+                            again = progressed = true;
+                        }
+                    }
+                }
+            }
+        }
+        bool all_done = true;
+        for (const Lane& lane : block.lanes) all_done &= lane.done;
+        if (all_done) break;
+        if (!progressed) {
+            std::string state;
+            for (Lane& lane : block.lanes) {
+                if (!lane.done) state += " " + std::to_string(lane.thread) + "@" + lane.waiting->what;
+            }
+            fail("deadlock in CTA (" + std::to_string(x) + "," + std::to_string(y) + "," + std::to_string(z) +
+                 "): waiting threads" + state);
+        }
+    }
+    for (size_t i = shared_bytes; i < block.shared.size(); i++) {
+        if (block.shared[i] != POISON) fail("wrote past the dynamic shared memory");
+    }
+    cta = nullptr;
+}
+
+void require_shared(const void* p, size_t n, const char* what) {
+    const auto* c = static_cast<const unsigned char*>(p);
+    if (c < cta->shared.data() || c + n > cta->shared.data() + cta->shared_bytes) {
+        fail(std::string(what) + " outside the dynamic shared memory");
+    }
+}
+
+uint16_t bf16_of(float x) {
+    uint32_t bits;
+    std::memcpy(&bits, &x, 4);
+    if (std::isnan(x)) return static_cast<uint16_t>((bits >> 16) | 0x40);
+    return static_cast<uint16_t>((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+}
+
+float float_of_bf16(uint32_t bits16) {
+    const uint32_t bits = bits16 << 16;
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+}
+
+// The emulated hardware: the same interface as attention.cu's DeviceOps.
+struct HostOps {
+    static int block_x() { return cta->x; }
+    static int block_y() { return cta->y; }
+    static int block_z() { return cta->z; }
+    static int thread() { return current->thread; }
+    static unsigned char* shared() { return cta->shared.data(); }
+    static void sync() { arrive(cta->barrier, cta->threads, "__syncthreads"); }
+
+    static float shfl_xor(float v, int mask) {
+        Exchange& x = next_exchange();
+        const int lane = my_lane();
+        x.value[lane] = v;
+        arrive(my_warp().barrier, 32, "shfl_xor");
+        return x.value[lane ^ mask];
+    }
+
+    static float exp(float x) { return std::exp(x); }
+    static float exp2(float x) { return std::exp2(x); }
+    static float as_float(uint32_t bits) {
+        float f;
+        std::memcpy(&f, &bits, 4);
+        return f;
+    }
+    static uint16_t to_bf16(float x) { return bf16_of(x); }
+    static uint32_t pack_bf16(float lo, float hi) {
+        return static_cast<uint32_t>(bf16_of(lo)) | static_cast<uint32_t>(bf16_of(hi)) << 16;
+    }
+
+    static void load4(const float* p, float (&out)[4]) {
+        require_aligned(p, 16, "float4 load");
+        std::memcpy(out, p, 16);
+    }
+    static void load4(const uint16_t* p, float (&out)[4]) {
+        require_aligned(p, 8, "uint2 load");
+        for (int i = 0; i < 4; i++) out[i] = float_of_bf16(p[i]);
+    }
+    static void store2(float* p, float a, float b) {
+        require_aligned(p, 8, "float2 store");
+        p[0] = a;
+        p[1] = b;
+    }
+    static void store_shared16(uint16_t* p, const uint32_t (&v)[4]) {
+        require_shared(p, 16, "16-byte shared store");
+        require_aligned(p, 16, "16-byte shared store");
+        std::memcpy(p, v, 16);
+    }
+
+    static void ldmatrix(uint32_t (&r)[4], const uint16_t* p, bool trans) {
+        require_shared(p, 16, "ldmatrix row");
+        require_aligned(p, 16, "ldmatrix row");
+        Exchange& x = next_exchange();
+        const int lane = my_lane();
+        x.address[lane] = p;
+        arrive(my_warp().barrier, 32, trans ? "ldmatrix.trans" : "ldmatrix");
+        const int g = lane >> 2, t = lane & 3;
+        for (int i = 0; i < 4; i++) {
+            const uint16_t* const* rows = x.address + 8 * i;  // the 8 row addresses of matrix i
+            uint32_t lo, hi;
+            if (!trans) {  // element (g, 2t) and (g, 2t + 1)
+                lo = rows[g][2 * t];
+                hi = rows[g][2 * t + 1];
+            } else {  // element (2t, g) and (2t + 1, g)
+                lo = rows[2 * t][g];
+                hi = rows[2 * t + 1][g];
+            }
+            r[i] = lo | hi << 16;
+        }
+    }
+    static void ldmatrix_x4(uint32_t (&r)[4], const uint16_t* p) { ldmatrix(r, p, false); }
+    static void ldmatrix_x4_trans(uint32_t (&r)[4], const uint16_t* p) { ldmatrix(r, p, true); }
+
+    static void mma(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+        Exchange& x = next_exchange();
+        const int lane = my_lane();
+        for (int i = 0; i < 4; i++) x.a[lane][i] = a[i];
+        x.b[lane][0] = b0;
+        x.b[lane][1] = b1;
+        if (arrive(my_warp().barrier, 32, "mma")) {  // the last lane in assembles A and B by the PTX tables
+            for (int l = 0; l < 32; l++) {
+                const int g = l >> 2, t = l & 3;
+                for (int i = 0; i < 8; i++) {  // a0..a7, two per register, low half first
+                    const float value = float_of_bf16((x.a[l][i / 2] >> (16 * (i % 2))) & 0xffffu);
+                    const int row = (i < 2 || (i >= 4 && i < 6)) ? g : g + 8;
+                    const int col = t * 2 + (i & 1) + (i >= 4 ? 8 : 0);
+                    x.A[row][col] = value;
+                }
+                for (int i = 0; i < 4; i++) {  // b0..b3
+                    const float value = float_of_bf16((x.b[l][i / 2] >> (16 * (i % 2))) & 0xffffu);
+                    const int row = t * 2 + (i & 1) + (i >= 2 ? 8 : 0);
+                    x.B[row][g] = value;
+                }
+            }
+        }
+        const int g = lane >> 2, t = lane & 3;
+        for (int i = 0; i < 4; i++) {  // c0..c3: rows g, g, g + 8, g + 8; columns 2t, 2t + 1
+            const int row = i < 2 ? g : g + 8, col = t * 2 + (i & 1);
+            float sum = 0.0f;
+            for (int k = 0; k < 16; k++) sum += x.A[row][k] * x.B[k][col];
+            c[i] += sum;
+        }
+    }
+
+    // A copy lands at some moment between its issue and the wait that covers it: here, by a fixed pseudo-random
+    // choice per copy, either at once (exposing a copy into shared memory other warps still read) or at the wait
+    // (exposing a read before the wait).
+    static void cp_async16(uint16_t* dst, const uint16_t* src, bool fill) {
+        require_shared(dst, 16, "cp.async destination");
+        require_aligned(dst, 16, "cp.async destination");
+        if (fill) {
+            require_aligned(src, 16, "cp.async source");
+            require_in_buffer(src, 16, "cp.async source");
+        }
+        static uint64_t copies = 0;
+        const Copy copy{dst, src, fill};
+        if ((++copies * 0x9e3779b97f4a7c15ull) >> 63) {
+            land(copy);
+        } else {
+            current->open.push_back(copy);
+        }
+    }
+    static void land(const Copy& c) {
+        if (c.fill) {
+            std::memcpy(c.dst, c.src, 16);
+        } else {
+            std::memset(c.dst, 0, 16);
+        }
+    }
+    static void cp_async_commit() {
+        current->groups.push_back(std::move(current->open));
+        current->open.clear();
+    }
+    template <int PENDING>
+    static void cp_async_wait() {
+        while (current->groups.size() > static_cast<size_t>(PENDING)) {
+            for (const Copy& c : current->groups.front()) land(c);
+            current->groups.pop_front();
+        }
+    }
+};
+
+// ---- launches
+
+struct Launch {
+    std::string name;
+    int grid[3], block[3], shared;
+    std::vector<uint64_t> slots;
+};
+
+// Parameter i of the launch as the kernel's C type T declares it (pointer: a device address, 0 for null; int and
+// float: the low 4 bytes of the 8-byte slot KernelArgs wrote).
+template <typename T>
+T argument(const Launch& launch, size_t i) {
+    if (i >= launch.slots.size()) {
+        fail(launch.name + " takes more than the " + std::to_string(launch.slots.size()) + " parameters given");
+    }
+    const uint64_t slot = launch.slots[i];
+    if constexpr (std::is_pointer_v<T>) {
+        if (slot == 0) return nullptr;
+        return reinterpret_cast<T>(host_pointer(slot, launch.name + " parameter " + std::to_string(i)));
+    } else {
+        static_assert(sizeof(T) == 4, "int and float parameters");
+        const uint32_t low = static_cast<uint32_t>(slot);
+        T value;
+        std::memcpy(&value, &low, 4);
+        return value;
+    }
+}
+
+template <typename... P, size_t... I>
+std::tuple<P...> arguments(const Launch& launch, std::index_sequence<I...>) {
+    return std::tuple<P...>{argument<P>(launch, I)...};
+}
+
+struct Kernel {
+    int threads;  // the block size the body is written for
+    int shared;   // the dynamic shared memory it needs
+    std::function<void(const Launch&)> run;
+};
+
+template <typename... P>
+Kernel kernel(void (*entry)(P...), int threads, int shared) {
+    return {threads, shared, [entry](const Launch& launch) {
+                if (launch.slots.size() != sizeof...(P)) {
+                    fail(launch.name + " takes " + std::to_string(sizeof...(P)) + " parameters, got " +
+                         std::to_string(launch.slots.size()));
+                }
+                auto args = arguments<P...>(launch, std::index_sequence_for<P...>{});
+                for (int z = 0; z < launch.grid[2]; z++) {
+                    for (int y = 0; y < launch.grid[1]; y++) {
+                        for (int x = 0; x < launch.grid[0]; x++) {
+                            run_cta(x, y, z, launch.block[0], static_cast<size_t>(launch.shared),
+                                    [&] { std::apply(entry, args); });
+                        }
+                    }
+                }
+            }};
+}
+
+const std::map<std::string, Kernel>& kernels() {
+    static const std::map<std::string, Kernel> table = {
+        {"kv_store_f32", kernel(&attn::kv_store<float, HostOps>, attn::STORE_THREADS, 0)},
+        {"kv_store_bf16", kernel(&attn::kv_store<uint16_t, HostOps>, attn::STORE_THREADS, 0)},
+        {"attention_f32", kernel(&attn::generic<float, HostOps>, attn::GENERIC_THREADS, attn::generic_smem_bytes())},
+        {"attention_bf16",
+         kernel(&attn::generic<uint16_t, HostOps>, attn::GENERIC_THREADS, attn::generic_smem_bytes())},
+        {"attention_prefill_d64", kernel(&attn::prefill<64, 8, HostOps>, 256, attn::prefill_smem_bytes(64, 8))},
+        {"attention_prefill_d128", kernel(&attn::prefill<128, 4, HostOps>, 128, attn::prefill_smem_bytes(128, 4))},
+        {"attention_decode_d64", kernel(&attn::decode<64, HostOps>, attn::DECODE_THREADS, attn::decode_smem_bytes(64))},
+        {"attention_decode_d128",
+         kernel(&attn::decode<128, HostOps>, attn::DECODE_THREADS, attn::decode_smem_bytes(128))},
+        {"attention_reduce", kernel(&attn::reduce<HostOps>, attn::REDUCE_THREADS, 0)},
+    };
+    return table;
+}
+
+void execute(const Launch& launch) {
+    auto it = kernels().find(launch.name);
+    if (it == kernels().end()) fail("no kernel " + launch.name);
+    const Kernel& k = it->second;
+    if (launch.block[0] != k.threads || launch.block[1] != 1 || launch.block[2] != 1) {
+        fail(launch.name + " is written for " + std::to_string(k.threads) + " threads, launched with " +
+             std::to_string(launch.block[0]) + "x" + std::to_string(launch.block[1]) + "x" +
+             std::to_string(launch.block[2]));
+    }
+    if (launch.shared != k.shared) {
+        fail(launch.name + " needs " + std::to_string(k.shared) + " bytes of dynamic shared memory, launched with " +
+             std::to_string(launch.shared));
+    }
+    for (int d = 0; d < 3; d++) {
+        if (launch.grid[d] < 1) fail(launch.name + ": empty grid");
+    }
+    k.run(launch);
+    for (auto& [address, b] : buffers) {
+        for (size_t i = b.bytes; i < b.data.size(); i++) {
+            if (b.data[i] != POISON) fail(launch.name + " wrote past the buffer at 0x" + std::to_string(address));
+        }
+    }
+}
+
+// ---- input
+
+struct Reader {
+    FILE* file;
+    template <typename T>
+    T read() {
+        T value;
+        if (std::fread(&value, sizeof(T), 1, file) != 1) fail("truncated input");
+        return value;
+    }
+    void bytes(void* dst, size_t n) {
+        if (n > 0 && std::fread(dst, 1, n, file) != n) fail("truncated input");
+    }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 3) fail("usage: attention_emulator INPUT OUTPUT");
+    FILE* in = std::fopen(argv[1], "rb");
+    if (in == nullptr) fail(std::string("cannot read ") + argv[1]);
+    Reader r{in};
+    char magic[8];
+    r.bytes(magic, 8);
+    if (std::memcmp(magic, "TRAMEMU1", 8) != 0) fail("not an emulator input");
+    for (uint32_t n = r.read<uint32_t>(); n > 0; n--) {
+        Buffer b;
+        b.address = r.read<uint64_t>();
+        b.bytes = r.read<uint64_t>();
+        b.data.assign(b.bytes + GUARD, POISON);
+        if (r.read<uint8_t>() != 0) r.bytes(b.data.data(), b.bytes);
+        if (b.address % 256 != 0) fail("buffer addresses are 256-byte aligned, as cuMemAlloc's are");
+        buffers.emplace(b.address, std::move(b));
+    }
+    std::vector<Launch> launches;
+    for (uint32_t n = r.read<uint32_t>(); n > 0; n--) {
+        Launch launch;
+        launch.name.resize(r.read<uint16_t>());
+        r.bytes(launch.name.data(), launch.name.size());
+        for (int& g : launch.grid) g = r.read<int32_t>();
+        for (int& b : launch.block) b = r.read<int32_t>();
+        launch.shared = r.read<int32_t>();
+        launch.slots.resize(r.read<uint32_t>());
+        for (uint64_t& s : launch.slots) s = r.read<uint64_t>();
+        launches.push_back(std::move(launch));
+    }
+    std::vector<std::pair<uint64_t, uint64_t>> dumps;
+    for (uint32_t n = r.read<uint32_t>(); n > 0; n--) {
+        const uint64_t address = r.read<uint64_t>();
+        dumps.emplace_back(address, r.read<uint64_t>());
+    }
+    std::fclose(in);
+    for (const Launch& launch : launches) execute(launch);
+    FILE* out = std::fopen(argv[2], "wb");
+    if (out == nullptr) fail(std::string("cannot write ") + argv[2]);
+    for (auto [address, bytes] : dumps) {
+        Buffer* b = buffer_at(address);
+        if (b == nullptr || address + bytes > b->address + b->bytes) fail("dump outside a buffer");
+        std::fwrite(b->data.data() + (address - b->address), 1, bytes, out);
+    }
+    std::fclose(out);
+    return 0;
+}

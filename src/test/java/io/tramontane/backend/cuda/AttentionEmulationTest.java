@@ -1,0 +1,114 @@
+package io.tramontane.backend.cuda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.tramontane.backend.Activation;
+import io.tramontane.backend.AttentionBatch;
+import io.tramontane.backend.KvCache;
+import io.tramontane.backend.cpu.CpuBackend;
+import io.tramontane.backend.cuda.AttentionChecks.AttentionShape;
+import io.tramontane.backend.cuda.AttentionChecks.Scenario;
+import io.tramontane.cuda.DeviceBuffer;
+import io.tramontane.weights.Tensor;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * CudaBackend's attention without a GPU: the launches AttentionKernels builds (plan, grids, shared memory, the
+ * parameters as marshalled for cuLaunchKernel) run by {@link KernelEmulator} on the kernel bodies of
+ * attention_core.cuh, against CpuBackend with the GPU check's bounds ({@link AttentionChecks.Errors}). The emulated
+ * warp implements ldmatrix, mma.sync and cp.async from the PTX ISA, so fragment layouts, the block table, GQA
+ * mapping, causal masking, chunked prefill and the split decode are all exercised. Skipped, visibly, without g++.
+ */
+class AttentionEmulationTest {
+    /** An H100's 132 SMs, as the backend would plan for it: small batches split their decode contexts. */
+    private static final int H100_TARGET = 132 * AttentionKernels.DECODE_CTAS_PER_SM;
+
+    @BeforeEach
+    void needsGxx() {
+        boolean present = KernelEmulator.binary().isPresent();
+        if (!present) System.err.println("SKIPPED: AttentionEmulationTest: g++ not found");
+        assumeTrue(present, "g++ not found: the kernel emulator cannot be built");
+    }
+
+    static Stream<Arguments> cases() {
+        return Stream.of(
+                Arguments.of(new AttentionShape(8, 2, 64, 16, KvCacheDtype.BF16), H100_TARGET),     // prefill d64, G4
+                Arguments.of(new AttentionShape(8, 8, 128, 1, KvCacheDtype.BF16), H100_TARGET),     // d128, G1, block 1
+                Arguments.of(new AttentionShape(16, 2, 128, 16, KvCacheDtype.BF16), H100_TARGET),   // G8
+                Arguments.of(new AttentionShape(24, 1, 64, 5, KvCacheDtype.BF16), H100_TARGET),     // two 16-head slices
+                Arguments.of(new AttentionShape(8, 2, 128, 16, KvCacheDtype.BF16), 1),              // nothing split
+                Arguments.of(new AttentionShape(6, 2, 6, 3, KvCacheDtype.BF16), H100_TARGET),       // generic BF16
+                Arguments.of(new AttentionShape(8, 2, 64, 16, KvCacheDtype.F32), H100_TARGET));     // generic FP32
+    }
+
+    @ParameterizedTest(name = "{0}, target {1} CTAs")
+    @MethodSource("cases")
+    void mixedScenarioMatchesTheCpu(AttentionShape s, int targetCtas, @TempDir Path work) throws Exception {
+        long seed = 20261125L + s.toString().hashCode() + targetCtas;
+        SplittableRandom random = new SplittableRandom(seed);
+        Scenario scenario = Scenario.mixed(s.blockSize(), random);
+        KernelEmulator device = new KernelEmulator();
+        long poolRows = (long) scenario.blocks() * s.blockSize();
+        long poolBytes = poolRows * s.kvHeads() * s.headDim() * s.dtype().bytes;
+        var pools = new AttentionKernels.Pools(device.allocate(poolBytes), device.allocate(poolBytes), poolRows, s.kvHeads(),
+                s.headDim(), s.blockSize(), s.dtype());
+        int qCols = s.heads() * s.headDim(), kvCols = s.kvHeads() * s.headDim();
+        float scale = (float) (1 / Math.sqrt(s.headDim()));
+        List<DeviceBuffer> outputs = new ArrayList<>();
+        List<float[]> expected = new ArrayList<>();
+        boolean split = false;
+        try (CpuBackend cpu = new CpuBackend(new CpuBackend.Options(2, true));
+             KvCache cache = cpu.allocateKvCache(1, scenario.blocks(), s.blockSize(), s.kvHeads(), s.headDim())) {
+            for (AttentionBatch step : scenario.steps()) {
+                int n = step.tokens();
+                float[] q = RandomTensors.floats(random, n * qCols, 1), k = RandomTensors.floats(random, n * kvCols, 1),
+                        v = RandomTensors.floats(random, n * kvCols, 1);
+                CudaActivation out = device.activation(n, qCols, null);
+                AttentionPlan plan = AttentionKernels.plan(step, n, pools, s.heads(), targetCtas);
+                var buffers = AttentionKernels.PlanBuffers.of(plan, device.ints(plan.packed()));
+                var partials = plan.partialSlots() == 0 ? null : new AttentionKernels.Partials(
+                        device.allocate(4L * plan.partialSlots() * qCols), device.allocate(8L * plan.partialSlots() * s.heads()));
+                split |= plan.reduceItems() > 0;
+                for (var launch : AttentionKernels.launches(plan, buffers, pools, device.activation(n, qCols, q),
+                        device.activation(n, kvCols, k), device.activation(n, kvCols, v), out, partials, scale)) {
+                    device.launch(launch);
+                }
+                outputs.add(out.data());
+                Activation cpuOut = cpu.allocate(n, qCols);
+                cpu.attention(matrix(cpu, q, n, qCols), matrix(cpu, k, n, kvCols), matrix(cpu, v, n, kvCols), cache, 0, step,
+                        scale, cpuOut);
+                expected.add(BackendChecks.read(cpu, cpuOut));
+            }
+        }
+        assertThat(split).as("a context split and reduced").isEqualTo(targetCtas == H100_TARGET && s.dtype() == KvCacheDtype.BF16
+                && (s.headDim() == 64 || s.headDim() == 128));
+        List<float[]> actual = device.run(work, outputs);
+        AttentionChecks.Errors errors = new AttentionChecks.Errors();
+        for (int i = 0; i < actual.size(); i++) {
+            String failure = errors.add(actual.get(i), expected.get(i), s.headDim());
+            assertThat(failure).as("step %d", i + 1).isNull();
+        }
+        CheckResult result = errors.result("attention (emulated)", s.toString(), seed, s.dtype(), Double.NaN, "");
+        System.err.printf("AttentionEmulationTest: %s target %d: max %.2e, %s%n", s, targetCtas, result.maxRelativeError(),
+                result.detail());
+        assertThat(result.passed()).as("%s", result).isTrue();
+    }
+
+    /** {@code values} as a CPU activation. */
+    private static Activation matrix(CpuBackend cpu, float[] values, int rows, int cols) {
+        Activation a = cpu.allocate(rows, cols);
+        cpu.embed(cpu.weight(Tensor.ofFloats("input", new long[] {rows, cols}, values)), IntStream.range(0, rows).toArray(), a);
+        return a;
+    }
+}

@@ -1,0 +1,156 @@
+package io.tramontane.backend.cuda;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import io.tramontane.cuda.DeviceBuffer;
+import io.tramontane.cuda.KernelArgs;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A pretend device for the attention kernels: buffers at fake addresses, launches recorded exactly as the backend
+ * would hand them to cuLaunchKernel (kernel name, grid, block, shared memory, the 8-byte parameter slots
+ * {@link KernelArgs} marshals), then run by cuda-kernels/test/attention_emulator.cpp, which executes the kernel bodies
+ * of attention_core.cuh on emulated warps. Needs g++ (C++20); {@link #binary()} is empty without it.
+ */
+final class KernelEmulator {
+    private static final Path ROOT = CudaToolkit.repositoryRoot();
+    private static final Path SOURCE = ROOT.resolve("cuda-kernels/test/attention_emulator.cpp");
+    private static final Path CORE = ROOT.resolve("cuda-kernels/attention_core.cuh");
+    private static Optional<Path> binary;
+
+    private record Buffer(DeviceBuffer device, byte[] content) {}
+
+    private record Launch(String kernel, int[] dims, long[] slots) {}
+
+    private final List<Buffer> buffers = new ArrayList<>();
+    private final List<Launch> launches = new ArrayList<>();
+    private long next = 0x7000_0000L;
+
+    /** The emulator compiled into the engine's target/ (again when its sources are newer); empty without g++. */
+    static synchronized Optional<Path> binary() {
+        if (binary != null) return binary;
+        Optional<Path> gxx = Optional.of(Path.of("/usr/bin/g++")).filter(Files::isExecutable);
+        if (gxx.isEmpty()) return binary = Optional.empty();
+        Path out = ROOT.resolve("src/target/attention_emulator");
+        try {
+            if (!Files.exists(out) || Files.getLastModifiedTime(out).compareTo(Files.getLastModifiedTime(SOURCE)) < 0
+                    || Files.getLastModifiedTime(out).compareTo(Files.getLastModifiedTime(CORE)) < 0) {
+                Files.createDirectories(out.getParent());
+                Path tmp = out.resolveSibling("attention_emulator.tmp");
+                Process p = new ProcessBuilder(gxx.get().toString(), "-std=c++20", "-O2", "-Wall", "-Wextra", "-Werror",
+                        "-Wno-unknown-pragmas", "-o", tmp.toString(), SOURCE.toString()).redirectErrorStream(true).start();
+                String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                    throw new IllegalStateException("g++ failed on " + SOURCE + ":\n" + output);
+                }
+                Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        return binary = Optional.of(out);
+    }
+
+    /** {@code bytes} of device memory, NaN-poisoned (every byte 0xff) until a kernel writes it. */
+    DeviceBuffer allocate(long bytes) {
+        return add(bytes, null);
+    }
+
+    DeviceBuffer floats(float[] values) {
+        ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(values);
+        return add(values.length * 4L, b.array());
+    }
+
+    DeviceBuffer ints(int[] values) {
+        ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.asIntBuffer().put(values);
+        return add(values.length * 4L, b.array());
+    }
+
+    /** A [rows, cols] activation holding {@code values} (null: poisoned). */
+    CudaActivation activation(int rows, int cols, float[] values) {
+        DeviceBuffer data = values == null ? allocate((long) rows * cols * 4) : floats(values);
+        return new CudaActivation(data, data, rows, cols);
+    }
+
+    private DeviceBuffer add(long bytes, byte[] content) {
+        DeviceBuffer b = new DeviceBuffer(next, bytes);
+        next += (bytes + 511) / 256 * 256;  // 256-byte aligned, as cuMemAlloc's, with a gap
+        buffers.add(new Buffer(b, content));
+        return b;
+    }
+
+    /** Records the launch as the driver would receive it. */
+    void launch(AttentionKernels.Launch launch) {
+        try (Arena arena = Arena.ofConfined()) {
+            KernelArgs args = new KernelArgs(arena, 16);
+            launch.arguments().accept(args);
+            long[] slots = new long[args.count()];
+            for (int i = 0; i < slots.length; i++) slots[i] = args.array().getAtIndex(ADDRESS, i).reinterpret(8).get(JAVA_LONG, 0);
+            var c = launch.config();
+            launches.add(new Launch(launch.kernel(), new int[] {c.grid().x(), c.grid().y(), c.grid().z(), c.block().x(),
+                    c.block().y(), c.block().z(), c.sharedBytes()}, slots));
+        }
+    }
+
+    /** Runs every recorded launch in order; returns the contents of {@code outputs} afterwards, as floats. */
+    List<float[]> run(Path work, List<DeviceBuffer> outputs) throws IOException, InterruptedException {
+        Path input = work.resolve("emulator.in"), output = work.resolve("emulator.out");
+        try (var out = Files.newOutputStream(input)) {
+            out.write("TRAMEMU1".getBytes(StandardCharsets.US_ASCII));
+            out.write(le(4).putInt(buffers.size()).array());
+            for (Buffer b : buffers) {
+                out.write(le(17).putLong(b.device().address()).putLong(b.device().bytes())
+                        .put((byte) (b.content() == null ? 0 : 1)).array());
+                if (b.content() != null) out.write(b.content());
+            }
+            out.write(le(4).putInt(launches.size()).array());
+            for (Launch l : launches) {
+                byte[] name = l.kernel().getBytes(StandardCharsets.US_ASCII);
+                out.write(le(2).putShort((short) name.length).array());
+                out.write(name);
+                ByteBuffer dims = le(4 * 7 + 4 + 8 * l.slots().length);
+                for (int d : l.dims()) dims.putInt(d);
+                dims.putInt(l.slots().length);
+                for (long s : l.slots()) dims.putLong(s);
+                out.write(dims.array());
+            }
+            out.write(le(4).putInt(outputs.size()).array());
+            for (DeviceBuffer o : outputs) out.write(le(16).putLong(o.address()).putLong(o.bytes()).array());
+        }
+        Process p = new ProcessBuilder(binary().orElseThrow().toString(), input.toString(), output.toString())
+                .redirectErrorStream(true).start();
+        String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(600, TimeUnit.SECONDS) || p.exitValue() != 0) throw new AssertionError("emulator failed: " + log);
+        ByteBuffer result = ByteBuffer.wrap(Files.readAllBytes(output)).order(ByteOrder.LITTLE_ENDIAN);
+        List<float[]> values = new ArrayList<>();
+        for (DeviceBuffer o : outputs) {
+            float[] f = new float[Math.toIntExact(o.bytes() / 4)];
+            result.asFloatBuffer().get(f);
+            result.position(result.position() + f.length * 4);
+            values.add(f);
+        }
+        return values;
+    }
+
+    private static ByteBuffer le(int bytes) {
+        return ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    }
+}
