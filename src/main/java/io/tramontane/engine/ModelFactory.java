@@ -3,6 +3,7 @@ package io.tramontane.engine;
 import io.tramontane.backend.InProcessCollective;
 import io.tramontane.backend.cpu.CpuBackend;
 import io.tramontane.backend.cuda.CudaBackend;
+import io.tramontane.backend.cuda.KvCacheDtype;
 import io.tramontane.model.LanguageModel;
 import io.tramontane.model.Model;
 import io.tramontane.model.Shard;
@@ -67,12 +68,17 @@ public final class ModelFactory {
      * Without a usable driver this throws IllegalStateException with the probe's reason.
      */
     public static LanguageModel cuda(ModelWeights weights, Options options) {
+        return cuda(weights, options, KvCacheDtype.BF16);
+    }
+
+    /** {@link #cuda(ModelWeights, Options)} with the KV cache stored as {@code kvCache} (F32: exact, for the golden checks). */
+    public static LanguageModel cuda(ModelWeights weights, Options options, KvCacheDtype kvCache) {
         if (options.tensorParallel() != 1) {
             throw new IllegalArgumentException("the CUDA backend runs one rank (tensor parallelism needs NCCL, issue 10), got "
                     + options.tensorParallel());
         }
         var backend = CudaBackend.open(new CudaBackend.Options(0, options.staticActivationFp8(),
-                CudaBackend.Options.defaults().activationBudget()));
+                CudaBackend.Options.defaults().activationBudget(), kvCache));
         try {
             return new Model(weights, backend, Shard.of(weights.config(), 0, 1), options.kvBlocks(), options.blockSize());
         } catch (RuntimeException e) {
