@@ -347,9 +347,10 @@ ATTN_FN void load_kv_tile(uint16_t* k_s, uint16_t* v_s, const uint16_t* k_pool, 
     }
 }
 
-// ---- prefill: flash-attention-2 style. One CTA of WARPS warps per (Q tile = block x, query head = block y); the
-// tile's record is tiles[4 * x ..] = {first batch row, position of that row, rows (<= 16 * WARPS), offset of the
-// sequence's block table in tables}. Warp w owns tile rows 16w..16w+15 (row r at position first_position + r).
+// ---- prefill: flash-attention-2 style. One CTA of WARPS warps per (query head = block x, Q tile = block y): CTAs
+// start in x-major order, so every head of the first (longest) tile goes first, and neighbours share K/V tiles in
+// L2. The tile's record is tiles[4 * y ..] = {first batch row, position of that row, rows (<= 16 * WARPS), offset of
+// the sequence's block table in tables}. Warp w owns tile rows 16w..16w+15 (row r at position first_position + r).
 // Keys 0..first_position + rows - 1 stream through two shared-memory stages of KEY_TILE keys (cp.async: the next
 // stage loads while this one is used); the causal mask is applied only on tiles that reach past a warp's first row.
 // Tile rows past `rows` compute on zero queries and are not stored.
@@ -361,10 +362,10 @@ ATTN_FN void prefill(const float* q, const uint16_t* k_pool, const uint16_t* v_p
     uint16_t* q_s = reinterpret_cast<uint16_t*>(Ops::shared());
     uint16_t* k_s = q_s + ROWS * padded(D);  // stages 0 and 1
     uint16_t* v_s = k_s + 2 * STAGE;
-    const int* tile = tiles + 4 * Ops::block_x();
+    const int* tile = tiles + 4 * Ops::block_y();
     const int first_row = tile[0], first_position = tile[1], rows = tile[2];
     const int* table = tables + tile[3];
-    const int head = Ops::block_y(), kv_offset = head / group * D;
+    const int head = Ops::block_x(), kv_offset = head / group * D;
     const int tid = Ops::thread(), lane = tid & 31, warp = tid >> 5;
     const int end = first_position + rows;  // keys [0, end)
     const int key_tiles = (end + KEY_TILE - 1) / KEY_TILE;

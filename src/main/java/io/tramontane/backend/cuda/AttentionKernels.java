@@ -17,7 +17,7 @@ import java.util.function.Consumer;
  * rows into the layer's pools, then
  * <ul>
  *   <li>a BF16 cache with head_dim 64 or 128 takes the tensor-core kernels: {@code attention_prefill_d<D>} (one CTA
- *       per Q tile and query head) for segments of {@link AttentionPlan#PREFILL_MIN_ROWS} rows or more,
+ *       per query head and Q tile) for segments of {@link AttentionPlan#PREFILL_MIN_ROWS} rows or more,
  *       {@code attention_decode_d<D>} (one CTA per decode unit, kv head and slice of 16 query heads) for the rows of
  *       shorter segments, and {@code attention_reduce} for the rows whose context the plan split;</li>
  *   <li>any other cache (FP32, other head dims up to {@link #MAX_HEAD_DIM}) takes {@code attention_<dtype>}, one
@@ -245,10 +245,11 @@ final class AttentionKernels {
         return new LaunchConfig(Dim3.of(heads, items), Dim3.of(GENERIC_THREADS), genericSharedBytes());
     }
 
+    /** Heads in x: CTAs start x-major, so all heads of the longest tile (the plan's first) start first. */
     static LaunchConfig prefillConfig(int headDim, int tiles, int heads) {
         Launcher.requirePositive("prefill grid", tiles, heads);
-        Launcher.requireGridYz(heads, "query heads");
-        return new LaunchConfig(Dim3.of(tiles, heads), Dim3.of(32 * prefillWarps(headDim)), prefillSharedBytes(headDim));
+        Launcher.requireGridYz(tiles, "prefill tiles");
+        return new LaunchConfig(Dim3.of(heads, tiles), Dim3.of(32 * prefillWarps(headDim)), prefillSharedBytes(headDim));
     }
 
     static LaunchConfig decodeConfig(int headDim, int units, int kvHeads, int group) {

@@ -104,8 +104,8 @@ class AttentionKernelsTest {
         assertThat(store).containsExactly(c.k().data().address(), c.v().data().address(), c.buffers().rows().address(),
                 c.buffers().slots().address(), pools.keys().address(), pools.values().address(), 8 * 128);
 
-        // two 64-row tiles of the prompt per query head
-        assertThat(c.launches().get(1).config()).isEqualTo(new LaunchConfig(Dim3.of(2, 32), Dim3.of(128), 87040));
+        // every query head of two 64-row tiles of the prompt
+        assertThat(c.launches().get(1).config()).isEqualTo(new LaunchConfig(Dim3.of(32, 2), Dim3.of(128), 87040));
         long[] prefill = slots(c.launches().get(1));
         assertThat(prefill).hasSize(11);
         assertThat(prefill[0]).isEqualTo(c.q().data().address());
@@ -157,7 +157,7 @@ class AttentionKernelsTest {
         // head_dim 64 prefills run 128-row tiles on 8 warps
         Call prefill = call(new AttentionBatch(List.of(new Segment(0, 130, 0, IntStream.range(0, 9).toArray()))), 130,
                 pools(10, 16, 1, 64, KvCacheDtype.BF16), 24, H100_TARGET);
-        assertThat(prefill.launches().get(1).config()).isEqualTo(new LaunchConfig(Dim3.of(2, 24), Dim3.of(256), 55296));
+        assertThat(prefill.launches().get(1).config()).isEqualTo(new LaunchConfig(Dim3.of(24, 2), Dim3.of(256), 55296));
     }
 
     @Test
