@@ -5,15 +5,22 @@ import java.nio.file.Path;
 import java.util.Optional;
 import java.util.stream.Stream;
 
-/** Finds what the tests need from the build machine: nvcc (as build.sh does) and the repository's cuda-kernels/. */
+/** Finds what the tests need from the build machine: nvcc (as build.sh does), g++ and the repository's cuda-kernels/. */
 final class CudaToolkit {
     private CudaToolkit() {}
 
     static Optional<Path> nvcc() {
-        Stream<Path> onPath = Stream.of(System.getenv().getOrDefault("PATH", "").split(":"))
-                .filter(dir -> !dir.isEmpty()).map(dir -> Path.of(dir, "nvcc"));
-        Stream<Path> installed = Stream.of(Path.of("/usr/local/cuda/bin/nvcc"));
-        return Stream.concat(onPath, installed).filter(Files::isExecutable).findFirst();
+        return Stream.concat(onPath("nvcc"), Stream.of(Path.of("/usr/local/cuda/bin/nvcc"))).filter(Files::isExecutable).findFirst();
+    }
+
+    /** The host C++ compiler (the kernel emulator's). */
+    static Optional<Path> gxx() {
+        return onPath("g++").filter(Files::isExecutable).findFirst();
+    }
+
+    private static Stream<Path> onPath(String tool) {
+        return Stream.of(System.getenv().getOrDefault("PATH", "").split(":")).filter(dir -> !dir.isEmpty())
+                .map(dir -> Path.of(dir, tool));
     }
 
     /** The repository root: the nearest directory above the working directory holding cuda-kernels/build.sh. */

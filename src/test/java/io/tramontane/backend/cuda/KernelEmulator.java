@@ -42,7 +42,7 @@ final class KernelEmulator {
     /** The emulator compiled into the engine's target/ (again when its sources are newer); empty without g++. */
     static synchronized Optional<Path> binary() {
         if (binary != null) return binary;
-        Optional<Path> gxx = Optional.of(Path.of("/usr/bin/g++")).filter(Files::isExecutable);
+        Optional<Path> gxx = CudaToolkit.gxx();
         if (gxx.isEmpty()) return binary = Optional.empty();
         Path out = ROOT.resolve("src/target/attention_emulator");
         try {
