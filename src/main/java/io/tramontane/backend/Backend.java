@@ -15,10 +15,10 @@ public interface Backend extends AutoCloseable {
 
     Activation allocate(int rows, int cols);
 
-    /** A vector or matrix used as-is (norm gains, embeddings, router, output head). */
+    /** A vector or matrix used as-is (norm gains, embeddings, router). */
     Weight weight(Tensor tensor);
 
-    /** A linear layer with its FP8 scales. */
+    /** A linear layer with its FP8 scales (the output head too: a backend may re-encode linears at load). */
     Weight linear(Linear linear);
 
     KvCache allocateKvCache(int layers, int blocks, int blockSize, int kvHeads, int headDim);

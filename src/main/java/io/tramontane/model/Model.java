@@ -40,7 +40,7 @@ public final class Model implements LanguageModel {
         this.rope = new Rope(config);
         this.embeddings = backend.weight(weights.tokenEmbeddings());
         this.finalNorm = backend.weight(weights.finalNorm());
-        this.output = backend.weight(weights.output().rowRange(shard.firstVocab(), shard.firstVocab() + shard.vocab()));
+        this.output = backend.linear(Linear.of(weights.output()).rowRange(shard.firstVocab(), shard.firstVocab() + shard.vocab()));
         int d = config.headDim();
         for (LayerWeights l : weights.layers()) {
             int q0 = shard.firstHead() * d, q1 = q0 + shard.heads() * d;

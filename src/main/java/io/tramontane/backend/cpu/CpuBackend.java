@@ -9,10 +9,12 @@ import io.tramontane.backend.Weight;
 import io.tramontane.weights.Floats;
 import io.tramontane.weights.Linear;
 import io.tramontane.weights.Tensor;
+import java.lang.foreign.Arena;
 
 /**
  * The CPU backend: FP32 activations on the heap, weights read from the mapped checkpoint in their
- * stored dtype, output rows split statically over a fixed thread pool.
+ * stored dtype (or, on request, linears quantized at load into off-heap memory the backend frees on
+ * close), output rows split statically over a fixed thread pool.
  */
 public final class CpuBackend implements Backend {
 
@@ -20,8 +22,18 @@ public final class CpuBackend implements Backend {
      * @param threads             worker threads of this rank
      * @param staticActivationFp8 for FP8 linears that carry an activation scale, quantize inputs to e4m3
      *                            as the checkpoint prescribes (w8a8); false dequantizes weights only (w8a16)
+     * @param weights             linears (output head included) as stored, or quantized at load to q8 / q4
      */
-    public record Options(int threads, boolean staticActivationFp8) {
+    public record Options(int threads, boolean staticActivationFp8, CpuWeights weights) {
+        public Options {
+            if (weights == null) throw new IllegalArgumentException("CPU weights format must be given (stored, q8 or q4)");
+        }
+
+        /** Linears as stored. */
+        public Options(int threads, boolean staticActivationFp8) {
+            this(threads, staticActivationFp8, CpuWeights.STORED);
+        }
+
         public static Options defaults() {
             return new Options(Runtime.getRuntime().availableProcessors(), true);
         }
@@ -30,6 +42,8 @@ public final class CpuBackend implements Backend {
     private final Options options;
     private final CpuThreads threads;
     private final Collective collective;
+    /** Holds the quantized linears; shared because the worker threads read them. */
+    private final Arena arena = Arena.ofShared();
 
     public CpuBackend(Options options, Collective collective) {
         this.options = options;
@@ -59,7 +73,11 @@ public final class CpuBackend implements Backend {
     @Override
     public Weight linear(Linear linear) {
         float activationScale = options.staticActivationFp8() ? linear.activationScale() : Float.NaN;
-        return CpuWeight.linear(linear.weight(), linear.weightScale(), activationScale);
+        if (options.weights() == CpuWeights.STORED) {
+            return CpuWeight.linear(linear.weight(), linear.weightScale(), activationScale);
+        }
+        QuantizedMatrix q = Quantizer.quantize(linear.weight(), linear.weightScale(), options.weights(), threads, arena);
+        return CpuWeight.quantized(linear.weight(), q, activationScale);
     }
 
     @Override
@@ -107,7 +125,7 @@ public final class CpuBackend implements Backend {
         }
         float[] xs = w.quantizesActivations() ? quantizeE4m3(in, w.activationScale()) : in.data();
         float scale = w.weightScale() * (w.quantizesActivations() ? w.activationScale() : 1f);
-        if (!RowBlockDecoder.supports(w.tensor())) {  // a dtype without a block decoder: decode each row once
+        if (!RowBlockDecoder.supports(w)) {  // a dtype without a block decoder: decode each row once
             threads.parallelFor(outFeatures, 8, (from, to) -> {
                 float[] row = new float[inFeatures];
                 for (int r = from; r < to; r++) {
@@ -119,7 +137,7 @@ public final class CpuBackend implements Backend {
             });
             return;
         }
-        threads.parallelFor(outFeatures, 4, (from, to) -> LinearKernel.rows(w.tensor(), xs, n, inFeatures, from, to,
+        threads.parallelFor(outFeatures, 4, (from, to) -> LinearKernel.rows(w, xs, n, inFeatures, from, to,
                 scale, o.data(), outFeatures));
     }
 
@@ -215,5 +233,6 @@ public final class CpuBackend implements Backend {
     @Override
     public void close() {
         threads.close();
+        arena.close();
     }
 }

@@ -7,16 +7,23 @@ import io.tramontane.weights.Tensor;
  * A weight as the CPU backend reads it: the mapped tensor view itself (decoded inside the kernels),
  * with the FP8 scales of its linear. {@code activationScale} is NaN unless the input is to be
  * quantized to e4m3 first (static w8a8). A vector (norm gain) is also kept decoded in {@code values},
- * once, instead of on every use; null for matrices.
+ * once, instead of on every use; null for matrices. A linear quantized at load time is read from
+ * {@code quantized} instead of {@code tensor} (its weight scale folded in, so {@code weightScale} is 1);
+ * null when the stored dtype is used.
  */
-record CpuWeight(Tensor tensor, float weightScale, float activationScale, float[] values) implements Weight {
+record CpuWeight(Tensor tensor, float weightScale, float activationScale, float[] values, QuantizedMatrix quantized)
+        implements Weight {
 
     static CpuWeight linear(Tensor tensor, float weightScale, float activationScale) {
-        return new CpuWeight(tensor, weightScale, activationScale, null);
+        return new CpuWeight(tensor, weightScale, activationScale, null, null);
+    }
+
+    static CpuWeight quantized(Tensor tensor, QuantizedMatrix quantized, float activationScale) {
+        return new CpuWeight(tensor, 1f, activationScale, null, quantized);
     }
 
     static CpuWeight plain(Tensor tensor) {
-        return new CpuWeight(tensor, 1f, Float.NaN, tensor.rows() == 1 ? tensor.toFloatArray() : null);
+        return new CpuWeight(tensor, 1f, Float.NaN, tensor.rows() == 1 ? tensor.toFloatArray() : null, null);
     }
 
     @Override

@@ -29,7 +29,13 @@ final class LinearKernel {
 
     private LinearKernel() {}
 
-    private static float fusedRow(Tensor weight, int r, float[] x, int x0, int n, int vectorEnd, float[] lanes) {
+    private static float fusedRow(CpuWeight cpu, int r, float[] x, int x0, int n, int vectorEnd, float[] lanes) {
+        QuantizedMatrix m = cpu.quantized();
+        if (m != null) {
+            return m.format() == CpuWeights.Q8 ? Q8Rows.row(m, r, x, x0, n, vectorEnd, lanes)
+                    : Q4Rows.row(m, r, x, x0, n, vectorEnd, lanes);
+        }
+        Tensor weight = cpu.tensor();
         var w = weight.storage();
         long b = weight.rowByteOffset(r);
         return switch (weight.dtype()) {
@@ -39,8 +45,15 @@ final class LinearKernel {
         };
     }
 
-    private static void fusedTile4x4(Tensor weight, int r, float[] x, int x0, int n, int vectorEnd, float[] sums,
+    private static void fusedTile4x4(CpuWeight cpu, int r, float[] x, int x0, int n, int vectorEnd, float[] sums,
                                      float[] lanes) {
+        QuantizedMatrix m = cpu.quantized();
+        if (m != null) {
+            if (m.format() == CpuWeights.Q8) Q8Rows.tile4x4(m, r, x, x0, n, vectorEnd, sums, lanes);
+            else Q4Rows.tile4x4(m, r, x, x0, n, vectorEnd, sums, lanes);
+            return;
+        }
+        Tensor weight = cpu.tensor();
         var w = weight.storage();
         long b0 = weight.rowByteOffset(r), b1 = weight.rowByteOffset(r + 1);
         long b2 = weight.rowByteOffset(r + 2), b3 = weight.rowByteOffset(r + 3);
@@ -51,7 +64,7 @@ final class LinearKernel {
         }
     }
 
-    static void rows(Tensor weight, float[] x, int tokens, int in, int from, int to, float scale, float[] out,
+    static void rows(CpuWeight weight, float[] x, int tokens, int in, int from, int to, float scale, float[] out,
                      int outStride) {
         int vectorEnd = RowBlockDecoder.vectorEnd(in);
         Scratch scratch = SCRATCH.get();

@@ -40,6 +40,25 @@ final class RowBlockDecoder {
         };
     }
 
+    /** True for the weights decoded here: quantized ones and the stored dtypes of {@link #supports(Tensor)}. */
+    static boolean supports(CpuWeight w) {
+        return w.quantized() != null || supports(w.tensor());
+    }
+
+    /** Rows {@code [row, row + count)} of a linear, quantized or stored, into {@code out[r * n ...]}, n = columns. */
+    static void decode(CpuWeight weight, int row, int count, float[] out) {
+        QuantizedMatrix m = weight.quantized();
+        if (m == null) {
+            decode(weight.tensor(), row, count, out);
+            return;
+        }
+        int n = m.cols(), end = vectorEnd(n);
+        for (int r = 0; r < count; r++) {
+            if (m.format() == CpuWeights.Q8) Q8Rows.decode(m, row + r, out, r * n, n, end);
+            else Q4Rows.decode(m, row + r, out, r * n, n, end);
+        }
+    }
+
     /** Rows {@code [row, row + count)} of {@code weight} into {@code out[r * n ...]}, n = columns. */
     static void decode(Tensor weight, int row, int count, float[] out) {
         MemorySegment w = weight.storage();

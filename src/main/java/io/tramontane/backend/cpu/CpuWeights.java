@@ -1,0 +1,60 @@
+package io.tramontane.backend.cpu;
+
+import java.util.Locale;
+
+/**
+ * How the CPU backend holds linear weights: as stored in the checkpoint, or quantized at load time into
+ * blocks of {@link #BLOCK} input features with one FP16 scale per block (see {@link Quantizer}).
+ * Norms, embeddings and the MoE router are always kept as stored; the output head is a linear and is
+ * quantized like the others (as llama.cpp does for Q8_0).
+ */
+public enum CpuWeights {
+    /** The checkpoint's own dtype, decoded inside the kernels. */
+    STORED(0),
+    /** int8 quants {@code q in [-127, 127]}, value {@code scale * q}: 34 bytes per 32 weights. */
+    Q8(32),
+    /** 4-bit quants {@code q in [-8, 7]}, value {@code scale * q}: 18 bytes per 32 weights. */
+    Q4(16);
+
+    /** Input features per block of one scale. */
+    public static final int BLOCK = 32;
+    /** Bytes of one block's scale (IEEE half). */
+    public static final int SCALE_BYTES = 2;
+
+    private final int quantBytesPerBlock;
+
+    CpuWeights(int quantBytesPerBlock) {
+        this.quantBytesPerBlock = quantBytesPerBlock;
+    }
+
+    /** Bytes of one block's quants (0 for {@link #STORED}). */
+    int quantBytesPerBlock() {
+        return quantBytesPerBlock;
+    }
+
+    /** Blocks per row of {@code cols} input features: the last block is zero-padded when cols is not a multiple of 32. */
+    static int blocksPerRow(long cols) {
+        return (int) ((cols + BLOCK - 1) / BLOCK);
+    }
+
+    /** Resident bytes of a quantized {@code [rows, cols]} matrix, scales and padding included. */
+    public long bytes(long rows, long cols) {
+        if (this == STORED) throw new IllegalStateException("stored weights take their checkpoint dtype's bytes");
+        return rows * blocksPerRow(cols) * (long) (quantBytesPerBlock + SCALE_BYTES);
+    }
+
+    /** The name on the command line. */
+    public String cliName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** {@code stored}, {@code q8} or {@code q4}. */
+    public static CpuWeights parse(String name) {
+        return switch (name.toLowerCase(Locale.ROOT)) {
+            case "stored" -> STORED;
+            case "q8" -> Q8;
+            case "q4" -> Q4;
+            default -> throw new IllegalArgumentException("CPU weights must be stored, q8 or q4, got '" + name + "'");
+        };
+    }
+}

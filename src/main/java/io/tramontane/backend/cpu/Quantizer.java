@@ -1,0 +1,123 @@
+package io.tramontane.backend.cpu;
+
+import io.tramontane.weights.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Quantizes a linear weight into a {@link QuantizedMatrix}, rows split over the backend's threads. Each block of
+ * 32 input features gets one symmetric scale, stored as an IEEE half rounded away from zero so no quant needs
+ * clamping at the extreme:
+ * <ul>
+ * <li>{@link CpuWeights#Q8}: {@code scale = maxabs / 127}, {@code q = round(w / scale)}; every weight within
+ * {@code scale / 2} of {@code scale * q}.
+ * <li>{@link CpuWeights#Q4}, as llama.cpp's Q4_0: the weight of largest magnitude {@code m} maps to -8,
+ * {@code scale = -m / 8}, {@code q = clamp(round(w / scale), -8, 7)}: 16 levels instead of the 15 of a
+ * symmetric {@code maxabs / 7} (a step 12.5% finer). Every weight is within {@code |scale| / 2} of
+ * {@code scale * q} except those of the opposite sign within 1/16 of {@code |m|}, clamped to 7 (within
+ * {@code |scale|}).
+ * </ul>
+ * The FP8 per-tensor weight scale is folded into the block scales. An all-zero block has scale 0.
+ */
+final class Quantizer {
+    private static final int BLOCK = CpuWeights.BLOCK;
+    private static final int ROWS_PER_TASK = 16;
+
+    private Quantizer() {}
+
+    static QuantizedMatrix quantize(Tensor tensor, float weightScale, CpuWeights format, CpuThreads threads, Arena arena) {
+        if (format == CpuWeights.STORED) throw new IllegalArgumentException("nothing to quantize for stored weights");
+        if (BLOCK % (2 * DotKernels.F.length()) != 0) {  // the kernels take whole vector chunks, two per q4 byte load
+            throw new IllegalStateException("quantized CPU weights need vectors of at most 16 floats; this machine's hold "
+                    + DotKernels.F.length());
+        }
+        if (tensor.rows() > Integer.MAX_VALUE || tensor.cols() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("cannot quantize " + tensor + ": more than 2^31 rows or columns");
+        }
+        int rows = (int) tensor.rows(), cols = (int) tensor.cols(), blocks = CpuWeights.blocksPerRow(cols);
+        MemorySegment quants = arena.allocate((long) rows * blocks * format.quantBytesPerBlock() + QuantizedMatrix.SLACK, 64);
+        MemorySegment scales = arena.allocate((long) rows * blocks * CpuWeights.SCALE_BYTES, 64);
+        QuantizedMatrix m = new QuantizedMatrix(tensor.name(), format, rows, cols, quants, scales);
+        AtomicReference<IllegalArgumentException> invalid = new AtomicReference<>();
+        threads.parallelFor(rows, ROWS_PER_TASK, (from, to) -> {
+            float[] row = new float[cols];
+            byte[] q = new byte[blocks * format.quantBytesPerBlock()];
+            short[] s = new short[blocks];
+            for (int r = from; r < to; r++) {
+                if (RowBlockDecoder.supports(tensor)) RowBlockDecoder.decode(tensor, r, 1, row);
+                else RowDecoder.decode(tensor, r, row);
+                if (weightScale != 1f) for (int i = 0; i < cols; i++) row[i] *= weightScale;
+                try {
+                    for (int b = 0; b < blocks; b++) {
+                        int start = b * BLOCK, count = Math.min(BLOCK, cols - start);
+                        s[b] = format == CpuWeights.Q8 ? q8(row, start, count, q, b * BLOCK)
+                                : q4(row, start, count, q, b * BLOCK / 2);
+                    }
+                } catch (IllegalArgumentException e) {
+                    invalid.compareAndSet(null, new IllegalArgumentException("cannot quantize " + tensor + " to "
+                            + format.cliName() + ": row " + r + ", " + e.getMessage(), e));
+                    return;
+                }
+                MemorySegment.copy(q, 0, quants, ValueLayout.JAVA_BYTE, m.quantOffset(r), q.length);
+                MemorySegment.copy(s, 0, scales, QuantizedMatrix.HALF, m.scaleOffset(r), blocks);
+            }
+        });
+        if (invalid.get() != null) throw invalid.get();
+        return m;
+    }
+
+    /** One q8 block: {@code count} weights from {@code w[start]} into {@code q[o ...]} (the rest zero); its scale. */
+    static short q8(float[] w, int start, int count, byte[] q, int o) {
+        float maxAbs = 0;
+        for (int i = 0; i < count; i++) maxAbs = Math.max(maxAbs, Math.abs(w[start + i]));
+        short half = halfAtLeast(maxAbs / 127, start);
+        double inverse = inverse(half);
+        for (int i = 0; i < BLOCK; i++) q[o + i] = i < count ? quant(w[start + i], inverse, -127, 127) : 0;
+        return half;
+    }
+
+    /** One q4 block into {@code q[o .. o + 16)}, nibbles placed as {@link QuantizedMatrix#q4Byte(int)} says; its scale. */
+    static short q4(float[] w, int start, int count, byte[] q, int o) {
+        float maxAbs = 0, extreme = 0;
+        for (int i = 0; i < count; i++) {
+            maxAbs = Math.max(maxAbs, Math.abs(w[start + i]));  // NaN propagates here and is refused below
+            if (Math.abs(w[start + i]) > Math.abs(extreme)) extreme = w[start + i];
+        }
+        short magnitude = halfAtLeast(maxAbs / 8, start);
+        short half = (short) (extreme > 0 ? magnitude | 0x8000 : magnitude);  // scale = -extreme / 8
+        double inverse = inverse(half);
+        int pair = QuantizedMatrix.Q4_PAIR;
+        for (int j = 0; j < BLOCK / 2; j++) {
+            int low = j / pair * 2 * pair + j % pair, high = low + pair;  // the weights of byte j
+            int lo = low < count ? quant(w[start + low], inverse, -8, 7) : 0;
+            int hi = high < count ? quant(w[start + high], inverse, -8, 7) : 0;
+            q[o + j] = (byte) (lo & 0xF | hi << 4);
+        }
+        return half;
+    }
+
+    private static byte quant(float w, double inverse, int min, int max) {
+        return (byte) Math.clamp((long) Math.rint(w * inverse), min, max);
+    }
+
+    private static double inverse(short half) {
+        float scale = Float.float16ToFloat(half);
+        return scale == 0 ? 0 : 1.0 / scale;
+    }
+
+    /** The smallest non-negative half not below {@code scale}; {@code start} (the block's first column) names it in errors. */
+    private static short halfAtLeast(float scale, int start) {
+        if (!Float.isFinite(scale)) {
+            throw new IllegalArgumentException("the block of columns from " + start + " holds a value that is not finite");
+        }
+        short half = Float.floatToFloat16(scale);
+        if (Float.float16ToFloat(half) < scale) half++;  // the next half up: halves of one sign order like their bits
+        if (Float.isInfinite(Float.float16ToFloat(half))) {
+            throw new IllegalArgumentException("the block of columns from " + start + " needs a scale of " + scale
+                    + ", beyond the FP16 range");
+        }
+        return half;
+    }
+}

@@ -1,0 +1,105 @@
+package io.tramontane.backend.cpu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tramontane.backend.Weight;
+import io.tramontane.weights.DType;
+import io.tramontane.weights.Floats;
+import io.tramontane.weights.Linear;
+import io.tramontane.weights.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * {@link CpuBackend#linear} on quantized weights against a float64 dot over the dequantized values, for 1..40
+ * tokens (the fused decode kernels below 32 tokens, the decoded-block path from 32) and 1..3 threads; and each
+ * token's logits identical, bit for bit, whichever path and batch computed them.
+ */
+class QuantizedLinearTest {
+
+    static Stream<Arguments> formatsThreadsAndShapes() {
+        return Stream.of(CpuWeights.Q8, CpuWeights.Q4).flatMap(format -> IntStream.rangeClosed(1, 3).boxed()
+                .flatMap(threads -> Stream.of(new int[] {37, 64}, new int[] {24, 100}, new int[] {9, 2048})
+                        .map(shape -> Arguments.of(format, threads, shape[0], shape[1]))));
+    }
+
+    @ParameterizedTest(name = "{0}, {1} threads, [{2}, {3}]")
+    @MethodSource("formatsThreadsAndShapes")
+    void matchesFloat64DotOverDequantizedWeightsForOneToFortyTokens(CpuWeights format, int threads, int out, int in) {
+        SplittableRandom random = new SplittableRandom(format.ordinal() * 100L + threads * 10L + in);
+        Tensor tensor = QuantizedWeights.random("w", out, in, random);
+        try (CpuBackend backend = new CpuBackend(new CpuBackend.Options(threads, true, format))) {
+            Weight weight = backend.linear(Linear.of(tensor));
+            QuantizedMatrix m = CpuWeight.of(weight).quantized();
+            float[] all = new float[40 * in];
+            for (int i = 0; i < all.length; i++) all[i] = (float) random.nextGaussian();
+            float[][] alone = new float[40][];
+            for (int t = 0; t < 40; t++) alone[t] = linear(backend, weight, Arrays.copyOfRange(all, t * in, (t + 1) * in), out);
+            for (int tokens = 1; tokens <= 40; tokens++) {
+                float[] y = linear(backend, weight, Arrays.copyOf(all, tokens * in), out);
+                for (int t = 0; t < tokens; t++) {
+                    for (int r = 0; r < out; r++) {
+                        double exact = 0, magnitude = 0;
+                        for (int i = 0; i < in; i++) {
+                            double p = QuantizedWeights.weight(m, r, i) * all[t * in + i];
+                            exact += p;
+                            magnitude += Math.abs(p);
+                        }
+                        assertThat((double) y[t * out + r]).as("%d tokens: token %d row %d", tokens, t, r)
+                                .isCloseTo(exact, org.assertj.core.data.Offset.offset(1e-5 * magnitude + 1e-30));
+                        assertThat(y[t * out + r]).as("%d tokens: token %d row %d equals the token alone, bit for bit",
+                                tokens, t, r).isEqualTo(alone[t][r]);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Static w8a8 on quantized weights: inputs rounded to e4m3 at the activation scale, as with stored FP8. */
+    @ParameterizedTest
+    @EnumSource(value = CpuWeights.class, names = {"Q8", "Q4"})
+    void quantizesActivationsToE4m3WhenTheCheckpointSaysSo(CpuWeights format) {
+        SplittableRandom random = new SplittableRandom(3);
+        int out = 8, in = 64;
+        MemorySegment bytes = MemorySegment.ofArray(new byte[out * in]);
+        for (int i = 0; i < out * in; i++) bytes.set(ValueLayout.JAVA_BYTE, i, Floats.floatToE4m3((float) random.nextGaussian() * 40));
+        Tensor e4m3 = Tensor.of("fp8", DType.F8_E4M3, new long[] {out, in}, bytes);
+        float weightScale = 0.01f, activationScale = 0.05f;
+        try (CpuBackend backend = new CpuBackend(new CpuBackend.Options(2, true, format))) {
+            Weight weight = backend.linear(new Linear(e4m3, weightScale, activationScale));
+            QuantizedMatrix m = CpuWeight.of(weight).quantized();
+            float[] x = new float[3 * in];
+            for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
+            float[] y = linear(backend, weight, x, out);
+            for (int t = 0; t < 3; t++) {
+                for (int r = 0; r < out; r++) {
+                    double exact = 0, magnitude = 0;
+                    for (int i = 0; i < in; i++) {
+                        double xq = Floats.e4m3ToFloat(Floats.floatToE4m3(x[t * in + i] / activationScale));
+                        exact += QuantizedWeights.weight(m, r, i) * xq;
+                        magnitude += Math.abs(QuantizedWeights.weight(m, r, i) * xq);
+                    }
+                    assertThat((double) y[t * out + r]).as("token %d row %d", t, r)
+                            .isCloseTo(exact * activationScale, org.assertj.core.data.Offset.offset(1e-5 * magnitude * activationScale));
+                }
+            }
+        }
+    }
+
+    private static float[] linear(CpuBackend backend, Weight weight, float[] x, int out) {
+        int in = (int) weight.cols(), tokens = x.length / in;
+        CpuActivation input = (CpuActivation) backend.allocate(tokens, in), output = (CpuActivation) backend.allocate(tokens, out);
+        System.arraycopy(x, 0, input.data(), 0, x.length);
+        Arrays.fill(output.data(), Float.NaN);
+        backend.linear(input, weight, output);
+        return output.data();
+    }
+}
