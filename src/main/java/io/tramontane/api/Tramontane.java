@@ -1,5 +1,6 @@
 package io.tramontane.api;
 
+import io.tramontane.backend.cpu.CpuWeights;
 import io.tramontane.demo.DemoModel;
 import io.tramontane.engine.Engine;
 import io.tramontane.engine.EngineStats;
@@ -47,22 +48,35 @@ public final class Tramontane implements AutoCloseable {
      * @param maxBatchedTokens    tokens per step (max_num_batched_tokens): the prefill chunk size under load
      * @param prefixCaching       reuse the KV cache of identical prompt prefixes
      * @param backend             {@code cpu} (default) or {@code cuda} (device 0, one rank; not yet validated on a GPU)
+     * @param cpuWeights          CPU backend: linears as stored (default) or quantized at load to q8 / q4
      */
     public record Options(int threads, int tensorParallel, long kvCacheBytes, int maxSequences,
-                          boolean staticActivationFp8, int maxBatchedTokens, boolean prefixCaching, String backend) {
+                          boolean staticActivationFp8, int maxBatchedTokens, boolean prefixCaching, String backend,
+                          CpuWeights cpuWeights) {
         public Options {
             if (!backend.equals("cpu") && !backend.equals("cuda")) {
                 throw new IllegalArgumentException("backend must be cpu or cuda, got '" + backend + "'");
             }
+            if (cpuWeights == null) throw new IllegalArgumentException("CPU weights format must be given (stored, q8 or q4)");
+            if (backend.equals("cuda") && cpuWeights != CpuWeights.STORED) {
+                throw new IllegalArgumentException("CPU weights " + cpuWeights.cliName() + " apply to the CPU backend only, "
+                        + "not to cuda");
+            }
         }
 
         public Options(int threads, int tensorParallel, long kvCacheBytes, int maxSequences, boolean staticActivationFp8) {
-            this(threads, tensorParallel, kvCacheBytes, maxSequences, staticActivationFp8, 2048, true, "cpu");
+            this(threads, tensorParallel, kvCacheBytes, maxSequences, staticActivationFp8, 2048, true, "cpu",
+                    CpuWeights.STORED);
         }
 
         public Options withBackend(String name) {
             return new Options(threads, tensorParallel, kvCacheBytes, maxSequences, staticActivationFp8, maxBatchedTokens,
-                    prefixCaching, name);
+                    prefixCaching, name, cpuWeights);
+        }
+
+        public Options withCpuWeights(CpuWeights weights) {
+            return new Options(threads, tensorParallel, kvCacheBytes, maxSequences, staticActivationFp8, maxBatchedTokens,
+                    prefixCaching, backend, weights);
         }
 
         /** All cores, one rank, a KV cache of a quarter of the maximum heap (at least 256 MiB), 16 sequences. */
@@ -73,22 +87,22 @@ public final class Tramontane implements AutoCloseable {
 
         public Options withThreads(int n) {
             return new Options(n, tensorParallel, kvCacheBytes, maxSequences, staticActivationFp8, maxBatchedTokens,
-                    prefixCaching, backend);
+                    prefixCaching, backend, cpuWeights);
         }
 
         public Options withTensorParallel(int n) {
             return new Options(threads, n, kvCacheBytes, maxSequences, staticActivationFp8, maxBatchedTokens,
-                    prefixCaching, backend);
+                    prefixCaching, backend, cpuWeights);
         }
 
         public Options withKvCacheBytes(long bytes) {
             return new Options(threads, tensorParallel, bytes, maxSequences, staticActivationFp8, maxBatchedTokens,
-                    prefixCaching, backend);
+                    prefixCaching, backend, cpuWeights);
         }
 
         public Options withScheduling(int sequences, int batchedTokens, boolean reusePrefixes) {
             return new Options(threads, tensorParallel, kvCacheBytes, sequences, staticActivationFp8, batchedTokens,
-                    reusePrefixes, backend);
+                    reusePrefixes, backend, cpuWeights);
         }
     }
 
@@ -123,7 +137,7 @@ public final class Tramontane implements AutoCloseable {
             long wanted = (long) options.maxSequences() * ((maxContext + BLOCK_SIZE - 1) / BLOCK_SIZE);
             int blocks = (int) Math.max(1, Math.min(wanted, options.kvCacheBytes() / bytesPerBlock));
             var factoryOptions = new ModelFactory.Options(options.threads(), options.tensorParallel(), blocks, BLOCK_SIZE,
-                    options.staticActivationFp8());
+                    options.staticActivationFp8(), options.cpuWeights());
             int eos = tokenizer != null ? tokenizer.eosId() : 2;
             var model = options.backend().equals("cuda") ? ModelFactory.cuda(checkpoint.weights(), factoryOptions)
                     : ModelFactory.cpu(checkpoint.weights(), factoryOptions);

@@ -1,5 +1,6 @@
 package io.tramontane.bench;
 
+import io.tramontane.backend.cpu.CpuWeights;
 import io.tramontane.engine.ModelFactory;
 import io.tramontane.model.LanguageModel;
 import java.util.Arrays;
@@ -14,8 +15,11 @@ import java.util.Optional;
 public final class DecodeBench {
     private static final int BLOCK_SIZE = 16;
 
-    /** @param warmup untimed steps first (the JIT compiles every kernel during them) */
-    public record Settings(int threads, int batch, int tokens, int warmup, long seed) {
+    /**
+     * @param warmup     untimed steps first (the JIT compiles every kernel during them)
+     * @param cpuWeights linears as stored or quantized at load
+     */
+    public record Settings(int threads, int batch, int tokens, int warmup, long seed, CpuWeights cpuWeights) {
         public Settings {
             if (threads < 1 || batch < 1 || tokens < 1 || warmup < 0) {
                 throw new IllegalArgumentException("threads, batch and tokens must be >= 1, warmup >= 0");
@@ -24,15 +28,18 @@ public final class DecodeBench {
     }
 
     /**
+     * @param cpuWeights           {@code stored}, {@code q8} or {@code q4}
+     * @param loadSeconds          putting the weights on the backend (quantizing the linears, when asked)
      * @param tokens               timed steps (each gives {@code batch} tokens)
      * @param contextStart         positions already cached when timing began
      * @param tokensPerSecond      all sequences together
+     * @param weightBytesPerStep   as the backend holds them: quantized linears count their blocks and scales
      * @param achievedGbPerSecond  weight bytes per step x steps per second, 10^9 bytes/s
      * @param rooflineGbPerSecond  the cached roofline's read bandwidth at this thread count, or null
      * @param rooflineFraction     achieved / roofline, or null without a cached roofline
      */
-    public record Result(String model, String shape, String dtype, int threads, int batch, int tokens,
-                         int contextStart, double seconds, double tokensPerSecond, double stepMillisP50,
+    public record Result(String model, String shape, String dtype, String cpuWeights, double loadSeconds, int threads,
+                         int batch, int tokens, int contextStart, double seconds, double tokensPerSecond, double stepMillisP50,
                          long weightBytesPerStep, double weightBytesPerToken, double achievedGbPerSecond,
                          Double rooflineGbPerSecond, Double rooflineFraction, Machine machine) {}
 
@@ -41,11 +48,14 @@ public final class DecodeBench {
     public static Result run(BenchModel model, Settings settings, Optional<Roofline> roofline) {
         int positions = settings.warmup() + settings.tokens();
         int blocks = SequenceBatch.blocksNeeded(settings.batch(), positions, BLOCK_SIZE);
-        var options = new ModelFactory.Options(settings.threads(), 1, blocks, BLOCK_SIZE, true);
+        var options = new ModelFactory.Options(settings.threads(), 1, blocks, BLOCK_SIZE, true, settings.cpuWeights());
         SequenceBatch batch = new SequenceBatch(settings.batch(), positions, BLOCK_SIZE, model.config().vocabSize(),
                 settings.seed());
         long[] stepNanos = new long[settings.tokens()];
+        long loadStart = System.nanoTime();
+        double loadSeconds;
         try (LanguageModel lm = ModelFactory.cpu(model.weights(), options)) {
+            loadSeconds = (System.nanoTime() - loadStart) * 1e-9;
             for (int p = 0; p < settings.warmup(); p++) lm.forward(batch.decode(p));
             for (int i = 0; i < settings.tokens(); i++) {
                 var step = batch.decode(settings.warmup() + i);
@@ -55,13 +65,13 @@ public final class DecodeBench {
             }
         }
         double seconds = Arrays.stream(stepNanos).sum() * 1e-9;
-        ModelCost cost = ModelCost.of(model.weights());
+        ModelCost cost = ModelCost.of(model.weights(), settings.cpuWeights());
         long bytesPerStep = cost.decodeBytesPerStep(settings.batch());
         double achieved = bytesPerStep * settings.tokens() / seconds / 1e9;
         Double ceiling = roofline.map(r -> r.at(settings.threads()).readGbPerSecond()).orElse(null);
         Arrays.sort(stepNanos);
-        return new Result(model.name(), ModelShape.describe(model.config()), model.dtype(), settings.threads(),
-                settings.batch(), settings.tokens(), settings.warmup(), seconds,
+        return new Result(model.name(), ModelShape.describe(model.config()), model.dtype(),
+                settings.cpuWeights().cliName(), loadSeconds, settings.threads(), settings.batch(), settings.tokens(), settings.warmup(), seconds,
                 settings.batch() * settings.tokens() / seconds, stepNanos[stepNanos.length / 2] / 1e6,
                 bytesPerStep, (double) bytesPerStep / settings.batch(), achieved,
                 ceiling, ceiling == null ? null : achieved / ceiling, Machine.now());

@@ -1,5 +1,6 @@
 package io.tramontane.bench;
 
+import io.tramontane.backend.cpu.CpuWeights;
 import io.tramontane.model.ModelConfig;
 import io.tramontane.weights.FeedForward;
 import io.tramontane.weights.LayerWeights;
@@ -9,7 +10,7 @@ import io.tramontane.weights.Tensor;
 
 /**
  * What a forward step must move and compute, from the weights as stored (any dtype, synthetic or
- * checkpoint). Decode is judged by bytes: every weight is read once per step, however many sequences
+ * checkpoint) or with the linears quantized at load ({@code --cpu-weights}). Decode is judged by bytes: every weight is read once per step, however many sequences
  * share it. Prefill is judged by flops: two per weight per token, plus attention.
  *
  * @param layerBytes     norms and linears of all blocks (MoE: router and every expert)
@@ -22,30 +23,39 @@ import io.tramontane.weights.Tensor;
 public record ModelCost(long layerBytes, long expertBytes, long headBytes, long layerParams, long headParams,
                         long embeddingBytes, ModelConfig config) {
 
+    /** The weights as stored. */
     public static ModelCost of(ModelWeights w) {
+        return of(w, CpuWeights.STORED);
+    }
+
+    /**
+     * With every linear, output head included, held as {@code linears} says: its stored bytes, or its quantized
+     * blocks with their scales (and zero padding). Norms, embeddings and the MoE router count as stored.
+     */
+    public static ModelCost of(ModelWeights w, CpuWeights linears) {
         ModelConfig c = w.config();
         long layerBytes = 0, expertBytes = 0, layerParams = 0;
         for (LayerWeights l : w.layers()) {
             layerBytes += bytes(l.attentionNorm()) + bytes(l.ffnNorm());
             for (Linear attention : new Linear[] {l.wq(), l.wk(), l.wv(), l.wo()}) {
-                layerBytes += bytes(attention.weight());
+                layerBytes += bytes(attention.weight(), linears);
                 layerParams += attention.weight().elementCount();
             }
             switch (l.ffn()) {
                 case FeedForward.Dense d -> {
-                    layerBytes += bytes(d);
+                    layerBytes += bytes(d, linears);
                     layerParams += params(d);
                 }
                 case FeedForward.Moe moe -> {
                     layerBytes += bytes(moe.router());
                     layerParams += moe.router().elementCount() + c.moe().topK() * params(moe.experts().getFirst());
-                    for (FeedForward.Dense expert : moe.experts()) layerBytes += bytes(expert);
-                    expertBytes += bytes(moe.experts().getFirst());
+                    for (FeedForward.Dense expert : moe.experts()) layerBytes += bytes(expert, linears);
+                    expertBytes += bytes(moe.experts().getFirst(), linears);
                 }
             }
         }
         Tensor table = w.tokenEmbeddings();
-        return new ModelCost(layerBytes, expertBytes, bytes(w.finalNorm()) + bytes(w.output()), layerParams,
+        return new ModelCost(layerBytes, expertBytes, bytes(w.finalNorm()) + bytes(w.output(), linears), layerParams,
                 w.output().elementCount(), table.cols() * table.dtype().bits() / 8, c);
     }
 
@@ -80,8 +90,12 @@ public record ModelCost(long layerBytes, long expertBytes, long headBytes, long 
         return sequences * (linear + attention);
     }
 
-    private static long bytes(FeedForward.Dense d) {
-        return bytes(d.w1().weight()) + bytes(d.w2().weight()) + bytes(d.w3().weight());
+    private static long bytes(FeedForward.Dense d, CpuWeights linears) {
+        return bytes(d.w1().weight(), linears) + bytes(d.w2().weight(), linears) + bytes(d.w3().weight(), linears);
+    }
+
+    private static long bytes(Tensor linear, CpuWeights linears) {
+        return linears == CpuWeights.STORED ? bytes(linear) : linears.bytes(linear.rows(), linear.cols());
     }
 
     private static long params(FeedForward.Dense d) {

@@ -1,5 +1,6 @@
 package io.tramontane.bench;
 
+import io.tramontane.backend.cpu.CpuWeights;
 import io.tramontane.engine.ModelFactory;
 import io.tramontane.model.LanguageModel;
 import java.util.Optional;
@@ -14,8 +15,11 @@ public final class PrefillBench {
     /** Long enough to compile every kernel on its prefill (matrix) path, short enough to cost little. */
     private static final int WARMUP_TOKENS = 32;
 
-    /** @param runs timed prefills; the best is reported */
-    public record Settings(int threads, int batch, int prompt, int runs, long seed) {
+    /**
+     * @param runs       timed prefills; the best is reported
+     * @param cpuWeights linears as stored or quantized at load
+     */
+    public record Settings(int threads, int batch, int prompt, int runs, long seed, CpuWeights cpuWeights) {
         public Settings {
             if (threads < 1 || batch < 1 || prompt < 1 || runs < 1) {
                 throw new IllegalArgumentException("threads, batch, prompt and runs must be >= 1");
@@ -24,13 +28,15 @@ public final class PrefillBench {
     }
 
     /**
+     * @param cpuWeights         {@code stored}, {@code q8} or {@code q4}
      * @param tokens             prompt tokens of one prefill, all sequences
      * @param seconds            the best run
      * @param gflopsPerSecond    10^9 flops per second in the best run
      * @param rooflineGflops     the cached roofline's FMA peak at this thread count, or null
      * @param rooflineFraction   achieved / roofline, or null without a cached roofline
      */
-    public record Result(String model, String shape, String dtype, int threads, int batch, int prompt, int tokens,
+    public record Result(String model, String shape, String dtype, String cpuWeights, int threads, int batch, int prompt,
+                         int tokens,
                          double seconds, double[] runSeconds, double tokensPerSecond, double flops,
                          double gflopsPerSecond, Double rooflineGflops, Double rooflineFraction, Machine machine) {}
 
@@ -38,7 +44,7 @@ public final class PrefillBench {
 
     public static Result run(BenchModel model, Settings settings, Optional<Roofline> roofline) {
         int blocks = SequenceBatch.blocksNeeded(settings.batch(), settings.prompt(), BLOCK_SIZE);
-        var options = new ModelFactory.Options(settings.threads(), 1, blocks, BLOCK_SIZE, true);
+        var options = new ModelFactory.Options(settings.threads(), 1, blocks, BLOCK_SIZE, true, settings.cpuWeights());
         SequenceBatch batch = new SequenceBatch(settings.batch(), settings.prompt(), BLOCK_SIZE,
                 model.config().vocabSize(), settings.seed());
         double[] runSeconds = new double[settings.runs()];
@@ -57,7 +63,8 @@ public final class PrefillBench {
         double flops = ModelCost.of(model.weights()).prefillFlops(settings.prompt(), settings.batch());
         double gflops = flops / best / 1e9;
         Double ceiling = roofline.map(r -> r.at(settings.threads()).fmaGflops()).orElse(null);
-        return new Result(model.name(), ModelShape.describe(model.config()), model.dtype(), settings.threads(),
+        return new Result(model.name(), ModelShape.describe(model.config()), model.dtype(),
+                settings.cpuWeights().cliName(), settings.threads(),
                 settings.batch(), settings.prompt(), tokens, best, runSeconds, tokens / best, flops, gflops,
                 ceiling, ceiling == null ? null : gflops / ceiling, Machine.now());
     }

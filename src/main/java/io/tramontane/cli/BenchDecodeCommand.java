@@ -30,7 +30,8 @@ final class BenchDecodeCommand implements Callable<Integer> {
         int threads = modelOptions.threads();
         DecodeBench.Settings settings;
         try {
-            settings = new DecodeBench.Settings(threads, modelOptions.batch, tokens, warmup, modelOptions.seed);
+            settings = new DecodeBench.Settings(threads, modelOptions.batch, tokens, warmup, modelOptions.seed,
+                    modelOptions.cpuWeights());
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
@@ -44,8 +45,9 @@ final class BenchDecodeCommand implements Callable<Integer> {
             return Main.EXIT_OK;
         }
         out.printf("decode %s %s [%s], %d threads, batch %d, %d steps after %d warm-up, load average %.2f%n",
-                r.model(), r.dtype(), r.shape(), r.threads(), r.batch(), r.tokens(), r.contextStart(),
-                r.machine().loadAverage());
+                r.model(), BenchModelOptions.weights(r.dtype(), r.cpuWeights()), r.shape(), r.threads(), r.batch(),
+                r.tokens(), r.contextStart(), r.machine().loadAverage());
+        out.printf("  weights on the backend in %.1f s%n", r.loadSeconds());
         out.printf("  %.2f tokens/s (%.1f ms per step, median), %.1f MB of weights per step, %.1f MB per token%n",
                 r.tokensPerSecond(), r.stepMillisP50(), r.weightBytesPerStep() / 1e6, r.weightBytesPerToken() / 1e6);
         out.printf("  %.2f GB/s achieved%s%n", r.achievedGbPerSecond(), r.rooflineFraction() == null

@@ -1,5 +1,6 @@
 package io.tramontane.cli;
 
+import io.tramontane.backend.cpu.CpuWeights;
 import io.tramontane.bench.BenchModel;
 import io.tramontane.bench.ModelShape;
 import java.nio.file.Path;
@@ -19,6 +20,9 @@ final class BenchModelOptions {
     Integer threads;
     @Option(names = "--batch", defaultValue = "1", description = "Sequences per step (default: ${DEFAULT-VALUE}).")
     int batch;
+    @Option(names = "--cpu-weights", defaultValue = "stored", description = "Linears as stored (default), or quantized "
+            + "at load to q8 or q4; bytes per token count the quantized blocks and their scales.")
+    String cpuWeights;
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
 
@@ -26,6 +30,15 @@ final class BenchModelOptions {
         int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         if (n < 1 || batch < 1) throw new UsageException("--threads and --batch must be >= 1");
         return n;
+    }
+
+    CpuWeights cpuWeights() {
+        return ModelOptions.cpuWeights(cpuWeights, "cpu");
+    }
+
+    /** The weights as the human output names them: {@code bf16}, or {@code bf16 as q8} when quantized at load. */
+    static String weights(String dtype, String cpuWeights) {
+        return cpuWeights.equals(CpuWeights.STORED.cliName()) ? dtype : dtype + " as " + cpuWeights;
     }
 
     BenchModel open() {

@@ -30,7 +30,8 @@ final class BenchPrefillCommand implements Callable<Integer> {
         int threads = modelOptions.threads();
         PrefillBench.Settings settings;
         try {
-            settings = new PrefillBench.Settings(threads, modelOptions.batch, prompt, runs, modelOptions.seed);
+            settings = new PrefillBench.Settings(threads, modelOptions.batch, prompt, runs, modelOptions.seed,
+                    modelOptions.cpuWeights());
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
@@ -44,7 +45,7 @@ final class BenchPrefillCommand implements Callable<Integer> {
             return Main.EXIT_OK;
         }
         out.printf("prefill %s %s [%s], %d threads, %d x %d tokens, best of %d, load average %.2f%n",
-                r.model(), r.dtype(), r.shape(), r.threads(), r.batch(), r.prompt(), r.runSeconds().length,
+                r.model(), BenchModelOptions.weights(r.dtype(), r.cpuWeights()), r.shape(), r.threads(), r.batch(), r.prompt(), r.runSeconds().length,
                 r.machine().loadAverage());
         out.printf("  %.1f tokens/s (%.2f s), %.1f GFLOP/s%s%n", r.tokensPerSecond(), r.seconds(), r.gflopsPerSecond(),
                 r.rooflineFraction() == null ? " (run 'tramontane bench roofline' for the fraction of FMA peak)"

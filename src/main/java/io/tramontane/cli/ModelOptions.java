@@ -1,6 +1,7 @@
 package io.tramontane.cli;
 
 import io.tramontane.api.Tramontane;
+import io.tramontane.backend.cpu.CpuWeights;
 import picocli.CommandLine.Option;
 
 /** How to load a model: shared by the commands that run one. */
@@ -14,6 +15,10 @@ final class ModelOptions {
     @Option(names = "--backend", defaultValue = "cpu",
             description = "cpu (default) or cuda (device 0, one rank; not yet validated on a GPU).")
     String backend;
+    @Option(names = "--cpu-weights", defaultValue = "stored", description = "CPU backend linears: stored (default: the "
+            + "checkpoint's dtype), q8 (int8 blocks of 32 with an FP16 scale, 1.06 bytes/weight) or q4 (4-bit blocks "
+            + "of 32, 0.56 bytes/weight), quantized at load.")
+    String cpuWeights;
 
     @Option(names = "--kv-cache-gib", description = "Memory for the KV cache of all sequences (default: a quarter of the Java heap, "
             + "at least 0.25 GiB; the CPU backend keeps it on the heap: raise -Xmx through TRAMONTANE_JAVA_OPTS).")
@@ -25,9 +30,23 @@ final class ModelOptions {
             throw new UsageException("--backend must be cpu or cuda, got '" + backend + "'");
         }
         if (kvCacheGib != null && !(kvCacheGib > 0)) throw new UsageException("--kv-cache-gib must be > 0, got " + kvCacheGib);
-        var options = base.withTensorParallel(tensorParallel).withBackend(backend);
+        var options = base.withTensorParallel(tensorParallel).withBackend(backend).withCpuWeights(cpuWeights(cpuWeights, backend));
         if (kvCacheGib != null) options = options.withKvCacheBytes((long) (kvCacheGib * (1L << 30)));
         return threads != null ? options.withThreads(threads) : options;
+    }
+
+    /** The {@code --cpu-weights} value, refused for a backend other than cpu. */
+    static CpuWeights cpuWeights(String value, String backend) {
+        CpuWeights weights;
+        try {
+            weights = CpuWeights.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--cpu-weights must be stored, q8 or q4, got '" + value + "'");
+        }
+        if (weights != CpuWeights.STORED && !backend.equals("cpu")) {
+            throw new UsageException("--cpu-weights " + value + " applies to --backend cpu only, not " + backend);
+        }
+        return weights;
     }
 
     Tramontane open() {

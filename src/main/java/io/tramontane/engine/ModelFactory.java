@@ -2,6 +2,7 @@ package io.tramontane.engine;
 
 import io.tramontane.backend.InProcessCollective;
 import io.tramontane.backend.cpu.CpuBackend;
+import io.tramontane.backend.cpu.CpuWeights;
 import io.tramontane.backend.cuda.CudaBackend;
 import io.tramontane.backend.cuda.KvCacheDtype;
 import io.tramontane.model.LanguageModel;
@@ -21,12 +22,20 @@ public final class ModelFactory {
      * @param tensorParallel      ranks
      * @param kvBlocks            KV cache blocks per rank
      * @param staticActivationFp8 see {@link CpuBackend.Options}
+     * @param cpuWeights          linears as stored or quantized at load (CPU backend only)
      */
-    public record Options(int threads, int tensorParallel, int kvBlocks, int blockSize, boolean staticActivationFp8) {
+    public record Options(int threads, int tensorParallel, int kvBlocks, int blockSize, boolean staticActivationFp8,
+                          CpuWeights cpuWeights) {
         public Options {
             if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
             if (tensorParallel < 1) throw new IllegalArgumentException("tensor parallelism must be >= 1, got " + tensorParallel);
             if (kvBlocks < 1 || blockSize < 1) throw new IllegalArgumentException("KV cache needs blocks >= 1 of size >= 1");
+            if (cpuWeights == null) throw new IllegalArgumentException("CPU weights format must be given (stored, q8 or q4)");
+        }
+
+        /** Linears as stored. */
+        public Options(int threads, int tensorParallel, int kvBlocks, int blockSize, boolean staticActivationFp8) {
+            this(threads, tensorParallel, kvBlocks, blockSize, staticActivationFp8, CpuWeights.STORED);
         }
 
         public static Options defaults() {
@@ -34,33 +43,51 @@ public final class ModelFactory {
         }
 
         public Options withTensorParallel(int ranks) {
-            return new Options(threads, ranks, kvBlocks, blockSize, staticActivationFp8);
+            return new Options(threads, ranks, kvBlocks, blockSize, staticActivationFp8, cpuWeights);
         }
 
         public Options withKvBlocks(int blocks) {
-            return new Options(threads, tensorParallel, blocks, blockSize, staticActivationFp8);
+            return new Options(threads, tensorParallel, blocks, blockSize, staticActivationFp8, cpuWeights);
         }
 
         public Options withStaticActivationFp8(boolean enabled) {
-            return new Options(threads, tensorParallel, kvBlocks, blockSize, enabled);
+            return new Options(threads, tensorParallel, kvBlocks, blockSize, enabled, cpuWeights);
+        }
+
+        public Options withCpuWeights(CpuWeights weights) {
+            return new Options(threads, tensorParallel, kvBlocks, blockSize, staticActivationFp8, weights);
         }
     }
 
     public static LanguageModel cpu(ModelWeights weights, Options options) {
         int ranks = options.tensorParallel();
         int threadsPerRank = Math.max(1, options.threads() / ranks);
-        var backendOptions = new CpuBackend.Options(threadsPerRank, options.staticActivationFp8());
+        var backendOptions = new CpuBackend.Options(threadsPerRank, options.staticActivationFp8(), options.cpuWeights());
         if (ranks == 1) {
-            return new Model(weights, new CpuBackend(backendOptions), Shard.of(weights.config(), 0, 1),
-                    options.kvBlocks(), options.blockSize());
+            return cpuRank(weights, new CpuBackend(backendOptions), Shard.of(weights.config(), 0, 1), options);
         }
         InProcessCollective group = new InProcessCollective(ranks);
         List<Model> models = new ArrayList<>();
-        for (int r = 0; r < ranks; r++) {
-            models.add(new Model(weights, new CpuBackend(backendOptions, group.forRank(r)),
-                    Shard.of(weights.config(), r, ranks), options.kvBlocks(), options.blockSize()));
+        try {
+            for (int r = 0; r < ranks; r++) {
+                models.add(cpuRank(weights, new CpuBackend(backendOptions, group.forRank(r)),
+                        Shard.of(weights.config(), r, ranks), options));
+            }
+        } catch (RuntimeException e) {
+            models.forEach(Model::close);
+            throw e;
         }
         return new TensorParallelModel(models, group::abort);
+    }
+
+    /** One rank's model; its backend (threads, quantized weights) is closed if the model cannot be built. */
+    private static Model cpuRank(ModelWeights weights, CpuBackend backend, Shard shard, Options options) {
+        try {
+            return new Model(weights, backend, shard, options.kvBlocks(), options.blockSize());
+        } catch (RuntimeException e) {
+            backend.close();
+            throw e;
+        }
     }
 
     /**
@@ -76,6 +103,10 @@ public final class ModelFactory {
         if (options.tensorParallel() != 1) {
             throw new IllegalArgumentException("the CUDA backend runs one rank (tensor parallelism needs NCCL, issue 10), got "
                     + options.tensorParallel());
+        }
+        if (options.cpuWeights() != CpuWeights.STORED) {
+            throw new IllegalArgumentException("CPU weights " + options.cpuWeights().cliName()
+                    + " apply to the CPU backend only; the CUDA backend runs the stored weights");
         }
         var backend = CudaBackend.open(new CudaBackend.Options(0, options.staticActivationFp8(),
                 CudaBackend.Options.defaults().activationBudget(), kvCache));

@@ -1,7 +1,9 @@
 package io.tramontane.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tramontane.backend.cpu.CpuWeights;
 import io.tramontane.engine.FinishReason;
 import io.tramontane.engine.TokenEvent;
 import io.tramontane.sampling.SamplingParams;
@@ -133,5 +135,24 @@ class TramontaneApiTest {
         for (int i = 1; i < logits[3].length; i++) if (logits[3][i] > logits[3][best]) best = i;
         int first = collect(prompt, SamplingParams.greedy(1).withLimits(1, 0, true)).getFirst().token();
         assertThat(first).isEqualTo(best);
+    }
+
+    @Test
+    void q8WeightsGiveLogitsCloseToTheStoredOnesAndAreRefusedForCuda() {
+        int[] prompt = {1, 300, 301, 302};
+        float[][] stored = model.logits(prompt);
+        try (Tramontane q8 = Tramontane.open("demo", Tramontane.Options.defaults().withThreads(2).withCpuWeights(CpuWeights.Q8))) {
+            float[][] quantized = q8.logits(prompt);
+            double error = 0, reference = 0;
+            for (int r = 0; r < stored.length; r++) {
+                for (int v = 0; v < stored[r].length; v++) {
+                    error += Math.pow(quantized[r][v] - stored[r][v], 2);
+                    reference += stored[r][v] * stored[r][v];
+                }
+            }
+            assertThat(Math.sqrt(error / reference)).as("RMS of the q8 logit error / RMS of the logits").isBetween(1e-6, 0.05);
+        }
+        assertThatThrownBy(() -> Tramontane.Options.defaults().withCpuWeights(CpuWeights.Q4).withBackend("cuda"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("q4").hasMessageContaining("CPU backend only");
     }
 }

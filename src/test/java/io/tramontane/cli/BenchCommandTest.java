@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tramontane.backend.cpu.CpuWeights;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
@@ -61,6 +62,30 @@ class BenchCommandTest {
         assertThat(json.get("weight_bytes_per_token").asDouble())
                 .isEqualTo(json.get("weight_bytes_per_step").asDouble() / 3);
         assertThat(json.get("achieved_gb_per_second").asDouble()).isPositive();
+    }
+
+    @Test
+    void decodeWithQuantizedWeightsCountsTheirBlocksAndScales() throws Exception {
+        var result = CliContractTest.run("bench", "decode", "--shape", TINY, "--dtype", "bf16", "--cpu-weights", "q8",
+                "--tokens", "2", "--warmup", "1", "--threads", "2", "--json");
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        JsonNode json = JSON.readTree(result.out());
+        assertThat(json.get("dtype").asText()).isEqualTo("bf16");
+        assertThat(json.get("cpu_weights").asText()).isEqualTo("q8");
+        CpuWeights q8 = CpuWeights.Q8;
+        long layer = 2 * q8.bytes(64, 64) + 2 * q8.bytes(32, 64) + 2 * q8.bytes(128, 64) + q8.bytes(64, 128);
+        long norms = 4 * (2 * 2 * 64 + 64), embeddingRow = 2 * 64;  // F32 gains, one BF16 embedding row
+        assertThat(json.get("weight_bytes_per_step").asLong())
+                .isEqualTo(2 * layer + q8.bytes(300, 64) + norms + embeddingRow);
+        assertThat(json.get("load_seconds").asDouble()).isPositive();
+
+        var human = CliContractTest.run("bench", "prefill", "--shape", TINY, "--cpu-weights", "q4", "--prompt", "40",
+                "--threads", "1");
+        assertThat(human.exitCode()).as(human.err()).isZero();
+        assertThat(human.out()).contains("bf16 as q4");
+        var bad = CliContractTest.run("bench", "decode", "--shape", TINY, "--cpu-weights", "int4");
+        assertThat(bad.exitCode()).isEqualTo(Main.EXIT_USAGE);
+        assertThat(bad.err()).contains("--cpu-weights must be stored, q8 or q4, got 'int4'");
     }
 
     @Test

@@ -92,6 +92,20 @@ class GenerateCommandTest {
     }
 
     @Test
+    void cpuWeightsAreQuantizedAtLoadAndOtherValuesOrBackendsAreUsageErrors() throws Exception {
+        var q4 = CliContractTest.run("generate", "--model", "demo", "--cpu-weights", "q4", "--prompt-ids", "1,300,301",
+                "--max-tokens", "3", "--ignore-eos", "--json", "--threads", "2");
+        assertThat(q4.exitCode()).as(q4.err()).isZero();
+        assertThat(new ObjectMapper().readTree(q4.out()).get("ids")).hasSize(3);
+        var unknown = CliContractTest.run("generate", "--cpu-weights", "q5", "--prompt-ids", "1");
+        assertThat(unknown.exitCode()).isEqualTo(Main.EXIT_USAGE);
+        assertThat(unknown.err()).contains("--cpu-weights must be stored, q8 or q4, got 'q5'");
+        var cuda = CliContractTest.run("generate", "--backend", "cuda", "--cpu-weights", "q8", "--prompt-ids", "1");
+        assertThat(cuda.exitCode()).isEqualTo(Main.EXIT_USAGE);
+        assertThat(cuda.err()).contains("--cpu-weights q8 applies to --backend cpu only");
+    }
+
+    @Test
     void aMissingModelDirectoryIsARuntimeErrorOnOneLine() {
         var result = CliContractTest.run("generate", "--model", "/no/such/model", "--prompt-ids", "1");
         assertThat(result.exitCode()).isEqualTo(Main.EXIT_FAILURE);

@@ -1,0 +1,133 @@
+package io.tramontane.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tramontane.backend.cpu.CpuWeights;
+import io.tramontane.model.LanguageModel;
+import io.tramontane.model.Step;
+import io.tramontane.testing.SharedFixtures;
+import io.tramontane.weights.Checkpoint;
+import io.tramontane.weights.SafetensorsFile;
+import io.tramontane.weights.Tensor;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The accuracy cost of {@code --cpu-weights q8 / q4} on every golden case (first layout of each, weight-only for
+ * FP8), teacher-forced as the golden README prescribes for lossy variants: the prompt's logits from one prefill,
+ * then each reference greedy id fed back through the KV cache. Compared with the float64 reference logits: the
+ * RMS and max of |diff|, and the argmax at every step whose reference margin (top-1 minus top-2) is at least
+ * 0.5. The bounds are derived in {@link #expectedRelativeRms}; the measured figures are printed for the README.
+ */
+class QuantizedGoldenTest {
+    static final int BLOCK = 16, BLOCKS = 64;
+    static final double MARGIN = 0.5;
+
+    static Stream<Arguments> casesAndFormats() {
+        return GoldenChecks.CASES.stream()
+                .flatMap(name -> Stream.of(CpuWeights.Q8, CpuWeights.Q4).map(format -> Arguments.of(name, format)));
+    }
+
+    @ParameterizedTest(name = "{0} as {1}")
+    @MethodSource("casesAndFormats")
+    void teacherForcedLogitsStayWithinTheDerivedBound(String name, CpuWeights format) {
+        Path golden = SharedFixtures.resolve("golden");
+        Path dir = GoldenChecks.modelDirs(golden, List.of(name)).getFirst();
+        Path caseDir = Files.isRegularFile(dir.resolve("expected.safetensors")) ? dir : dir.getParent();
+        try (Checkpoint checkpoint = Checkpoint.open(dir);
+             LanguageModel model = ModelFactory.cpu(checkpoint.weights(), new ModelFactory.Options(2, 1, BLOCKS, BLOCK, false, format))) {
+            Error e = measure(model, caseDir);
+            System.out.printf("golden %s %s: logit RMS %.4f (%.2f%% of the reference logits' RMS %.3f), max |diff| %.3f over "
+                    + "%d rows; argmax kept at %d of %d steps with margin >= %.1f%n", name, format.cliName(), e.rms(),
+                    100 * e.relativeRms(), e.referenceRms(), e.maxAbs(), e.rows(), e.marginSteps() - e.marginMisses(),
+                    e.marginSteps(), MARGIN);
+            double expected = expectedRelativeRms(format, checkpoint.config().nLayers());
+            assertThat(e.relativeRms()).as("%s %s: RMS of the logit error / RMS of the logits", name, format)
+                    .isLessThan(2 * expected);
+            if (checkpoint.config().moe() == null) {  // a router whose top-k gap is below the error may switch experts
+                assertThat(e.maxAbs() / e.referenceRms()).as("%s %s: max |diff| / RMS of the logits", name, format)
+                        .isLessThan(8 * 2 * expected);
+            }
+            if (format == CpuWeights.Q8) {
+                assertThat(e.marginMisses()).as("%s q8: argmax changed at a step with margin >= %s", name, MARGIN).isZero();
+            }
+        }
+    }
+
+    /**
+     * RMS of the logit error relative to the RMS of the logits, expected from the quantization noise alone. A block's
+     * rounding error is about uniform over one step {@code d}, so of RMS {@code d / sqrt(12)}; with {@code d = maxabs /
+     * 127} (q8) or {@code maxabs / 8} (q4) and a block maximum of about 2.5 sigma for 32 normal weights, each linear's
+     * output is perturbed by 0.57% (q8) or 9.0% (q4) of its RMS. A model of L blocks chains 7L + 1 linears (four in
+     * attention, three in the FFN, the head), whose perturbations add in quadrature through the residual stream:
+     * {@code sqrt(7L + 1)} times that, 2.2% (q8) and 35% (q4) for the two-block golden models, if attention and SwiGLU
+     * neither damp nor amplify. The test allows twice that for the nonlinearities, and a maximum |diff| of eight
+     * times the allowed RMS (the tail of some hundred thousand roughly normal errors).
+     */
+    static double expectedRelativeRms(CpuWeights format, int layers) {
+        double perLinear = 2.5 / (format == CpuWeights.Q8 ? 127 : 8) / Math.sqrt(12);
+        return Math.sqrt(7 * layers + 1) * perLinear;
+    }
+
+    /** Logit error of one case against its reference. */
+    record Error(double rms, double maxAbs, double referenceRms, int rows, int marginSteps, int marginMisses) {
+        double relativeRms() {
+            return rms / referenceRms;
+        }
+    }
+
+    /** Sums of squared errors and references over the rows compared so far. */
+    private static final class Sums {
+        double error, reference, max;
+        long count;
+        int rows;
+
+        void add(float[][] actual, Tensor expected) {
+            for (int row = 0; row < actual.length; row++, rows++) {
+                for (int v = 0; v < actual[row].length; v++, count++) {
+                    double ref = expected.get(row, v), diff = actual[row][v] - ref;
+                    error += diff * diff;
+                    reference += ref * ref;
+                    max = Math.max(max, Math.abs(diff));
+                }
+            }
+        }
+    }
+
+    private static Error measure(LanguageModel model, Path caseDir) {
+        Sums sums = new Sums();
+        int marginSteps = 0, marginMisses = 0;
+        try (Arena arena = Arena.ofConfined()) {
+            SafetensorsFile expected = SafetensorsFile.open(caseDir.resolve("expected.safetensors"), arena);
+            int[] blockTable = IntStream.range(0, BLOCKS).toArray();
+            for (int p = 0; expected.contains("p" + p + ".tokens"); p++) {
+                String prefix = "p" + p + ".";
+                int[] tokens = GoldenChecks.ints(expected.tensor(prefix + "tokens"));
+                int[] rows = GoldenChecks.ints(expected.tensor(prefix + "rows"));
+                int[] greedy = GoldenChecks.ints(expected.tensor(prefix + "greedy_ids"));
+                sums.add(model.forward(Step.ofSequence(tokens, 0, blockTable, rows)), expected.tensor(prefix + "logits"));
+                float[][] steps = new float[greedy.length][];
+                steps[0] = model.forward(Step.ofSequence(tokens, 0, blockTable, tokens.length - 1))[0];
+                for (int j = 1; j < greedy.length; j++) {  // teacher-forced: the reference's ids, whatever we would pick
+                    steps[j] = model.forward(Step.ofSequence(new int[] {greedy[j - 1]}, tokens.length + j - 1, blockTable, 0))[0];
+                }
+                sums.add(steps, expected.tensor(prefix + "greedy_logits"));
+                Tensor margins = expected.tensor(prefix + "greedy_margin");
+                for (int j = 0; j < greedy.length; j++) {
+                    if (margins.get(j) < MARGIN) continue;
+                    marginSteps++;
+                    if (GoldenChecks.argmax(steps[j]) != greedy[j]) marginMisses++;
+                }
+            }
+        }
+        return new Error(Math.sqrt(sums.error / sums.count), sums.max, Math.sqrt(sums.reference / sums.count), sums.rows,
+                marginSteps, marginMisses);
+    }
+}
