@@ -236,4 +236,29 @@ class CpuAttentionTest {
             }
         }
     }
+
+    /**
+     * Once compiled, a decode step's attention allocates nothing (one thread: no pool hand-off): scratch and plan are
+     * reused, and no vector is boxed on the way. Rounds of calls run until one allocates nothing (the JIT needs a few).
+     */
+    @ParameterizedTest(name = "blocks of {0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 16})
+    void aCompiledDecodeStepAllocatesNothing(int blockSize) {
+        var bean = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        Fixture f = new Fixture(4, 64, blockSize, 5);
+        int heads = f.heads, width = heads * 64;
+        CpuActivation q = slice(f.queries[4], 0, 1, width), out = new CpuActivation(1, width);
+        CpuActivation k = slice(f.keys[4], 511, 1, f.kvWidth), v = slice(f.values[4], 511, 1, f.kvWidth);
+        var step = new AttentionBatch(List.of(new AttentionBatch.Segment(0, 1, 511, f.tables[4]),
+                new AttentionBatch.Segment(0, 1, 511, f.tables[4])));
+        long allocated = -1;
+        try (CpuThreads one = new CpuThreads(1)) {
+            for (int round = 0; round < 200 && allocated != 0; round++) {
+                long before = bean.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 500; i++) CpuAttention.run(one, q, k, v, f.cache, 1, step, 0.125f, out);
+                allocated = bean.getCurrentThreadAllocatedBytes() - before;
+            }
+        }
+        assertThat(allocated).as("bytes allocated by 500 compiled decode steps").isZero();
+    }
 }
