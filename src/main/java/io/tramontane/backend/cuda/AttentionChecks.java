@@ -53,7 +53,12 @@ public final class AttentionChecks {
 
     /** The timing lines' shape: Mistral 7B / Small's attention (32 query heads over 8, head_dim 128). */
     static final AttentionShape TIMING_SHAPE = new AttentionShape(32, 8, 128, 16, KvCacheDtype.BF16);
-    static final int TIMING_PREFILL_SEQUENCES = 2, TIMING_DECODE_SEQUENCES = 16, TIMING_CONTEXT = 4096;
+    /**
+     * Two 4096-token prompts; 32 contexts of 2048 for decode: 268 MB of BF16 K/V per step, the FP32 reference's fill
+     * (the generic kernel's quadratic prefill) half of what 16 contexts of 4096 would cost.
+     */
+    static final int TIMING_PREFILL_SEQUENCES = 2, TIMING_PREFILL_TOKENS = 4096, TIMING_DECODE_SEQUENCES = 32,
+            TIMING_DECODE_CONTEXT = 2048;
 
     /** Attention steps over sequences whose block tables come from one shuffled pool of {@code blocks} blocks. */
     record Scenario(String name, int blocks, List<AttentionBatch> steps) {
@@ -242,14 +247,14 @@ public final class AttentionChecks {
     }
 
     /**
-     * {@value #TIMING_PREFILL_SEQUENCES} prompts of {@value #TIMING_CONTEXT} tokens in one step on a BF16 cache (the
+     * {@value #TIMING_PREFILL_SEQUENCES} prompts of {@value #TIMING_PREFILL_TOKENS} tokens in one step on a BF16 cache (the
      * tensor-core prefill), against the same step on an FP32 cache (the generic kernel, checked against the CPU by
      * {@link #mixed}); TFLOP/s of the BF16 step (store + attention) against the dense BF16 peak. FLOPs: 4 x head_dim
      * per (query head, visible key): QK^T and PV.
      */
     public CheckResult prefillTiming(Roofline roofline, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
-        Scenario scenario = Scenario.filled(TIMING_PREFILL_SEQUENCES, TIMING_CONTEXT, TIMING_CONTEXT, false,
+        Scenario scenario = Scenario.filled(TIMING_PREFILL_SEQUENCES, TIMING_PREFILL_TOKENS, TIMING_PREFILL_TOKENS, false,
                 TIMING_SHAPE.blockSize(), random);
         return timed("attention prefill (timing)", scenario, random, seed, (step, micros) -> {
             double flops = 4.0 * TIMING_SHAPE.headDim() * TIMING_SHAPE.heads() * visibleKeys(step);
@@ -260,13 +265,14 @@ public final class AttentionChecks {
     }
 
     /**
-     * {@value #TIMING_DECODE_SEQUENCES} contexts of {@value #TIMING_CONTEXT} tokens (filled by chunked prefills), then
+     * {@value #TIMING_DECODE_SEQUENCES} contexts of {@value #TIMING_DECODE_CONTEXT} tokens (filled by chunked prefills), then
      * one decode step on a BF16 cache (split flash-decoding + reduce) against the same on an FP32 cache; GB/s of the
      * BF16 step (the K and V rows it reads) against the measured read bandwidth.
      */
     public CheckResult decodeTiming(Roofline roofline, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
-        Scenario scenario = Scenario.filled(TIMING_DECODE_SEQUENCES, TIMING_CONTEXT, 512, true, TIMING_SHAPE.blockSize(), random);
+        Scenario scenario = Scenario.filled(TIMING_DECODE_SEQUENCES, TIMING_DECODE_CONTEXT, 512, true, TIMING_SHAPE.blockSize(),
+                random);
         return timed("attention decode (timing)", scenario, random, seed, (step, micros) -> {
             double bytes = 2.0 * visibleKeys(step) * TIMING_SHAPE.kvHeads() * TIMING_SHAPE.headDim() * KvCacheDtype.BF16.bytes;
             double rate = bytes / (micros * 1e-6);
