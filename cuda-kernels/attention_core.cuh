@@ -427,7 +427,8 @@ ATTN_FN void decode(const float* q, const uint16_t* k_pool, const uint16_t* v_po
                     int group, int block_size, float scale) {
     constexpr int THREADS = DECODE_THREADS, STAGE = KEY_TILE * padded(D);
     static_assert(DECODE_WARPS * 16 == KEY_TILE, "each warp takes 16 keys of a stage");
-    static_assert((DECODE_WARPS * GROUP_ROWS * D + 2 * DECODE_WARPS * GROUP_ROWS) * 4 <= 4 * STAGE * 2,
+    constexpr int MERGE_STRIDE = D + 4;  // floats per merged row: lanes of a fragment store hit distinct banks
+    static_assert((DECODE_WARPS * GROUP_ROWS * MERGE_STRIDE + 2 * DECODE_WARPS * GROUP_ROWS) * 4 <= 4 * STAGE * 2,
                   "the merge fits in the stages");
     uint16_t* q_s = reinterpret_cast<uint16_t*>(Ops::shared());
     uint16_t* k_s = q_s + GROUP_ROWS * padded(D);
@@ -469,8 +470,8 @@ ATTN_FN void decode(const float* q, const uint16_t* k_pool, const uint16_t* v_po
     }
     finish_sums<D, Ops>(st);
     // merge the warps: every stage has been consumed (the loop ended on a barrier), so they hold the merge buffers
-    float* merge_o = reinterpret_cast<float*>(k_s);          // [warp][16 rows][D]
-    float* merge_m = merge_o + DECODE_WARPS * GROUP_ROWS * D;  // [warp][16 rows]
+    float* merge_o = reinterpret_cast<float*>(k_s);                     // [warp][16 rows][MERGE_STRIDE]
+    float* merge_m = merge_o + DECODE_WARPS * GROUP_ROWS * MERGE_STRIDE;  // [warp][16 rows]
     float* merge_l = merge_m + DECODE_WARPS * GROUP_ROWS;
     const int g = lane >> 2, t = lane & 3;
 #pragma unroll
@@ -478,8 +479,8 @@ ATTN_FN void decode(const float* q, const uint16_t* k_pool, const uint16_t* v_po
         const int r = warp * GROUP_ROWS + g + 8 * h;
 #pragma unroll
         for (int j = 0; j < D / 8; j++) {
-            merge_o[r * D + 8 * j + 2 * t] = st.o[j][2 * h];
-            merge_o[r * D + 8 * j + 2 * t + 1] = st.o[j][2 * h + 1];
+            merge_o[r * MERGE_STRIDE + 8 * j + 2 * t] = st.o[j][2 * h];
+            merge_o[r * MERGE_STRIDE + 8 * j + 2 * t + 1] = st.o[j][2 * h + 1];
         }
         if (t == 0) {
             merge_m[r] = st.m[h];
@@ -497,7 +498,7 @@ ATTN_FN void decode(const float* q, const uint16_t* k_pool, const uint16_t* v_po
         for (int w = 0; w < DECODE_WARPS; w++) {
             const float weight = Ops::exp2(merge_m[w * GROUP_ROWS + r] - m);
             l += merge_l[w * GROUP_ROWS + r] * weight;
-            o += merge_o[(w * GROUP_ROWS + r) * D + d] * weight;
+            o += merge_o[(w * GROUP_ROWS + r) * MERGE_STRIDE + d] * weight;
         }
         const int head = first_head + r;
         if (slot < 0) {
