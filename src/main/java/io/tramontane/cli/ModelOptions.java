@@ -16,8 +16,8 @@ final class ModelOptions {
             description = "cpu (default) or cuda (device 0, one rank; not yet validated on a GPU).")
     String backend;
     @Option(names = "--cpu-weights", defaultValue = "stored", description = "CPU backend linears: stored (default: the "
-            + "checkpoint's dtype), q8 (int8 blocks of 32 with an FP16 scale, 1.06 bytes/weight) or q4 (4-bit blocks "
-            + "of 32, 0.56 bytes/weight), quantized at load.")
+            + "checkpoint's dtype), q8 (int8 blocks of 32 with an FP32 scale, 1.125 bytes/weight) or q4 (4-bit blocks "
+            + "of 32, 0.625 bytes/weight), quantized at load.")
     String cpuWeights;
 
     @Option(names = "--kv-cache-gib", description = "Memory for the KV cache of all sequences (default: a quarter of the Java heap, "

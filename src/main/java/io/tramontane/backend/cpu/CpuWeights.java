@@ -4,22 +4,26 @@ import java.util.Locale;
 
 /**
  * How the CPU backend holds linear weights: as stored in the checkpoint, or quantized at load time into
- * blocks of {@link #BLOCK} input features with one FP16 scale per block (see {@link Quantizer}).
+ * blocks of {@link #BLOCK} input features with one FP32 scale per block (see {@link Quantizer}).
  * Norms, embeddings and the MoE router are always kept as stored; the output head is a linear and is
  * quantized like the others (as llama.cpp does for Q8_0).
  */
 public enum CpuWeights {
     /** The checkpoint's own dtype, decoded inside the kernels. */
     STORED(0),
-    /** int8 quants {@code q in [-127, 127]}, value {@code scale * q}: 34 bytes per 32 weights. */
+    /** int8 quants {@code q in [-127, 127]}, value {@code scale * q}: 36 bytes per 32 weights. */
     Q8(32),
-    /** 4-bit quants {@code q in [-8, 7]}, value {@code scale * q}: 18 bytes per 32 weights. */
+    /** 4-bit quants {@code q in [-8, 7]}, value {@code scale * q}: 20 bytes per 32 weights. */
     Q4(16);
 
     /** Input features per block of one scale. */
     public static final int BLOCK = 32;
-    /** Bytes of one block's scale (IEEE half). */
-    public static final int SCALE_BYTES = 2;
+    /**
+     * Bytes of one block's scale, an FP32. Halves would save 2 bytes per block, but converting one per block cost
+     * the one-row kernels 5% (q8) and 16% (q4) on this compute-bound 2-vCPU machine: decode here streams well
+     * below the memory bandwidth, so operations count for more than bytes.
+     */
+    public static final int SCALE_BYTES = 4;
 
     private final int quantBytesPerBlock;
 

@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Decode-shaped dot products (one row with one token, four rows with four tokens) straight from
  * {@link CpuWeights#Q8} quants: each byte widened to an int, converted to FP32 and multiplied by its block's
- * scale, which is exact, so the weights are those {@link #decode} writes for the prefill path; then the order
+ * scale (one FP32 multiply), so the weights are those {@link #decode} writes for the prefill path; then the order
  * of {@link DotKernels} (chunk j into accumulator j % 4, ...), so both paths give identical bits (batch
  * invariance). Loads are written out in Vector API calls, as in {@link FusedRows}: C2 boxes vectors handed
  * to helpers it does not inline.
@@ -23,14 +23,14 @@ final class Q8Rows {
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, L * 8)));
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    private static final ValueLayout.OfShort HALF = QuantizedMatrix.HALF;
+    private static final ValueLayout.OfFloat SCALE = QuantizedMatrix.SCALE;
     private static final int BLOCK = CpuWeights.BLOCK;
 
     private Q8Rows() {}
 
     /** The scale of the block holding feature {@code i} of the row whose scales start at {@code row}. */
     private static float scale(MemorySegment s, long row, int i) {
-        return Float.float16ToFloat(s.get(HALF, row + (long) (i / BLOCK) * CpuWeights.SCALE_BYTES));
+        return s.get(SCALE, row + (long) (i / BLOCK) * CpuWeights.SCALE_BYTES);
     }
 
     /** The dot of row {@code r} with the token at {@code x0} (order: see {@link DotKernels}). */
@@ -42,8 +42,8 @@ final class Q8Rows {
         for (int p = 0; p < steps; p++) {  // chunks i, i + L share a block, as do i + 2L, i + 3L
             int i = p * 4 * L;  // offsets linear in the loop counter, so C2 drops the bounds checks
             long h = s0 + QuantizedMatrix.stepScale(p);
-            float d = Float.float16ToFloat(s.get(HALF, h));
-            float e = Float.float16ToFloat(s.get(HALF, h + QuantizedMatrix.SECOND_HALF_STEP));
+            float d = s.get(SCALE, h);
+            float e = s.get(SCALE, h + QuantizedMatrix.SECOND_HALF_STEP);
             a0 = ((FloatVector) ByteVector.fromMemorySegment(B, q, q0 + i, LE).convertShape(VectorOperators.B2I, I, 0)
                     .convert(VectorOperators.I2F, 0)).mul(d).fma(FloatVector.fromArray(F, x, x0 + i), a0);
             a1 = ((FloatVector) ByteVector.fromMemorySegment(B, q, q0 + i + L, LE).convertShape(VectorOperators.B2I, I, 0)
@@ -101,25 +101,25 @@ final class Q8Rows {
             FloatVector t0 = FloatVector.fromArray(F, x, x0 + i), t1 = FloatVector.fromArray(F, x, x1 + i);
             FloatVector t2 = FloatVector.fromArray(F, x, x2 + i), t3 = FloatVector.fromArray(F, x, x3 + i);
             FloatVector w = ((FloatVector) ByteVector.fromMemorySegment(B, q, q0 + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(Float.float16ToFloat(s.get(HALF, s0 + h)));
+                    .convert(VectorOperators.I2F, 0)).mul(s.get(SCALE, s0 + h));
             c00 = w.fma(t0, c00);
             c01 = w.fma(t1, c01);
             c02 = w.fma(t2, c02);
             c03 = w.fma(t3, c03);
             w = ((FloatVector) ByteVector.fromMemorySegment(B, q, q1 + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(Float.float16ToFloat(s.get(HALF, s1 + h)));
+                    .convert(VectorOperators.I2F, 0)).mul(s.get(SCALE, s1 + h));
             c10 = w.fma(t0, c10);
             c11 = w.fma(t1, c11);
             c12 = w.fma(t2, c12);
             c13 = w.fma(t3, c13);
             w = ((FloatVector) ByteVector.fromMemorySegment(B, q, q2 + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(Float.float16ToFloat(s.get(HALF, s2 + h)));
+                    .convert(VectorOperators.I2F, 0)).mul(s.get(SCALE, s2 + h));
             c20 = w.fma(t0, c20);
             c21 = w.fma(t1, c21);
             c22 = w.fma(t2, c22);
             c23 = w.fma(t3, c23);
             w = ((FloatVector) ByteVector.fromMemorySegment(B, q, q3 + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(Float.float16ToFloat(s.get(HALF, s3 + h)));
+                    .convert(VectorOperators.I2F, 0)).mul(s.get(SCALE, s3 + h));
             c30 = w.fma(t0, c30);
             c31 = w.fma(t1, c31);
             c32 = w.fma(t2, c32);

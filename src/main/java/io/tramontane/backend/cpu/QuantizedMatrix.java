@@ -8,15 +8,15 @@ import java.nio.ByteOrder;
  * A linear weight quantized at load time (see {@link Quantizer}): row {@code r}'s quants are contiguous at
  * {@link #quantOffset(int)} in {@code quants}, one block of {@link CpuWeights#BLOCK} input features after
  * another ({@link CpuWeights#Q8}: one signed byte per weight; {@link CpuWeights#Q4}: 16 bytes per block of signed
- * nibbles, see {@link #q4Byte(int)}), and its block scales are contiguous IEEE halves at {@link #scaleOffset(int)}
- * in {@code scales}. Weight = scale x quant, exact in FP32 (an 11-bit significand times a quant of at most 8 bits),
- * so every kernel sees the same values however it computes them. The last block of a row whose length is not a
- * multiple of 32 is padded with zero quants. Both segments belong to the backend's arena, freed when it closes.
+ * nibbles, see {@link #q4Byte(int)}), and its block scales are contiguous FP32s at {@link #scaleOffset(int)} in
+ * {@code scales}. Weight = FP32(quant) x scale, one rounded FP32 multiply that every kernel and the block decoder
+ * compute alike, so all see the same values. The last block of a row whose length is not a multiple of 32 is padded
+ * with zero quants. Both segments belong to the backend's arena, freed when it closes.
  *
  * @param name the tensor it was made from, for messages
  */
 record QuantizedMatrix(String name, CpuWeights format, int rows, int cols, MemorySegment quants, MemorySegment scales) {
-    static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfFloat SCALE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /**
      * Bytes allocated past the last quant: a vector load of fewer than 8 lanes still reads 8 bytes (the smallest
      * byte vector), which may reach past the end of the last row. Never part of any weight.
@@ -50,7 +50,7 @@ record QuantizedMatrix(String name, CpuWeights format, int rows, int cols, Memor
 
     /** Byte offset, within a row's scales, of the block holding chunks 4p and 4p + 1 (step p of a one-row loop). */
     static long stepScale(int p) {
-        return L >= 8 ? (long) p * (L / 4) : p & ~1;
+        return CpuWeights.SCALE_BYTES * (L >= 8 ? (long) p * (4 * L / CpuWeights.BLOCK) : p / 2);
     }
 
     /** From the scale of chunks 4p, 4p + 1 to that of chunks 4p + 2, 4p + 3: the next block with 16 lanes. */
@@ -58,7 +58,7 @@ record QuantizedMatrix(String name, CpuWeights format, int rows, int cols, Memor
 
     /** Byte offset, within a row's scales, of the block holding chunk 4k + pass (step k of a 4x4 pass). */
     static long passStepScale(int pass, int k) {
-        return L >= 8 ? CpuWeights.SCALE_BYTES * (pass * L / CpuWeights.BLOCK) + (long) k * (L / 4) : k & ~1;
+        return CpuWeights.SCALE_BYTES * (L >= 8 ? pass * L / CpuWeights.BLOCK + (long) k * (4 * L / CpuWeights.BLOCK) : k / 2);
     }
 
     int blocksPerRow() {
@@ -75,7 +75,7 @@ record QuantizedMatrix(String name, CpuWeights format, int rows, int cols, Memor
 
     /** The scale of block {@code block} of row {@code row}. */
     float scale(int row, int block) {
-        return Float.float16ToFloat(scales.get(HALF, scaleOffset(row) + (long) CpuWeights.SCALE_BYTES * block));
+        return scales.get(SCALE, scaleOffset(row) + (long) CpuWeights.SCALE_BYTES * block);
     }
 
     /** Resident bytes of quants and scales, padding included (what a step reads). */

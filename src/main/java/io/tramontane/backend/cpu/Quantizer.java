@@ -8,8 +8,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Quantizes a linear weight into a {@link QuantizedMatrix}, rows split over the backend's threads. Each block of
- * 32 input features gets one symmetric scale, stored as an IEEE half rounded away from zero so no quant needs
- * clamping at the extreme:
+ * 32 input features gets one symmetric FP32 scale:
  * <ul>
  * <li>{@link CpuWeights#Q8}: {@code scale = maxabs / 127}, {@code q = round(w / scale)}; every weight within
  * {@code scale / 2} of {@code scale * q}.
@@ -19,7 +18,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@code scale * q} except those of the opposite sign within 1/16 of {@code |m|}, clamped to 7 (within
  * {@code |scale|}).
  * </ul>
- * The FP8 per-tensor weight scale is folded into the block scales. An all-zero block has scale 0.
+ * The FP8 per-tensor weight scale is folded into the block scales. An all-zero block has scale 0; a value that is
+ * not finite is refused, naming the tensor, row and block.
  */
 final class Quantizer {
     private static final int BLOCK = CpuWeights.BLOCK;
@@ -44,7 +44,7 @@ final class Quantizer {
         threads.parallelFor(rows, ROWS_PER_TASK, (from, to) -> {
             float[] row = new float[cols];
             byte[] q = new byte[blocks * format.quantBytesPerBlock()];
-            short[] s = new short[blocks];
+            float[] s = new float[blocks];
             for (int r = from; r < to; r++) {
                 if (RowBlockDecoder.supports(tensor)) RowBlockDecoder.decode(tensor, r, 1, row);
                 else RowDecoder.decode(tensor, r, row);
@@ -61,7 +61,7 @@ final class Quantizer {
                     return;
                 }
                 MemorySegment.copy(q, 0, quants, ValueLayout.JAVA_BYTE, m.quantOffset(r), q.length);
-                MemorySegment.copy(s, 0, scales, QuantizedMatrix.HALF, m.scaleOffset(r), blocks);
+                MemorySegment.copy(s, 0, scales, QuantizedMatrix.SCALE, m.scaleOffset(r), blocks);
             }
         });
         if (invalid.get() != null) throw invalid.get();
@@ -69,25 +69,25 @@ final class Quantizer {
     }
 
     /** One q8 block: {@code count} weights from {@code w[start]} into {@code q[o ...]} (the rest zero); its scale. */
-    static short q8(float[] w, int start, int count, byte[] q, int o) {
+    static float q8(float[] w, int start, int count, byte[] q, int o) {
         float maxAbs = 0;
-        for (int i = 0; i < count; i++) maxAbs = Math.max(maxAbs, Math.abs(w[start + i]));
-        short half = halfAtLeast(maxAbs / 127, start);
-        double inverse = inverse(half);
+        for (int i = 0; i < count; i++) maxAbs = Math.max(maxAbs, Math.abs(w[start + i]));  // NaN propagates
+        float scale = checked(maxAbs / 127, start);
+        double inverse = scale == 0 ? 0 : 1.0 / scale;
         for (int i = 0; i < BLOCK; i++) q[o + i] = i < count ? quant(w[start + i], inverse, -127, 127) : 0;
-        return half;
+        return scale;
     }
 
     /** One q4 block into {@code q[o .. o + 16)}, nibbles placed as {@link QuantizedMatrix#q4Byte(int)} says; its scale. */
-    static short q4(float[] w, int start, int count, byte[] q, int o) {
+    static float q4(float[] w, int start, int count, byte[] q, int o) {
         float maxAbs = 0, extreme = 0;
         for (int i = 0; i < count; i++) {
-            maxAbs = Math.max(maxAbs, Math.abs(w[start + i]));  // NaN propagates here and is refused below
+            maxAbs = Math.max(maxAbs, Math.abs(w[start + i]));  // NaN propagates
             if (Math.abs(w[start + i]) > Math.abs(extreme)) extreme = w[start + i];
         }
-        short magnitude = halfAtLeast(maxAbs / 8, start);
-        short half = (short) (extreme > 0 ? magnitude | 0x8000 : magnitude);  // scale = -extreme / 8
-        double inverse = inverse(half);
+        checked(maxAbs, start);
+        float scale = extreme == 0 ? 0 : -extreme / 8;
+        double inverse = scale == 0 ? 0 : 1.0 / scale;
         int pair = QuantizedMatrix.Q4_PAIR;
         for (int j = 0; j < BLOCK / 2; j++) {
             int low = j / pair * 2 * pair + j % pair, high = low + pair;  // the weights of byte j
@@ -95,29 +95,18 @@ final class Quantizer {
             int hi = high < count ? quant(w[start + high], inverse, -8, 7) : 0;
             q[o + j] = (byte) (lo & 0xF | hi << 4);
         }
-        return half;
+        return scale;
     }
 
     private static byte quant(float w, double inverse, int min, int max) {
         return (byte) Math.clamp((long) Math.rint(w * inverse), min, max);
     }
 
-    private static double inverse(short half) {
-        float scale = Float.float16ToFloat(half);
-        return scale == 0 ? 0 : 1.0 / scale;
-    }
-
-    /** The smallest non-negative half not below {@code scale}; {@code start} (the block's first column) names it in errors. */
-    private static short halfAtLeast(float scale, int start) {
-        if (!Float.isFinite(scale)) {
+    /** {@code maxAbs}, refused when not finite; {@code start} (the block's first column) names the block. */
+    private static float checked(float maxAbs, int start) {
+        if (!Float.isFinite(maxAbs)) {
             throw new IllegalArgumentException("the block of columns from " + start + " holds a value that is not finite");
         }
-        short half = Float.floatToFloat16(scale);
-        if (Float.float16ToFloat(half) < scale) half++;  // the next half up: halves of one sign order like their bits
-        if (Float.isInfinite(Float.float16ToFloat(half))) {
-            throw new IllegalArgumentException("the block of columns from " + start + " needs a scale of " + scale
-                    + ", beyond the FP16 range");
-        }
-        return half;
+        return maxAbs;
     }
 }
