@@ -2,6 +2,7 @@ package io.tramontane.backend.cpu;
 
 import io.tramontane.backend.AttentionBatch;
 import io.tramontane.backend.KvCache;
+import java.util.List;
 
 /**
  * FP32 key and value pools, one pair per layer, each {@code blocks x kvHeads} slabs of {@code blockSize x headDim}
@@ -33,7 +34,9 @@ final class CpuKvCache implements KvCache {
     void write(int layer, CpuActivation k, CpuActivation v, AttentionBatch batch) {
         float[] keyPool = keys[layer], valuePool = values[layer], kd = k.data(), vd = v.data();
         int width = kvHeads * headDim;
-        for (AttentionBatch.Segment s : batch.segments()) {
+        List<AttentionBatch.Segment> segments = batch.segments();
+        for (int si = 0; si < segments.size(); si++) {  // by index: an iterator escapes where the list type varies
+            AttentionBatch.Segment s = segments.get(si);
             for (int i = 0; i < s.length(); i++) {
                 int position = s.start() + i, block = s.blockTable()[position / blockSize], slot = position % blockSize;
                 int src = (s.firstRow() + i) * width;
