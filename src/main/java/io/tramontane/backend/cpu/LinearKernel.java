@@ -66,7 +66,7 @@ final class LinearKernel {
 
     static void rows(CpuWeight weight, float[] x, int tokens, int in, int from, int to, float scale, float[] out,
                      int outStride) {
-        int vectorEnd = RowBlockDecoder.vectorEnd(in);
+        int vectorEnd = RowBlockDecoder.vectorEnd(in, weight);
         Scratch scratch = SCRATCH.get();
         float[] sums = scratch.sums, lanes = scratch.lanes;
         if (tokens < FUSED_BELOW) {  // decode-shaped: stream the stored rows, widening in registers

@@ -1,5 +1,6 @@
 package io.tramontane.backend.cpu;
 
+import io.tramontane.weights.DType;
 import io.tramontane.weights.Floats;
 import io.tramontane.weights.Tensor;
 import java.lang.foreign.MemorySegment;
@@ -30,6 +31,20 @@ final class RowBlockDecoder {
     /** End of the part of a row of {@code n} features that the kernels cover with whole vectors. */
     static int vectorEnd(int n) {
         return n - n % L;
+    }
+
+    /**
+     * As {@link #vectorEnd(int)} for the rows of {@code weight}. Byte vectors are at least 8 bytes, so with
+     * fewer than 8 float lanes (NEON) an e4m3 chunk's load reads past its L bytes: the last chunk is left to
+     * the scalar tail when that would run past the row (and past the tensor's memory, for the last row).
+     */
+    static int vectorEnd(int n, CpuWeight weight) {
+        return weight.quantized() == null && weight.tensor().dtype() == DType.F8_E4M3 ? e4m3VectorEnd(n) : vectorEnd(n);
+    }
+
+    private static int e4m3VectorEnd(int n) {
+        int end = vectorEnd(n);
+        return end > 0 && end - L + B.length() > n ? end - L : end;
     }
 
     /** True for the dtypes decoded here; others go through {@link RowDecoder}. */
@@ -68,7 +83,7 @@ final class RowBlockDecoder {
             switch (weight.dtype()) {
                 case F32 -> MemorySegment.copy(w, F32, base, out, r * n, n);
                 case BF16 -> bf16(w, base, out, r * n, n, vectorEnd(n));
-                case F8_E4M3 -> e4m3(w, base, out, r * n, n, vectorEnd(n));
+                case F8_E4M3 -> e4m3(w, base, out, r * n, n, e4m3VectorEnd(n));
                 default -> throw new IllegalArgumentException("no block decoder for " + weight);
             }
         }

@@ -46,7 +46,7 @@ class DotKernelsTest {
         float[] naturalX = new float[4 * n];
         for (int i = 0; i < naturalX.length; i++) naturalX[i] = (float) random.nextGaussian();
         float[] x = naturalX;
-        int end = RowBlockDecoder.vectorEnd(n);
+        int end = RowBlockDecoder.vectorEnd(n, CpuWeight.linear(weight, 1f, Float.NaN));
         float[] tile = new float[16], fusedTile = new float[16];
         float[] lanes = new float[DotKernels.LANES];
         DotKernels.tile4x4(block, 0, x, 0, n, end, tile, lanes);
