@@ -127,7 +127,14 @@ class SchedulerTest {
 
     @Test
     void cancellingMidPrefillAndMidDecodeFreesEveryBlock() throws Exception {
-        try (Engine engine = engine(64, 4, true)) {
+        // from the third step on, each step waits for a permit: the cancels land mid-prefill and mid-decode
+        // however fast the steps run
+        var permits = new java.util.concurrent.Semaphore(0);
+        var steps = new java.util.concurrent.atomic.AtomicInteger();
+        StepObserver gate = (sequences, tokens, nanos) -> {
+            if (steps.incrementAndGet() >= 3) permits.acquireUninterruptibly();
+        };
+        try (Engine engine = engine(64, 4, true, gate)) {
             var prefilling = new EngineTest.Collector();
             Generation longPrompt = engine.submit(new GenerationRequest(EngineTest.prompt(8, 120), GREEDY_12,
                     TextStream.NONE), prefilling::accept);
@@ -135,14 +142,18 @@ class SchedulerTest {
             Generation longOutput = engine.submit(new GenerationRequest(EngineTest.prompt(9, 3),
                     SamplingParams.greedy(200).withLimits(200, 0, true), TextStream.NONE), decoding::accept);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (engine.stats().steps() < 3 && System.nanoTime() < deadline) Thread.sleep(1);
+            while (steps.get() < 3 && System.nanoTime() < deadline) Thread.sleep(1);
             longPrompt.cancel();  // 120 tokens at 4 per step: still prefilling
+            permits.release(12);  // room for a few decode steps, far fewer than the 200 tokens asked
             EngineTest.awaitEvents(decoding, 2);
             longOutput.cancel();
+            permits.release(1 << 20);
             assertThat(prefilling.await().getLast().finish()).isEqualTo(FinishReason.CANCELLED);
             assertThat(prefilling.tokens()).isEmpty();
             assertThat(decoding.await().getLast().finish()).isEqualTo(FinishReason.CANCELLED);
             EngineTest.awaitNoBlocksUsed(engine);
+        } finally {
+            permits.release(1 << 20);
         }
     }
 

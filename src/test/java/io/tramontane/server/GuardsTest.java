@@ -36,6 +36,15 @@ class GuardsTest {
     static void start() throws Exception {
         server = TestServer.start(cache, ServerOptions.loopback().withApiKey(KEY)
                 .withLimits(4096, Duration.ofSeconds(2)).withCorsOrigin("https://app.example"), 1);
+        // at least 1 ms per step, so a generation to the demo model's 4096-token context outlasts the 2 s
+        // timeout however fast the kernels get (replaces the server's metrics observer in this class only)
+        server.model.observeSteps((sequences, tokens, nanos) -> {
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
     }
 
     @AfterAll
