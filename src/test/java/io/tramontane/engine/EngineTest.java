@@ -139,12 +139,23 @@ class EngineTest {
     @Test
     void cancellingFreesEveryBlockAndEndsWithCancelled() throws Exception {
         Collector c = new Collector();
+        // listeners run on the engine thread: holding the third event until the cancel is issued makes the
+        // cancel land mid-generation however fast the steps are
+        var cancelled = new java.util.concurrent.CountDownLatch(1);
         Generation g = engine.submit(new GenerationRequest(prompt(4, 8), SamplingParams.greedy(200).withLimits(200, 0, true),
                 TextStream.NONE), e -> {
             c.accept(e);
+            if (c.events.size() == 3) {
+                try {
+                    cancelled.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
         });
         awaitEvents(c, 3);
         g.cancel();
+        cancelled.countDown();
         c.await();
         assertThat(c.finish()).isEqualTo(FinishReason.CANCELLED);
         assertThat(c.tokens().length).isLessThan(200);
