@@ -3,6 +3,7 @@ package io.tramontane.bench.kernels;
 import io.tramontane.backend.Activation;
 import io.tramontane.backend.Weight;
 import io.tramontane.backend.cpu.CpuBackend;
+import io.tramontane.backend.cpu.CpuWeights;
 import io.tramontane.bench.SyntheticModel;
 import io.tramontane.weights.DType;
 import java.lang.foreign.Arena;
@@ -47,6 +48,9 @@ public class LinearBenchmark {
     public int n;
     @Param("0")
     public int threads;  // 0: all available cores
+    /** {@code stored} (the dtype above, as in the checkpoint) or {@code q8}/{@code q4}: quantized at load. */
+    @Param("stored")
+    public String cpuWeights;
 
     private final Arena arena = Arena.ofShared();
     private CpuBackend backend;
@@ -59,8 +63,11 @@ public class LinearBenchmark {
     public void setUp() {
         String[] dims = shape.split("x");
         int outFeatures = Integer.parseInt(dims[0]), inFeatures = Integer.parseInt(dims[1]);
-        backend = new CpuBackend(new CpuBackend.Options(threads > 0 ? threads : Runtime.getRuntime().availableProcessors(), true));
-        long weightBytes = (long) outFeatures * inFeatures * DType.valueOf(dtype).bits() / 8;
+        CpuWeights format = CpuWeights.parse(cpuWeights);
+        backend = new CpuBackend(new CpuBackend.Options(threads > 0 ? threads : Runtime.getRuntime().availableProcessors(), true,
+                format));
+        long weightBytes = format == CpuWeights.STORED ? (long) outFeatures * inFeatures * DType.valueOf(dtype).bits() / 8
+                : format.bytes(outFeatures, inFeatures);
         weights = new Weight[(int) Math.max(1, (STREAMED_BYTES + weightBytes - 1) / weightBytes)];
         for (int i = 0; i < weights.length; i++) {
             weights[i] = backend.linear(SyntheticModel.linear(arena, "w" + i, DType.valueOf(dtype), outFeatures, inFeatures, i));
