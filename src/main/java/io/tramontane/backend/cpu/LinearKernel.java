@@ -75,9 +75,7 @@ final class LinearKernel {
             for (; quads > 0 && r + 4 <= to; r += 4) {
                 for (int t = 0; t < quads; t += 4) {
                     fusedTile4x4(weight, r, x, t * in, in, vectorEnd, sums, lanes);
-                    for (int i = 0; i < 4; i++) {
-                        for (int j = 0; j < 4; j++) out[(t + j) * outStride + r + i] = sums[4 * i + j] * scale;
-                    }
+                    storeTile(sums, scale, out, outStride, t, r);
                 }
                 for (int i = 0; i < 4; i++) {
                     for (int t = quads; t < tokens; t++) out[t * outStride + r + i] = fusedRow(weight, r + i, x, t * in, in, vectorEnd, lanes) * scale;
@@ -97,9 +95,7 @@ final class LinearKernel {
                 int t = p;
                 for (; t + 4 <= panelEnd; t += 4) {
                     DotKernels.tile4x4(block, 0, x, t * in, in, vectorEnd, sums, lanes);
-                    for (int i = 0; i < 4; i++) {
-                        for (int j = 0; j < 4; j++) out[(t + j) * outStride + r + i] = sums[4 * i + j] * scale;
-                    }
+                    storeTile(sums, scale, out, outStride, t, r);
                 }
                 for (; t < panelEnd; t++) {
                     for (int i = 0; i < 4; i++) out[t * outStride + r + i] = DotKernels.dot1(block, i * in, x, t * in, in, vectorEnd, lanes) * scale;
@@ -109,6 +105,13 @@ final class LinearKernel {
                 RowBlockDecoder.decode(weight, r, 1, block);
                 for (int t = p; t < panelEnd; t++) out[t * outStride + r] = DotKernels.dot1(block, 0, x, t * in, in, vectorEnd, lanes) * scale;
             }
+        }
+    }
+
+    /** A 4x4 tile's {@code sums[4 * row + token]}, scaled, into tokens {@code t..t+3}, rows {@code r..r+3} of out. */
+    private static void storeTile(float[] sums, float scale, float[] out, int outStride, int t, int r) {
+        for (int i = 0; i < 4; i++) {
+            for (int j = 0; j < 4; j++) out[(t + j) * outStride + r + i] = sums[4 * i + j] * scale;
         }
     }
 }
