@@ -1,0 +1,65 @@
+package io.tramontane.nccl;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.SymbolLookup;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Whether NCCL can be used here, and if not, why, in words ("libnccl.so.2 not found (tried: ...)"). Probing
+ * never throws; on success it holds the bound library and its version.
+ *
+ * @param version NCCL's version code (see {@link Nccl#version()}), 0 when unavailable
+ */
+public record NcclProbe(Optional<Nccl> nccl, String reason, int version) {
+    /** The oldest NCCL whose API the bindings were written against (ncclGetLastError, ncclCommAbort semantics). */
+    static final int MINIMUM_VERSION = 21800;
+
+    public boolean available() {
+        return nccl.isPresent();
+    }
+
+    /** Loads the first candidate library that opens and binds it. */
+    static NcclProbe probe(List<String> candidates) {
+        for (String library : candidates) {
+            SymbolLookup lookup;
+            try {
+                lookup = SymbolLookup.libraryLookup(library, Arena.global());
+            } catch (IllegalArgumentException e) {  // dlopen failed: try the next one
+                continue;
+            } catch (IllegalCallerException e) {
+                return unavailable("native access is disabled: run java with --enable-native-access=ALL-UNNAMED");
+            }
+            return probe(lookup, library);
+        }
+        return unavailable(NcclLibrary.SONAME + " not found (tried: " + String.join(", ", candidates)
+                + "; set " + NcclLibrary.OVERRIDE + " to its path)");
+    }
+
+    /** Binds the NCCL API exported by {@code lookup} and reads its version; {@code library} names it in reasons. */
+    static NcclProbe probe(SymbolLookup lookup, String library) {
+        Nccl nccl;
+        try {
+            nccl = Nccl.bind(lookup, library);
+        } catch (IllegalStateException e) {
+            return unavailable(e.getMessage());
+        } catch (IllegalCallerException e) {
+            return unavailable("native access is disabled: run java with --enable-native-access=ALL-UNNAMED");
+        }
+        int version;
+        try {
+            version = nccl.version();
+        } catch (NcclException e) {
+            return unavailable(e.getMessage());
+        }
+        if (version < MINIMUM_VERSION) {
+            return new NcclProbe(Optional.empty(), library + " is NCCL " + Nccl.versionText(version) + "; Tramontane needs "
+                    + Nccl.versionText(MINIMUM_VERSION) + " or later", version);
+        }
+        return new NcclProbe(Optional.of(nccl), "NCCL " + Nccl.versionText(version) + " from " + library, version);
+    }
+
+    private static NcclProbe unavailable(String reason) {
+        return new NcclProbe(Optional.empty(), reason, 0);
+    }
+}
