@@ -5,4 +5,5 @@
 #include "rope.cu"
 #include "linear.cu"
 #include "attention.cu"
+#include "collective.cu"
 #include "roofline.cu"

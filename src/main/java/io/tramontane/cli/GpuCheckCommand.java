@@ -75,7 +75,8 @@ final class GpuCheckCommand implements Callable<Integer> {
         for (CheckResult check : report.checks()) {
             out.printf(Locale.ROOT, "%-26s %-22s %-11.2e %-8.0e %9.1f  %s%n", check.check(), check.shape(),
                     check.maxRelativeError(), check.bound(), check.micros(),
-                    check.passed() ? ("pass " + check.detail()).strip() : "FAIL " + check.detail());
+                    check.skipped() ? "skip " + check.detail().substring(CheckResult.SKIPPED.length())
+                            : check.passed() ? ("pass " + check.detail()).strip() : "FAIL " + check.detail());
         }
     }
 }

@@ -13,7 +13,7 @@ final class ModelOptions {
     @Option(names = "--tp", defaultValue = "1", description = "Tensor-parallel ranks (default: ${DEFAULT-VALUE}).")
     int tensorParallel;
     @Option(names = "--backend", defaultValue = "cpu",
-            description = "cpu (default) or cuda (device 0, one rank; not yet validated on a GPU).")
+            description = "cpu (default) or cuda (devices 0 .. tp-1, ranks joined by NCCL; not yet validated on a GPU).")
     String backend;
     @Option(names = "--cpu-weights", defaultValue = "stored", description = "CPU backend linears: stored (default: the "
             + "checkpoint's dtype), q8 (int8 blocks of 32 with an FP32 scale, 1.125 bytes/weight) or q4 (4-bit blocks "

@@ -5,6 +5,7 @@ import io.tramontane.backend.cpu.CpuBackend;
 import io.tramontane.backend.cpu.CpuWeights;
 import io.tramontane.backend.cuda.CudaBackend;
 import io.tramontane.backend.cuda.KvCacheDtype;
+import io.tramontane.backend.cuda.NcclGroup;
 import io.tramontane.model.LanguageModel;
 import io.tramontane.model.Model;
 import io.tramontane.model.Shard;
@@ -91,8 +92,9 @@ public final class ModelFactory {
     }
 
     /**
-     * The model on CUDA device 0 (one rank: {@code options.threads()} is unused, tensor parallelism needs NCCL).
-     * Without a usable driver this throws IllegalStateException with the probe's reason.
+     * The model on CUDA devices 0 .. tensorParallel-1 ({@code options.threads()} is unused): one rank on device 0,
+     * or a tensor-parallel group whose ranks meet in NCCL. Without a usable driver, NCCL (for more than one rank)
+     * or enough devices this throws IllegalStateException naming the reason.
      */
     public static LanguageModel cuda(ModelWeights weights, Options options) {
         return cuda(weights, options, KvCacheDtype.BF16);
@@ -100,18 +102,36 @@ public final class ModelFactory {
 
     /** {@link #cuda(ModelWeights, Options)} with the KV cache stored as {@code kvCache} (F32: exact, for the golden checks). */
     public static LanguageModel cuda(ModelWeights weights, Options options, KvCacheDtype kvCache) {
-        if (options.tensorParallel() != 1) {
-            throw new IllegalArgumentException("the CUDA backend runs one rank (tensor parallelism needs NCCL, issue 10), got "
-                    + options.tensorParallel());
-        }
         if (options.cpuWeights() != CpuWeights.STORED) {
             throw new IllegalArgumentException("CPU weights " + options.cpuWeights().cliName()
                     + " apply to the CPU backend only; the CUDA backend runs the stored weights");
         }
-        var backend = CudaBackend.open(new CudaBackend.Options(0, options.staticActivationFp8(),
-                CudaBackend.Options.defaults().activationBudget(), kvCache));
+        int ranks = options.tensorParallel();
+        if (ranks == 1) return cudaRank(weights, CudaBackend.open(cudaOptions(0, options, kvCache)), Shard.of(weights.config(), 0, 1), options);
+        Shard.of(weights.config(), 0, ranks);  // an unsplittable model fails before any device work
+        NcclGroup group = NcclGroup.create(ranks);
+        List<Model> models = new ArrayList<>();
         try {
-            return new Model(weights, backend, Shard.of(weights.config(), 0, 1), options.kvBlocks(), options.blockSize());
+            for (int r = 0; r < ranks; r++) {
+                models.add(cudaRank(weights, CudaBackend.openRank(cudaOptions(r, options, kvCache), group, r),
+                        Shard.of(weights.config(), r, ranks), options));
+            }
+        } catch (RuntimeException e) {
+            models.forEach(Model::close);
+            group.abort();  // the communicators no rank holds yet
+            throw e;
+        }
+        return new TensorParallelModel(models, group::abort);
+    }
+
+    private static CudaBackend.Options cudaOptions(int device, Options options, KvCacheDtype kvCache) {
+        return new CudaBackend.Options(device, options.staticActivationFp8(), CudaBackend.Options.defaults().activationBudget(), kvCache);
+    }
+
+    /** One rank's model; its backend is closed if the model cannot be built. */
+    private static Model cudaRank(ModelWeights weights, CudaBackend backend, Shard shard, Options options) {
+        try {
+            return new Model(weights, backend, shard, options.kvBlocks(), options.blockSize());
         } catch (RuntimeException e) {
             backend.close();
             throw e;

@@ -11,7 +11,26 @@ package io.tramontane.backend.cuda;
 public record CheckResult(String check, String shape, long seed, boolean passed, double maxRelativeError,
                           double bound, double micros, String detail) {
 
+    /** Detail of a check that could not run on this machine: it neither passes nor fails the report. */
+    public static final String SKIPPED = "skipped: ";
+
+    static CheckResult skipped(String check, String shape, String reason) {
+        return new CheckResult(check, shape, 0, true, Double.NaN, Double.NaN, Double.NaN, SKIPPED + reason);
+    }
+
+    public boolean skipped() {
+        return detail.startsWith(SKIPPED);
+    }
+
     static CheckResult failed(String check, String shape, long seed, String detail) {
         return new CheckResult(check, shape, seed, false, Double.NaN, Double.NaN, Double.NaN, detail);
+    }
+
+    CheckResult named(String newCheck) {
+        return new CheckResult(newCheck, shape, seed, passed, maxRelativeError, bound, micros, detail);
+    }
+
+    CheckResult withDetail(String newDetail) {
+        return new CheckResult(check, shape, seed, passed, maxRelativeError, bound, micros, newDetail);
     }
 }

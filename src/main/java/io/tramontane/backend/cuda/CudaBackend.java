@@ -62,10 +62,14 @@ public final class CudaBackend implements Backend {
     private final RowKernels rowMoves;
     private final RopeKernel rope;
     private final AttentionKernels attention;
-    private Thread current;
+    private final CollectiveKernels columnMoves;
+    private final NcclCollective collective;  // null: a single rank
     private boolean closed;
 
-    private CudaBackend(Options options, CudaContext context, KernelModule module) {
+    /** The context each thread last made current through a backend (several ranks may share a thread). */
+    private static final ThreadLocal<CudaContext> CURRENT = new ThreadLocal<>();
+
+    private CudaBackend(Options options, CudaContext context, KernelModule module, NcclGroup group, int rank) {
         this.options = options;
         this.context = context;
         this.driver = context.driver();
@@ -87,7 +91,9 @@ public final class CudaBackend implements Backend {
         this.rowMoves = new RowKernels(module);
         this.rope = new RopeKernel(module);
         this.attention = new AttentionKernels(module, context.device().multiprocessors());
-        this.current = Thread.currentThread();
+        this.columnMoves = new CollectiveKernels(module);
+        this.collective = group == null ? null : new NcclCollective(group, rank, driver, arena, activations, columnMoves);
+        CURRENT.set(context);  // open made it current on this thread
     }
 
     /**
@@ -96,12 +102,29 @@ public final class CudaBackend implements Backend {
      * without nvcc fails with one naming the missing fatbin; driver errors are CudaExceptions.
      */
     public static CudaBackend open(Options options) {
+        return open(options, null, 0);
+    }
+
+    /**
+     * Rank {@code rank} of a tensor-parallel group: device {@code rank}, collectives through the group's NCCL
+     * communicator (which this backend releases when it closes).
+     */
+    public static CudaBackend openRank(Options options, NcclGroup group, int rank) {
+        if (rank < 0 || rank >= group.ranks()) throw new IllegalArgumentException("rank " + rank + " of " + group.ranks());
+        if (options.device() != group.comm(rank).device()) {
+            throw new IllegalArgumentException("rank " + rank + " runs on device " + group.comm(rank).device()
+                    + ", options name device " + options.device());
+        }
+        return open(options, group, rank);
+    }
+
+    private static CudaBackend open(Options options, NcclGroup group, int rank) {
         CudaDriver driver = Cuda.driver();
         CudaContext context = CudaContext.open(driver, options.device());
         KernelModule module = null;
         try {
             module = KernelModule.load(driver);
-            return new CudaBackend(options, context, module);
+            return new CudaBackend(options, context, module, group, rank);
         } catch (RuntimeException e) {
             if (module != null) module.close();
             context.close();
@@ -283,12 +306,23 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void allReduceSum(Activation x) {
-        throw new UnsupportedOperationException("the CUDA backend runs one rank: tensor parallelism needs NCCL (issue 10)");
+        enter();
+        CudaActivation a = CudaActivation.of(x);
+        if (collective == null || a.elements() == 0) return;  // one rank: the sum is x itself
+        collective.allReduceSum(a, STREAM);
     }
 
     @Override
     public void allGatherColumns(Activation part, Activation whole) {
-        throw new UnsupportedOperationException("the CUDA backend runs one rank: tensor parallelism needs NCCL (issue 10)");
+        enter();
+        CudaActivation p = CudaActivation.of(part), w = CudaActivation.of(whole);
+        if (collective == null) {
+            requireSameShape(p, w);  // one rank: the whole is its part
+            if (p.elements() > 0) columnMoves.pad(STREAM, p.data(), w.data(), p.rows(), p.cols(), p.cols());
+            return;
+        }
+        if (p.rows() == 0) return;
+        collective.allGatherColumns(p, w, STREAM);
     }
 
     @Override
@@ -333,6 +367,11 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /** The all-gather's layout kernels (the GPU checks run them on uneven parts without a second device). */
+    CollectiveKernels columnMoves() {
+        return columnMoves;
+    }
+
     /** Fills the activation and its guard with NaN (the GPU checks' poisoning). */
     void poison(Activation x) {
         enter();
@@ -361,16 +400,16 @@ public final class CudaBackend implements Backend {
         closed = true;
         try (context; module; arena) {
             driver.contextSynchronize();
+            if (collective != null) collective.close();
         }
     }
 
     /** Makes the context current on a thread that has not used this backend yet (the engine thread, say). */
     private void enter() {
         if (closed) throw new IllegalStateException("CUDA backend is closed");
-        Thread thread = Thread.currentThread();
-        if (thread != current) {
+        if (CURRENT.get() != context) {
             context.makeCurrent();
-            current = thread;
+            CURRENT.set(context);
         }
     }
 

@@ -20,9 +20,10 @@ public record GpuCheckReport(String status, String reason, String driverVersion,
 
     static GpuCheckReport of(CudaProbe probe, DeviceInfo device, List<CheckResult> checks, String failure) {
         long failed = checks.stream().filter(check -> !check.passed()).count();
+        long skipped = checks.stream().filter(CheckResult::skipped).count();
         String reason = failure != null ? failure
                 : failed > 0 ? failed + " of " + checks.size() + " checks failed"
-                : "all " + checks.size() + " checks passed";
+                : "all " + (checks.size() - skipped) + " checks passed" + (skipped > 0 ? ", " + skipped + " skipped" : "");
         boolean passed = failure == null && failed == 0 && !checks.isEmpty();
         return new GpuCheckReport(passed ? PASSED : FAILED, reason, probe.driverVersionText(), device, List.copyOf(checks));
     }

@@ -100,6 +100,7 @@ public final class KernelChecks {
                 results.addAll(new AttentionChecks(ops).all(roofline));
             }
             if (golden != null) results.addAll(GoldenChecks.cuda(golden));
+            results.addAll(TensorParallelChecks.all(golden));
             return GpuCheckReport.of(probe, device, results, null);
         } catch (RuntimeException e) {
             return GpuCheckReport.of(probe, device, results, e.toString());

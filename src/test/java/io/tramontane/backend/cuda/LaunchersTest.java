@@ -145,6 +145,25 @@ class LaunchersTest {
         assertThatThrownBy(() -> RowKernels.gatherConfig(70000, 4)).hasMessageContaining("grid limit");
     }
 
+    @Test
+    void columnMovesCheckShapesAndTheLayout() {
+        assertThat(CollectiveKernels.config(3, 300)).isEqualTo(new LaunchConfig(Dim3.of(2, 3), Dim3.of(256), 0));
+        KernelArgs pad = CollectiveKernels.padArguments(args(), floats(3 * 10), floats(3 * 11), 3, 10, 11);
+        assertThat(pad.count()).isEqualTo(4);
+        assertThat(slot(pad, 2).get(JAVA_INT, 0)).isEqualTo(10);
+        assertThat(slot(pad, 3).get(JAVA_INT, 0)).isEqualTo(11);
+        assertThatThrownBy(() -> CollectiveKernels.padArguments(args(), floats(30), floats(27), 3, 10, 9))
+                .hasMessage("pad stride 9 below 10 columns");
+        ColumnLayout layout = ColumnLayout.of(new int[] {10, 11});
+        KernelArgs unpad = CollectiveKernels.unpadArguments(args(), floats(2 * 3 * 11), floats(3 * 21), layout, buffer(3 * 4), 3);
+        assertThat(slot(unpad, 3).get(JAVA_INT, 0)).isEqualTo(2);
+        assertThat(slot(unpad, 5).get(JAVA_INT, 0)).isEqualTo(11);
+        assertThatThrownBy(() -> CollectiveKernels.unpadArguments(args(), floats(2 * 3 * 10), floats(3 * 21), layout, buffer(12), 3))
+                .hasMessageContaining("gathered columns");
+        assertThatThrownBy(() -> CollectiveKernels.unpadArguments(args(), floats(66), floats(63), layout, buffer(8), 3))
+                .hasMessageContaining("column offsets");
+    }
+
     private CudaActivation activation(int rows, int cols) {
         DeviceBuffer all = floats((long) rows * cols + 64);
         return new CudaActivation(all.slice(0, (long) rows * cols * 4), all, rows, cols);
