@@ -1,6 +1,7 @@
 package io.tramontane.api;
 
 import io.tramontane.backend.cpu.CpuWeights;
+import io.tramontane.backend.cuda.KvCacheDtype;
 import io.tramontane.demo.DemoModel;
 import io.tramontane.engine.Engine;
 import io.tramontane.engine.EngineStats;
@@ -25,6 +26,7 @@ import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Flow;
 import java.util.function.Consumer;
+import java.util.function.LongFunction;
 
 /**
  * The library entry point: a loaded model with its tokenizer and engine. Thread-safe; many requests
@@ -47,7 +49,7 @@ public final class Tramontane implements AutoCloseable {
      * @param staticActivationFp8 FP8 checkpoints with activation scales run w8a8 (true) or weight-only (false)
      * @param maxBatchedTokens    tokens per step (max_num_batched_tokens): the prefill chunk size under load
      * @param prefixCaching       reuse the KV cache of identical prompt prefixes
-     * @param backend             {@code cpu} (default) or {@code cuda} (device 0, one rank; not yet validated on a GPU)
+     * @param backend             {@code cpu} (default) or {@code cuda} (devices 0 .. tensorParallel-1; not yet validated on a GPU)
      * @param cpuWeights          CPU backend: linears as stored (default) or quantized at load to q8 / q4
      */
     public record Options(int threads, int tensorParallel, long kvCacheBytes, int maxSequences,
@@ -122,12 +124,24 @@ public final class Tramontane implements AutoCloseable {
 
     /** Opens a checkpoint directory, or the embedded demo model for {@code "demo"}. */
     public static Tramontane open(String model, Options options) {
-        if (model.equals("demo")) return open(DemoModel.ensure(DemoModel.defaultCacheRoot()), "demo", options);
+        return open(model, options, bytes -> Progress.silent());
+    }
+
+    /**
+     * {@link #open(String, Options)}, reporting the upload of weights to a GPU (backend cuda) on the progress
+     * {@code uploads} makes for the checkpoint's bytes, e.g. {@code bytes -> Progress.bar(System.err, "uploading", bytes)}.
+     */
+    public static Tramontane open(String model, Options options, LongFunction<Progress> uploads) {
+        if (model.equals("demo")) return open(DemoModel.ensure(DemoModel.defaultCacheRoot()), "demo", options, uploads);
         Path dir = Path.of(model);
-        return open(dir, dir.toAbsolutePath().normalize().getFileName().toString(), options);
+        return open(dir, dir.toAbsolutePath().normalize().getFileName().toString(), options, uploads);
     }
 
     public static Tramontane open(Path dir, String name, Options options) {
+        return open(dir, name, options, bytes -> Progress.silent());
+    }
+
+    private static Tramontane open(Path dir, String name, Options options, LongFunction<Progress> uploads) {
         Checkpoint checkpoint = Checkpoint.open(dir);
         try {
             Tekken tokenizer = checkpoint.tokenizerFile().map(Tramontane::loadTokenizer).orElse(null);
@@ -139,7 +153,8 @@ public final class Tramontane implements AutoCloseable {
             var factoryOptions = new ModelFactory.Options(options.threads(), options.tensorParallel(), blocks, BLOCK_SIZE,
                     options.staticActivationFp8(), options.cpuWeights());
             int eos = tokenizer != null ? tokenizer.eosId() : 2;
-            var model = options.backend().equals("cuda") ? ModelFactory.cuda(checkpoint.weights(), factoryOptions)
+            var model = options.backend().equals("cuda")
+                    ? ModelFactory.cuda(checkpoint.weights(), factoryOptions, KvCacheDtype.BF16, uploads.apply(checkpoint.fileBytes()))
                     : ModelFactory.cpu(checkpoint.weights(), factoryOptions);
             Engine engine = new Engine(model, eos,
                     new Engine.Options(options.maxSequences(), maxContext, options.maxBatchedTokens(),

@@ -2,6 +2,7 @@ package io.tramontane.cli;
 
 import io.tramontane.api.Tramontane;
 import io.tramontane.backend.cpu.CpuWeights;
+import io.tramontane.weights.Progress;
 import picocli.CommandLine.Option;
 
 /** How to load a model: shared by the commands that run one. */
@@ -50,6 +51,11 @@ final class ModelOptions {
     }
 
     Tramontane open() {
-        return Tramontane.open(model, options(Tramontane.Options.defaults()));
+        return open(Tramontane.Options.defaults());
+    }
+
+    /** Opens the model with these flags on top of {@code base}; GPU uploads draw a progress bar on stderr. */
+    Tramontane open(Tramontane.Options base) {
+        return Tramontane.open(model, options(base), bytes -> Progress.bar(System.err, "uploading to " + backend, bytes));
     }
 }

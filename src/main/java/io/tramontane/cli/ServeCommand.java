@@ -59,8 +59,7 @@ final class ServeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
 
         Tramontane.Options defaults = Tramontane.Options.defaults();
-        Tramontane model = Tramontane.open(modelOptions.model, modelOptions.options(
-                defaults.withScheduling(maxSequences, defaults.maxBatchedTokens(), defaults.prefixCaching())));
+        Tramontane model = modelOptions.open(defaults.withScheduling(maxSequences, defaults.maxBatchedTokens(), defaults.prefixCaching()));
         if (preload) model.preload(Progress.bar(System.err, "loading " + model.name(), model.weightFileBytes()));
         model.warmUp();
         OpenAiServer server;

@@ -11,6 +11,7 @@ import io.tramontane.model.Model;
 import io.tramontane.model.Shard;
 import io.tramontane.model.TensorParallelModel;
 import io.tramontane.weights.ModelWeights;
+import io.tramontane.weights.Progress;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -97,24 +98,37 @@ public final class ModelFactory {
      * or enough devices this throws IllegalStateException naming the reason.
      */
     public static LanguageModel cuda(ModelWeights weights, Options options) {
-        return cuda(weights, options, KvCacheDtype.BF16);
+        return cuda(weights, options, KvCacheDtype.BF16, Progress.silent());
     }
 
     /** {@link #cuda(ModelWeights, Options)} with the KV cache stored as {@code kvCache} (F32: exact, for the golden checks). */
     public static LanguageModel cuda(ModelWeights weights, Options options, KvCacheDtype kvCache) {
+        return cuda(weights, options, kvCache, Progress.silent());
+    }
+
+    /** As above, counting the weight bytes uploaded to every rank's device on {@code uploads}. */
+    public static LanguageModel cuda(ModelWeights weights, Options options, KvCacheDtype kvCache, Progress uploads) {
+        LanguageModel model = cudaRanks(weights, options, kvCache, uploads);
+        uploads.finish();
+        return model;
+    }
+
+    private static LanguageModel cudaRanks(ModelWeights weights, Options options, KvCacheDtype kvCache, Progress uploads) {
         if (options.cpuWeights() != CpuWeights.STORED) {
             throw new IllegalArgumentException("CPU weights " + options.cpuWeights().cliName()
                     + " apply to the CPU backend only; the CUDA backend runs the stored weights");
         }
         int ranks = options.tensorParallel();
-        if (ranks == 1) return cudaRank(weights, CudaBackend.open(cudaOptions(0, options, kvCache)), Shard.of(weights.config(), 0, 1), options);
+        if (ranks == 1) {
+            return cudaRank(weights, CudaBackend.open(cudaOptions(0, options, kvCache)), Shard.of(weights.config(), 0, 1), options, uploads);
+        }
         Shard.of(weights.config(), 0, ranks);  // an unsplittable model fails before any device work
         NcclGroup group = NcclGroup.create(ranks);
         List<Model> models = new ArrayList<>();
         try {
             for (int r = 0; r < ranks; r++) {
                 models.add(cudaRank(weights, CudaBackend.openRank(cudaOptions(r, options, kvCache), group, r),
-                        Shard.of(weights.config(), r, ranks), options));
+                        Shard.of(weights.config(), r, ranks), options, uploads));
             }
         } catch (RuntimeException e) {
             models.forEach(Model::close);
@@ -129,8 +143,9 @@ public final class ModelFactory {
     }
 
     /** One rank's model; its backend is closed if the model cannot be built. */
-    private static Model cudaRank(ModelWeights weights, CudaBackend backend, Shard shard, Options options) {
+    private static Model cudaRank(ModelWeights weights, CudaBackend backend, Shard shard, Options options, Progress uploads) {
         try {
+            backend.reportUploadsTo(uploads);
             return new Model(weights, backend, shard, options.kvBlocks(), options.blockSize());
         } catch (RuntimeException e) {
             backend.close();

@@ -30,6 +30,11 @@ public final class Progress {
         return new Progress(null, "", 1);
     }
 
+    /** Draws the bar full and ends its line, wherever the count stopped (estimated totals). */
+    public synchronized void finish() {
+        if (done < total) advance(total - done);
+    }
+
     public synchronized void advance(long amount) {
         done = Math.min(total, done + amount);
         int percent = (int) (done * 100 / total);

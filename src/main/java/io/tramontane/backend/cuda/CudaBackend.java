@@ -14,6 +14,7 @@ import io.tramontane.cuda.DeviceArena;
 import io.tramontane.cuda.DeviceBuffer;
 import io.tramontane.cuda.Stream;
 import io.tramontane.weights.Linear;
+import io.tramontane.weights.Progress;
 import io.tramontane.weights.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -135,6 +136,11 @@ public final class CudaBackend implements Backend {
     @Override
     public String name() {
         return "cuda";
+    }
+
+    /** Counts the bytes of weights uploaded from now on (the load's progress bar). */
+    public void reportUploadsTo(Progress progress) {
+        weights.reportTo(progress);
     }
 
     @Override

@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED;
 import io.tramontane.cuda.CudaDriver;
 import io.tramontane.cuda.DeviceArena;
 import io.tramontane.cuda.DeviceBuffer;
+import io.tramontane.weights.Progress;
 import io.tramontane.weights.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
@@ -21,10 +22,16 @@ final class WeightUpload {
     private final CudaDriver driver;
     private final DeviceArena arena;
     private MemorySegment staging;
+    private Progress progress = Progress.silent();
 
     WeightUpload(CudaDriver driver, DeviceArena arena) {
         this.driver = driver;
         this.arena = arena;
+    }
+
+    /** Where uploaded bytes are counted from now on. */
+    void reportTo(Progress progress) {
+        this.progress = progress;
     }
 
     /** @param asF32 decode to F32 whatever the dtype (norm gains and other vectors, which the kernels read as FP32) */
@@ -51,6 +58,7 @@ final class WeightUpload {
                 }
             }
             driver.copyToDevice(data.slice(first * rowBytes, count * rowBytes), chunk);
+            progress.advance(count * rowBytes);
         }
         return new CudaWeight(data, format, rows, cols, stride, weightScale, activationScale);
     }
