@@ -8,7 +8,7 @@ import java.util.Optional;
 
 /**
  * Decode throughput: {@code batch} sequences advance one token per forward step, from position 0, on
- * the CPU backend. Decode streams every weight once per step, so the figure that matters is weight
+ * the CPU or the CUDA backend. Decode streams every weight once per step, so the figure that matters is weight
  * bytes per step times steps per second against the measured read bandwidth (KV-cache reads, small
  * at these contexts, are not counted).
  */
@@ -18,12 +18,24 @@ public final class DecodeBench {
     /**
      * @param warmup     untimed steps first (the JIT compiles every kernel during them)
      * @param cpuWeights linears as stored or quantized at load
+     * @param backend    {@code cpu} or {@code cuda} (device 0)
      */
-    public record Settings(int threads, int batch, int tokens, int warmup, long seed, CpuWeights cpuWeights) {
+    public record Settings(int threads, int batch, int tokens, int warmup, long seed, CpuWeights cpuWeights, String backend) {
         public Settings {
             if (threads < 1 || batch < 1 || tokens < 1 || warmup < 0) {
                 throw new IllegalArgumentException("threads, batch and tokens must be >= 1, warmup >= 0");
             }
+            if (!backend.equals("cpu") && !backend.equals("cuda")) {
+                throw new IllegalArgumentException("backend must be cpu or cuda, got '" + backend + "'");
+            }
+            if (backend.equals("cuda") && cpuWeights != CpuWeights.STORED) {
+                throw new IllegalArgumentException("CPU weights " + cpuWeights.cliName() + " apply to the CPU backend only");
+            }
+        }
+
+        /** On the CPU backend. */
+        public Settings(int threads, int batch, int tokens, int warmup, long seed, CpuWeights cpuWeights) {
+            this(threads, batch, tokens, warmup, seed, cpuWeights, "cpu");
         }
     }
 
@@ -35,17 +47,24 @@ public final class DecodeBench {
      * @param tokensPerSecond      all sequences together
      * @param weightBytesPerStep   as the backend holds them: quantized linears count their blocks and scales
      * @param achievedGbPerSecond  weight bytes per step x steps per second, 10^9 bytes/s
-     * @param rooflineGbPerSecond  the cached roofline's read bandwidth at this thread count, or null
+     * @param rooflineGbPerSecond  the measured read bandwidth (the CPU's cached roofline at this thread count, the
+     *                             device's read bandwidth on cuda), or null
      * @param rooflineFraction     achieved / roofline, or null without a cached roofline
      */
-    public record Result(String model, String shape, String dtype, String cpuWeights, double loadSeconds, int threads,
+    public record Result(String model, String shape, String dtype, String backend, String cpuWeights, double loadSeconds, int threads,
                          int batch, int tokens, int contextStart, double seconds, double tokensPerSecond, double stepMillisP50,
                          long weightBytesPerStep, double weightBytesPerToken, double achievedGbPerSecond,
                          Double rooflineGbPerSecond, Double rooflineFraction, Machine machine) {}
 
     private DecodeBench() {}
 
+    /** On the CPU backend, against the cached roofline when there is one. */
     public static Result run(BenchModel model, Settings settings, Optional<Roofline> roofline) {
+        return run(model, settings, roofline.map(r -> r.at(settings.threads()).readGbPerSecond()).orElse(null));
+    }
+
+    /** @param ceiling the read bandwidth (GB/s) to compare with, or null */
+    public static Result run(BenchModel model, Settings settings, Double ceiling) {
         int positions = settings.warmup() + settings.tokens();
         int blocks = SequenceBatch.blocksNeeded(settings.batch(), positions, BLOCK_SIZE);
         var options = new ModelFactory.Options(settings.threads(), 1, blocks, BLOCK_SIZE, true, settings.cpuWeights());
@@ -54,7 +73,8 @@ public final class DecodeBench {
         long[] stepNanos = new long[settings.tokens()];
         long loadStart = System.nanoTime();
         double loadSeconds;
-        try (LanguageModel lm = ModelFactory.cpu(model.weights(), options)) {
+        try (LanguageModel lm = settings.backend().equals("cuda") ? ModelFactory.cuda(model.weights(), options)
+                : ModelFactory.cpu(model.weights(), options)) {
             loadSeconds = (System.nanoTime() - loadStart) * 1e-9;
             for (int p = 0; p < settings.warmup(); p++) lm.forward(batch.decode(p));
             for (int i = 0; i < settings.tokens(); i++) {
@@ -68,9 +88,8 @@ public final class DecodeBench {
         ModelCost cost = ModelCost.of(model.weights(), settings.cpuWeights());
         long bytesPerStep = cost.decodeBytesPerStep(settings.batch());
         double achieved = bytesPerStep * settings.tokens() / seconds / 1e9;
-        Double ceiling = roofline.map(r -> r.at(settings.threads()).readGbPerSecond()).orElse(null);
         Arrays.sort(stepNanos);
-        return new Result(model.name(), ModelShape.describe(model.config()), model.dtype(),
+        return new Result(model.name(), ModelShape.describe(model.config()), model.dtype(), settings.backend(),
                 settings.cpuWeights().cliName(), loadSeconds, settings.threads(), settings.batch(), settings.tokens(), settings.warmup(), seconds,
                 settings.batch() * settings.tokens() / seconds, stepNanos[stepNanos.length / 2] / 1e6,
                 bytesPerStep, (double) bytesPerStep / settings.batch(), achieved,

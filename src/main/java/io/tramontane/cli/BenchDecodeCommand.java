@@ -21,6 +21,9 @@ final class BenchDecodeCommand implements Callable<Integer> {
     int tokens;
     @Option(names = "--warmup", defaultValue = "4", description = "Untimed steps first (default: ${DEFAULT-VALUE}).")
     int warmup;
+    @Option(names = "--backend", defaultValue = "cpu",
+            description = "cpu (default) or cuda (device 0; 'tramontane gpu-check' measures its read bandwidth).")
+    String backend;
 
     @Spec
     CommandSpec spec;
@@ -31,27 +34,29 @@ final class BenchDecodeCommand implements Callable<Integer> {
         DecodeBench.Settings settings;
         try {
             settings = new DecodeBench.Settings(threads, modelOptions.batch, tokens, warmup, modelOptions.seed,
-                    modelOptions.cpuWeights());
+                    modelOptions.cpuWeights(), backend);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
         DecodeBench.Result r;
         try (BenchModel model = modelOptions.open()) {
-            r = DecodeBench.run(model, settings, RooflineCache.read());
+            r = backend.equals("cuda") ? DecodeBench.run(model, settings, (Double) null)
+                    : DecodeBench.run(model, settings, RooflineCache.read());
         }
         PrintWriter out = spec.commandLine().getOut();
         if (modelOptions.json) {
             out.println(BenchJson.write(r));
             return Main.EXIT_OK;
         }
-        out.printf("decode %s %s [%s], %d threads, batch %d, %d steps after %d warm-up, load average %.2f%n",
-                r.model(), BenchModelOptions.weights(r.dtype(), r.cpuWeights()), r.shape(), r.threads(), r.batch(),
+        out.printf("decode %s %s [%s] on %s, %d threads, batch %d, %d steps after %d warm-up, load average %.2f%n",
+                r.model(), BenchModelOptions.weights(r.dtype(), r.cpuWeights()), r.shape(), r.backend(), r.threads(), r.batch(),
                 r.tokens(), r.contextStart(), r.machine().loadAverage());
         out.printf("  weights on the backend in %.1f s%n", r.loadSeconds());
         out.printf("  %.2f tokens/s (%.1f ms per step, median), %.1f MB of weights per step, %.1f MB per token%n",
                 r.tokensPerSecond(), r.stepMillisP50(), r.weightBytesPerStep() / 1e6, r.weightBytesPerToken() / 1e6);
         out.printf("  %.2f GB/s achieved%s%n", r.achievedGbPerSecond(), r.rooflineFraction() == null
-                ? " (run 'tramontane bench roofline' for the fraction of bandwidth)"
+                ? (backend.equals("cuda") ? " ('tramontane gpu-check' measures the device's read bandwidth)"
+                        : " (run 'tramontane bench roofline' for the fraction of bandwidth)")
                 : String.format(" = %.1f%% of %.1f GB/s measured read bandwidth", 100 * r.rooflineFraction(),
                         r.rooflineGbPerSecond()));
         return Main.EXIT_OK;

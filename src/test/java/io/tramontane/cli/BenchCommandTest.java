@@ -1,10 +1,12 @@
 package io.tramontane.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tramontane.backend.cpu.CpuWeights;
+import io.tramontane.cuda.Cuda;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
@@ -117,5 +119,19 @@ class BenchCommandTest {
         var badDtype = CliContractTest.run("bench", "decode", "--shape", TINY, "--dtype", "int3");
         assertThat(badDtype.exitCode()).isEqualTo(Main.EXIT_USAGE);
         assertThat(badDtype.err()).contains("dtype");
+        var badBackend = CliContractTest.run("bench", "decode", "--shape", TINY, "--backend", "tpu");
+        assertThat(badBackend.exitCode()).isEqualTo(Main.EXIT_USAGE);
+        assertThat(badBackend.err()).contains("backend must be cpu or cuda, got 'tpu'");
+        var quantizedOnCuda = CliContractTest.run("bench", "decode", "--shape", TINY, "--backend", "cuda", "--cpu-weights", "q8");
+        assertThat(quantizedOnCuda.exitCode()).isEqualTo(Main.EXIT_USAGE);
+        assertThat(quantizedOnCuda.err()).contains("q8 apply to the CPU backend only");
+    }
+
+    @Test
+    void decodeOnCudaWithoutADriverSaysWhy() {
+        assumeFalse(Cuda.available(), "a CUDA driver is present: the GPU check runs the CUDA decode benchmark");
+        var result = CliContractTest.run("bench", "decode", "--shape", TINY, "--backend", "cuda", "--tokens", "1");
+        assertThat(result.exitCode()).isNotZero();
+        assertThat(result.err()).contains("CUDA unavailable");
     }
 }

@@ -101,6 +101,7 @@ public final class KernelChecks {
             }
             if (golden != null) results.addAll(GoldenChecks.cuda(golden));
             results.addAll(TensorParallelChecks.all(golden));
+            results.add(DecodeChecks.devstralSmallFp8(device, roofline.readBytesPerSecond() / 1e9, seed()));
             return GpuCheckReport.of(probe, device, results, null);
         } catch (RuntimeException e) {
             return GpuCheckReport.of(probe, device, results, e.toString());
