@@ -44,7 +44,8 @@ public final class Tramontane implements AutoCloseable {
     /**
      * @param threads             CPU threads in total
      * @param tensorParallel      ranks (CPU: in-process)
-     * @param kvCacheBytes        memory for the KV cache of all sequences together
+     * @param kvCacheBytes        memory for the KV cache of all sequences together (per device on CUDA), or 0 for
+     *                            the default (CPU: a quarter of the heap; CUDA: what 90% of the device leaves)
      * @param maxSequences        sequences decoded together (max_num_seqs)
      * @param staticActivationFp8 FP8 checkpoints with activation scales run w8a8 (true) or weight-only (false)
      * @param maxBatchedTokens    tokens per step (max_num_batched_tokens): the prefill chunk size under load
@@ -60,6 +61,7 @@ public final class Tramontane implements AutoCloseable {
                 throw new IllegalArgumentException("backend must be cpu or cuda, got '" + backend + "'");
             }
             if (cpuWeights == null) throw new IllegalArgumentException("CPU weights format must be given (stored, q8 or q4)");
+            if (kvCacheBytes < 0) throw new IllegalArgumentException("KV cache bytes must be >= 0 (0: the default), got " + kvCacheBytes);
             if (backend.equals("cuda") && cpuWeights != CpuWeights.STORED) {
                 throw new IllegalArgumentException("CPU weights " + cpuWeights.cliName() + " apply to the CPU backend only, "
                         + "not to cuda");
@@ -81,10 +83,9 @@ public final class Tramontane implements AutoCloseable {
                     prefixCaching, backend, weights);
         }
 
-        /** All cores, one rank, a KV cache of a quarter of the maximum heap (at least 256 MiB), 16 sequences. */
+        /** All cores, one rank, the default KV cache (see kvCacheBytes), 16 sequences. */
         public static Options defaults() {
-            long kvCache = Math.max(256L << 20, Runtime.getRuntime().maxMemory() / 4);
-            return new Options(Runtime.getRuntime().availableProcessors(), 1, kvCache, 16, true);
+            return new Options(Runtime.getRuntime().availableProcessors(), 1, 0, 16, true);
         }
 
         public Options withThreads(int n) {
@@ -146,10 +147,10 @@ public final class Tramontane implements AutoCloseable {
         try {
             Tekken tokenizer = checkpoint.tokenizerFile().map(Tramontane::loadTokenizer).orElse(null);
             ModelConfig config = checkpoint.config();
-            long bytesPerBlock = 2L * config.nLayers() * config.kvWidth() * BLOCK_SIZE * Float.BYTES;
             int maxContext = (int) Math.min(config.maxPositions() > 0 ? config.maxPositions() : 32768, 1 << 20);
             long wanted = (long) options.maxSequences() * ((maxContext + BLOCK_SIZE - 1) / BLOCK_SIZE);
-            int blocks = (int) Math.max(1, Math.min(wanted, options.kvCacheBytes() / bytesPerBlock));
+            int blocks = KvCacheBudget.blocks(config, options.backend(), options.tensorParallel(), options.kvCacheBytes(),
+                    checkpoint.fileBytes(), BLOCK_SIZE, wanted);
             var factoryOptions = new ModelFactory.Options(options.threads(), options.tensorParallel(), blocks, BLOCK_SIZE,
                     options.staticActivationFp8(), options.cpuWeights());
             int eos = tokenizer != null ? tokenizer.eosId() : 2;

@@ -21,8 +21,9 @@ final class ModelOptions {
             + "of 32, 0.625 bytes/weight), quantized at load.")
     String cpuWeights;
 
-    @Option(names = "--kv-cache-gib", description = "Memory for the KV cache of all sequences (default: a quarter of the Java heap, "
-            + "at least 0.25 GiB; the CPU backend keeps it on the heap: raise -Xmx through TRAMONTANE_JAVA_OPTS).")
+    @Option(names = "--kv-cache-gib", description = "Memory for the KV cache of all sequences (default: cpu a quarter of the "
+            + "Java heap, at least 0.25 GiB, on the heap: raise -Xmx through TRAMONTANE_JAVA_OPTS; cuda per device, what 90% "
+            + "of its memory leaves after the weights and 3 GiB of activations and buffers).")
     Double kvCacheGib;
 
     /** The load options these flags describe, on top of {@code base}. */

@@ -1,0 +1,47 @@
+package io.tramontane.api;
+
+import io.tramontane.cuda.Cuda;
+import io.tramontane.model.ModelConfig;
+import io.tramontane.model.Shard;
+
+/**
+ * How many KV-cache blocks a model gets. The CPU keeps FP32 K/V on the Java heap: by default a quarter of the
+ * maximum heap (at least 256 MiB). The CUDA backend keeps BF16 K/V on each rank's device: by default what is
+ * left of 90% of the device's memory after that rank's share of the weights and the activation budget (vLLM's
+ * gpu_memory_utilization, fixed), at least 256 MiB. An explicit budget is per device on CUDA.
+ */
+final class KvCacheBudget {
+    static final double DEVICE_FRACTION = 0.9;
+    static final long MINIMUM = 256L << 20;
+    static final long DEVICE_RESERVE = 3L << 30;  // activations (2 GiB budget), context, kernels, NCCL buffers
+
+    private KvCacheBudget() {}
+
+    /**
+     * @param requested   bytes asked for, or 0 for the default
+     * @param weightBytes the checkpoint's weight bytes (split evenly over ranks on CUDA)
+     * @param wanted      blocks that would hold every sequence at full context: more is never allocated
+     */
+    static int blocks(ModelConfig config, String backend, int ranks, long requested, long weightBytes, int blockSize,
+                      long wanted) {
+        boolean cuda = backend.equals("cuda");
+        long budget = requested > 0 ? requested
+                : cuda ? deviceDefault(Cuda.available() ? Cuda.driver().deviceTotalMemory(Cuda.driver().device(0)) : 0,
+                        weightBytes, ranks)
+                : Math.max(MINIMUM, Runtime.getRuntime().maxMemory() / 4);
+        long perBlock = cuda ? deviceBytesPerBlock(config, ranks, blockSize) : 2L * config.nLayers() * config.kvWidth() * blockSize * Float.BYTES;
+        return (int) Math.max(1, Math.min(wanted, Math.min(Integer.MAX_VALUE, budget / perBlock)));
+    }
+
+    /** 90% of the device less one rank's weights and the reserve, or the minimum; 0 device bytes: the minimum. */
+    static long deviceDefault(long deviceBytes, long weightBytes, int ranks) {
+        long rankWeights = (weightBytes + ranks - 1) / ranks;
+        return Math.max(MINIMUM, (long) (deviceBytes * DEVICE_FRACTION) - rankWeights - DEVICE_RESERVE);
+    }
+
+    /** One block of BF16 keys and values of every layer for the kv heads rank 0 holds (the most any rank holds). */
+    static long deviceBytesPerBlock(ModelConfig config, int ranks, int blockSize) {
+        int kvHeads = Shard.of(config, 0, ranks).kvHeads();
+        return 2L * config.nLayers() * kvHeads * config.headDim() * blockSize * 2;
+    }
+}

@@ -1,0 +1,47 @@
+package io.tramontane.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tramontane.model.ModelConfig;
+import io.tramontane.model.TestModels;
+import org.junit.jupiter.api.Test;
+
+/** KV-cache sizing: the CPU heap default, the CUDA device default, explicit budgets and the cap. */
+class KvCacheBudgetTest {
+    /** Devstral Small 2's attention: 40 layers, 8 kv heads of 128. */
+    private static final ModelConfig DEVSTRAL_SMALL = TestModels.dense(5120, 40, 32, 8, 128, 32768, 131072);
+
+    @Test
+    void cudaBlocksHoldBf16KeysAndValuesOfTheRanksKvHeads() {
+        assertThat(KvCacheBudget.deviceBytesPerBlock(DEVSTRAL_SMALL, 1, 16)).isEqualTo(2L * 40 * 8 * 128 * 16 * 2);
+        assertThat(KvCacheBudget.deviceBytesPerBlock(DEVSTRAL_SMALL, 2, 16)).isEqualTo(2L * 40 * 4 * 128 * 16 * 2);
+        // 16 ranks over 8 kv heads: each rank still holds (a replica of) one
+        assertThat(KvCacheBudget.deviceBytesPerBlock(DEVSTRAL_SMALL, 16, 16)).isEqualTo(2L * 40 * 1 * 128 * 16 * 2);
+    }
+
+    @Test
+    void theDeviceDefaultIsWhatNinetyPercentLeavesAfterTheWeights() {
+        long h100 = 80L << 30, weights = 25_000_000_000L;
+        assertThat(KvCacheBudget.deviceDefault(h100, weights, 1)).isEqualTo((long) (h100 * 0.9) - weights - (3L << 30));
+        assertThat(KvCacheBudget.deviceDefault(h100, weights, 2)).isEqualTo((long) (h100 * 0.9) - weights / 2 - (3L << 30));
+        assertThat(KvCacheBudget.deviceDefault(24L << 30, weights, 1)).isEqualTo(KvCacheBudget.MINIMUM);
+        assertThat(KvCacheBudget.deviceDefault(0, weights, 1)).isEqualTo(KvCacheBudget.MINIMUM);
+    }
+
+    @Test
+    void anExplicitBudgetIsDividedIntoBlocksAndCappedAtWhatSequencesCanUse() {
+        long perBlock = KvCacheBudget.deviceBytesPerBlock(DEVSTRAL_SMALL, 1, 16);
+        assertThat(KvCacheBudget.blocks(DEVSTRAL_SMALL, "cuda", 1, 100 * perBlock + 7, 0, 16, 1000)).isEqualTo(100);
+        assertThat(KvCacheBudget.blocks(DEVSTRAL_SMALL, "cuda", 1, 100 * perBlock, 0, 16, 40)).isEqualTo(40);
+        long cpuPerBlock = 2L * 40 * 1024 * 16 * Float.BYTES;
+        assertThat(KvCacheBudget.blocks(DEVSTRAL_SMALL, "cpu", 1, 10 * cpuPerBlock, 0, 16, 1000)).isEqualTo(10);
+        assertThat(KvCacheBudget.blocks(DEVSTRAL_SMALL, "cpu", 1, 1, 0, 16, 1000)).isEqualTo(1);
+    }
+
+    @Test
+    void theCpuDefaultIsAQuarterOfTheHeap() {
+        long perBlock = 2L * 40 * 1024 * 16 * Float.BYTES;
+        long expected = Math.max(KvCacheBudget.MINIMUM, Runtime.getRuntime().maxMemory() / 4) / perBlock;
+        assertThat(KvCacheBudget.blocks(DEVSTRAL_SMALL, "cpu", 1, 0, 0, 16, Integer.MAX_VALUE)).isEqualTo(expected);
+    }
+}
