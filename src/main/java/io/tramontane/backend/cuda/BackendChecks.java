@@ -67,6 +67,7 @@ public final class BackendChecks implements AutoCloseable {
     public List<CheckResult> all() {
         List<CheckResult> results = new ArrayList<>();
         for (DType dtype : List.of(DType.F32, DType.BF16, DType.F8_E4M3)) results.add(embed(dtype, 1000, 129, 7, seed()));
+        results.add(embedPastStaging(seed()));
         for (int[] shape : new int[][] {{1, 1}, {3, 33}, {5, 1025}, {2, 5120}}) results.add(rmsNorm(shape[0], shape[1], seed()));
         for (LinearShape shape : LINEAR_SHAPES) results.add(linear(shape, seed()));
         results.add(rope(5, 3, 64, seed()));
@@ -96,6 +97,36 @@ public final class BackendChecks implements AutoCloseable {
             op.run();
             cpu.embed(c, ids, out.cpu());
             return compare("embed " + dtype, shape, seed, out, EXACT_BOUND, op);
+        });
+    }
+
+    /**
+     * Token ids are staged in page-locked memory for asynchronous copies; this uploads more than the staging holds
+     * (300 different sets of 1000 ids, 1.2 MB) so it wraps around, and checks every embedding against the CPU.
+     */
+    public CheckResult embedPastStaging(long seed) {
+        int vocab = 5000, cols = 8, n = 1000, rounds = 300;
+        String shape = rounds + " x " + n + " ids";
+        return KernelChecks.attempt("embed (staging wraps)", shape, seed, () -> {
+            SplittableRandom random = new SplittableRandom(seed);
+            Tensor table = RandomTensors.tensor("embedding", DType.F32, vocab, cols, random, 1);
+            Weight g = cuda.weight(table), c = cpu.weight(table);
+            List<Pair> outputs = new ArrayList<>();
+            for (int round = 0; round < rounds; round++) {  // every upload is enqueued before any result is read
+                int[] ids = random.ints(n, 0, vocab).toArray();
+                Pair out = output(n, cols);
+                cuda.embed(g, ids, out.gpu());
+                cpu.embed(c, ids, out.cpu());
+                outputs.add(out);
+            }
+            CheckResult worst = null;
+            for (Pair out : outputs) {
+                CheckResult r = compare("embed (staging wraps)", shape, seed, read(cuda, out.gpu()), read(cpu, out.cpu()),
+                        cuda.guardIntact(out.gpu()), EXACT_BOUND, Double.NaN);
+                if (!r.passed()) return r;
+                if (worst == null || r.maxRelativeError() > worst.maxRelativeError()) worst = r;
+            }
+            return worst;
         });
     }
 
