@@ -6,13 +6,9 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
-import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -62,15 +58,7 @@ final class FakeDriver implements AutoCloseable {
     }
 
     private MemorySegment stub(DriverSymbol function) {
-        FunctionDescriptor descriptor = function.descriptor();
-        MethodType type = descriptor.toMethodType();
-        MethodHandle target;
-        try {
-            target = MethodHandles.lookup().findVirtual(FakeDriver.class, function.apiName(), type).bindTo(this);
-        } catch (NoSuchMethodException | IllegalAccessException e) {
-            target = MethodHandles.dropArguments(MethodHandles.constant(int.class, NOT_SUPPORTED), 0, type.parameterList());
-        }
-        return Linker.nativeLinker().upcallStub(target, descriptor, arena);
+        return UpcallStubs.stub(MethodHandles.lookup(), this, function.apiName(), function.descriptor(), NOT_SUPPORTED, arena);
     }
 
     @Override

@@ -1,14 +1,11 @@
 package io.tramontane.nccl;
 
+import io.tramontane.cuda.UpcallStubs;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -43,15 +40,7 @@ final class FakeNccl implements AutoCloseable {
     }
 
     private MemorySegment stub(NcclSymbol function) {
-        FunctionDescriptor descriptor = function.descriptor();
-        MethodType type = descriptor.toMethodType();
-        MethodHandle target;
-        try {
-            target = MethodHandles.lookup().findVirtual(FakeNccl.class, function.symbol(), type).bindTo(this);
-        } catch (NoSuchMethodException | IllegalAccessException e) {
-            target = MethodHandles.dropArguments(MethodHandles.constant(int.class, INVALID_USAGE), 0, type.parameterList());
-        }
-        return Linker.nativeLinker().upcallStub(target, descriptor, arena);
+        return UpcallStubs.stub(MethodHandles.lookup(), this, function.symbol(), function.descriptor(), INVALID_USAGE, arena);
     }
 
     int ncclGetVersion(MemorySegment out) {
