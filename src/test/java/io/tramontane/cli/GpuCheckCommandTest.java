@@ -34,6 +34,13 @@ class GpuCheckCommandTest {
     }
 
     @Test
+    void aSectionThatCouldNotRunShowsItsReasonInsteadOfPass() {
+        assertThat(GpuCheckCommand.passed("skipped: cuBLASLt unavailable: not found")).isEqualTo("skipped: cuBLASLt unavailable: not found");
+        assertThat(GpuCheckCommand.passed("812 GB/s")).isEqualTo("pass 812 GB/s");
+        assertThat(GpuCheckCommand.passed("")).isEqualTo("pass");
+    }
+
+    @Test
     void isListedInTheHelp() {
         StringWriter stdout = new StringWriter();
         Main.run(new PrintWriter(stdout, true), new PrintWriter(new StringWriter(), true), "--help");
