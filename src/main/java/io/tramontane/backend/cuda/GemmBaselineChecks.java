@@ -41,7 +41,8 @@ import java.util.function.DoubleSupplier;
  * The inputs are exactly representable in the precision under test (BF16 values; FP8 values times a power-of-two
  * activation scale, so the static quantization is lossless), so both sides multiply the same numbers exactly and
  * differ only in how they accumulate; the bounds ({@link Precision#bound}) say by how much. Without cuBLASLt the
- * section is one row, "skipped: &lt;reason&gt;", and passes.
+ * section is one row, "skipped: &lt;reason&gt;", and passes. Where python3 has a CUDA torch, PyTorch's time for the same
+ * shapes ({@link PyTorchBaseline}: torch._scaled_mm, torch.matmul) is added to each row.
  */
 public final class GemmBaselineChecks implements AutoCloseable {
     /** A projection of Devstral Small 24B (dim 5120, 32 query / 8 KV heads of 128, hidden 32768): y = x w^T, w [n, k]. */
@@ -75,16 +76,17 @@ public final class GemmBaselineChecks implements AutoCloseable {
      * gives 1e-2 at k = 5120 and 6e-2 at 32768 and fails, as does a lost 64-wide k-tile (0.15 and more).
      */
     public enum Precision {
-        FP8_W8A8("FP8 w8a8", DType.F8_E4M3, CudaDataType.R_8F_E4M3, 2e-3),
-        BF16("BF16", DType.BF16, CudaDataType.R_16BF, BackendChecks.SUM_BOUND);
+        FP8_W8A8("FP8 w8a8", "fp8", DType.F8_E4M3, CudaDataType.R_8F_E4M3, 2e-3),
+        BF16("BF16", "bf16", DType.BF16, CudaDataType.R_16BF, BackendChecks.SUM_BOUND);
 
-        final String label;
+        final String label, torch;
         final DType dtype;
         final CudaDataType cublas;
         final double bound;
 
-        Precision(String label, DType dtype, CudaDataType cublas, double bound) {
+        Precision(String label, String torch, DType dtype, CudaDataType cublas, double bound) {
             this.label = label;
+            this.torch = torch;
             this.dtype = dtype;
             this.cublas = cublas;
             this.bound = bound;
@@ -128,9 +130,11 @@ public final class GemmBaselineChecks implements AutoCloseable {
     /** Our quantize kernel on its own, to tell the w8a8 linear's GEMM from its activation quantization. */
     private final KernelModule module;
     private final ElementwiseKernels elementwise;
+    private final PyTorchBaseline pytorch;
 
-    private GemmBaselineChecks(BackendChecks ops, CublasLt lt) {
+    private GemmBaselineChecks(BackendChecks ops, CublasLt lt, PyTorchBaseline pytorch) {
         this.ops = ops;
+        this.pytorch = pytorch;
         this.cuda = ops.cuda;
         this.lt = lt;
         this.arena = new DeviceArena(driver);
@@ -153,14 +157,16 @@ public final class GemmBaselineChecks implements AutoCloseable {
 
     static List<CheckResult> all(BackendChecks ops, CublasLtProbe probe) {
         if (!probe.available()) return List.of(skipped(probe.reason()));
+        PyTorchBaseline pytorch = PyTorchBaseline.measure(pytorchShapes());
         GemmBaselineChecks checks;
         try {
-            checks = new GemmBaselineChecks(ops, probe.library().orElseThrow());
+            checks = new GemmBaselineChecks(ops, probe.library().orElseThrow(), pytorch);
         } catch (RuntimeException e) {
             return List.of(skipped("cuBLASLt unusable: " + e.getMessage()));
         }
         try (checks) {
             List<CheckResult> results = new ArrayList<>();
+            results.add(pytorchRow(pytorch));
             for (Precision precision : Precision.values()) {
                 for (int[] s : ORACLE_SHAPES) results.add(checks.oracle(precision, s[0], s[1], s[2], BackendChecks.seed()));
             }
@@ -171,6 +177,23 @@ public final class GemmBaselineChecks implements AutoCloseable {
         } catch (RuntimeException e) {
             return List.of(CheckResult.failed("cuBLASLt baseline", "", 0, e.toString()));
         }
+    }
+
+    /** Every shape the baseline rows time, for PyTorch. */
+    static List<PyTorchBaseline.Shape> pytorchShapes() {
+        List<PyTorchBaseline.Shape> shapes = new ArrayList<>();
+        for (Precision precision : Precision.values()) {
+            for (Projection p : PROJECTIONS) {
+                for (int m : PREFILL_TOKENS) shapes.add(new PyTorchBaseline.Shape(precision.torch, m, p.n(), p.k()));
+            }
+        }
+        return shapes;
+    }
+
+    /** What PyTorch is (or why it is not there); a note, so it always passes. */
+    static CheckResult pytorchRow(PyTorchBaseline pytorch) {
+        String detail = pytorch.available() ? pytorch.description() : "skipped: " + pytorch.description();
+        return new CheckResult("PyTorch baseline", "", 0, true, Double.NaN, Double.NaN, Double.NaN, detail);
     }
 
     /** The section's row where it cannot run: passes, so the rest of gpu-check decides the status. */
@@ -237,6 +260,7 @@ public final class GemmBaselineChecks implements AutoCloseable {
                 if (operands.weight().quantizesActivations()) {
                     timing += quantizeNote(quantizeMicros(x, operands.weight().activationScale()), oursMicros, theirsMicros);
                 }
+                timing += pytorchNote(pytorch, precision.torch, m, n, k, oursMicros);
                 String detail = result.detail().isEmpty() ? timing : result.detail() + "; " + timing;
                 return new CheckResult(check, shape, seed, result.passed(), result.maxRelativeError(), result.bound(),
                         oursMicros, detail);
@@ -266,6 +290,14 @@ public final class GemmBaselineChecks implements AutoCloseable {
     static String quantizeNote(double quantizeMicros, double oursMicros, double theirsMicros) {
         return String.format(Locale.ROOT, "; quantize_e4m3_f32 %.1f us of it, ours/cuBLASLt %.2f without it",
                 quantizeMicros, theirsMicros / (oursMicros - quantizeMicros));
+    }
+
+    /** "; PyTorch 410.2 us, ours/PyTorch 0.65", PyTorch's error for the shape, or nothing without PyTorch. */
+    static String pytorchNote(PyTorchBaseline pytorch, String precision, int m, int n, int k, double oursMicros) {
+        if (!pytorch.available()) return "";
+        return pytorch.micros(precision, m, n, k)
+                .map(us -> String.format(Locale.ROOT, "; PyTorch %.1f us, ours/PyTorch %.2f", us, us / oursMicros))
+                .orElse("; PyTorch: " + pytorch.errors().getOrDefault(PyTorchBaseline.key(precision, m, n, k), "not timed"));
     }
 
     /** The least of {@value #TIMED_RUNS} warm timings. */
