@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import io.tramontane.cuda.DeviceBuffer;
+import io.tramontane.cuda.PythonSitePackages;
 import io.tramontane.cuda.Stream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.Linker;
@@ -43,7 +44,8 @@ public final class Nccl {
     }
 
     private static final class Once {
-        static final NcclProbe PROBE = NcclProbe.probe(NcclLibrary.candidates());
+        static final NcclProbe PROBE = NcclProbe.probe(NcclLibrary.first(System.getenv(NcclLibrary.OVERRIDE)),
+                () -> NcclLibrary.wheels(System.getenv(NcclLibrary.OVERRIDE), PythonSitePackages.find()));
     }
 
     /** The (cached) probe of libnccl.so.2; never throws. */

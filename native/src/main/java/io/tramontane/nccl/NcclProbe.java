@@ -2,8 +2,10 @@ package io.tramontane.nccl;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.SymbolLookup;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Whether NCCL can be used here, and if not, why, in words ("libnccl.so.2 not found (tried: ...)"). Probing
@@ -19,8 +21,21 @@ public record NcclProbe(Optional<Nccl> nccl, String reason, int version) {
         return nccl.isPresent();
     }
 
-    /** Loads the first candidate library that opens and binds it. */
-    static NcclProbe probe(List<String> candidates) {
+    /** Loads the first candidate that opens, of {@code first} and then (asked only if needed) {@code later}, and binds it. */
+    static NcclProbe probe(List<String> first, Supplier<List<String>> later) {
+        List<String> tried = new ArrayList<>(first);
+        NcclProbe probe = firstThatOpens(first);
+        if (probe != null) return probe;
+        List<String> more = later.get();
+        tried.addAll(more);
+        probe = firstThatOpens(more);
+        if (probe != null) return probe;
+        return unavailable(NcclLibrary.SONAME + " not found (tried: " + String.join(", ", tried)
+                + "; set " + NcclLibrary.OVERRIDE + " to its path)");
+    }
+
+    /** The probe of the first candidate that dlopen accepts, or null when none does. */
+    private static NcclProbe firstThatOpens(List<String> candidates) {
         for (String library : candidates) {
             SymbolLookup lookup;
             try {
@@ -32,8 +47,7 @@ public record NcclProbe(Optional<Nccl> nccl, String reason, int version) {
             }
             return probe(lookup, library);
         }
-        return unavailable(NcclLibrary.SONAME + " not found (tried: " + String.join(", ", candidates)
-                + "; set " + NcclLibrary.OVERRIDE + " to its path)");
+        return null;
     }
 
     /** Binds the NCCL API exported by {@code lookup} and reads its version; {@code library} names it in reasons. */

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -92,19 +93,31 @@ class NcclTest {
     void probeNamesAMissingSymbolAndAMissingLibrary() {
         NcclProbe partial = NcclProbe.probe(fake.lookup(Set.of("ncclCommAbort")), "fake-libnccl");
         assertThat(partial.reason()).isEqualTo("fake-libnccl does not export ncclCommAbort (NCCL older than 2.18?)");
-        NcclProbe missing = NcclProbe.probe(List.of("libnccl-that-does-not-exist.so.2"));
+        NcclProbe missing = NcclProbe.probe(List.of("libnccl-that-does-not-exist.so.2"), () -> List.of("/nowhere/libnccl.so.2"));
         assertThat(missing.available()).isFalse();
-        assertThat(missing.reason()).startsWith("libnccl.so.2 not found (tried: libnccl-that-does-not-exist.so.2;")
-                .endsWith("set TRAMONTANE_NCCL_LIBRARY to its path)");
+        assertThat(missing.reason()).isEqualTo("libnccl.so.2 not found (tried: libnccl-that-does-not-exist.so.2, "
+                + "/nowhere/libnccl.so.2; set TRAMONTANE_NCCL_LIBRARY to its path)");
     }
 
     @Test
-    void candidatesPreferTheOverrideThenTheLoaderThenPythonWheels(@TempDir Path dir) throws Exception {
-        assertThat(NcclLibrary.candidates("/opt/nccl/libnccl.so.2", List.of(dir))).containsExactly("/opt/nccl/libnccl.so.2");
-        assertThat(NcclLibrary.candidates(null, List.of(dir))).containsExactly("libnccl.so.2");
+    void candidatesAreTheOverrideAloneOrTheLoaderThenPythonWheels(@TempDir Path dir) throws Exception {
+        assertThat(NcclLibrary.first("/opt/nccl/libnccl.so.2")).containsExactly("/opt/nccl/libnccl.so.2");
+        assertThat(NcclLibrary.wheels("/opt/nccl/libnccl.so.2", List.of(dir))).isEmpty();
+        assertThat(NcclLibrary.first(null)).containsExactly("libnccl.so.2");
+        assertThat(NcclLibrary.wheels("", List.of(dir))).isEmpty();
         Path wheel = Files.createDirectories(dir.resolve("nvidia/nccl/lib")).resolve("libnccl.so.2");
         Files.writeString(wheel, "");
-        assertThat(NcclLibrary.candidates("", List.of(dir))).containsExactly("libnccl.so.2", wheel.toString());
+        assertThat(NcclLibrary.wheels("", List.of(dir, dir.resolve("absent")))).containsExactly(wheel.toString());
+    }
+
+    @Test
+    void theWheelsAreAskedForOnlyWhenTheLoaderFindsNothing() {
+        AtomicInteger asked = new AtomicInteger();
+        NcclProbe.probe(List.of("libc.so.6"), () -> {  // opens (binding then fails): the wheels are not needed
+            asked.incrementAndGet();
+            return List.of();
+        });
+        assertThat(asked).hasValue(0);
     }
 
     @Test

@@ -74,7 +74,8 @@ public final class KernelChecks {
 
     /**
      * Every check on device 0: the kernels, the read bandwidth, every CudaBackend op against CpuBackend
-     * ({@link BackendChecks}, {@link AttentionChecks} with its timing lines) and,
+     * ({@link BackendChecks}, {@link AttentionChecks} with its timing lines), our linear against cuBLASLt
+     * ({@link GemmBaselineChecks}, one skipped row without cuBLASLt) and,
      * when {@code golden} is not null, every case under it through the CUDA backend ({@link GoldenChecks}).
      * {@code skipped} when there is no usable driver. Never throws.
      */
@@ -98,6 +99,7 @@ public final class KernelChecks {
                  BackendChecks ops = new BackendChecks(backend)) {
                 results.addAll(ops.all());
                 results.addAll(new AttentionChecks(ops).all(roofline));
+                results.addAll(GemmBaselineChecks.all(ops));
             }
             if (golden != null) results.addAll(GoldenChecks.cuda(golden));
             results.addAll(TensorParallelChecks.all(golden));
