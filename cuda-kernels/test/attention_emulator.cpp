@@ -1,4 +1,5 @@
-// Runs the attention kernels of attention_core.cuh on the host, for AttentionEmulationTest (no GPU needed).
+// Runs the attention kernels of attention_core.cuh and the sampling kernel of sampling_core.cuh on the host, for
+// AttentionEmulationTest and SamplingEmulationTest (no GPU needed).
 //
 // The kernel bodies are the device code itself, instantiated with HostOps instead of attention.cu's DeviceOps:
 // every CUDA thread of a CTA is a fiber (ucontext) and the fibers of a CTA take turns; a fiber switches only at a
@@ -19,6 +20,7 @@
 //   u32 dumps { u64 address, u64 bytes }
 // Output: the dumped bytes, in order. Usage: attention_emulator INPUT OUTPUT
 #include "../attention_core.cuh"
+#include "../sampling_core.cuh"
 
 #include <ucontext.h>
 
@@ -37,6 +39,7 @@
 
 namespace {
 namespace attn = tramontane::attention;
+namespace smp = tramontane::sampling;
 
 [[noreturn]] void fail(const std::string& message) {
     std::fprintf(stderr, "attention_emulator: %s\n", message.c_str());
@@ -330,6 +333,17 @@ struct HostOps {
         std::memcpy(p, v, 16);
     }
 
+    // Fibers switch only at barriers, so a read-modify-write is atomic as written.
+    template <typename T>
+    static void atomic_add(T* p, T v) {
+        require_shared(p, sizeof(T), "shared atomic");
+        *p += v;
+    }
+    static void atomic_max(unsigned long long* p, unsigned long long v) {
+        require_shared(p, sizeof(v), "shared atomic");
+        if (v > *p) *p = v;
+    }
+
     static void ldmatrix(uint32_t (&r)[4], const uint16_t* p, bool trans) {
         require_shared(p, 16, "ldmatrix row");
         require_aligned(p, 16, "ldmatrix row");
@@ -423,6 +437,12 @@ struct HostOps {
     }
 };
 
+// A deliberately broken device for the sampling kernel (SamplingEmulationTest): barriers that do not wait, so a
+// thread reads shared sums before the others have added to them. The test must see its tokens differ.
+struct UnsyncedOps : HostOps {
+    static void sync() {}
+};
+
 // ---- launches
 
 struct Launch {
@@ -494,6 +514,8 @@ const std::map<std::string, Kernel>& kernels() {
         {"attention_decode_d128",
          kernel(&attn::decode<128, HostOps>, attn::DECODE_THREADS, attn::decode_smem_bytes(128))},
         {"attention_reduce", kernel(&attn::reduce<HostOps>, attn::REDUCE_THREADS, 0)},
+        {"sample_rows", kernel(&smp::sample_rows<HostOps>, smp::THREADS, smp::smem_bytes())},
+        {"sample_rows_unsynced", kernel(&smp::sample_rows<UnsyncedOps>, smp::THREADS, smp::smem_bytes())},
     };
     return table;
 }
