@@ -1,6 +1,7 @@
 package io.tramontane.backend.cuda;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import io.tramontane.backend.Activation;
 import io.tramontane.backend.AttentionBatch;
@@ -13,11 +14,13 @@ import io.tramontane.cuda.CudaDriver;
 import io.tramontane.cuda.DeviceArena;
 import io.tramontane.cuda.DeviceBuffer;
 import io.tramontane.cuda.Stream;
+import io.tramontane.sampling.DrawRequest;
 import io.tramontane.weights.Linear;
 import io.tramontane.weights.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Reference;
+import java.util.List;
 
 /**
  * The CUDA backend (one tensor-parallel rank, TP=1 until NCCL): FP32 activations in device memory, weights
@@ -62,6 +65,12 @@ public final class CudaBackend implements Backend {
     private final RowKernels rowMoves;
     private final RopeKernel rope;
     private final AttentionKernels attention;
+    private final SamplingKernels sampling;
+    private final DeviceUpload drawParameters;
+    /** The sampled ids of the last sample call; grown as batches grow. */
+    private DeviceBuffer sampledIds;
+    /** Bytes copied device to host by readRow and sample (the GPU check proves sampling moves only ids). */
+    private long bytesToHost;
     private Thread current;
     private boolean closed;
 
@@ -87,6 +96,8 @@ public final class CudaBackend implements Backend {
         this.rowMoves = new RowKernels(module);
         this.rope = new RopeKernel(module);
         this.attention = new AttentionKernels(module, context.device().multiprocessors());
+        this.sampling = new SamplingKernels(module);
+        this.drawParameters = new DeviceUpload(driver, arena);
         this.current = Thread.currentThread();
     }
 
@@ -303,6 +314,43 @@ public final class CudaBackend implements Backend {
             driver.copyToHost(segment, a.data().slice(row * bytes, bytes));  // ordered after the kernels that wrote it
             MemorySegment.copy(segment, JAVA_FLOAT, 0, dst, 0, a.cols());
         }
+        bytesToHost += bytes;
+    }
+
+    /** Draws on the device (sample_rows, one CTA per row); the copy of the ids is the step's only wait. */
+    @Override
+    public int[] sample(Activation logits, List<DrawRequest> draws) {
+        enter();
+        CudaActivation a = CudaActivation.of(logits);
+        if (draws.size() != a.rows()) throw new IllegalArgumentException(draws.size() + " draws for " + a.rows() + " rows of logits");
+        if (a.rows() == 0) return new int[0];
+        long bytes = a.rows() * (long) Integer.BYTES;
+        if (sampledIds == null || sampledIds.bytes() < bytes) sampledIds = arena.allocate(Math.max(256, 2 * bytes));
+        DeviceBuffer ids = sampledIds.slice(0, bytes);
+        enqueueSample(a, draws, ids);
+        int[] tokens = new int[a.rows()];
+        try (Arena host = Arena.ofConfined()) {
+            MemorySegment segment = host.allocate(bytes, Integer.BYTES);
+            driver.copyToHost(segment, ids);
+            MemorySegment.copy(segment, JAVA_INT, 0, tokens, 0, tokens.length);
+        }
+        bytesToHost += bytes;
+        return tokens;
+    }
+
+    /** Enqueues sample_rows: {@code ids[r]} (int32) becomes row r's token (the GPU check passes a poisoned buffer). */
+    void enqueueSample(CudaActivation logits, List<DrawRequest> draws, DeviceBuffer ids) {
+        enter();
+        if (draws.size() != logits.rows()) {
+            throw new IllegalArgumentException(draws.size() + " draws for " + logits.rows() + " rows of logits");
+        }
+        SamplingKernels.requireVocabulary(logits.cols());
+        sampling.launch(STREAM, logits, drawParameters.ints(SamplingKernels.parameters(draws)), ids);
+    }
+
+    /** Bytes copied device to host by readRow and sample so far. */
+    long bytesToHost() {
+        return bytesToHost;
     }
 
     /** Copies {@code values} (rows * cols floats) into {@code x} (the GPU checks' inputs). */
