@@ -16,7 +16,10 @@ struct SamplingOps {
     static __device__ __forceinline__ void sync() { __syncthreads(); }
     static __device__ __forceinline__ void atomic_add(unsigned long long* p, unsigned long long v) { atomicAdd(p, v); }
     static __device__ __forceinline__ void atomic_add(unsigned int* p, unsigned int v) { atomicAdd(p, v); }
-    static __device__ __forceinline__ void atomic_max(unsigned long long* p, unsigned long long v) { atomicMax(p, v); }
+    static __device__ __forceinline__ unsigned match_any(unsigned v) { return __match_any_sync(0xffffffffu, v); }
+    static __device__ __forceinline__ unsigned reduce_add(unsigned peers, unsigned v) { return __reduce_add_sync(peers, v); }
+    static __device__ __forceinline__ bool lowest_lane(unsigned peers) { return (threadIdx.x & 31) == __ffs(peers) - 1; }
+    static __device__ __forceinline__ int popcount(unsigned v) { return __popc(v); }
 };
 }  // namespace
 

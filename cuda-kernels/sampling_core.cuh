@@ -1,6 +1,6 @@
 // The sampling kernel's body: one CTA draws one row's token exactly as io.tramontane.sampling.TokenDraw defines it
 // (that class's comment is the specification; every rounding below is the one it makes). Written against an `Ops`
-// type for the thread's coordinates, shared memory, barriers and shared-memory atomics: sampling.cu instantiates it
+// type for the thread's coordinates, shared memory, barriers, warp match/reduce and shared-memory atomics: sampling.cu instantiates it
 // with the device's, test/attention_emulator.cpp with emulated ones (SamplingEmulationTest), so the same source runs
 // on the host against the CPU backend.
 //
@@ -9,8 +9,9 @@
 // e, in descending (logit, -id) key order, at which the running weight crosses a target. A selection is an MSD radix
 // select over the 64-bit key, 8 bits a pass: every pass histograms the weight and count of the candidates that share
 // the prefix chosen so far, and stops as soon as the chosen bin holds a single candidate (typically after 3 or 4 of
-// the 8 digits). Integer weights make the histograms exact whatever order the atomics land in. No sort, no scratch
-// beyond 3.4 KB of shared memory; the row is read from L2 once per pass.
+// the 8 digits). Integer weights make the histograms exact whatever order the atomics land in; a warp adds its lanes'
+// weights per distinct bin before the atomic (add_to_bin). No sort, no scratch beyond 7.3 KB of shared memory; the
+// row is read from L2 once per pass.
 //
 // logits: [rows, stride] FP32 (vocab <= stride columns used); params: [rows, PARAMS] doubles (temperature, top_k,
 // top_p, min_p, uniform); tokens: [rows] int32. grid = rows, block = THREADS.
@@ -47,14 +48,13 @@ struct Shared {
     u64 weight[BINS];
     unsigned int count[BINS];
     u64 lane_weight[SCAN_LANES];  // the bin search's per-lane sums
-    u64 best;                     // argmax key
-    u64 sum;                      // block sums
+    u64 partial[THREADS];         // block reductions
     u64 prefix, above, chosen_weight, found;
     unsigned int chosen_count;
 };
 
 SAMPLING_CONSTEXPR int smem_bytes() { return static_cast<int>(sizeof(Shared)); }
-static_assert(sizeof(Shared) == 3384, "SamplingKernels.SHARED_BYTES must match");
+static_assert(sizeof(Shared) == 7464, "SamplingKernels.SHARED_BYTES must match");
 
 // ---- the arithmetic, correctly rounded one operation at a time (no contraction into fma but where written)
 
@@ -146,6 +146,39 @@ SAMPLING_FN u64 key_of(float v, int id) {
 }
 SAMPLING_FN int id_of(u64 key) { return static_cast<int>(~static_cast<uint32_t>(key)); }
 
+// ---- block-wide pieces
+
+// Adds each lane's weight w to bin `digit` (BINS: nothing to add), with one shared atomic per distinct digit of the
+// warp instead of one per lane: most candidates share the key's top byte, and same-address atomics serialize. A
+// weight is at most 2^43, so its halves split at bit 22 sum over 32 lanes without overflowing 32 bits.
+template <class Ops>
+SAMPLING_FN void add_to_bin(Shared& s, unsigned digit, u64 w) {
+    constexpr int SPLIT = 22;
+    const unsigned peers = Ops::match_any(digit);
+    const unsigned low = Ops::reduce_add(peers, static_cast<unsigned>(w & ((1ull << SPLIT) - 1)));
+    const unsigned high = Ops::reduce_add(peers, static_cast<unsigned>(w >> SPLIT));
+    if (digit < BINS && Ops::lowest_lane(peers)) {
+        Ops::atomic_add(&s.weight[digit], (static_cast<u64>(high) << SPLIT) + low);
+        Ops::atomic_add(&s.count[digit], static_cast<unsigned>(Ops::popcount(peers)));
+    }
+}
+
+// Reduces every thread's v with `combine` (sum or max) by a tree in shared memory; every thread gets the result.
+template <class Ops, class Combine>
+SAMPLING_FN u64 block_reduce(u64 v, const Combine& combine) {
+    Shared& s = *reinterpret_cast<Shared*>(Ops::shared());
+    const int t = Ops::thread();
+    s.partial[t] = v;
+    Ops::sync();
+    for (int stride = THREADS / 2; stride > 0; stride >>= 1) {
+        if (t < stride) s.partial[t] = combine(s.partial[t], s.partial[t + stride]);
+        Ops::sync();
+    }
+    const u64 result = s.partial[0];
+    Ops::sync();  // partial is reused by the next reduction
+    return result;
+}
+
 // ---- one weighted selection over the row
 
 // The candidate e with W(keys > e) <= target < W(keys >= e), W summing weight(i, key) over the elements whose key(i)
@@ -162,14 +195,18 @@ SAMPLING_FN u64 select(int vocab, u64 target, const Key& key, const Weight& weig
         }
         Ops::sync();
         const int high = shift + DIGIT_BITS;  // bits above this digit must equal the prefix's
-        for (int i = t; i < vocab; i += THREADS) {
-            const u64 k = key(i);
-            if (k == 0 || (high < 64 && (k >> high) != (prefix >> high))) continue;
-            const u64 w = weight(i, k);
-            if (w == 0) continue;
-            const int digit = static_cast<int>(k >> shift) & (BINS - 1);
-            Ops::atomic_add(&s.weight[digit], w);
-            Ops::atomic_add(&s.count[digit], 1u);
+        for (int base = 0; base < vocab; base += THREADS) {  // whole warps every iteration: add_to_bin is collective
+            const int i = base + t;
+            unsigned digit = BINS;
+            u64 w = 0;
+            if (i < vocab) {
+                const u64 k = key(i);
+                if (k != 0 && (high >= 64 || (k >> high) == (prefix >> high))) {
+                    w = weight(i, k);
+                    if (w != 0) digit = static_cast<unsigned>(k >> shift) & (BINS - 1);
+                }
+            }
+            add_to_bin<Ops>(s, digit, w);
         }
         Ops::sync();
         if (t < SCAN_LANES) {  // lane l sums bins 255 - 8l down to 248 - 8l
@@ -215,25 +252,16 @@ SAMPLING_FN u64 select(int vocab, u64 target, const Key& key, const Weight& weig
 // Sum over the block of value(i, key(i)) for the elements with a key; every thread gets it.
 template <class Ops, class Key, class Value>
 SAMPLING_FN u64 block_sum(int vocab, const Key& key, const Value& value) {
-    Shared& s = *reinterpret_cast<Shared*>(Ops::shared());
-    const int t = Ops::thread();
-    if (t == 0) s.sum = 0;
-    Ops::sync();
     u64 sum = 0;
-    for (int i = t; i < vocab; i += THREADS) {
+    for (int i = Ops::thread(); i < vocab; i += THREADS) {
         const u64 k = key(i);
         if (k != 0) sum += value(i, k);
     }
-    if (sum != 0) Ops::atomic_add(&s.sum, sum);
-    Ops::sync();
-    const u64 total = s.sum;
-    Ops::sync();
-    return total;
+    return block_reduce<Ops>(sum, [](u64 a, u64 b) { return a + b; });
 }
 
 template <class Ops>
 SAMPLING_FN void sample_rows(const float* logits, int vocab, int stride, const double* params, int* tokens) {
-    Shared& s = *reinterpret_cast<Shared*>(Ops::shared());
     const int t = Ops::thread(), r = Ops::block_x();
     const float* row = logits + static_cast<int64_t>(r) * stride;
     const double* p = params + static_cast<int64_t>(r) * PARAMS;
@@ -241,8 +269,6 @@ SAMPLING_FN void sample_rows(const float* logits, int vocab, int stride, const d
     const int top_k = static_cast<int>(p[1]);
 
     // argmax: the largest key of a non-NaN logit (lowest id on ties); none when all are NaN -> id 0
-    if (t == 0) s.best = 0;
-    Ops::sync();
     u64 best = 0;
     for (int i = t; i < vocab; i += THREADS) {
         const float v = row[i];
@@ -251,9 +277,8 @@ SAMPLING_FN void sample_rows(const float* logits, int vocab, int stride, const d
             if (k > best) best = k;
         }
     }
-    if (best != 0) Ops::atomic_max(&s.best, best);
-    Ops::sync();
-    const int argmax = s.best == 0 ? 0 : id_of(s.best);
+    best = block_reduce<Ops>(best, [](u64 a, u64 b) { return a > b ? a : b; });
+    const int argmax = best == 0 ? 0 : id_of(best);
     const float max = row[argmax];
     if (!(temperature > 0) || (float_bits(max) & 0x7f800000u) == 0x7f800000u) {  // greedy, or a non-finite maximum
         if (t == 0) tokens[r] = argmax;

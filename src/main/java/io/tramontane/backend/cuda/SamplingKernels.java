@@ -15,7 +15,7 @@ import java.util.List;
  */
 final class SamplingKernels {
     /** The kernel's block size and dynamic shared memory (sampling_core.cuh: THREADS, sizeof(Shared)). */
-    static final int THREADS = 512, SHARED_BYTES = 3384;
+    static final int THREADS = 512, SHARED_BYTES = 7464;
     /** Doubles per row: temperature, top_k, top_p, min_p, uniform. */
     static final int PARAMS = 5;
 

@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The sampling kernel without a GPU: sample_rows' body (sampling_core.cuh) run by {@link KernelEmulator} on the
  * launch SamplingKernels builds, over the GPU check's batches ({@link SamplingChecks}), must give exactly the ids of
- * {@link TokenDraw}, the CPU backend's op. A variant whose barriers do not wait must not. Skipped, visibly, without g++.
+ * {@link TokenDraw}, the CPU backend's op. A variant whose warp reduction drops lanes must not. Skipped, visibly, without g++.
  */
 class SamplingEmulationTest {
     @BeforeEach
@@ -31,9 +31,13 @@ class SamplingEmulationTest {
         assumeTrue(present, "g++ not found: the kernel emulator cannot be built");
     }
 
+    /**
+     * The GPU check's mixed batches up to an odd 4099 (32768 and 131072 take the emulator a minute: the GPU check runs
+     * those) and its 131072-token decode row.
+     */
     static Stream<SamplingChecks.Batch> batches() {
-        return Stream.concat(SamplingChecks.VOCABS.stream().map(vocab -> SamplingChecks.mixed(vocab, 20261125L + vocab)),
-                Stream.of(SamplingChecks.single(SamplingChecks.VOCABS.getLast(), 5)));
+        return Stream.of(SamplingChecks.mixed(1, 1), SamplingChecks.mixed(7, 2), SamplingChecks.mixed(4099, 3),
+                SamplingChecks.single(SamplingChecks.VOCABS.getLast(), 5));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -45,7 +49,7 @@ class SamplingEmulationTest {
     @Test
     void manyRandomDrawsOverSmallTiedVocabulariesMatch(@TempDir Path work) throws Exception {
         SplittableRandom random = new SplittableRandom(42);
-        int rows = 200, vocab = 257;
+        int rows = 96, vocab = 257;
         float[] logits = new float[rows * vocab];
         List<DrawRequest> draws = new ArrayList<>();
         for (int r = 0; r < rows; r++) {
@@ -65,9 +69,9 @@ class SamplingEmulationTest {
     }
 
     @Test
-    void aKernelWhoseBarriersDoNotWaitFailsTheComparison(@TempDir Path work) throws Exception {
-        SamplingChecks.Batch batch = SamplingChecks.mixed(32768, 11);
-        int[] broken = emulate("sample_rows_unsynced", batch, work);
+    void aKernelWhoseWarpSumsLoseLanesFailsTheComparison(@TempDir Path work) throws Exception {
+        SamplingChecks.Batch batch = SamplingChecks.mixed(4099, 11);
+        int[] broken = emulate("sample_rows_lost_peers", batch, work);
         int[] expected = expected(batch);
         long differing = IntStream.range(0, expected.length).filter(r -> broken[r] != expected[r]).count();
         assertThat(differing).as("rows whose id differs").isGreaterThan(0);
