@@ -1,7 +1,6 @@
 package io.tramontane.backend.cuda;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import io.tramontane.backend.Activation;
 import io.tramontane.backend.AttentionBatch;
@@ -66,9 +65,7 @@ public final class CudaBackend implements Backend {
     private final RopeKernel rope;
     private final AttentionKernels attention;
     private final SamplingKernels sampling;
-    private final DeviceUpload drawParameters;
-    /** The sampled ids of the last sample call; grown as batches grow. */
-    private DeviceBuffer sampledIds;
+    private final SamplingBuffers samplingBuffers;
     /** Bytes copied device to host by readRow and sample (the GPU check proves sampling moves only ids). */
     private long bytesToHost;
     private Thread current;
@@ -97,7 +94,7 @@ public final class CudaBackend implements Backend {
         this.rope = new RopeKernel(module);
         this.attention = new AttentionKernels(module, context.device().multiprocessors());
         this.sampling = new SamplingKernels(module);
-        this.drawParameters = new DeviceUpload(driver, arena);
+        this.samplingBuffers = new SamplingBuffers(driver, arena);
         this.current = Thread.currentThread();
     }
 
@@ -317,35 +314,33 @@ public final class CudaBackend implements Backend {
         bytesToHost += bytes;
     }
 
-    /** Draws on the device (sample_rows, one CTA per row); the copy of the ids is the step's only wait. */
+    /**
+     * Draws on the device (sample_rows, one CTA per row): the draws go up asynchronously behind the forward, and the
+     * copy of the ids back is the step's only wait.
+     */
     @Override
     public int[] sample(Activation logits, List<DrawRequest> draws) {
         enter();
         CudaActivation a = CudaActivation.of(logits);
         if (draws.size() != a.rows()) throw new IllegalArgumentException(draws.size() + " draws for " + a.rows() + " rows of logits");
         if (a.rows() == 0) return new int[0];
-        long bytes = a.rows() * (long) Integer.BYTES;
-        if (sampledIds == null || sampledIds.bytes() < bytes) sampledIds = arena.allocate(Math.max(256, 2 * bytes));
-        DeviceBuffer ids = sampledIds.slice(0, bytes);
-        enqueueSample(a, draws, ids);
-        int[] tokens = new int[a.rows()];
-        try (Arena host = Arena.ofConfined()) {
-            MemorySegment segment = host.allocate(bytes, Integer.BYTES);
-            driver.copyToHost(segment, ids);
-            MemorySegment.copy(segment, JAVA_INT, 0, tokens, 0, tokens.length);
-        }
-        bytesToHost += bytes;
+        enqueueSample(a, draws, samplingBuffers.ids(a.rows()));
+        int[] tokens = samplingBuffers.read(a.rows());
+        bytesToHost += tokens.length * (long) Integer.BYTES;
         return tokens;
     }
 
-    /** Enqueues sample_rows: {@code ids[r]} (int32) becomes row r's token (the GPU check passes a poisoned buffer). */
+    /**
+     * Enqueues sample_rows: {@code ids[r]} (int32) becomes row r's token (the GPU check passes a poisoned buffer). The
+     * staged draws are reused by the next call, so read the ids (or synchronise) before calling again.
+     */
     void enqueueSample(CudaActivation logits, List<DrawRequest> draws, DeviceBuffer ids) {
         enter();
         if (draws.size() != logits.rows()) {
             throw new IllegalArgumentException(draws.size() + " draws for " + logits.rows() + " rows of logits");
         }
         SamplingKernels.requireVocabulary(logits.cols());
-        sampling.launch(STREAM, logits, drawParameters.ints(SamplingKernels.parameters(draws)), ids);
+        sampling.launch(STREAM, logits, samplingBuffers.draws(draws, STREAM), ids);
     }
 
     /** Bytes copied device to host by readRow and sample so far. */
