@@ -311,6 +311,10 @@ SAMPLING_FN void sample_rows(const float* logits, int vocab, int stride, const d
         return min_p > 0 && !(static_cast<double>(w) >= min_weight) ? 0 : w;
     };
     u64 total = block_sum<Ops>(vocab, candidate, kept_weight);
+    if (total == 0) {  // max / temperature overflowed: every weight is NaN's 0
+        if (t == 0) tokens[r] = argmax;
+        return;
+    }
 
     // top-p: the shortest prefix reaching ceil(top_p * total) ends at the candidate where that target is crossed
     u64 cut = kth;

@@ -5,8 +5,9 @@ package io.tramontane.sampling;
  * backend's sampling op (cuda-kernels/sampling_core.cuh implements the same steps with the same roundings), so a
  * sequence gets the same token whichever path or backend draws it:
  * <ol>
- *   <li>greedy (temperature 0), or a row whose largest logit is not finite: the argmax, lowest id on ties, NaN
- *       never chosen (id 0 when every logit is NaN);</li>
+ *   <li>greedy (temperature 0), a row whose largest logit is not finite, or one whose candidates all weigh 0 (a
+ *       temperature so small that max / temperature overflows): the argmax, lowest id on ties, NaN never chosen (id 0
+ *       when every logit is NaN);</li>
  *   <li>candidates: logits at or above {@code max - 30 * temperature} (float arithmetic) and not -inf, in descending
  *       logit order, ascending id on ties ({@link Sampler#candidates});</li>
  *   <li>each candidate weighs {@code round(2^43 * exp(logit / T - max / T))}, an integer ({@link #weight}): sums of
@@ -58,6 +59,7 @@ public final class TokenDraw {
         }
         long total = 0;
         for (int i = 0; i < n; i++) total += weights[i];
+        if (total == 0) return best;  // max / temperature overflowed: every weight is NaN's 0
         if (draw.topP() < 1) {
             long reach = topPWeight(draw.topP(), total), mass = 0;
             int k = 0;

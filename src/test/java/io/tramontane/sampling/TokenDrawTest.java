@@ -85,6 +85,8 @@ class TokenDrawTest {
         assertThat(pick(masked, new DrawRequest(1, 0, 0.5, 0, 0.7))).as("nothing to draw from: the argmax").isZero();
         assertThat(pick(new float[] {1f, Float.POSITIVE_INFINITY, 2f, Float.POSITIVE_INFINITY}, new DrawRequest(1, 0, 1, 0, 0.9)))
                 .as("an infinite logit wins outright").isEqualTo(1);
+        assertThat(pick(new float[] {3f, 20f, 20f, 5f}, new DrawRequest(Double.MIN_NORMAL, 0, 0.9, 0, 0.99)))
+                .as("max / temperature overflows: the argmax").isEqualTo(1);
     }
 
     @Test

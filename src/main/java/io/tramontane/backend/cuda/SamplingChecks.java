@@ -53,8 +53,8 @@ public final class SamplingChecks {
     }
 
     /**
-     * Fourteen rows over three kinds of logits: every filter alone and combined, uniform numbers at both ends, ties
-     * across top-k and top-p boundaries.
+     * Fifteen rows over three kinds of logits: every filter alone and combined, uniform numbers at both ends, ties
+     * across top-k and top-p boundaries, a temperature so small that max / temperature overflows.
      */
     public static Batch mixed(int vocab, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
@@ -75,6 +75,7 @@ public final class SamplingChecks {
         add(kinds, draws, Logits.TIES, new DrawRequest(1, vocab, 0.1, 0, 1e-12));
         add(kinds, draws, Logits.MASKED, new DrawRequest(0.7, 0, 0.9, 0.05, random.nextDouble()));
         add(kinds, draws, Logits.MASKED, new DrawRequest(1.5, 50, 1, 0, 1 - 1e-9));
+        add(kinds, draws, Logits.RANDOM, new DrawRequest(Double.MIN_NORMAL, 0, 0.9, 0, random.nextDouble()));
         float[] logits = new float[draws.size() * vocab];
         for (int r = 0; r < draws.size(); r++) fill(kinds.get(r), random, logits, r * vocab, vocab);
         return new Batch("mixed", vocab, logits, List.copyOf(draws));
