@@ -23,7 +23,8 @@ struct SamplingOps {
 };
 }  // namespace
 
-HOT_KERNEL void __launch_bounds__(smp::THREADS) sample_rows(const float* logits, int vocab, int stride,
+// At least one CTA per SM, stated: left to itself, ptxas for sm_100a aimed at more and spilled at 40 registers.
+HOT_KERNEL void __launch_bounds__(smp::THREADS, 1) sample_rows(const float* logits, int vocab, int stride,
                                                             const double* params, int* tokens) {
     smp::sample_rows<SamplingOps>(logits, vocab, stride, params, tokens);
 }

@@ -6,7 +6,8 @@
 //
 // Per row: the argmax; then, unless greedy, candidates within 30 temperature-scaled nats of it, each with an integer
 // weight round(2^43 exp(l/T - max/T)). Top-k, top-p and the draw itself are each one weighted selection: the candidate
-// e, in descending (logit, -id) key order, at which the running weight crosses a target. A selection is an MSD radix
+// e, in descending (logit, -id) key order, at which the running weight crosses a target computed from the total
+// weight, which the selection's first pass yields. A selection is an MSD radix
 // select over the 64-bit key, 8 bits a pass: every pass histograms the weight and count of the candidates that share
 // the prefix chosen so far, and stops as soon as the chosen bin holds a single candidate (typically after 3 or 4 of
 // the 8 digits). Integer weights make the histograms exact whatever order the atomics land in; a warp adds its lanes'
@@ -49,7 +50,7 @@ struct Shared {
     unsigned int count[BINS];
     u64 lane_weight[SCAN_LANES];  // the bin search's per-lane sums
     u64 partial[THREADS];         // block reductions
-    u64 prefix, above, chosen_weight, found;
+    u64 prefix, above, total, found;
     unsigned int chosen_count;
 };
 
@@ -181,13 +182,35 @@ SAMPLING_FN u64 block_reduce(u64 v, const Combine& combine) {
 
 // ---- one weighted selection over the row
 
+// What each selection aims at, from the total weight W > 0 it selects over (functors with forced-inline calls: as
+// lambdas, sm_100a's compiler outlined them and spilled).
+struct RankTarget {  // top-k: the k-th candidate, or the last when there are fewer
+    u64 k;
+    SAMPLING_FN u64 operator()(u64 count) const { return (count < k ? count : k) - 1; }
+};
+struct ReachTarget {  // top-p: where the running weight first reaches ceil(top_p W)
+    double top_p;
+    SAMPLING_FN u64 operator()(u64 total) const {
+        const u64 reach = static_cast<u64>(ceil(dmul(top_p, static_cast<double>(total))));
+        return (reach < 1 ? 1 : reach > total ? total : reach) - 1;
+    }
+};
+struct LandingTarget {  // the draw: floor(uniform W), below W
+    double uniform;
+    SAMPLING_FN u64 operator()(u64 total) const {
+        const u64 landing = static_cast<u64>(floor(dmul(uniform, static_cast<double>(total))));
+        return landing > total - 1 ? total - 1 : landing;
+    }
+};
+
 // The candidate e with W(keys > e) <= target < W(keys >= e), W summing weight(i, key) over the elements whose key(i)
-// is not 0, in descending key order; W(keys >= e) goes to *through. The caller guarantees target < W(all).
-template <class Ops, class Key, class Weight>
-SAMPLING_FN u64 select(int vocab, u64 target, const Key& key, const Weight& weight, u64* through) {
+// is not 0, in descending key order, and target = target_of(W(all)) (which must be below W(all)): the first pass's
+// histogram holds every weight, so the total costs no pass of its own. 0 when every weight is 0.
+template <class Ops, class Target, class Key, class Weight>
+SAMPLING_FN u64 select(int vocab, const Target& target_of, const Key& key, const Weight& weight) {
     Shared& s = *reinterpret_cast<Shared*>(Ops::shared());
     const int t = Ops::thread();
-    u64 prefix = 0, above = 0;
+    u64 prefix = 0, above = 0, target = 0;  // target: thread 0's
     for (int shift = 64 - DIGIT_BITS; shift >= 0; shift -= DIGIT_BITS) {
         for (int b = t; b < BINS; b += THREADS) {
             s.weight[b] = 0;
@@ -216,6 +239,12 @@ SAMPLING_FN u64 select(int vocab, u64 target, const Key& key, const Weight& weig
         }
         Ops::sync();
         if (t == 0) {  // walk the bins from the highest digit down to the one the target falls in
+            if (high == 64) {
+                u64 total = 0;
+                for (int lane = 0; lane < SCAN_LANES; lane++) total += s.lane_weight[lane];
+                s.total = total;
+                target = total == 0 ? 0 : target_of(total);
+            }
             u64 acc = above;
             int lane = 0;
             while (lane < SCAN_LANES - 1 && acc + s.lane_weight[lane] <= target) acc += s.lane_weight[lane++];
@@ -224,16 +253,14 @@ SAMPLING_FN u64 select(int vocab, u64 target, const Key& key, const Weight& weig
             while (digit > last && acc + s.weight[digit] <= target) acc += s.weight[digit--];
             s.prefix = prefix | static_cast<u64>(digit) << shift;
             s.above = acc;
-            s.chosen_weight = s.weight[digit];
             s.chosen_count = s.count[digit];
         }
         Ops::sync();
+        if (s.total == 0) return 0;  // s.total stays until the next select's first pass, many barriers on
         prefix = s.prefix;
         above = s.above;
         const unsigned int count = s.chosen_count;
-        const u64 chosen = s.chosen_weight;
         if (count == 1 || shift == 0) {
-            *through = above + chosen;
             if (shift == 0) return prefix;
             // the one candidate with this prefix (and a weight) is the answer: find its low bits
             for (int i = t; i < vocab; i += THREADS) {
@@ -247,17 +274,6 @@ SAMPLING_FN u64 select(int vocab, u64 target, const Key& key, const Weight& weig
         }
     }
     return prefix;  // not reached: the last digit always ends the loop
-}
-
-// Sum over the block of value(i, key(i)) for the elements with a key; every thread gets it.
-template <class Ops, class Key, class Value>
-SAMPLING_FN u64 block_sum(int vocab, const Key& key, const Value& value) {
-    u64 sum = 0;
-    for (int i = Ops::thread(); i < vocab; i += THREADS) {
-        const u64 k = key(i);
-        if (k != 0) sum += value(i, k);
-    }
-    return block_reduce<Ops>(sum, [](u64 a, u64 b) { return a + b; });
 }
 
 template <class Ops>
@@ -296,12 +312,10 @@ SAMPLING_FN void sample_rows(const float* logits, int vocab, int stride, const d
     };
     const auto one = [](int, u64) -> u64 { return 1; };
 
-    // top-k: the k-th candidate's key bounds the kept ones from below
+    // top-k: the k-th candidate's key bounds the kept ones from below (the last candidate's when there are fewer)
     u64 kth = 0;
     if (top_k > 0) {
-        const u64 count = block_sum<Ops>(vocab, candidate, one);
-        u64 through;
-        if (static_cast<u64>(top_k) < count) kth = select<Ops>(vocab, static_cast<u64>(top_k - 1), candidate, one, &through);
+        kth = select<Ops>(vocab, RankTarget{static_cast<u64>(top_k)}, candidate, one);
     }
     // min-p: candidates weighing at least min_p times the best's 2^43
     const double min_weight = dmul(min_p, static_cast<double>(1ull << WEIGHT_BITS));
@@ -310,26 +324,18 @@ SAMPLING_FN void sample_rows(const float* logits, int vocab, int stride, const d
         const u64 w = weight_of(i);
         return min_p > 0 && !(static_cast<double>(w) >= min_weight) ? 0 : w;
     };
-    u64 total = block_sum<Ops>(vocab, candidate, kept_weight);
-    if (total == 0) {  // max / temperature overflowed: every weight is NaN's 0
-        if (t == 0) tokens[r] = argmax;
-        return;
-    }
 
     // top-p: the shortest prefix reaching ceil(top_p * total) ends at the candidate where that target is crossed
     u64 cut = kth;
-    if (top_p < 1) {
-        u64 target = static_cast<u64>(ceil(dmul(top_p, static_cast<double>(total))));
-        target = target < 1 ? 1 : target > total ? total : target;
-        cut = select<Ops>(vocab, target - 1, candidate, kept_weight, &total);
-    }
+    if (top_p < 1) cut = select<Ops>(vocab, ReachTarget{top_p}, candidate, kept_weight);
 
     // the draw: the first kept candidate whose running weight exceeds floor(uniform * kept total)
     const auto drawn_weight = [&](int i, u64 key) -> u64 { return key < cut ? 0 : kept_weight(i, key); };
-    u64 target = static_cast<u64>(floor(dmul(uniform, static_cast<double>(total))));
-    if (target > total - 1) target = total - 1;
-    u64 through;
-    const u64 chosen = select<Ops>(vocab, target, candidate, drawn_weight, &through);
+    const u64 chosen = select<Ops>(vocab, LandingTarget{uniform}, candidate, drawn_weight);
+    if (chosen == 0) {  // every weight 0: max / temperature overflowed
+        if (t == 0) tokens[r] = argmax;
+        return;
+    }
     if (t == 0) tokens[r] = id_of(chosen);
 }
 
