@@ -1,18 +1,17 @@
 // The sampling kernel's body: one CTA draws one row's token exactly as io.tramontane.sampling.TokenDraw defines it
 // (that class's comment is the specification; every rounding below is the one it makes). Written against an `Ops`
-// type for the thread's coordinates, shared memory, barriers, warp match/reduce and shared-memory atomics: sampling.cu instantiates it
-// with the device's, test/attention_emulator.cpp with emulated ones (SamplingEmulationTest), so the same source runs
-// on the host against the CPU backend.
+// type for the thread's coordinates, shared memory, barriers, warp match/reduce and shared-memory atomics: sampling.cu
+// instantiates it with the device's, test/attention_emulator.cpp with emulated ones (SamplingEmulationTest), so the
+// same source runs on the host against the CPU backend.
 //
 // Per row: the argmax; then, unless greedy, candidates within 30 temperature-scaled nats of it, each with an integer
 // weight round(2^43 exp(l/T - max/T)). Top-k, top-p and the draw itself are each one weighted selection: the candidate
 // e, in descending (logit, -id) key order, at which the running weight crosses a target computed from the total
-// weight, which the selection's first pass yields. A selection is an MSD radix
-// select over the 64-bit key, 8 bits a pass: every pass histograms the weight and count of the candidates that share
-// the prefix chosen so far, and stops as soon as the chosen bin holds a single candidate (typically after 3 or 4 of
-// the 8 digits). Integer weights make the histograms exact whatever order the atomics land in; a warp adds its lanes'
-// weights per distinct bin before the atomic (add_to_bin). No sort, no scratch beyond 7.3 KB of shared memory; the
-// row is read from L2 once per pass.
+// weight, which the selection's first pass yields. A selection is an MSD radix select over the 64-bit key, 8 bits a
+// pass: every pass histograms the weight and count of the candidates that share the prefix chosen so far, and stops
+// as soon as the chosen bin holds a single candidate (typically after 3 or 4 of the 8 digits). Integer weights make
+// the histograms exact whatever order the atomics land in; a warp adds its lanes' weights per distinct bin before the
+// atomic (add_to_bin). No sort, no scratch beyond 7.3 KB of shared memory; the row is read from L2 once per pass.
 //
 // logits: [rows, stride] FP32 (vocab <= stride columns used); params: [rows, PARAMS] doubles (temperature, top_k,
 // top_p, min_p, uniform); tokens: [rows] int32. grid = rows, block = THREADS.
@@ -182,8 +181,7 @@ SAMPLING_FN u64 block_reduce(u64 v, const Combine& combine) {
 
 // ---- one weighted selection over the row
 
-// What each selection aims at, from the total weight W > 0 it selects over (functors with forced-inline calls: as
-// lambdas, sm_100a's compiler outlined them and spilled).
+// What each selection aims at, from the total weight W > 0 it selects over (TokenDraw's roundings).
 struct RankTarget {  // top-k: the k-th candidate, or the last when there are fewer
     u64 k;
     SAMPLING_FN u64 operator()(u64 count) const { return (count < k ? count : k) - 1; }
@@ -313,10 +311,7 @@ SAMPLING_FN void sample_rows(const float* logits, int vocab, int stride, const d
     const auto one = [](int, u64) -> u64 { return 1; };
 
     // top-k: the k-th candidate's key bounds the kept ones from below (the last candidate's when there are fewer)
-    u64 kth = 0;
-    if (top_k > 0) {
-        kth = select<Ops>(vocab, RankTarget{static_cast<u64>(top_k)}, candidate, one);
-    }
+    const u64 kth = top_k > 0 ? select<Ops>(vocab, RankTarget{static_cast<u64>(top_k)}, candidate, one) : 0;
     // min-p: candidates weighing at least min_p times the best's 2^43
     const double min_weight = dmul(min_p, static_cast<double>(1ull << WEIGHT_BITS));
     const auto kept_weight = [&](int i, u64 key) -> u64 {

@@ -40,7 +40,9 @@ public final class TokenDraw {
 
     /** The token for {@code logits[from, from + vocab)}, as the class comment defines it. */
     public static int pick(float[] logits, int from, int vocab, DrawRequest draw) {
-        if (vocab < 1 || vocab > MAX_VOCAB) throw new IllegalArgumentException("vocabulary of " + vocab + " tokens, expected 1.." + MAX_VOCAB);
+        if (vocab < 1 || vocab > MAX_VOCAB) {
+            throw new IllegalArgumentException("vocabulary of " + vocab + " tokens, expected 1.." + MAX_VOCAB);
+        }
         int best = argmax(logits, from, vocab);
         float max = logits[from + best];
         if (draw.temperature() == 0 || !Float.isFinite(max)) return best;
