@@ -7,3 +7,4 @@
 #include "attention.cu"
 #include "collective.cu"
 #include "roofline.cu"
+#include "sampling.cu"

@@ -1,4 +1,5 @@
-// Runs the attention kernels of attention_core.cuh on the host, for AttentionEmulationTest (no GPU needed).
+// Runs the attention kernels of attention_core.cuh and the sampling kernel of sampling_core.cuh on the host, for
+// AttentionEmulationTest and SamplingEmulationTest (no GPU needed).
 //
 // The kernel bodies are the device code itself, instantiated with HostOps instead of attention.cu's DeviceOps:
 // every CUDA thread of a CTA is a fiber (ucontext) and the fibers of a CTA take turns; a fiber switches only at a
@@ -19,9 +20,11 @@
 //   u32 dumps { u64 address, u64 bytes }
 // Output: the dumped bytes, in order. Usage: attention_emulator INPUT OUTPUT
 #include "../attention_core.cuh"
+#include "../sampling_core.cuh"
 
 #include <ucontext.h>
 
+#include <bit>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -37,6 +40,7 @@
 
 namespace {
 namespace attn = tramontane::attention;
+namespace smp = tramontane::sampling;
 
 [[noreturn]] void fail(const std::string& message) {
     std::fprintf(stderr, "attention_emulator: %s\n", message.c_str());
@@ -330,6 +334,43 @@ struct HostOps {
         std::memcpy(p, v, 16);
     }
 
+    // Fibers switch only at barriers, so a read-modify-write is atomic as written.
+    template <typename T>
+    static void atomic_add(T* p, T v) {
+        require_shared(p, sizeof(T), "shared atomic");
+        *p += v;
+    }
+
+    // __match_any_sync over the full warp: the lanes whose value equals this lane's.
+    static unsigned match_any(unsigned v) {
+        Exchange& x = next_exchange();
+        const int lane = my_lane();
+        x.a[lane][0] = v;
+        arrive(my_warp().barrier, 32, "match_any");
+        unsigned peers = 0;
+        for (int l = 0; l < 32; l++) peers |= (x.a[l][0] == v ? 1u : 0u) << l;
+        return peers;
+    }
+    // __reduce_add_sync(peers, v), every lane of the warp taking part with its own group's mask: the sum over the
+    // group, which must include this lane and agree on the mask.
+    static unsigned reduce_add(unsigned peers, unsigned v) {
+        Exchange& x = next_exchange();
+        const int lane = my_lane();
+        x.a[lane][0] = v;
+        x.b[lane][0] = peers;
+        arrive(my_warp().barrier, 32, "reduce_add");
+        if ((peers >> lane & 1u) == 0) fail("reduce_add: a lane outside its own mask");
+        unsigned sum = 0;
+        for (int l = 0; l < 32; l++) {
+            if ((peers >> l & 1u) == 0) continue;
+            if (x.b[l][0] != peers) fail("reduce_add: lanes of one mask passed different masks");
+            sum += x.a[l][0];
+        }
+        return sum;
+    }
+    static bool lowest_lane(unsigned peers) { return my_lane() == std::countr_zero(peers); }
+    static int popcount(unsigned v) { return std::popcount(v); }
+
     static void ldmatrix(uint32_t (&r)[4], const uint16_t* p, bool trans) {
         require_shared(p, 16, "ldmatrix row");
         require_aligned(p, 16, "ldmatrix row");
@@ -423,6 +464,15 @@ struct HostOps {
     }
 };
 
+// A deliberately broken device for the sampling kernel (SamplingEmulationTest): a warp reduction that returns each
+// lane's own value, so a warp's aggregated bin weights lose every lane but one. The test must see its tokens differ.
+struct LostPeersOps : HostOps {
+    static unsigned reduce_add(unsigned peers, unsigned v) {
+        HostOps::reduce_add(peers, v);
+        return v;
+    }
+};
+
 // ---- launches
 
 struct Launch {
@@ -494,6 +544,8 @@ const std::map<std::string, Kernel>& kernels() {
         {"attention_decode_d128",
          kernel(&attn::decode<128, HostOps>, attn::DECODE_THREADS, attn::decode_smem_bytes(128))},
         {"attention_reduce", kernel(&attn::reduce<HostOps>, attn::REDUCE_THREADS, 0)},
+        {"sample_rows", kernel(&smp::sample_rows<HostOps>, smp::THREADS, smp::smem_bytes())},
+        {"sample_rows_lost_peers", kernel(&smp::sample_rows<LostPeersOps>, smp::THREADS, smp::smem_bytes())},
     };
     return table;
 }

@@ -1,7 +1,10 @@
 package io.tramontane.backend;
 
+import io.tramontane.sampling.DrawRequest;
+import io.tramontane.sampling.TokenDraw;
 import io.tramontane.weights.Linear;
 import io.tramontane.weights.Tensor;
+import java.util.List;
 
 /**
  * The narrow set of operations the model definition runs on (ggml-style): one model, many backends.
@@ -72,6 +75,12 @@ public interface Backend extends AutoCloseable {
 
     /** Copies row {@code row} of x to the host. */
     void readRow(Activation x, int row, float[] dst);
+
+    /**
+     * One token per row of {@code logits} ({@code [draws.size(), vocab]}), each drawn by {@link TokenDraw} with its
+     * row's request: the same ids on every backend. Only the ids come back to the host.
+     */
+    int[] sample(Activation logits, List<DrawRequest> draws);
 
     @Override
     void close();

@@ -3,6 +3,7 @@ package io.tramontane.engine;
 import io.tramontane.backend.AttentionBatch;
 import io.tramontane.model.LanguageModel;
 import io.tramontane.model.Step;
+import io.tramontane.sampling.DrawRequest;
 import io.tramontane.sampling.Sampler;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -184,9 +185,20 @@ public final class Engine implements AutoCloseable {
             row += w.tokens();
             if (w.samples()) logitRows[logitIndex++] = row - 1;
         }
-        float[][] logits;
+        // rows that need no host logits are drawn on the backend: the step then returns only token ids
+        boolean onBackend = true;
+        for (Scheduler.Work w : batch) if (w.samples() && w.sequence().sampler.needsLogits()) onBackend = false;
+        Step forward = new Step(tokens, positions, new AttentionBatch(segments), logitRows);
+        float[][] logits = null;
+        int[] sampled = null;
         try {
-            logits = model.forward(new Step(tokens, positions, new AttentionBatch(segments), logitRows));
+            if (onBackend) {
+                List<DrawRequest> draws = new ArrayList<>(sampling);
+                for (Scheduler.Work w : batch) if (w.samples()) draws.add(w.sequence().sampler.nextDraw());
+                sampled = model.forwardAndSample(forward, draws);
+            } else {
+                logits = model.forward(forward);
+            }
         } catch (RuntimeException e) {
             log.error("forward step failed; failing its {} sequences", batch.size(), e);
             for (Scheduler.Work w : batch) finish(w.sequence(), FinishReason.ERROR, e);
@@ -199,14 +211,16 @@ public final class Engine implements AutoCloseable {
             boolean samples = w.samples();
             s.computed += w.tokens();
             cache.cacheFullBlocks(s);
-            if (samples) advance(s, logits[logitIndex++]);
+            if (samples) {
+                int i = logitIndex++;
+                advance(s, sampled != null ? s.sampler.accept(sampled[i]) : s.sampler.next(logits[i]));
+            }
         }
         observer.onStep(batch.size(), total, System.nanoTime() - started);
     }
 
-    /** Samples, emits, and removes the sequence when it finished. */
-    private void advance(Sequence s, float[] logits) {
-        Sampler.Sample sample = s.sampler.next(logits);
+    /** Appends the sampled token, emits, and removes the sequence when it finished. */
+    private void advance(Sequence s, Sampler.Sample sample) {
         int token = sample.token();
         s.append(token);
         var params = s.request.sampling();

@@ -4,6 +4,7 @@ import io.tramontane.backend.Activation;
 import io.tramontane.backend.Backend;
 import io.tramontane.backend.KvCache;
 import io.tramontane.backend.Weight;
+import io.tramontane.sampling.DrawRequest;
 import io.tramontane.weights.FeedForward;
 import io.tramontane.weights.LayerWeights;
 import io.tramontane.weights.Linear;
@@ -88,6 +89,25 @@ public final class Model implements LanguageModel {
 
     @Override
     public float[][] forward(Step step) {
+        Activation logits = logits(step);
+        float[][] rows = new float[logits.rows()][config.vocabSize()];
+        for (int r = 0; r < rows.length; r++) backend.readRow(logits, r, rows[r]);
+        return rows;
+    }
+
+    @Override
+    public int[] forwardAndSample(Step step, List<DrawRequest> draws) {
+        if (draws.size() != step.logitRows().length) {
+            throw new IllegalArgumentException(draws.size() + " draws for " + step.logitRows().length + " logit rows");
+        }
+        return backend.sample(logits(step), draws);
+    }
+
+    /**
+     * The forward pass: the logits {@code [logitRows.length, vocab]} of the step, left on the backend (under tensor
+     * parallelism every rank ends with all columns).
+     */
+    Activation logits(Step step) {
         int n = step.tokens().length, d = config.headDim();
         Activation x = workspace.get(Workspace.Slot.X, n, config.dim());
         backend.embed(embeddings, step.tokens(), x);
@@ -128,7 +148,7 @@ public final class Model implements LanguageModel {
             reduce(residual);
             backend.add(x, residual);
         }
-        return logits(x, step.logitRows());
+        return outputHead(x, step.logitRows());
     }
 
     /** llama-4 temperature per token, or null when the model has none. */
@@ -169,7 +189,8 @@ public final class Model implements LanguageModel {
         if (shard.ranks() > 1) backend.allReduceSum(partial);
     }
 
-    private float[][] logits(Activation x, int[] rows) {
+    /** Final norm and output projection of the given rows of x; all-gathered over the vocabulary under TP. */
+    private Activation outputHead(Activation x, int[] rows) {
         Activation last = workspace.get(Workspace.Slot.LAST, rows.length, config.dim());
         Activation normed = workspace.get(Workspace.Slot.LAST_NORMED, rows.length, config.dim());
         backend.gatherRows(x, rows, last);
@@ -181,9 +202,7 @@ public final class Model implements LanguageModel {
             whole = workspace.get(Workspace.Slot.ALL_LOGITS, rows.length, config.vocabSize());
             backend.allGatherColumns(part, whole);
         }
-        float[][] logits = new float[rows.length][config.vocabSize()];
-        for (int r = 0; r < rows.length; r++) backend.readRow(whole, r, logits[r]);
-        return logits;
+        return whole;
     }
 
     /** Releases the KV cache and the backend, which this model owns. */

@@ -1,15 +1,18 @@
 package io.tramontane.model;
 
+import io.tramontane.sampling.DrawRequest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * A tensor-parallel group: one {@link Model} per rank, all running the same step at once and meeting
- * in the backend's collective. Every rank ends with the full logits; rank 0's are returned.
+ * in the backend's collective. Every rank ends with the full logits; rank 0 reads or samples them.
  */
 public final class TensorParallelModel implements LanguageModel {
     private final List<Model> ranks;
@@ -45,10 +48,23 @@ public final class TensorParallelModel implements LanguageModel {
 
     @Override
     public float[][] forward(Step step) {
-        List<Future<float[][]>> others = new ArrayList<>();
-        for (Model rank : ranks.subList(1, ranks.size())) others.add(workers.submit(() -> forwardOrAbort(rank, step)));
-        float[][] logits = forwardOrAbort(ranks.getFirst(), step);
-        for (Future<float[][]> other : others) {
+        return onRankZero(step, rank -> rank.forward(step));
+    }
+
+    /** Samples on rank 0 once the all-gather has given it every column; the other ranks' logits stay where they are. */
+    @Override
+    public int[] forwardAndSample(Step step, List<DrawRequest> draws) {
+        return onRankZero(step, rank -> rank.forwardAndSample(step, draws));
+    }
+
+    /** Runs the step on every rank, {@code rankZero} on rank 0 and the bare forward on the others; rank 0's result. */
+    private <T> T onRankZero(Step step, Function<Model, T> rankZero) {
+        List<Future<?>> others = new ArrayList<>();
+        for (Model rank : ranks.subList(1, ranks.size())) {
+            others.add(workers.submit(() -> orAbort(() -> rank.logits(step))));
+        }
+        T result = orAbort(() -> rankZero.apply(ranks.getFirst()));
+        for (Future<?> other : others) {
             try {
                 other.get();
             } catch (InterruptedException e) {
@@ -58,12 +74,12 @@ public final class TensorParallelModel implements LanguageModel {
                 throw new IllegalStateException("tensor-parallel rank failed: " + e.getCause().getMessage(), e.getCause());
             }
         }
-        return logits;
+        return result;
     }
 
-    private float[][] forwardOrAbort(Model rank, Step step) {
+    private <T> T orAbort(Supplier<T> work) {
         try {
-            return rank.forward(step);
+            return work.get();
         } catch (RuntimeException | Error e) {
             abort.run();
             throw e;

@@ -6,8 +6,10 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Turns one sequence's logits into its next token: penalties, then greedy or temperature sampling with
- * top-k / top-p / min-p, from a per-sequence random stream so a seed reproduces a request exactly.
+ * Turns one sequence's logits into its next token: penalties and masks, then {@link TokenDraw} (greedy or
+ * temperature sampling with top-k / min-p / top-p) with a uniform number from a per-sequence random stream, so a
+ * seed reproduces a request exactly. Sequences that need no host logits ({@link #needsLogits()}) hand the same
+ * draw to a backend instead ({@link #nextDraw()}, then {@link #accept}).
  * Not thread-safe: one sampler per sequence.
  */
 public final class Sampler {
@@ -37,6 +39,30 @@ public final class Sampler {
         for (int t : prompt) seen.add(t);
     }
 
+    /**
+     * True when the next token needs this sequence's logits on the host: penalties, a constraint mask, the
+     * min_tokens mask or logprobs. Otherwise {@link #nextDraw} and {@link #accept} let a backend draw on the device.
+     */
+    public boolean needsLogits() {
+        return params.topLogprobs() >= 0 || params.repetitionPenalty() != 1 || params.presencePenalty() != 0
+                || params.frequencyPenalty() != 0 || constraint != null || generated < params.minTokens();
+    }
+
+    /**
+     * The next draw's filters with its uniform number: one value from this sequence's random stream per sampled
+     * (temperature > 0) token, none for greedy ones, whichever path then draws.
+     */
+    public DrawRequest nextDraw() {
+        double uniform = params.temperature() > 0 ? random.nextDouble() : 0;
+        return new DrawRequest(params.temperature(), params.topK(), params.topP(), params.minP(), uniform);
+    }
+
+    /** Records {@code token}, drawn on a backend from {@link #nextDraw()}, for the penalties and the constraint. */
+    public Sample accept(int token) {
+        record(token);
+        return new Sample(token, Float.NaN, null, null);
+    }
+
     /** Samples the next token from {@code logits} (modified in place) and records it for the penalties. */
     public Sample next(float[] logits) {
         float[] raw = params.topLogprobs() >= 0 ? logits.clone() : null;
@@ -46,12 +72,16 @@ public final class Sampler {
             if (eosId >= 0 && eosId < logits.length) logits[eosId] = Float.NEGATIVE_INFINITY;
             for (int stop : params.stopTokenIds()) if (stop >= 0 && stop < logits.length) logits[stop] = Float.NEGATIVE_INFINITY;
         }
-        int token = params.temperature() == 0 ? argmax(logits) : draw(logits);
+        int token = TokenDraw.pick(logits, 0, logits.length, nextDraw());
+        record(token);
+        return raw == null ? new Sample(token, Float.NaN, null, null) : withLogprobs(token, raw);
+    }
+
+    private void record(int token) {
         if (constraint != null) constraint.accept(token);
         generated++;
         outputCounts.merge(token, 1, Integer::sum);
         seen.add(token);
-        return raw == null ? new Sample(token, Float.NaN, null, null) : withLogprobs(token, raw);
     }
 
     private void applyPenalties(float[] logits) {
@@ -66,53 +96,20 @@ public final class Sampler {
         }
     }
 
-    static int argmax(float[] logits) {
-        int best = 0;
-        for (int i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
-        return best;
-    }
-
-    /** Temperature, then top-k, min-p and top-p over the sorted candidates, then one draw. */
-    private int draw(float[] logits) {
-        // tokens more than 30 nats below the best cannot matter (each weighs < e^-30 of it): skip sorting them
-        int[] order = candidates(logits, logits[argmax(logits)] - 30 * (float) params.temperature());
-        int kept = params.topK() > 0 ? Math.min(params.topK(), order.length) : order.length;
-        double max = logits[order[0]] / params.temperature();
-        double[] p = new double[kept];
-        double sum = 0;
-        for (int i = 0; i < kept; i++) sum += p[i] = Math.exp(logits[order[i]] / params.temperature() - max);
-        if (params.minP() > 0) {
-            double threshold = params.minP() * p[0];
-            int k = 0;
-            while (k < kept && p[k] >= threshold) k++;
-            kept = k;
-            sum = 0;
-            for (int i = 0; i < kept; i++) sum += p[i];
-        }
-        if (params.topP() < 1) {
-            double mass = 0;
-            int k = 0;
-            while (k < kept && mass < params.topP() * sum) mass += p[k++];  // the smallest prefix reaching top_p
-            kept = k;
-            sum = mass;
-        }
-        double u = random.nextDouble() * sum, acc = 0;
-        for (int i = 0; i < kept; i++) {
-            acc += p[i];
-            if (u < acc) return order[i];
-        }
-        return order[kept - 1];
-    }
-
     /**
      * Token ids with a finite logit at or above {@code floor}, by descending logit (ascending id on ties):
      * a primitive sort of (logit, id) packed into longs, no boxing over a 131k vocabulary.
      */
     static int[] candidates(float[] logits, float floor) {
-        long[] keys = new long[logits.length];
+        return candidates(logits, 0, logits.length, floor);
+    }
+
+    /** {@link #candidates(float[], float)} of {@code logits[from, from + vocab)}, ids relative to {@code from}. */
+    static int[] candidates(float[] logits, int from, int vocab, float floor) {
+        long[] keys = new long[vocab];
         int n = 0;
-        for (int i = 0; i < logits.length; i++) {
-            float v = logits[i];
+        for (int i = 0; i < vocab; i++) {
+            float v = logits[from + i];
             if (v == Float.NEGATIVE_INFINITY || !(v >= floor)) continue;
             int bits = Float.floatToIntBits(v + 0f);  // + 0f: -0 ties with +0, as the values are equal
             int ascending = bits >= 0 ? bits : bits ^ 0x7FFFFFFF;  // int order equals float order
@@ -125,7 +122,7 @@ public final class Sampler {
     }
 
     private Sample withLogprobs(int token, float[] raw) {
-        double max = raw[argmax(raw)], sum = 0;
+        double max = raw[TokenDraw.argmax(raw, 0, raw.length)], sum = 0;
         for (float v : raw) sum += Math.exp(v - max);
         float logZ = (float) (max + Math.log(sum));
         int k = params.topLogprobs();

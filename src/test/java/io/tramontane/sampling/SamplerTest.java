@@ -141,4 +141,38 @@ class SamplerTest {
                 .hasMessageContaining("top_p");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> SamplingParams.greedy(0)).hasMessageContaining("max_tokens");
     }
+
+    @Test
+    void onlyPlainRequestsLeaveTheLogitsOnTheBackend() {
+        var plain = sampling().withFilters(5, 0.9, 0.1);
+        assertThat(new Sampler(plain, new int[0], -1).needsLogits()).isFalse();
+        assertThat(new Sampler(plain.withLogprobs(0), new int[0], -1).needsLogits()).isTrue();
+        assertThat(new Sampler(plain.withPenalties(0.1, 0, 1), new int[0], -1).needsLogits()).isTrue();
+        assertThat(new Sampler(plain.withPenalties(0, 0.1, 1), new int[0], -1).needsLogits()).isTrue();
+        assertThat(new Sampler(plain.withPenalties(0, 0, 1.1), new int[0], -1).needsLogits()).isTrue();
+        TokenConstraint anything = new TokenConstraint() {
+            public void mask(float[] logits) {}
+
+            public void accept(int token) {}
+
+            public boolean isComplete() {
+                return false;
+            }
+        };
+        assertThat(new Sampler(plain, new int[0], -1, anything).needsLogits()).isTrue();
+        var minTokens = new Sampler(plain.withLimits(16, 1, false), new int[0], 0);
+        assertThat(minTokens.needsLogits()).isTrue();
+        minTokens.accept(3);  // one token generated: min_tokens is reached
+        assertThat(minTokens.needsLogits()).isFalse();
+    }
+
+    @Test
+    void drawsTakeOneUniformNumberPerSampledTokenAndNoneWhenGreedy() {
+        var seeded = sampling().withSeed(11L);
+        var sampler = new Sampler(seeded, new int[0], -1);
+        var stream = new java.util.SplittableRandom(11L);
+        for (int i = 0; i < 5; i++) assertThat(sampler.nextDraw().uniform()).isEqualTo(stream.nextDouble());
+        DrawRequest greedy = new Sampler(SamplingParams.greedy(4).withSeed(11L), new int[0], -1).nextDraw();
+        assertThat(greedy).isEqualTo(DrawRequest.greedy());
+    }
 }

@@ -6,10 +6,13 @@ import io.tramontane.backend.Backend;
 import io.tramontane.backend.Collective;
 import io.tramontane.backend.KvCache;
 import io.tramontane.backend.Weight;
+import io.tramontane.sampling.DrawRequest;
+import io.tramontane.sampling.TokenDraw;
 import io.tramontane.weights.Floats;
 import io.tramontane.weights.Linear;
 import io.tramontane.weights.Tensor;
 import java.lang.foreign.Arena;
+import java.util.List;
 
 /**
  * The CPU backend: FP32 activations on the heap, weights read from the mapped checkpoint in their
@@ -228,6 +231,15 @@ public final class CpuBackend implements Backend {
     public void readRow(Activation x, int row, float[] dst) {
         CpuActivation a = CpuActivation.of(x);
         System.arraycopy(a.data(), row * a.cols(), dst, 0, a.cols());
+    }
+
+    @Override
+    public int[] sample(Activation logits, List<DrawRequest> draws) {
+        CpuActivation a = CpuActivation.of(logits);
+        if (draws.size() != a.rows()) throw new IllegalArgumentException(draws.size() + " draws for " + a.rows() + " rows of logits");
+        int[] tokens = new int[draws.size()];
+        for (int r = 0; r < tokens.length; r++) tokens[r] = TokenDraw.pick(a.data(), r * a.cols(), a.cols(), draws.get(r));
+        return tokens;
     }
 
     @Override

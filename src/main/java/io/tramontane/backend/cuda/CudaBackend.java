@@ -13,12 +13,14 @@ import io.tramontane.cuda.CudaDriver;
 import io.tramontane.cuda.DeviceArena;
 import io.tramontane.cuda.DeviceBuffer;
 import io.tramontane.cuda.Stream;
+import io.tramontane.sampling.DrawRequest;
 import io.tramontane.weights.Linear;
 import io.tramontane.weights.Progress;
 import io.tramontane.weights.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Reference;
+import java.util.List;
 
 /**
  * The CUDA backend (one tensor-parallel rank, TP=1 until NCCL): FP32 activations in device memory, weights
@@ -65,6 +67,10 @@ public final class CudaBackend implements Backend {
     private final AttentionKernels attention;
     private final CollectiveKernels columnMoves;
     private final NcclCollective collective;  // null: a single rank
+    private final SamplingKernels sampling;
+    private final SamplingBuffers samplingBuffers;
+    /** Bytes copied device to host by readRow and sample (the GPU check proves sampling moves only ids). */
+    private long bytesToHost;
     private boolean closed;
 
     /** The context each thread last made current through a backend (several ranks may share a thread). */
@@ -94,6 +100,8 @@ public final class CudaBackend implements Backend {
         this.attention = new AttentionKernels(module, context.device().multiprocessors());
         this.columnMoves = new CollectiveKernels(module);
         this.collective = group == null ? null : new NcclCollective(group, rank, driver, arena, activations, columnMoves);
+        this.sampling = new SamplingKernels(module);
+        this.samplingBuffers = new SamplingBuffers(driver, arena);
         CURRENT.set(context);  // open made it current on this thread
     }
 
@@ -343,6 +351,41 @@ public final class CudaBackend implements Backend {
             driver.copyToHost(segment, a.data().slice(row * bytes, bytes));  // ordered after the kernels that wrote it
             MemorySegment.copy(segment, JAVA_FLOAT, 0, dst, 0, a.cols());
         }
+        bytesToHost += bytes;
+    }
+
+    /**
+     * Draws on the device (sample_rows, one CTA per row): the draws go up asynchronously behind the forward, and the
+     * copy of the ids back is the step's only wait.
+     */
+    @Override
+    public int[] sample(Activation logits, List<DrawRequest> draws) {
+        enter();
+        CudaActivation a = CudaActivation.of(logits);
+        if (draws.size() != a.rows()) throw new IllegalArgumentException(draws.size() + " draws for " + a.rows() + " rows of logits");
+        if (a.rows() == 0) return new int[0];
+        enqueueSample(a, draws, samplingBuffers.ids(a.rows()));
+        int[] tokens = samplingBuffers.read(a.rows());
+        bytesToHost += tokens.length * (long) Integer.BYTES;
+        return tokens;
+    }
+
+    /**
+     * Enqueues sample_rows: {@code ids[r]} (int32) becomes row r's token (the GPU check passes a poisoned buffer). The
+     * staged draws are reused by the next call, so read the ids (or synchronise) before calling again.
+     */
+    void enqueueSample(CudaActivation logits, List<DrawRequest> draws, DeviceBuffer ids) {
+        enter();
+        if (draws.size() != logits.rows()) {
+            throw new IllegalArgumentException(draws.size() + " draws for " + logits.rows() + " rows of logits");
+        }
+        SamplingKernels.requireVocabulary(logits.cols());
+        sampling.launch(STREAM, logits, samplingBuffers.draws(draws, STREAM), ids);
+    }
+
+    /** Bytes copied device to host by readRow and sample so far. */
+    long bytesToHost() {
+        return bytesToHost;
     }
 
     /** Copies {@code values} (rows * cols floats) into {@code x} (the GPU checks' inputs). */

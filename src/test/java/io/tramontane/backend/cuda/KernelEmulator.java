@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import io.tramontane.cuda.DeviceBuffer;
 import io.tramontane.cuda.KernelArgs;
+import io.tramontane.cuda.LaunchConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
@@ -18,17 +19,19 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
- * A pretend device for the attention kernels: buffers at fake addresses, launches recorded exactly as the backend
+ * A pretend device for the attention and sampling kernels: buffers at fake addresses, launches recorded exactly as the backend
  * would hand them to cuLaunchKernel (kernel name, grid, block, shared memory, the 8-byte parameter slots
  * {@link KernelArgs} marshals), then run by cuda-kernels/test/attention_emulator.cpp, which executes the kernel bodies
- * of attention_core.cuh on emulated warps. Needs g++ (C++20); {@link #binary()} is empty without it.
+ * of attention_core.cuh and sampling_core.cuh on emulated warps. Needs g++ (C++20); {@link #binary()} is empty without it.
  */
 final class KernelEmulator {
     private static final Path ROOT = CudaToolkit.repositoryRoot();
     private static final Path SOURCE = ROOT.resolve("cuda-kernels/test/attention_emulator.cpp");
-    private static final Path CORE = ROOT.resolve("cuda-kernels/attention_core.cuh");
+    private static final List<Path> CORES = List.of(ROOT.resolve("cuda-kernels/attention_core.cuh"),
+            ROOT.resolve("cuda-kernels/sampling_core.cuh"));
     private static Optional<Path> binary;
 
     private record Buffer(DeviceBuffer device, byte[] content) {}
@@ -46,8 +49,11 @@ final class KernelEmulator {
         if (gxx.isEmpty()) return binary = Optional.empty();
         Path out = ROOT.resolve("src/target/attention_emulator");
         try {
-            if (!Files.exists(out) || Files.getLastModifiedTime(out).compareTo(Files.getLastModifiedTime(SOURCE)) < 0
-                    || Files.getLastModifiedTime(out).compareTo(Files.getLastModifiedTime(CORE)) < 0) {
+            boolean stale = !Files.exists(out);
+            for (Path source : concat(SOURCE, CORES)) {
+                stale = stale || Files.getLastModifiedTime(out).compareTo(Files.getLastModifiedTime(source)) < 0;
+            }
+            if (stale) {
                 Files.createDirectories(out.getParent());
                 Path tmp = out.resolveSibling("attention_emulator.tmp");
                 Process p = new ProcessBuilder(gxx.get().toString(), "-std=c++20", "-O2", "-Wall", "-Wextra", "-Werror",
@@ -65,6 +71,12 @@ final class KernelEmulator {
             throw new IllegalStateException(e);
         }
         return binary = Optional.of(out);
+    }
+
+    private static List<Path> concat(Path first, List<Path> rest) {
+        List<Path> all = new ArrayList<>(List.of(first));
+        all.addAll(rest);
+        return all;
     }
 
     /** {@code bytes} of device memory, NaN-poisoned (every byte 0xff) until a kernel writes it. */
@@ -99,13 +111,17 @@ final class KernelEmulator {
 
     /** Records the launch as the driver would receive it. */
     void launch(AttentionKernels.Launch launch) {
+        launch(launch.kernel(), launch.config(), launch.arguments());
+    }
+
+    /** Records a launch of {@code kernel} with the parameters {@code arguments} marshals. */
+    void launch(String kernel, LaunchConfig c, Consumer<KernelArgs> arguments) {
         try (Arena arena = Arena.ofConfined()) {
             KernelArgs args = new KernelArgs(arena, 16);
-            launch.arguments().accept(args);
+            arguments.accept(args);
             long[] slots = new long[args.count()];
             for (int i = 0; i < slots.length; i++) slots[i] = args.array().getAtIndex(ADDRESS, i).reinterpret(8).get(JAVA_LONG, 0);
-            var c = launch.config();
-            launches.add(new Launch(launch.kernel(), new int[] {c.grid().x(), c.grid().y(), c.grid().z(), c.block().x(),
+            launches.add(new Launch(kernel, new int[] {c.grid().x(), c.grid().y(), c.grid().z(), c.block().x(),
                     c.block().y(), c.block().z(), c.sharedBytes()}, slots));
         }
     }
