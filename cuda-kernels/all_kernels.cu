@@ -6,3 +6,4 @@
 #include "linear.cu"
 #include "attention.cu"
 #include "roofline.cu"
+#include "gemm_sm90.cu"
