@@ -19,7 +19,8 @@ public final class TensorMap {
     private final TiledTensorMap spec;
     private final byte[] opaque;
 
-    TensorMap(TiledTensorMap spec, MemorySegment encoded) {
+    /** {@code encoded}: the 128 bytes cuTensorMapEncodeTiled wrote (a host emulator may write its own encoding). */
+    public TensorMap(TiledTensorMap spec, MemorySegment encoded) {
         if (encoded.byteSize() != BYTES) throw new IllegalArgumentException("a CUtensorMap has " + BYTES + " bytes");
         this.spec = spec;
         this.opaque = encoded.toArray(JAVA_BYTE);

@@ -62,6 +62,9 @@ public final class CudaBackend implements Backend {
     private final RowKernels rowMoves;
     private final RopeKernel rope;
     private final AttentionKernels attention;
+    /** Prefill linears on tensor cores; null where the device is not compute capability 9.0. */
+    private final TensorCoreGemm tensorCores;
+    private boolean tensorCoresEnabled = true;
     private Thread current;
     private boolean closed;
 
@@ -87,6 +90,7 @@ public final class CudaBackend implements Backend {
         this.rowMoves = new RowKernels(module);
         this.rope = new RopeKernel(module);
         this.attention = new AttentionKernels(module, context.device().multiprocessors());
+        this.tensorCores = TensorCoreGemm.supports(context.device()) ? new TensorCoreGemm(module, arena) : null;
         this.current = Thread.currentThread();
     }
 
@@ -182,6 +186,10 @@ public final class CudaBackend implements Backend {
                     + "], output [" + o.rows() + ", " + o.cols() + "]");
         }
         if (n == 0) return;
+        if (usesTensorCores(w, n)) {  // converts (and for w8a8 quantizes) the input itself
+            tensorCores.launch(STREAM, in.data(), w, o.data(), n);
+            return;
+        }
         CudaActivation input = in;
         float scale = w.weightScale();
         if (w.quantizesActivations()) {  // static w8a8: e4m3(x / s) first, s folded into the output scale
@@ -303,6 +311,21 @@ public final class CudaBackend implements Backend {
             driver.copyToHost(segment, a.data().slice(row * bytes, bytes));  // ordered after the kernels that wrote it
             MemorySegment.copy(segment, JAVA_FLOAT, 0, dst, 0, a.cols());
         }
+    }
+
+    /** True when {@link #linear} of {@code m} tokens over {@code w} runs on tensor cores (TensorCoreGemm). */
+    boolean usesTensorCores(CudaWeight w, int m) {
+        return tensorCores != null && tensorCoresEnabled && TensorCoreGemm.serves(w, m);
+    }
+
+    /** True on a compute capability 9.0 device: prefill BF16 and FP8 linears run on tensor cores (when enabled). */
+    boolean hasTensorCoreGemm() {
+        return tensorCores != null;
+    }
+
+    /** The GPU checks: false sends every linear to linear_gemv/gemm_* (the FP32-activation kernels) again. */
+    void useTensorCores(boolean enabled) {
+        tensorCoresEnabled = enabled;
     }
 
     /** Copies {@code values} (rows * cols floats) into {@code x} (the GPU checks' inputs). */
