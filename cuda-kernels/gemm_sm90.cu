@@ -92,6 +92,12 @@ struct GemmDeviceOps {
     static __device__ __forceinline__ void wgmma_wait() {
         asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(PENDING) : "memory");
     }
+    // An empty asm that reads and writes every accumulator: the compiler cannot move their uses across it (the
+    // wgmma asm statements' "+f" operands alone do not order later plain reads after wgmma.wait_group).
+    static __device__ __forceinline__ void fence_accumulators(float (&d)[tc::ACCUMULATORS]) {
+#pragma unroll
+        for (int i = 0; i < tc::ACCUMULATORS; i++) asm volatile("" : "+f"(d[i])::"memory");
+    }
     // d += A B^T for A 64 x k16|k32 (x rows) and B 128 x k16|k32 (w rows), both K-major in shared memory.
     static __device__ __forceinline__ void wgmma(float (&d)[tc::ACCUMULATORS], uint64_t a, uint64_t b) {
         if constexpr (INPUT_BYTES == 2) {

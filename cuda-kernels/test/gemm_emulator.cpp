@@ -347,6 +347,7 @@ struct HostOps {
     }
 
     static void wgmma_fence() {}
+    static void fence_accumulators(float (&)[tc::ACCUMULATORS]) {}
     static void wgmma(float (&d)[tc::ACCUMULATORS], uint64_t a, uint64_t b) {
         Warpgroup& wg = my_warpgroup();
         const size_t j = static_cast<size_t>(current->issued++);

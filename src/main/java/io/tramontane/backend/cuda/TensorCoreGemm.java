@@ -118,10 +118,11 @@ final class TensorCoreGemm {
 
     // ---- launch shapes and parameters, checked before anything reaches the driver
 
+    /** Row tiles in x (varying fastest: a weight tile is read once while every row tile uses it), weight tiles in y. */
     static LaunchConfig config(int m, int n) {
         Launcher.requirePositive("tensor-core linear shape", m, n);
-        Launcher.requireGridYz(ceil(m, BLOCK_M), "tensor-core linear row tiles");
-        return new LaunchConfig(Dim3.of(ceil(n, BLOCK_N), ceil(m, BLOCK_M)), Dim3.of(THREADS), SHARED_BYTES);
+        Launcher.requireGridYz(ceil(n, BLOCK_N), "tensor-core linear column tiles");
+        return new LaunchConfig(Dim3.of(ceil(m, BLOCK_M), ceil(n, BLOCK_N)), Dim3.of(THREADS), SHARED_BYTES);
     }
 
     /** Per-token quantization: one CTA per row; the others: a grid-stride loop over m * k elements. */

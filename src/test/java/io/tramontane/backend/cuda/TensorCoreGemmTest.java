@@ -80,12 +80,12 @@ class TensorCoreGemmTest {
     @Test
     void oneCtaPerTileOfOneHundredTwentyEightSquare() {
         LaunchConfig devstral = TensorCoreGemm.config(2048, 5120);
-        assertThat(devstral.grid()).isEqualTo(Dim3.of(40, 16));
+        assertThat(devstral.grid()).isEqualTo(Dim3.of(16, 40));
         assertThat(devstral.block()).isEqualTo(Dim3.of(384));
         assertThat(devstral.sharedBytes()).isEqualTo(TensorCoreGemm.SHARED_BYTES);
-        assertThat(TensorCoreGemm.config(9, 257).grid()).isEqualTo(Dim3.of(3, 1));
+        assertThat(TensorCoreGemm.config(9, 257).grid()).isEqualTo(Dim3.of(1, 3));
         assertThatThrownBy(() -> TensorCoreGemm.config(0, 64)).hasMessageContaining("tensor-core linear shape must be positive: 0");
-        assertThatThrownBy(() -> TensorCoreGemm.config(128 * 65536, 64)).hasMessageContaining("exceeds grid limit");
+        assertThatThrownBy(() -> TensorCoreGemm.config(64, 128 * 65536)).hasMessageContaining("column tiles 65536 exceeds grid limit");
 
         assertThat(TensorCoreGemm.inputConfig(Input.E4M3_PER_TOKEN, 300, 4096).grid()).isEqualTo(Dim3.of(300));
         assertThat(TensorCoreGemm.inputConfig(Input.BF16, 300, 4096).grid()).isEqualTo(Dim3.of(300 * 4096 / 256));
