@@ -98,8 +98,16 @@ public final class ModelFactory {
         return cuda(weights, options, KvCacheDtype.BF16);
     }
 
-    /** {@link #cuda(ModelWeights, Options)} with the KV cache stored as {@code kvCache} (F32: exact, for the golden checks). */
+    /** {@link #cuda(ModelWeights, Options)} with the KV cache stored as {@code kvCache} (F32: exact). */
     public static LanguageModel cuda(ModelWeights weights, Options options, KvCacheDtype kvCache) {
+        return cuda(weights, options, kvCache, true);
+    }
+
+    /**
+     * {@link #cuda(ModelWeights, Options, KvCacheDtype)}; {@code tensorCoreLinears} false keeps FP32 activations in every
+     * linear (with an F32 cache: the golden checks' exact path).
+     */
+    public static LanguageModel cuda(ModelWeights weights, Options options, KvCacheDtype kvCache, boolean tensorCoreLinears) {
         if (options.tensorParallel() != 1) {
             throw new IllegalArgumentException("the CUDA backend runs one rank (tensor parallelism needs NCCL, issue 10), got "
                     + options.tensorParallel());
@@ -109,7 +117,7 @@ public final class ModelFactory {
                     + " apply to the CPU backend only; the CUDA backend runs the stored weights");
         }
         var backend = CudaBackend.open(new CudaBackend.Options(0, options.staticActivationFp8(),
-                CudaBackend.Options.defaults().activationBudget(), kvCache));
+                CudaBackend.Options.defaults().activationBudget(), kvCache, tensorCoreLinears));
         try {
             return new Model(weights, backend, Shard.of(weights.config(), 0, 1), options.kvBlocks(), options.blockSize());
         } catch (RuntimeException e) {

@@ -115,11 +115,11 @@ public final class BackendChecks implements AutoCloseable {
 
     /** Through linear_gemv/gemm_* (FP32 activations) even where tensor cores serve the shape: see {@link GemmChecks}. */
     public CheckResult linear(LinearShape s, long seed) {
-        cuda.useTensorCores(false);
+        boolean tensorCores = cuda.useTensorCores(false);
         try {
             return simtLinear(s, seed);
         } finally {
-            cuda.useTensorCores(true);
+            cuda.useTensorCores(tensorCores);
         }
     }
 

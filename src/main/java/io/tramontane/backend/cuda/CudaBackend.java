@@ -32,8 +32,17 @@ public final class CudaBackend implements Backend {
      * @param staticActivationFp8 as in CpuBackend.Options: FP8 linears with an activation scale quantize inputs (w8a8)
      * @param activationBudget    device bytes of activations held before unreachable ones are collected first
      * @param kvCache             how cached keys and values are stored: BF16 (tensor-core attention) or F32
+     * @param tensorCoreLinears   prefill BF16/FP8 linears on tensor cores where the device has the kernel (sm_90:
+     *                            activations rounded to BF16 or e4m3, TensorCoreGemm); false keeps FP32 activations in
+     *                            every linear (the golden checks' exact path)
      */
-    public record Options(int device, boolean staticActivationFp8, long activationBudget, KvCacheDtype kvCache) {
+    public record Options(int device, boolean staticActivationFp8, long activationBudget, KvCacheDtype kvCache,
+                          boolean tensorCoreLinears) {
+        /** Tensor-core linears where available. */
+        public Options(int device, boolean staticActivationFp8, long activationBudget, KvCacheDtype kvCache) {
+            this(device, staticActivationFp8, activationBudget, kvCache, true);
+        }
+
         /** A BF16 KV cache. */
         public Options(int device, boolean staticActivationFp8, long activationBudget) {
             this(device, staticActivationFp8, activationBudget, KvCacheDtype.BF16);
@@ -64,7 +73,7 @@ public final class CudaBackend implements Backend {
     private final AttentionKernels attention;
     /** Prefill linears on tensor cores; null where the device is not compute capability 9.0. */
     private final TensorCoreGemm tensorCores;
-    private boolean tensorCoresEnabled = true;
+    private boolean tensorCoresEnabled;
     private Thread current;
     private boolean closed;
 
@@ -91,6 +100,7 @@ public final class CudaBackend implements Backend {
         this.rope = new RopeKernel(module);
         this.attention = new AttentionKernels(module, context.device().multiprocessors());
         this.tensorCores = TensorCoreGemm.supports(context.device()) ? new TensorCoreGemm(module, arena) : null;
+        this.tensorCoresEnabled = options.tensorCoreLinears();
         this.current = Thread.currentThread();
     }
 
@@ -323,9 +333,14 @@ public final class CudaBackend implements Backend {
         return tensorCores != null;
     }
 
-    /** The GPU checks: false sends every linear to linear_gemv/gemm_* (the FP32-activation kernels) again. */
-    void useTensorCores(boolean enabled) {
+    /**
+     * The GPU checks: false sends every linear to linear_gemv/gemm_* (the FP32-activation kernels), true back to tensor
+     * cores where the device has them. Returns the previous setting.
+     */
+    boolean useTensorCores(boolean enabled) {
+        boolean previous = tensorCoresEnabled;
         tensorCoresEnabled = enabled;
+        return previous;
     }
 
     /** Copies {@code values} (rows * cols floats) into {@code x} (the GPU checks' inputs). */
