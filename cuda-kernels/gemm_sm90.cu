@@ -148,23 +148,22 @@ HOT_KERNEL void __launch_bounds__(tc::THREADS, 1) gemm_sm90_e4m3(
     run_gemm_sm90<1>(x_map, w_map, y, row_scales, m, n, k, scale);
 }
 
-// out[r, c] = bf16(x[r, c]) for x [rows, k] FP32, out rows `stride` elements apart. Grid-stride over rows * k.
+// One CTA of INPUT_THREADS per row r of x [m, k] FP32 (grid = m): out[r, c] = bf16(x[r, c]), rounded to nearest
+// even, out rows `stride` elements apart.
 HOT_KERNEL void __launch_bounds__(INPUT_THREADS) gemm_input_bf16(
-    const float* __restrict__ x, __nv_bfloat16* __restrict__ out, int64_t count, int k, int64_t stride) {
-    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < count;
-         i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-        out[i / k * stride + i % k] = __float2bfloat16_rn(x[i]);
-    }
+    const float* __restrict__ x, __nv_bfloat16* __restrict__ out, int k, int64_t stride) {
+    const float* row = x + static_cast<int64_t>(blockIdx.x) * k;
+    __nv_bfloat16* dst = out + static_cast<int64_t>(blockIdx.x) * stride;
+    for (int c = threadIdx.x; c < k; c += INPUT_THREADS) dst[c] = __float2bfloat16_rn(row[c]);
 }
 
-// out[r, c] = e4m3(x[r, c] / scale), rounded to nearest even and saturated to +-448 (as quantize_e4m3_f32 and
-// the CPU backend's static w8a8). Grid-stride over rows * k.
+// One CTA per row (grid = m): out[r, c] = e4m3(x[r, c] / scale), rounded to nearest even and saturated to +-448 (as
+// quantize_e4m3_f32 and the CPU backend's static w8a8).
 HOT_KERNEL void __launch_bounds__(INPUT_THREADS) gemm_input_e4m3(
-    const float* __restrict__ x, uint8_t* __restrict__ out, int64_t count, int k, int64_t stride, float scale) {
-    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < count;
-         i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-        out[i / k * stride + i % k] = e4m3_bits(__fdiv_rn(x[i], scale));
-    }
+    const float* __restrict__ x, uint8_t* __restrict__ out, int k, int64_t stride, float scale) {
+    const float* row = x + static_cast<int64_t>(blockIdx.x) * k;
+    uint8_t* dst = out + static_cast<int64_t>(blockIdx.x) * stride;
+    for (int c = threadIdx.x; c < k; c += INPUT_THREADS) dst[c] = e4m3_bits(__fdiv_rn(row[c], scale));
 }
 
 // One CTA per row r: row_scales[r] = max |x[r, :]| / 448 (1 for an all-zero row), out[r, c] = e4m3(x[r, c] /

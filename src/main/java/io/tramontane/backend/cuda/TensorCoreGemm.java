@@ -35,6 +35,7 @@ final class TensorCoreGemm {
     static final int BLOCK_M = 128, BLOCK_N = 128, BLOCK_K_BYTES = 128, STAGES = 6, THREADS = 384;
     /** gemm_sm90_core.cuh smem_bytes(): the stages, 2 mbarriers per stage, 1024 bytes to align the swizzle atoms. */
     static final int SHARED_BYTES = STAGES * (BLOCK_M + BLOCK_N) * BLOCK_K_BYTES + 2 * STAGES * 8 + 1024;
+    /** Threads of the conversion kernels (one CTA per row). */
     static final int INPUT_THREADS = 256;
     private static final int ACTIVATION_MAPS = 64;
 
@@ -79,7 +80,7 @@ final class TensorCoreGemm {
         this.driver = module.driver();
         this.arena = arena;
         for (Input input : Input.values()) {
-            launchers.computeIfAbsent(input.convert, name -> Launcher.of(module, name, input == Input.E4M3_STATIC ? 6 : 5));
+            launchers.computeIfAbsent(input.convert, name -> Launcher.of(module, name, input == Input.BF16 ? 4 : 5));
             launchers.computeIfAbsent(input.gemm, name -> {
                 Launcher gemm = Launcher.of(module, name, 8);
                 driver.setMaxDynamicSharedMemory(gemm.kernel(), SHARED_BYTES);
@@ -107,7 +108,7 @@ final class TensorCoreGemm {
         Launcher.requireFloats(x, (long) m * k, "tensor-core linear input");
         DeviceBuffer converted = scratch(Math.multiplyExact(m, rowBytes));
         DeviceBuffer scales = input == Input.E4M3_PER_TOKEN ? rowScales(m) : null;
-        launchers.get(input.convert).launch(stream, inputConfig(input, m, k), args -> inputArguments(args, input, x, converted,
+        launchers.get(input.convert).launch(stream, inputConfig(m, k), args -> inputArguments(args, input, x, converted,
                 scales, m, k, w));
         TensorMap xMap = activationMap(activationSpec(input, converted, m, k, rowBytes));
         TensorMap wMap = weightMaps.computeIfAbsent(w, weight -> driver.tensorMapEncodeTiled(weightSpec(weight)));
@@ -125,26 +126,25 @@ final class TensorCoreGemm {
         return new LaunchConfig(Dim3.of(ceil(m, BLOCK_M), ceil(n, BLOCK_N)), Dim3.of(THREADS), SHARED_BYTES);
     }
 
-    /** Per-token quantization: one CTA per row; the others: a grid-stride loop over m * k elements. */
-    static LaunchConfig inputConfig(Input input, int m, int k) {
+    /** One CTA per row of x (grid.x has no practical limit). */
+    static LaunchConfig inputConfig(int m, int k) {
         Launcher.requirePositive("tensor-core linear input shape", m, k);
-        int blocks = input == Input.E4M3_PER_TOKEN ? m : Launcher.strideBlocks((long) m * k, INPUT_THREADS);
-        return new LaunchConfig(Dim3.of(blocks), Dim3.of(INPUT_THREADS), 0);
+        return new LaunchConfig(Dim3.of(m), Dim3.of(INPUT_THREADS), 0);
     }
 
-    /** The conversion kernel's parameters: (x, out, [row_scales,] count or k, ..., stride [, scale]). */
+    /** The conversion kernel's parameters: (x, out, k, stride), (x, out, k, stride, scale) or (x, out, row_scales, k, stride). */
     static KernelArgs inputArguments(KernelArgs args, Input input, DeviceBuffer x, DeviceBuffer out, DeviceBuffer rowScales,
                                      int m, int k, CudaWeight w) {
         Launcher.requireFloats(x, (long) m * k, "tensor-core linear input");
         out.requireBytes((long) m * w.stride() * w.format().bytes, "tensor-core linear converted input");
         args.clear().pointer(x).pointer(out);
         return switch (input) {
-            case BF16 -> args.i64((long) m * k).i32(k).i64(w.stride());
+            case BF16 -> args.i32(k).i64(w.stride());
             case E4M3_STATIC -> {
                 if (!(w.activationScale() > 0) || !Float.isFinite(w.activationScale())) {
                     throw new IllegalArgumentException("static activation scale must be positive and finite: " + w.activationScale());
                 }
-                yield args.i64((long) m * k).i32(k).i64(w.stride()).f32(w.activationScale());
+                yield args.i32(k).i64(w.stride()).f32(w.activationScale());
             }
             case E4M3_PER_TOKEN -> {
                 Launcher.requireFloats(rowScales, m, "tensor-core linear row scales");

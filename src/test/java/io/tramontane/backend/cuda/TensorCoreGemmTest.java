@@ -87,9 +87,9 @@ class TensorCoreGemmTest {
         assertThatThrownBy(() -> TensorCoreGemm.config(0, 64)).hasMessageContaining("tensor-core linear shape must be positive: 0");
         assertThatThrownBy(() -> TensorCoreGemm.config(64, 128 * 65536)).hasMessageContaining("column tiles 65536 exceeds grid limit");
 
-        assertThat(TensorCoreGemm.inputConfig(Input.E4M3_PER_TOKEN, 300, 4096).grid()).isEqualTo(Dim3.of(300));
-        assertThat(TensorCoreGemm.inputConfig(Input.BF16, 300, 4096).grid()).isEqualTo(Dim3.of(300 * 4096 / 256));
-        assertThat(TensorCoreGemm.inputConfig(Input.BF16, 4096, 32768).grid()).isEqualTo(Dim3.of(8192));  // capped
+        assertThat(TensorCoreGemm.inputConfig(300, 4096).grid()).isEqualTo(Dim3.of(300));
+        assertThat(TensorCoreGemm.inputConfig(70000, 33).grid()).isEqualTo(Dim3.of(70000));  // grid.x: no 65535 limit
+        assertThat(TensorCoreGemm.inputConfig(300, 4096).block()).isEqualTo(Dim3.of(TensorCoreGemm.INPUT_THREADS));
     }
 
     @Test
@@ -148,16 +148,17 @@ class TensorCoreGemmTest {
         CudaWeight bf16 = weight(WeightFormat.BF16, 64, 70, Float.NaN);
         DeviceBuffer x = buffer(9 * 70 * 4L), out = buffer(9 * 72 * 2L);
         KernelArgs a = TensorCoreGemm.inputArguments(new KernelArgs(arena, 6), Input.BF16, x, out, null, 9, 70, bf16);
-        assertThat(a.count()).isEqualTo(5);
-        assertThat(slot(a, 2).get(JAVA_LONG, 0)).isEqualTo(9 * 70);
-        assertThat(slot(a, 3).get(JAVA_INT, 0)).isEqualTo(70);
-        assertThat(slot(a, 4).get(JAVA_LONG, 0)).isEqualTo(72);
+        assertThat(a.count()).isEqualTo(4);
+        assertThat(slot(a, 2).get(JAVA_INT, 0)).isEqualTo(70);
+        assertThat(slot(a, 3).get(JAVA_LONG, 0)).isEqualTo(72);
 
         CudaWeight w8a8 = weight(WeightFormat.E4M3, 64, 70, 0.05f);
         DeviceBuffer bytes = buffer(9 * 80L);
         KernelArgs s = TensorCoreGemm.inputArguments(new KernelArgs(arena, 6), Input.E4M3_STATIC, x, bytes, null, 9, 70, w8a8);
-        assertThat(s.count()).isEqualTo(6);
-        assertThat(slot(s, 5).get(JAVA_FLOAT, 0)).isEqualTo(0.05f);
+        assertThat(s.count()).isEqualTo(5);
+        assertThat(slot(s, 2).get(JAVA_INT, 0)).isEqualTo(70);
+        assertThat(slot(s, 3).get(JAVA_LONG, 0)).isEqualTo(80);
+        assertThat(slot(s, 4).get(JAVA_FLOAT, 0)).isEqualTo(0.05f);
 
         CudaWeight dynamic = weight(WeightFormat.E4M3, 64, 70, Float.NaN);
         DeviceBuffer scales = buffer(9 * 4);
