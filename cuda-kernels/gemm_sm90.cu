@@ -5,7 +5,7 @@
 //  - gemm_input_e4m3_rows: FP32 -> e4m3 with one dynamic scale per row (max |x| / 448), for FP8 linears without an
 //    activation scale; the row scales are folded into the GEMM's epilogue;
 //  - gemm_sm90_bf16 / gemm_sm90_e4m3: TMA + mbarrier pipeline + wgmma. Their bodies exist only in the sm_90a
-//    image (__CUDA_ARCH_FEAT_SM90_ALL: wgmma and setmaxnreg-class features are arch-specific); on sm_100a and in
+//    image (__CUDA_ARCH_FEAT_SM90_ALL: wgmma exists on sm_90a alone); on sm_100a and in
 //    the compute_90 PTX they are empty stubs that trap, and TensorCoreGemm selects them on compute capability 9.0
 //    only (sm_100 keeps linear_gemm_<format> until it gets a tcgen05 kernel).
 #include "common.cuh"

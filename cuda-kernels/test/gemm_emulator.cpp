@@ -2,8 +2,8 @@
 //
 // The kernel body is the device code itself, instantiated with HostOps instead of gemm_sm90.cu's GemmDeviceOps: every
 // CUDA thread of a CTA is a fiber (ucontext); fibers run in turn until they block (an mbarrier wait, __syncthreads,
-// wgmma.wait_group) or complete an mbarrier phase by arriving (the threads it released then run before it goes on). The asynchronous hardware is modelled from the
-// PTX ISA and the CUDA driver API documentation, not from the kernel:
+// wgmma.wait_group) or complete an mbarrier phase by arriving (the threads it released then run before it goes on).
+// The asynchronous hardware is modelled from the PTX ISA and the CUDA driver API documentation, not from the kernel:
 //  - cp.async.bulk.tensor.2d (TMA): a box of box[1] rows x box[0] elements at element coordinates (c0, c1) of the
 //    tensor map; elements outside the tensor read as zero (OOB fill none); the box is written row after row to the
 //    destination and each byte lands at its 128-byte-swizzled shared address (address bits [4:6] ^= bits [7:9]),
@@ -15,7 +15,8 @@
 //    memory through the matrix descriptors (start address, stride byte offset between 8-row groups, 128-byte
 //    swizzle: K-major rows of 128 bytes in 8-row atoms) when the wait_group (a warpgroup collective) that covers the
 //    wgmma runs, i.e. as late as the hardware may read them; D is distributed over the 128 threads by the PTX ISA's
-//    accumulator fragment (thread 32w + 4g + q holds rows 16w + g and 16w + g + 8, columns 8j + 2q and 8j + 2q + 1 in d[4j .. 4j + 3]).
+//    accumulator fragment (thread 32w + 4g + q holds rows 16w + g and 16w + g + 8, columns 8j + 2q and 8j + 2q + 1
+//    in d[4j .. 4j + 3]).
 // Dynamic shared memory starts at shared address 16 (so the kernel's 1024-byte rounding is exercised) and is
 // NaN-poisoned; buffers the Java side did not fill start poisoned; 256 guard bytes after every buffer and after shared
 // memory must survive. Errors end the run with exit code 1.
@@ -426,7 +427,8 @@ void run_cta(int x, int y, int threads, size_t shared_bytes, int element_bytes, 
         if (idle > 1) {
             std::string state;
             for (const Fiber& f : block.fibers) {
-                if (!f.done && (f.thread % 32 == 0)) state += " " + std::to_string(f.thread) + "@" + (f.blocked ? f.blocked : "start");
+                if (f.done || f.thread % 32 != 0) continue;
+                state += " " + std::to_string(f.thread) + "@" + (f.blocked ? f.blocked : "start");
             }
             fail("deadlock in CTA (" + std::to_string(x) + "," + std::to_string(y) + "): warps wait at" + state);
         }

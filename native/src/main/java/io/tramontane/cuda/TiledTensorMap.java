@@ -64,7 +64,8 @@ public record TiledTensorMap(DataType type, long address, long[] globalDims, lon
                     + " box extents, got " + globalStrides.length + " and " + box.length);
         }
         if (address == 0 || address % 16 != 0) {
-            throw new IllegalArgumentException("tensor map global address must be non-null and 16-byte aligned: 0x" + Long.toHexString(address));
+            throw new IllegalArgumentException(
+                    "tensor map global address must be non-null and 16-byte aligned: 0x" + Long.toHexString(address));
         }
         for (long d : globalDims) {
             if (d < 1 || d > 1L << 32) throw new IllegalArgumentException("tensor map globalDim must be in 1..2^32: " + d);
@@ -84,7 +85,9 @@ public record TiledTensorMap(DataType type, long address, long[] globalDims, lon
             if (b < 1 || b > MAX_BOX) throw new IllegalArgumentException("tensor map boxDim must be in 1.." + MAX_BOX + ": " + b);
         }
         long innerBytes = (long) box[0] * type.bytes;
-        if (innerBytes % 16 != 0) throw new IllegalArgumentException("tensor map box row of " + innerBytes + " bytes is not a multiple of 16");
+        if (innerBytes % 16 != 0) {
+            throw new IllegalArgumentException("tensor map box row of " + innerBytes + " bytes is not a multiple of 16");
+        }
         if (swizzle != Swizzle.NONE && innerBytes > swizzle.spanBytes) {
             throw new IllegalArgumentException("tensor map box row of " + innerBytes + " bytes exceeds the " + swizzle.spanBytes
                     + "-byte swizzle span");

@@ -66,12 +66,14 @@ class GemmEmulationTest {
     static Stream<Arguments> brokenKernels() {
         return Stream.of(
                 Arguments.of("descriptor stride byte offset 512 instead of 1024",
-                        "(static_cast<uint64_t>(SWIZZLE_ATOM_BYTES >> 4) << 32)", "(static_cast<uint64_t>(SWIZZLE_ATOM_BYTES >> 5) << 32)"),
+                        "(static_cast<uint64_t>(SWIZZLE_ATOM_BYTES >> 4) << 32)",
+                        "(static_cast<uint64_t>(SWIZZLE_ATOM_BYTES >> 5) << 32)"),
                 Arguments.of("k advanced by 16 bytes per wgmma instead of 32",
                         "descriptor(x_rows + kk * WGMMA_K_BYTES), descriptor(w_rows + kk * WGMMA_K_BYTES)",
                         "descriptor(x_rows + kk * 16), descriptor(w_rows + kk * 16)"),
                 Arguments.of("stage released before its wgmmas completed",
-                        "if (t > 0 && lane == 0) Ops::arrive(empty + (t - 1) % STAGES);", "if (lane == 0) Ops::arrive(empty + t % STAGES);"),
+                        "if (t > 0 && lane == 0) Ops::arrive(empty + (t - 1) % STAGES);",
+                        "if (lane == 0) Ops::arrive(empty + t % STAGES);"),
                 Arguments.of("x and w tiles read without waiting for their TMA loads",
                         "Ops::wait(full + s, (t / STAGES) & 1);", "(void) full;"),
                 Arguments.of("accumulator rows of the fragment misread",
