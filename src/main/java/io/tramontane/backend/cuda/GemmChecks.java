@@ -32,7 +32,7 @@ public final class GemmChecks {
 
     /** What the GPU multiplies: BF16 x BF16, or e4m3 x e4m3 with a static or a per-token activation scale. */
     public enum Mode {
-        BF16("bf16"), FP8_STATIC("e4m3 w8a8"), FP8_PER_TOKEN("e4m3 per-token");
+        BF16("bf16"), FP8_STATIC("e4m3 w8a8"), FP8_PER_TOKEN("e4m3 token");
 
         final String label;
 
@@ -131,7 +131,7 @@ public final class GemmChecks {
      * input type (FP8 twice BF16's on sm_90); {@value #TIMING_ROWS_CHECKED} rows of the output checked against the CPU.
      */
     public CheckResult timing(GemmShape s, Roofline roofline, long seed) {
-        String check = "linear tc " + s.mode().label + " (timing)";
+        String check = "tc timing " + s.mode().label;
         return KernelChecks.attempt(check, s.toString(), seed, () -> {
             SplittableRandom random = new SplittableRandom(seed);
             Layer layer = layer(s, random);
