@@ -58,7 +58,7 @@ public final class GemmChecks {
 
     /** Partial tiles in m, n and k (odd n: the epilogue's scalar stores), k below one tile, more k-tiles than stages. */
     public static final List<GemmShape> SHAPES;
-    /** Devstral Small 24B (dim 5120, q 4096, hidden 32768): q projection, gate/up, down; for 2048 and 4096 tokens. */
+    /** Devstral Small 24B (dim 5120, q 4096, kv 1024, hidden 32768): q, k/v, o, gate/up, down; 2048 and 4096 tokens. */
     public static final List<GemmShape> TIMING_SHAPES;
 
     static {
@@ -70,7 +70,7 @@ public final class GemmChecks {
             shapes.add(new GemmShape(mode, 1000, 640, 5120));
         }
         for (Mode mode : List.of(Mode.BF16, Mode.FP8_PER_TOKEN)) {
-            for (int[] nk : new int[][] {{4096, 5120}, {32768, 5120}, {5120, 32768}}) {
+            for (int[] nk : new int[][] {{4096, 5120}, {1024, 5120}, {5120, 4096}, {32768, 5120}, {5120, 32768}}) {
                 for (int m : new int[] {2048, 4096}) timing.add(new GemmShape(mode, m, nk[0], nk[1]));
             }
         }
