@@ -51,7 +51,8 @@ class GemmEmulationTest {
                 new GemmShape(Mode.BF16, 9, 70, 33),              // one partial tile, k below one box
                 new GemmShape(Mode.BF16, 130, 257, 1000),         // partial tiles in m, n (odd) and k; 16 k-tiles: the ring wraps
                 new GemmShape(Mode.FP8_PER_TOKEN, 130, 256, 1000),
-                new GemmShape(Mode.FP8_STATIC, 200, 129, 2000));
+                new GemmShape(Mode.FP8_STATIC, 200, 129, 2000),
+                new GemmShape(Mode.FP8_PER_TOKEN, 256, 384, 4096));  // whole tiles only, 2 x 3 CTAs, 32 k-tiles
     }
 
     @ParameterizedTest(name = "{0} {1}")
