@@ -8,3 +8,4 @@
 #include "collective.cu"
 #include "roofline.cu"
 #include "sampling.cu"
+#include "gemm_sm90.cu"

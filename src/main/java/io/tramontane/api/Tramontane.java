@@ -155,7 +155,8 @@ public final class Tramontane implements AutoCloseable {
                     options.staticActivationFp8(), options.cpuWeights());
             int eos = tokenizer != null ? tokenizer.eosId() : 2;
             var model = options.backend().equals("cuda")
-                    ? ModelFactory.cuda(checkpoint.weights(), factoryOptions, KvCacheDtype.BF16, uploads.apply(checkpoint.fileBytes()))
+                    ? ModelFactory.cuda(checkpoint.weights(), factoryOptions, KvCacheDtype.BF16, true,
+                            uploads.apply(checkpoint.fileBytes()))
                     : ModelFactory.cpu(checkpoint.weights(), factoryOptions);
             Engine engine = new Engine(model, eos,
                     new Engine.Options(options.maxSequences(), maxContext, options.maxBatchedTokens(),

@@ -98,36 +98,50 @@ public final class ModelFactory {
      * or enough devices this throws IllegalStateException naming the reason.
      */
     public static LanguageModel cuda(ModelWeights weights, Options options) {
-        return cuda(weights, options, KvCacheDtype.BF16, Progress.silent());
+        return cuda(weights, options, KvCacheDtype.BF16, true, Progress.silent());
     }
 
-    /** {@link #cuda(ModelWeights, Options)} with the KV cache stored as {@code kvCache} (F32: exact, for the golden checks). */
+    /** {@link #cuda(ModelWeights, Options)} with the KV cache stored as {@code kvCache} (F32: exact). */
     public static LanguageModel cuda(ModelWeights weights, Options options, KvCacheDtype kvCache) {
-        return cuda(weights, options, kvCache, Progress.silent());
+        return cuda(weights, options, kvCache, true, Progress.silent());
     }
 
-    /** As above, counting the weight bytes uploaded to every rank's device on {@code uploads}. */
-    public static LanguageModel cuda(ModelWeights weights, Options options, KvCacheDtype kvCache, Progress uploads) {
-        LanguageModel model = cudaRanks(weights, options, kvCache, uploads);
+    /**
+     * {@link #cuda(ModelWeights, Options, KvCacheDtype)}; {@code tensorCoreLinears} false keeps FP32 activations in every
+     * linear (with an F32 cache: the golden checks' exact path). The weight bytes uploaded to every rank's device are
+     * counted on {@code uploads}.
+     */
+    public static LanguageModel cuda(ModelWeights weights, Options options, KvCacheDtype kvCache, boolean tensorCoreLinears,
+                                     Progress uploads) {
+        var cuda = new CudaSettings(kvCache, tensorCoreLinears);
+        LanguageModel model = cudaRanks(weights, options, cuda, uploads);
         uploads.finish();
         return model;
     }
 
-    private static LanguageModel cudaRanks(ModelWeights weights, Options options, KvCacheDtype kvCache, Progress uploads) {
+    /** What ModelFactory.Options does not say about a CUDA rank. */
+    private record CudaSettings(KvCacheDtype kvCache, boolean tensorCoreLinears) {
+        CudaBackend.Options backend(int device, Options options) {
+            return new CudaBackend.Options(device, options.staticActivationFp8(),
+                    CudaBackend.Options.defaults().activationBudget(), kvCache, tensorCoreLinears);
+        }
+    }
+
+    private static LanguageModel cudaRanks(ModelWeights weights, Options options, CudaSettings cuda, Progress uploads) {
         if (options.cpuWeights() != CpuWeights.STORED) {
             throw new IllegalArgumentException("CPU weights " + options.cpuWeights().cliName()
                     + " apply to the CPU backend only; the CUDA backend runs the stored weights");
         }
         int ranks = options.tensorParallel();
         if (ranks == 1) {
-            return cudaRank(weights, CudaBackend.open(cudaOptions(0, options, kvCache)), Shard.of(weights.config(), 0, 1), options, uploads);
+            return cudaRank(weights, CudaBackend.open(cuda.backend(0, options)), Shard.of(weights.config(), 0, 1), options, uploads);
         }
         Shard.of(weights.config(), 0, ranks);  // an unsplittable model fails before any device work
         NcclGroup group = NcclGroup.create(ranks);
         List<Model> models = new ArrayList<>();
         try {
             for (int r = 0; r < ranks; r++) {
-                models.add(cudaRank(weights, CudaBackend.openRank(cudaOptions(r, options, kvCache), group, r),
+                models.add(cudaRank(weights, CudaBackend.openRank(cuda.backend(r, options), group, r),
                         Shard.of(weights.config(), r, ranks), options, uploads));
             }
         } catch (RuntimeException e) {
@@ -136,10 +150,6 @@ public final class ModelFactory {
             throw e;
         }
         return new TensorParallelModel(models, group::abort);
-    }
-
-    private static CudaBackend.Options cudaOptions(int device, Options options, KvCacheDtype kvCache) {
-        return new CudaBackend.Options(device, options.staticActivationFp8(), CudaBackend.Options.defaults().activationBudget(), kvCache);
     }
 
     /** One rank's model; its backend is closed if the model cannot be built. */

@@ -21,6 +21,7 @@ import java.lang.invoke.MethodHandle;
 public final class CudaDriver {
     private static final int CUDA_SUCCESS = 0;
     private static final int FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
+    private static final int TENSOR_MAP_INTERLEAVE_NONE = 0, TENSOR_MAP_OOB_FILL_ZERO = 0;
 
     private final MethodHandle[] handles = new MethodHandle[DriverSymbol.values().length];
 
@@ -255,6 +256,30 @@ public final class CudaDriver {
         check(CU_LAUNCH_KERNEL, () -> (int) handle(CU_LAUNCH_KERNEL).invokeExact(kernel.handle(),
                 grid.x(), grid.y(), grid.z(), block.x(), block.y(), block.z(), config.sharedBytes(),
                 stream.handle(), args.array(), MemorySegment.NULL));
+    }
+
+    // ---- tensor maps (TMA)
+
+    /**
+     * cuTensorMapEncodeTiled: the CUtensorMap a kernel's TMA loads read {@code spec} through (element strides 1, no
+     * interleave, out-of-bounds elements zero). A pure host-side encoding; needs an initialised driver.
+     */
+    public TensorMap tensorMapEncodeTiled(TiledTensorMap spec) {
+        try (Arena arena = Arena.ofConfined()) {
+            int rank = spec.rank();
+            MemorySegment map = arena.allocate(TensorMap.BYTES, TensorMap.ALIGNMENT);
+            MemorySegment dims = arena.allocateFrom(JAVA_LONG, spec.globalDims());
+            // a rank-1 map has no strides; the driver is still handed a valid pointer
+            MemorySegment strides = arena.allocateFrom(JAVA_LONG, rank == 1 ? new long[] {0} : spec.globalStrides());
+            MemorySegment box = arena.allocateFrom(JAVA_INT, spec.box());
+            MemorySegment elementStrides = arena.allocate(JAVA_INT, rank);
+            for (int i = 0; i < rank; i++) elementStrides.setAtIndex(JAVA_INT, i, 1);
+            MemorySegment address = MemorySegment.ofAddress(spec.address());
+            check(CU_TENSOR_MAP_ENCODE_TILED, () -> (int) handle(CU_TENSOR_MAP_ENCODE_TILED).invokeExact(map,
+                    spec.type().value, rank, address, dims, strides, box, elementStrides, TENSOR_MAP_INTERLEAVE_NONE,
+                    spec.swizzle().value, spec.l2Promotion().value, TENSOR_MAP_OOB_FILL_ZERO));
+            return new TensorMap(spec, map);
+        }
     }
 
     // ---- graphs

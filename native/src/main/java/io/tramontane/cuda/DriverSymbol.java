@@ -17,7 +17,7 @@ import java.util.List;
  * cuGraphInstantiateWithFlags); a binding by the plain name would reach the legacy ABI. The first symbol is the
  * one CUDA 13's header selects; a later one is a fallback for older drivers that lack it.
  *
- * <p>C types: int, unsigned int, CUdevice and enums are JAVA_INT; size_t, CUdeviceptr and unsigned long long
+ * <p>C types: int, unsigned int, cuuint32_t, CUdevice and enums are JAVA_INT; size_t, CUdeviceptr and unsigned long long
  * are JAVA_LONG (LP64); pointers and the opaque handles (CUcontext, CUstream, CUevent, CUmodule, CUfunction,
  * CUgraph, CUgraphExec) are ADDRESS. {@code DriverSymbolHeaderTest} checks all of this against cuda.h.
  */
@@ -70,6 +70,11 @@ public enum DriverSymbol {
     // f, grid x/y/z, block x/y/z, dynamic shared bytes, stream, void** kernelParams, void** extra
     CU_LAUNCH_KERNEL("cuLaunchKernel", ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
             ADDRESS, ADDRESS, ADDRESS),
+
+    // tensorMap, dataType, rank, globalAddress, globalDim*, globalStrides*, boxDim*, elementStrides*, interleave,
+    // swizzle, l2Promotion, oobFill
+    CU_TENSOR_MAP_ENCODE_TILED("cuTensorMapEncodeTiled", ADDRESS, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS,
+            ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
 
     CU_STREAM_BEGIN_CAPTURE("cuStreamBeginCapture", List.of("cuStreamBeginCapture_v2"), ADDRESS, JAVA_INT),
     CU_STREAM_END_CAPTURE("cuStreamEndCapture", ADDRESS, ADDRESS),

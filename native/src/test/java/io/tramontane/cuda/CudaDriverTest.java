@@ -103,4 +103,28 @@ class CudaDriverTest {
         assertThatThrownBy(() -> buffer.slice(48, 32)).isInstanceOf(IndexOutOfBoundsException.class);
         assertThatThrownBy(() -> buffer.requireBytes(32, "x")).hasMessage("x has 64 bytes, expected 32");
     }
+
+    @Test
+    void aTensorMapIsEncodedFromItsSpecAndTravelsByValue() {
+        TiledTensorMap spec = TiledTensorMap.matrix(TiledTensorMap.DataType.BFLOAT16, new DeviceBuffer(0x10000, 1 << 20),
+                300, 70, 144, 128, 64, TiledTensorMap.Swizzle.B128, TiledTensorMap.L2Promotion.L2_256B);
+        TensorMap map = driver.tensorMapEncodeTiled(spec);
+        assertThat(fake.tensorMap.get("aligned")).isEqualTo(true);
+        assertThat(fake.tensorMap.get("scalars")).isEqualTo(List.of(9, 2, 0, 3, 3, 0));  // BF16, rank 2, no interleave, 128B, 256B, zeros
+        assertThat(fake.tensorMap.get("address")).isEqualTo(0x10000L);
+        assertThat(fake.tensorMap.get("dims")).isEqualTo(List.of(70L, 300L));
+        assertThat(fake.tensorMap.get("strides")).isEqualTo(List.of(144L));
+        assertThat(fake.tensorMap.get("box")).isEqualTo(List.of(64, 128));
+        assertThat(fake.tensorMap.get("elementStrides")).isEqualTo(List.of(1, 1));
+        assertThat(map.spec()).isEqualTo(spec);
+        assertThat(map.firstWord()).isEqualTo(0x10000L);
+
+        try (Arena arena = Arena.ofConfined()) {
+            fake.launchParamCount = 2;
+            KernelArgs args = new KernelArgs(arena, 2).tensorMap(map).i32(5);
+            driver.launchKernel(new Kernel(MemorySegment.ofAddress(0xabc)), new LaunchConfig(Dim3.of(1), Dim3.of(384), 0),
+                    new Stream(MemorySegment.ofAddress(0xdef)), args);
+            assertThat(fake.launch.get("params")).isEqualTo(List.of(0x10000L, 5L));
+        }
+    }
 }

@@ -93,8 +93,9 @@ class DriverSymbolHeaderTest {
         if (parameter.contains("*")) return ADDRESS;
         String type = parameter.substring(0, parameter.lastIndexOf(' ')).replace("const ", "").strip();
         return switch (type) {
-            case "int", "unsigned int", "CUdevice", "CUresult", "CUdevice_attribute", "CUfunction_attribute",
-                 "CUstreamCaptureMode" -> JAVA_INT;
+            case "int", "unsigned int", "cuuint32_t", "CUdevice", "CUresult", "CUdevice_attribute", "CUfunction_attribute",
+                 "CUstreamCaptureMode", "CUtensorMapDataType", "CUtensorMapInterleave", "CUtensorMapSwizzle",
+                 "CUtensorMapL2promotion", "CUtensorMapFloatOOBfill" -> JAVA_INT;
             case "size_t", "CUdeviceptr", "unsigned long long" -> JAVA_LONG;
             case "unsigned char" -> JAVA_BYTE;
             case "CUcontext", "CUstream", "CUevent", "CUmodule", "CUfunction", "CUgraph", "CUgraphExec" -> ADDRESS;

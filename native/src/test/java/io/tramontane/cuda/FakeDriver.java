@@ -38,6 +38,8 @@ final class FakeDriver implements AutoCloseable {
     /** The last cuLaunchKernel: its integer arguments and the 8 bytes behind each of the first kernelParams. */
     final Map<String, Object> launch = new HashMap<>();
     int launchParamCount = 5;
+    /** The last cuTensorMapEncodeTiled: every parameter, arrays read at their rank. */
+    final Map<String, Object> tensorMap = new HashMap<>();
     /** The last cuMemsetD32: dst, value, count. */
     long[] memsetD32;
     /** The last cuMemcpyHtoD: dst, first source byte, count. */
@@ -142,5 +144,30 @@ final class FakeDriver implements AutoCloseable {
         }
         launch.put("params", values);
         return 0;
+    }
+
+    /** Records the parameters and writes the global address, then 0x5a bytes, as the "encoded" map. */
+    int cuTensorMapEncodeTiled(MemorySegment map, int type, int rank, MemorySegment address, MemorySegment dims,
+                               MemorySegment strides, MemorySegment box, MemorySegment elementStrides, int interleave,
+                               int swizzle, int l2Promotion, int oobFill) {
+        tensorMap.put("aligned", map.address() % 64 == 0);
+        tensorMap.put("scalars", List.of(type, rank, interleave, swizzle, l2Promotion, oobFill));
+        tensorMap.put("address", address.address());
+        tensorMap.put("dims", List.of(longs(dims.reinterpret(8L * rank).toArray(JAVA_LONG))));
+        tensorMap.put("strides", List.of(longs(strides.reinterpret(8L * Math.max(rank - 1, 0)).toArray(JAVA_LONG))));
+        tensorMap.put("box", List.of(ints(box.reinterpret(4L * rank).toArray(JAVA_INT))));
+        tensorMap.put("elementStrides", List.of(ints(elementStrides.reinterpret(4L * rank).toArray(JAVA_INT))));
+        MemorySegment out = map.reinterpret(128);
+        out.fill((byte) 0x5a);
+        out.set(JAVA_LONG, 0, address.address());
+        return 0;
+    }
+
+    private static Long[] longs(long[] values) {
+        return java.util.Arrays.stream(values).boxed().toArray(Long[]::new);
+    }
+
+    private static Integer[] ints(int[] values) {
+        return java.util.Arrays.stream(values).boxed().toArray(Integer[]::new);
     }
 }

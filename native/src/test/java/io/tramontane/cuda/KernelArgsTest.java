@@ -68,4 +68,21 @@ class KernelArgsTest {
             assertThatThrownBy(() -> args.i32(2)).isInstanceOf(IllegalStateException.class).hasMessageContaining("1 kernel");
         }
     }
+
+    @Test
+    void aTensorMapGetsAnAlignedSlotOfItsOwnThatAScalarGivesBack() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment encoded = arena.allocate(TensorMap.BYTES).fill((byte) 7);
+            TiledTensorMap spec = new TiledTensorMap(TiledTensorMap.DataType.UINT8, 0x1000, new long[] {64}, new long[0],
+                    new int[] {64}, TiledTensorMap.Swizzle.NONE, TiledTensorMap.L2Promotion.NONE);
+            KernelArgs args = new KernelArgs(arena, 2).i32(1).tensorMap(new TensorMap(spec, encoded));
+            MemorySegment slot = args.array().getAtIndex(ADDRESS, 1);
+            assertThat(slot.address() % TensorMap.ALIGNMENT).isZero();
+            assertThat(param(args, 1, TensorMap.BYTES).toArray(JAVA_BYTE)).containsOnly((byte) 7);
+
+            args.clear().i32(3).f32(2f);  // the same index as a scalar again: back to its 8-byte slot
+            assertThat(args.array().getAtIndex(ADDRESS, 1).address()).isEqualTo(args.array().getAtIndex(ADDRESS, 0).address() + 8);
+            assertThat(param(args, 1, 4).toArray(JAVA_INT)).containsExactly(Float.floatToRawIntBits(2f));
+        }
+    }
 }

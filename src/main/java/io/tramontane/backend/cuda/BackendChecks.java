@@ -144,7 +144,17 @@ public final class BackendChecks implements AutoCloseable {
         });
     }
 
+    /** Through linear_gemv/gemm_* (FP32 activations) even where tensor cores serve the shape: see {@link GemmChecks}. */
     public CheckResult linear(LinearShape s, long seed) {
+        boolean tensorCores = cuda.useTensorCores(false);
+        try {
+            return simtLinear(s, seed);
+        } finally {
+            cuda.useTensorCores(tensorCores);
+        }
+    }
+
+    private CheckResult simtLinear(LinearShape s, long seed) {
         return KernelChecks.attempt(s.check(), s.toString(), seed, () -> {
             SplittableRandom random = new SplittableRandom(seed);
             Tensor w = RandomTensors.tensor("w", s.dtype(), s.n(), s.k(), random, s.dtype() == DType.F8_E4M3 ? 8 : 0.5);

@@ -35,8 +35,17 @@ public final class CudaBackend implements Backend {
      * @param staticActivationFp8 as in CpuBackend.Options: FP8 linears with an activation scale quantize inputs (w8a8)
      * @param activationBudget    device bytes of activations held before unreachable ones are collected first
      * @param kvCache             how cached keys and values are stored: BF16 (tensor-core attention) or F32
+     * @param tensorCoreLinears   prefill BF16/FP8 linears on tensor cores where the device has the kernel (sm_90:
+     *                            activations rounded to BF16 or e4m3, TensorCoreGemm); false keeps FP32 activations in
+     *                            every linear (the golden checks' exact path)
      */
-    public record Options(int device, boolean staticActivationFp8, long activationBudget, KvCacheDtype kvCache) {
+    public record Options(int device, boolean staticActivationFp8, long activationBudget, KvCacheDtype kvCache,
+                          boolean tensorCoreLinears) {
+        /** Tensor-core linears where available. */
+        public Options(int device, boolean staticActivationFp8, long activationBudget, KvCacheDtype kvCache) {
+            this(device, staticActivationFp8, activationBudget, kvCache, true);
+        }
+
         /** A BF16 KV cache. */
         public Options(int device, boolean staticActivationFp8, long activationBudget) {
             this(device, staticActivationFp8, activationBudget, KvCacheDtype.BF16);
@@ -71,6 +80,9 @@ public final class CudaBackend implements Backend {
     private final SamplingBuffers samplingBuffers;
     /** Bytes copied device to host by readRow and sample (the GPU check proves sampling moves only ids). */
     private long bytesToHost;
+    /** Prefill linears on tensor cores; null where the device is not compute capability 9.0. */
+    private final TensorCoreGemm tensorCores;
+    private boolean tensorCoresEnabled;
     private boolean closed;
 
     /** The context each thread last made current through a backend (several ranks may share a thread). */
@@ -102,6 +114,8 @@ public final class CudaBackend implements Backend {
         this.collective = group == null ? null : new NcclCollective(group, rank, driver, arena, activations, columnMoves);
         this.sampling = new SamplingKernels(module);
         this.samplingBuffers = new SamplingBuffers(driver, arena);
+        this.tensorCores = TensorCoreGemm.supports(context.device()) ? new TensorCoreGemm(module, arena) : null;
+        this.tensorCoresEnabled = options.tensorCoreLinears();
         CURRENT.set(context);  // open made it current on this thread
     }
 
@@ -219,6 +233,10 @@ public final class CudaBackend implements Backend {
                     + "], output [" + o.rows() + ", " + o.cols() + "]");
         }
         if (n == 0) return;
+        if (usesTensorCores(w, n)) {  // converts (and for w8a8 quantizes) the input itself
+            tensorCores.launch(STREAM, in.data(), w, o.data(), n);
+            return;
+        }
         CudaActivation input = in;
         float scale = w.weightScale();
         if (w.quantizesActivations()) {  // static w8a8: e4m3(x / s) first, s folded into the output scale
@@ -386,6 +404,26 @@ public final class CudaBackend implements Backend {
     /** Bytes copied device to host by readRow and sample so far. */
     long bytesToHost() {
         return bytesToHost;
+    }
+
+    /** True when {@link #linear} of {@code m} tokens over {@code w} runs on tensor cores (TensorCoreGemm). */
+    boolean usesTensorCores(CudaWeight w, int m) {
+        return tensorCores != null && tensorCoresEnabled && TensorCoreGemm.serves(w, m);
+    }
+
+    /** True on a compute capability 9.0 device: prefill BF16 and FP8 linears run on tensor cores (when enabled). */
+    boolean hasTensorCoreGemm() {
+        return tensorCores != null;
+    }
+
+    /**
+     * The GPU checks: false sends every linear to linear_gemv/gemm_* (the FP32-activation kernels), true back to tensor
+     * cores where the device has them. Returns the previous setting.
+     */
+    boolean useTensorCores(boolean enabled) {
+        boolean previous = tensorCoresEnabled;
+        tensorCoresEnabled = enabled;
+        return previous;
     }
 
     /** Copies {@code values} (rows * cols floats) into {@code x} (the GPU checks' inputs). */

@@ -74,9 +74,9 @@ public final class KernelChecks {
 
     /**
      * Every check on device 0: the kernels, the read bandwidth, every CudaBackend op against CpuBackend
-     * ({@link BackendChecks}, {@link AttentionChecks} with its timing lines, {@link SamplingChecks}), our linear
-     * against cuBLASLt ({@link GemmBaselineChecks}, one skipped row without cuBLASLt), tensor parallelism
-     * ({@link TensorParallelChecks}), the Devstral Small decode ({@link DecodeChecks}) and,
+     * ({@link BackendChecks}, {@link AttentionChecks} and {@link GemmChecks} with their timing lines,
+     * {@link SamplingChecks}), our linear against cuBLASLt ({@link GemmBaselineChecks}, one skipped row without
+     * cuBLASLt), tensor parallelism ({@link TensorParallelChecks}), the Devstral Small decode ({@link DecodeChecks}) and,
      * when {@code golden} is not null, every case under it through the CUDA backend ({@link GoldenChecks}).
      * {@code skipped} when there is no usable driver. Never throws.
      */
@@ -100,6 +100,7 @@ public final class KernelChecks {
                  BackendChecks ops = new BackendChecks(backend)) {
                 results.addAll(ops.all());
                 results.addAll(new AttentionChecks(ops).all(roofline));
+                results.addAll(new GemmChecks(ops).all(roofline, device.smName()));
                 results.addAll(new SamplingChecks(ops).all());
                 results.addAll(GemmBaselineChecks.all(ops));
             }

@@ -7,6 +7,7 @@ import io.tramontane.engine.GoldenChecks;
 import io.tramontane.engine.ModelFactory;
 import io.tramontane.nccl.Nccl;
 import io.tramontane.nccl.NcclProbe;
+import io.tramontane.weights.Progress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,7 +35,7 @@ public final class TensorParallelChecks {
             results.add(CheckResult.skipped("golden tp" + RANKS, "all cases", "no --shared DIR"));
         } else {
             results.addAll(GoldenChecks.run(golden, GoldenChecks.CASES, (weights, options) ->
-                    ModelFactory.cuda(weights, options.withTensorParallel(RANKS), KvCacheDtype.F32)).stream()
+                    ModelFactory.cuda(weights, options.withTensorParallel(RANKS), KvCacheDtype.F32, false, Progress.silent())).stream()
                     .map(r -> r.named(r.check().replace("golden", "golden tp" + RANKS)))
                     .toList());
         }
