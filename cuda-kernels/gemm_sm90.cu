@@ -41,6 +41,7 @@ extern __shared__ __align__(16) unsigned char gemm_smem[];  // rounded up to 102
 template <int INPUT_BYTES>
 struct GemmDeviceOps {
     using TensorMap = CUtensorMap;
+    static constexpr int ELEMENT_BYTES = INPUT_BYTES;
     static __device__ __forceinline__ int element_bytes() { return INPUT_BYTES; }
     static __device__ __forceinline__ int block_x() { return blockIdx.x; }
     static __device__ __forceinline__ int block_y() { return blockIdx.y; }

@@ -99,20 +99,40 @@ GEMM_FN void gemm(const typename Ops::TensorMap& x_map, const typename Ops::Tens
     const int consumer = warpgroup - 1, lane = tid & 31, warp = (tid % WARPGROUP) / 32;
     float acc[ACCUMULATORS];
     for (int i = 0; i < ACCUMULATORS; i++) acc[i] = 0.0f;
+    // FP8 wgmma adds its products into the accumulator with fewer bits than FP32 (about 14: DeepSeek-V3's
+    // report, and cuBLASLt's default of promoting): over a k of thousands that drifts by ~1e-2. So each k-tile
+    // (128 elements) is accumulated in a zeroed register tile and added to the FP32 total by the CUDA cores. The
+    // wait for the tile's wgmmas costs this warpgroup its overlap between tiles; the other consumer keeps the
+    // tensor cores busy meanwhile. BF16 accumulates in FP32 on the tensor cores and keeps the pipelined wait.
+    constexpr bool PROMOTE = Ops::ELEMENT_BYTES == 1;
+    float tile_acc[PROMOTE ? ACCUMULATORS : 1];
     for (int t = 0; t < k_tiles; t++) {
         const int s = t % STAGES;
         Ops::wait(full + s, (t / STAGES) & 1);
         const uint32_t x_rows = Ops::shared_address(smem + s * STAGE_BYTES + consumer * WGMMA_M * BLOCK_K_BYTES);
         const uint32_t w_rows = Ops::shared_address(smem + s * STAGE_BYTES + X_TILE_BYTES);
-        Ops::wgmma_fence();
-        for (int kk = 0; kk < BLOCK_K_BYTES / WGMMA_K_BYTES; kk++) {
-            // k advances inside the swizzled rows by moving the start address: the swizzle is a function of the
-            // final address bits, so the atoms' 1024-byte alignment still holds
-            Ops::wgmma(acc, descriptor(x_rows + kk * WGMMA_K_BYTES), descriptor(w_rows + kk * WGMMA_K_BYTES));
+        if constexpr (PROMOTE) {
+            for (int i = 0; i < ACCUMULATORS; i++) tile_acc[i] = 0.0f;
+            Ops::wgmma_fence();  // after the zeroing: wgmma reads accumulators the CUDA cores wrote
+            for (int kk = 0; kk < BLOCK_K_BYTES / WGMMA_K_BYTES; kk++) {
+                Ops::wgmma(tile_acc, descriptor(x_rows + kk * WGMMA_K_BYTES), descriptor(w_rows + kk * WGMMA_K_BYTES));
+            }
+            Ops::wgmma_commit();
+            Ops::template wgmma_wait<0>();
+            Ops::fence_accumulators(tile_acc);  // the adds read tile_acc after the wait
+            if (lane == 0) Ops::arrive(empty + s);
+            for (int i = 0; i < ACCUMULATORS; i++) acc[i] += tile_acc[i];
+        } else {
+            Ops::wgmma_fence();
+            for (int kk = 0; kk < BLOCK_K_BYTES / WGMMA_K_BYTES; kk++) {
+                // k advances inside the swizzled rows by moving the start address: the swizzle is a function of the
+                // final address bits, so the atoms' 1024-byte alignment still holds
+                Ops::wgmma(acc, descriptor(x_rows + kk * WGMMA_K_BYTES), descriptor(w_rows + kk * WGMMA_K_BYTES));
+            }
+            Ops::wgmma_commit();
+            Ops::template wgmma_wait<1>();  // tile t-1's wgmmas are done reading their stage
+            if (t > 0 && lane == 0) Ops::arrive(empty + (t - 1) % STAGES);
         }
-        Ops::wgmma_commit();
-        Ops::template wgmma_wait<1>();  // tile t-1's wgmmas are done reading their stage
-        if (t > 0 && lane == 0) Ops::arrive(empty + (t - 1) % STAGES);
     }
     Ops::template wgmma_wait<0>();
     Ops::fence_accumulators(acc);  // the epilogue's reads of acc stay after the wait

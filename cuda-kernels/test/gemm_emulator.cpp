@@ -289,6 +289,7 @@ Warpgroup& my_warpgroup() { return cta->warpgroups[current->thread / tc::WARPGRO
 template <int INPUT_BYTES>
 struct HostOps {
     using TensorMap = EmulatedMap;
+    static constexpr int ELEMENT_BYTES = INPUT_BYTES;
     static int element_bytes() { return INPUT_BYTES; }
     static int block_x() { return cta->x; }
     static int block_y() { return cta->y; }
