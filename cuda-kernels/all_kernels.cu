@@ -6,3 +6,4 @@
 #include "linear.cu"
 #include "attention.cu"
 #include "roofline.cu"
+#include "moe.cu"
