@@ -1,4 +1,6 @@
-// Runs the attention kernels of attention_core.cuh on the host, for AttentionEmulationTest (no GPU needed).
+// Runs the attention kernels of attention_core.cuh and the MoE routing kernels of moe_core.cuh on the host, for
+// AttentionEmulationTest and MoeEmulationTest (no GPU needed). moe_core.cuh is found on the include path (-I), so a
+// test can compile a deliberately broken copy in its place.
 //
 // The kernel bodies are the device code itself, instantiated with HostOps instead of attention.cu's DeviceOps:
 // every CUDA thread of a CTA is a fiber (ucontext) and the fibers of a CTA take turns; a fiber switches only at a
@@ -19,6 +21,7 @@
 //   u32 dumps { u64 address, u64 bytes }
 // Output: the dumped bytes, in order. Usage: attention_emulator INPUT OUTPUT
 #include "../attention_core.cuh"
+#include "moe_core.cuh"
 
 #include <ucontext.h>
 
@@ -37,6 +40,7 @@
 
 namespace {
 namespace attn = tramontane::attention;
+namespace moe = tramontane::moe;
 
 [[noreturn]] void fail(const std::string& message) {
     std::fprintf(stderr, "attention_emulator: %s\n", message.c_str());
@@ -300,6 +304,18 @@ struct HostOps {
     }
 
     static float exp(float x) { return std::exp(x); }
+    static double exp(double x) { return std::exp(x); }
+    static float fma(float a, float b, float c) { return std::fma(a, b, c); }
+
+    static uint32_t ballot(bool p) {
+        Exchange& x = next_exchange();
+        const int lane = my_lane();
+        x.value[lane] = p ? 1.0f : 0.0f;
+        arrive(my_warp().barrier, 32, "ballot");
+        uint32_t bits = 0;
+        for (int l = 0; l < 32; l++) bits |= (x.value[l] != 0.0f ? 1u : 0u) << l;
+        return bits;
+    }
     static float exp2(float x) { return std::exp2(x); }
     static float as_float(uint32_t bits) {
         float f;
@@ -494,6 +510,10 @@ const std::map<std::string, Kernel>& kernels() {
         {"attention_decode_d128",
          kernel(&attn::decode<128, HostOps>, attn::DECODE_THREADS, attn::decode_smem_bytes(128))},
         {"attention_reduce", kernel(&attn::reduce<HostOps>, attn::REDUCE_THREADS, 0)},
+        {"moe_route", kernel(&moe::route<HostOps>, moe::ROUTE_THREADS, 0)},
+        {"moe_permute", kernel(&moe::permute<HostOps>, moe::PERMUTE_THREADS, moe::permute_smem_bytes())},
+        {"moe_gather", kernel(&moe::gather<HostOps>, moe::ROW_THREADS, 0)},
+        {"moe_combine", kernel(&moe::combine<HostOps>, moe::ROW_THREADS, 0)},
     };
     return table;
 }

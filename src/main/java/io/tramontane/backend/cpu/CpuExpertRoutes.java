@@ -9,7 +9,7 @@ import io.tramontane.backend.ExpertRoutes;
  * {@code order[i]} is the slot at sorted position i, by expert then token; {@code position} is its inverse; expert e's
  * rows are {@code [offsets[e], offsets[e + 1])}.
  */
-record CpuExpertRoutes(int tokens, int topK, int experts, int[] expert, float[] weight, int[] order, int[] position,
+public record CpuExpertRoutes(int tokens, int topK, int experts, int[] expert, float[] weight, int[] order, int[] position,
                        int[] offsets) implements ExpertRoutes {
 
     /** Routes each row of {@code logits} ({@code [tokens, experts]}, row-major). */

@@ -74,7 +74,7 @@ public final class KernelChecks {
 
     /**
      * Every check on device 0: the kernels, the read bandwidth, every CudaBackend op against CpuBackend
-     * ({@link BackendChecks}, {@link AttentionChecks} with its timing lines) and,
+     * ({@link BackendChecks}, {@link AttentionChecks} with its timing lines, {@link MoeChecks}) and,
      * when {@code golden} is not null, every case under it through the CUDA backend ({@link GoldenChecks}).
      * {@code skipped} when there is no usable driver. Never throws.
      */
@@ -98,6 +98,7 @@ public final class KernelChecks {
                  BackendChecks ops = new BackendChecks(backend)) {
                 results.addAll(ops.all());
                 results.addAll(new AttentionChecks(ops).all(roofline));
+                results.addAll(new MoeChecks(ops).all());
             }
             if (golden != null) results.addAll(GoldenChecks.cuda(golden));
             return GpuCheckReport.of(probe, device, results, null);

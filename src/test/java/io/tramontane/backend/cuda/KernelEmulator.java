@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import io.tramontane.cuda.DeviceBuffer;
 import io.tramontane.cuda.KernelArgs;
+import io.tramontane.cuda.LaunchConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
@@ -18,17 +19,20 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
- * A pretend device for the attention kernels: buffers at fake addresses, launches recorded exactly as the backend
- * would hand them to cuLaunchKernel (kernel name, grid, block, shared memory, the 8-byte parameter slots
+ * A pretend device for the attention and MoE routing kernels: buffers at fake addresses, launches recorded exactly as
+ * the backend would hand them to cuLaunchKernel (kernel name, grid, block, shared memory, the 8-byte parameter slots
  * {@link KernelArgs} marshals), then run by cuda-kernels/test/attention_emulator.cpp, which executes the kernel bodies
- * of attention_core.cuh on emulated warps. Needs g++ (C++20); {@link #binary()} is empty without it.
+ * of attention_core.cuh and moe_core.cuh on emulated warps. Needs g++ (C++20); {@link #binary()} is empty without it.
  */
 final class KernelEmulator {
     private static final Path ROOT = CudaToolkit.repositoryRoot();
     private static final Path SOURCE = ROOT.resolve("cuda-kernels/test/attention_emulator.cpp");
     private static final Path CORE = ROOT.resolve("cuda-kernels/attention_core.cuh");
+    private static final Path KERNELS = ROOT.resolve("cuda-kernels");
+    private static final Path MOE_CORE = KERNELS.resolve("moe_core.cuh");
     private static Optional<Path> binary;
 
     private record Buffer(DeviceBuffer device, byte[] content) {}
@@ -38,6 +42,17 @@ final class KernelEmulator {
     private final List<Buffer> buffers = new ArrayList<>();
     private final List<Launch> launches = new ArrayList<>();
     private long next = 0x7000_0000L;
+    private final Path emulator;
+
+    /** On the emulator built from the repository's kernels ({@link #binary()}, which must be present). */
+    KernelEmulator() {
+        this(binary().orElseThrow());
+    }
+
+    /** On the given emulator binary (a {@link #withMoeCore} variant). */
+    KernelEmulator(Path emulator) {
+        this.emulator = emulator;
+    }
 
     /** The emulator compiled into the engine's target/ (again when its sources are newer); empty without g++. */
     static synchronized Optional<Path> binary() {
@@ -47,24 +62,47 @@ final class KernelEmulator {
         Path out = ROOT.resolve("src/target/attention_emulator");
         try {
             if (!Files.exists(out) || Files.getLastModifiedTime(out).compareTo(Files.getLastModifiedTime(SOURCE)) < 0
-                    || Files.getLastModifiedTime(out).compareTo(Files.getLastModifiedTime(CORE)) < 0) {
-                Files.createDirectories(out.getParent());
-                Path tmp = out.resolveSibling("attention_emulator.tmp");
-                Process p = new ProcessBuilder(gxx.get().toString(), "-std=c++20", "-O2", "-Wall", "-Wextra", "-Werror",
-                        "-Wno-unknown-pragmas", "-o", tmp.toString(), SOURCE.toString()).redirectErrorStream(true).start();
-                String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                    throw new IllegalStateException("g++ failed on " + SOURCE + ":\n" + output);
-                }
-                Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING);
+                    || Files.getLastModifiedTime(out).compareTo(Files.getLastModifiedTime(CORE)) < 0
+                    || Files.getLastModifiedTime(out).compareTo(Files.getLastModifiedTime(MOE_CORE)) < 0) {
+                compile(gxx.get(), KERNELS, out);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+        return binary = Optional.of(out);
+    }
+
+    /**
+     * An emulator whose moe_core.cuh is {@code source} instead of the repository's (a deliberately broken variant),
+     * compiled into {@code dir}; empty without g++.
+     */
+    static Optional<Path> withMoeCore(String source, Path dir) throws IOException {
+        Optional<Path> gxx = CudaToolkit.gxx();
+        if (gxx.isEmpty()) return Optional.empty();
+        Path include = Files.createDirectories(dir.resolve("include"));
+        Files.writeString(include.resolve("moe_core.cuh"), source);
+        Path out = dir.resolve("attention_emulator");
+        compile(gxx.get(), include, out);
+        return Optional.of(out);
+    }
+
+    /** moe_core.cuh is looked up in {@code moeCoreDir} first, then beside the other kernels. */
+    private static void compile(Path gxx, Path moeCoreDir, Path out) throws IOException {
+        Files.createDirectories(out.getParent());
+        Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
+        try {
+            Process p = new ProcessBuilder(gxx.toString(), "-std=c++20", "-O2", "-Wall", "-Wextra", "-Werror",
+                    "-Wno-unknown-pragmas", "-I", moeCoreDir.toString(), "-I", KERNELS.toString(), "-o", tmp.toString(),
+                    SOURCE.toString()).redirectErrorStream(true).start();
+            String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IllegalStateException("g++ failed on " + SOURCE + ":\n" + output);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
-        return binary = Optional.of(out);
+        Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING);
     }
 
     /** {@code bytes} of device memory, NaN-poisoned (every byte 0xff) until a kernel writes it. */
@@ -99,13 +137,20 @@ final class KernelEmulator {
 
     /** Records the launch as the driver would receive it. */
     void launch(AttentionKernels.Launch launch) {
+        launch(launch.kernel(), launch.config(), launch.arguments());
+    }
+
+    void launch(MoeKernels.Launch launch) {
+        launch(launch.kernel(), launch.config(), launch.arguments());
+    }
+
+    private void launch(String kernel, LaunchConfig c, Consumer<KernelArgs> arguments) {
         try (Arena arena = Arena.ofConfined()) {
             KernelArgs args = new KernelArgs(arena, 16);
-            launch.arguments().accept(args);
+            arguments.accept(args);
             long[] slots = new long[args.count()];
             for (int i = 0; i < slots.length; i++) slots[i] = args.array().getAtIndex(ADDRESS, i).reinterpret(8).get(JAVA_LONG, 0);
-            var c = launch.config();
-            launches.add(new Launch(launch.kernel(), new int[] {c.grid().x(), c.grid().y(), c.grid().z(), c.block().x(),
+            launches.add(new Launch(kernel, new int[] {c.grid().x(), c.grid().y(), c.grid().z(), c.block().x(),
                     c.block().y(), c.block().z(), c.sharedBytes()}, slots));
         }
     }
@@ -135,7 +180,7 @@ final class KernelEmulator {
             out.write(le(4).putInt(outputs.size()).array());
             for (DeviceBuffer o : outputs) out.write(le(16).putLong(o.address()).putLong(o.bytes()).array());
         }
-        Process p = new ProcessBuilder(binary().orElseThrow().toString(), input.toString(), output.toString())
+        Process p = new ProcessBuilder(emulator.toString(), input.toString(), output.toString())
                 .redirectErrorStream(true).start();
         String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(600, TimeUnit.SECONDS) || p.exitValue() != 0) throw new AssertionError("emulator failed: " + log);
