@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * Launches the MoE kernels of cuda-kernels/moe.cu (routing bodies in moe_core.cuh): {@code moe_route} and
+ * Launches the MoE kernels of cuda-kernels/moe.cu (bodies in moe_core.cuh): {@code moe_route} and
  * {@code moe_permute} fill a {@link CudaExpertRoutes}; {@code moe_gather}, {@code moe_gemv_* / moe_gemm_*} (grouped
  * linears over the tile map) and {@code moe_combine} consume it. Every launch is sized from host-known shapes (tokens,
  * top-k, experts): nothing is read back. Launches are built (and checked) as values, so tests and the emulator see
@@ -22,6 +22,8 @@ final class MoeKernels {
     static final int ROUTE_WARPS = 4, ROUTE_THREADS = 32 * ROUTE_WARPS, PERMUTE_THREADS = 256, ROW_THREADS = 256;
     static final int PERMUTE_SHARED_BYTES = (3 * (MAX_EXPERTS + 1) + 1) * 4;
     static final int GEMV_WARPS = 4, GEMV_TILE_ROWS = 4, GEMM_TILE_ROWS = 64, GEMM_TILE_N = 64, GEMM_THREADS = 256;
+    /** The grouped gemm's two k-major stages of 32 x (64 + 4) floats. */
+    static final int GEMM_SHARED_BYTES = 2 * 32 * (GEMM_TILE_ROWS + 4) * Float.BYTES;
     /** Up to this many routed rows (decode batches) the grouped linears are gemvs over tiles of 4 rows. */
     static final int GEMV_MAX_ROWS = 32;
 
@@ -124,7 +126,7 @@ final class MoeKernels {
         boolean gemv = r.tileRows() == GEMV_TILE_ROWS;
         LaunchConfig config = gemv
                 ? new LaunchConfig(Dim3.of(ceil(n, GEMV_WARPS), r.maxTiles()), Dim3.of(32 * GEMV_WARPS), 0)
-                : new LaunchConfig(Dim3.of(ceil(n, GEMM_TILE_N), r.maxTiles()), Dim3.of(GEMM_THREADS), 0);
+                : new LaunchConfig(Dim3.of(ceil(n, GEMM_TILE_N), r.maxTiles()), Dim3.of(GEMM_THREADS), GEMM_SHARED_BYTES);
         return new Launch(linearKernel(w, r), config, args -> args.clear().pointer(xSorted.data()).pointer(w.pointers())
                 .i64(w.stride()).pointer(w.activationScales()).pointer(w.outScales()).pointer(r.offsets()).pointer(r.tiles())
                 .pointer(out.data()).i32(n).i32(k), 10);

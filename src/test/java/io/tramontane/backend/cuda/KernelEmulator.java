@@ -122,6 +122,16 @@ final class KernelEmulator {
         return add(values.length * 4L, b.array());
     }
 
+    DeviceBuffer longs(long[] values) {
+        ByteBuffer b = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+        b.asLongBuffer().put(values);
+        return add(values.length * 8L, b.array());
+    }
+
+    DeviceBuffer bytes(byte[] content) {
+        return add(content.length, content.clone());
+    }
+
     /** A [rows, cols] activation holding {@code values} (null: poisoned). */
     CudaActivation activation(int rows, int cols, float[] values) {
         DeviceBuffer data = values == null ? allocate((long) rows * cols * 4) : floats(values);

@@ -7,9 +7,13 @@ import io.tramontane.backend.Activation;
 import io.tramontane.backend.cpu.CpuBackend;
 import io.tramontane.backend.cpu.CpuExpertRoutes;
 import io.tramontane.backend.cuda.MoeChecks.MoeShape;
+import io.tramontane.weights.DType;
+import io.tramontane.weights.Linear;
 import io.tramontane.weights.Tensor;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -22,11 +26,13 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * CudaBackend's MoE routing without a GPU: the launches MoeKernels builds for moe_route, moe_permute, moe_gather and
- * moe_combine, run by {@link KernelEmulator} on the kernel bodies of moe_core.cuh (warps of fibers with shuffles and
- * ballots), against CpuBackend's routing: expert ids and weights per token, the sorted order and its inverse, the
+ * CudaBackend's MoE kernels without a GPU: the launches MoeKernels builds, run by {@link KernelEmulator} on the kernel
+ * bodies of moe_core.cuh (warps of fibers with shuffles and ballots), against CpuBackend. Routing (moe_route,
+ * moe_permute, moe_gather, moe_combine): expert ids and weights per token, the sorted order and its inverse, the
  * offsets and the tile map exactly; the gathered rows exactly; the combined rows at {@link BackendChecks#FP32_BOUND}.
- * Deliberately broken copies of moe_core.cuh must fail the same comparison. Skipped, visibly, without g++.
+ * Grouped linears (moe_gemv_* on decode batches, moe_gemm_* on prefill ones, F32/BF16/FP8 and static w8a8 weights
+ * laid out as WeightUpload pads them) at {@link BackendChecks#SUM_BOUND}. Deliberately broken copies of moe_core.cuh
+ * must fail the same comparisons. Skipped, visibly, without g++.
  */
 class MoeEmulationTest {
     private static final Path MOE_CORE = CudaToolkit.repositoryRoot().resolve("cuda-kernels/moe_core.cuh");
@@ -60,7 +66,11 @@ class MoeEmulationTest {
                 Arguments.of("no barrier before the scan", "    Ops::sync();\n    if (Ops::thread() == 0) {",
                         "    if (Ops::thread() == 0) {"),
                 Arguments.of("partial tiles dropped", "tile += (count[e] + tile_rows - 1) / tile_rows;",
-                        "tile += count[e] / tile_rows;"));
+                        "tile += count[e] / tile_rows;"),
+                Arguments.of("every gemm tile on expert 0's weights", "const T* w = weights[tile.expert];",
+                        "const T* w = weights[0];"),
+                Arguments.of("gemv weight rows a chunk short of the stride", "const T* w_row = weights[tile.expert] + col * stride;",
+                        "const T* w_row = weights[tile.expert] + col * (stride - V);"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -70,10 +80,15 @@ class MoeEmulationTest {
         assertThat(source).as("moe_core.cuh still has the code this variant breaks").contains(original);
         Path emulator = KernelEmulator.withMoeCore(source.replace(original, broken), work).orElseThrow();
         boolean failed = false;
-        for (MoeShape s : List.of(MoeChecks.SHAPES.get(2), new MoeShape(3, 40, 8, 9, 1))) {
+        List<Check> checks = List.of(
+                () -> mismatch(new KernelEmulator(emulator), MoeChecks.SHAPES.get(2), work),
+                () -> mismatch(new KernelEmulator(emulator), new MoeShape(3, 40, 8, 9, 1), work),
+                () -> linearMismatch(new KernelEmulator(emulator), WeightFormat.E4M3, true, MoeChecks.SHAPES.get(1), work),
+                () -> linearMismatch(new KernelEmulator(emulator), WeightFormat.BF16, false, MoeChecks.SHAPES.get(2), work));
+        for (Check check : checks) {
             String why;
             try {
-                why = mismatch(new KernelEmulator(emulator), s, work);
+                why = check.mismatch();
             } catch (AssertionError e) {  // the emulator itself stopped (an out-of-bounds access, say)
                 why = e.getMessage().strip().replace('\n', ' ');
             }
@@ -81,6 +96,88 @@ class MoeEmulationTest {
             failed |= why != null;
         }
         assertThat(failed).as("the variant '%s' is caught", name).isTrue();
+    }
+
+    private interface Check {
+        String mismatch() throws Exception;
+    }
+
+    static Stream<Arguments> linearCases() {
+        return Stream.of(WeightFormat.values()).flatMap(format -> Stream.of(MoeChecks.SHAPES.get(1), MoeChecks.SHAPES.get(2),
+                new MoeShape(3, 8, 2, 40, 24)).map(shape -> Arguments.of(format, false, shape)))
+                .collect(java.util.stream.Collectors.collectingAndThen(java.util.stream.Collectors.toList(), cases -> {
+                    cases.add(Arguments.of(WeightFormat.E4M3, true, MoeChecks.SHAPES.get(1)));
+                    cases.add(Arguments.of(WeightFormat.E4M3, true, MoeChecks.SHAPES.get(3)));
+                    return cases.stream();
+                }));
+    }
+
+    @ParameterizedTest(name = "{0} w8a8={1} {2}")
+    @MethodSource("linearCases")
+    void groupedLinearsMatchTheCpu(WeightFormat format, boolean w8a8, MoeShape s, @TempDir Path work) throws Exception {
+        assertThat(linearMismatch(new KernelEmulator(), format, w8a8, s, work)).isNull();
+    }
+
+    /**
+     * Null when the emulated expertLinear of {@code s}'s routed rows (width dim) into hidden outputs matches the CPU's;
+     * otherwise what differs. Routes come from the emulated routing kernels, checked above.
+     */
+    static String linearMismatch(KernelEmulator device, WeightFormat format, boolean w8a8, MoeShape s, Path work)
+            throws Exception {
+        long seed = 20261126L + s.hashCode() + format.ordinal();
+        SplittableRandom random = new SplittableRandom(seed);
+        DType dtype = switch (format) {
+            case F32 -> DType.F32;
+            case BF16 -> DType.BF16;
+            case E4M3 -> DType.F8_E4M3;
+        };
+        List<Linear> linears = new ArrayList<>();
+        List<CudaWeight> weights = new ArrayList<>();
+        for (int e = 0; e < s.experts(); e++) {
+            Tensor w = RandomTensors.tensor("expert" + e, dtype, s.hidden(), s.dim(), random, format == WeightFormat.E4M3 ? 8 : 0.5);
+            Linear linear = new Linear(w, format == WeightFormat.E4M3 ? 0.0625f * (1 + e % 3) : 1f,
+                    w8a8 ? 0.05f / (1 + e % 2) : Float.NaN);
+            linears.add(linear);
+            weights.add(new CudaWeight(device.bytes(padded(w, format)), format, s.hidden(), s.dim(), format.stride(s.dim()),
+                    linear.weightScale(), linear.activationScale()));
+        }
+        CudaExperts.Tables tables = CudaExperts.tables(weights);
+        CudaExperts experts = new CudaExperts(weights, device.longs(tables.pointers()), device.floats(tables.activationScales()),
+                device.floats(tables.outScales()));
+        float[] logits = MoeChecks.logits(random, s), x = RandomTensors.floats(random, s.tokens() * s.dim(), 1);
+        int rows = s.tokens() * s.topK();
+
+        CudaExpertRoutes routes = CudaExpertRoutes.in(
+                device.activation(1, CudaExpertRoutes.words(s.tokens(), s.topK(), s.experts()), null), s.tokens(), s.topK(),
+                s.experts());
+        CudaActivation xSorted = device.activation(rows, s.dim(), null), out = device.activation(rows, s.hidden(), null);
+        MoeKernels.routing(device.activation(s.tokens(), s.experts(), logits), routes).forEach(device::launch);
+        device.launch(MoeKernels.gather(device.activation(s.tokens(), s.dim(), x), routes, xSorted));
+        MoeKernels.Launch linear = MoeKernels.linear(xSorted, experts, routes, out);
+        assertThat(linear.kernel()).startsWith(rows <= MoeKernels.GEMV_MAX_ROWS ? "moe_gemv_" : "moe_gemm_");
+        device.launch(linear);
+        float[] got = device.run(work, List.of(out.data())).getFirst();
+
+        try (CpuBackend cpu = new CpuBackend(new CpuBackend.Options(1, true))) {
+            var cpuRoutes = cpu.routeExperts(matrix(cpu, logits, s.tokens(), s.experts()), s.topK());
+            Activation cpuSorted = cpu.allocate(rows, s.dim()), cpuOut = cpu.allocate(rows, s.hidden());
+            cpu.gatherRouted(matrix(cpu, x, s.tokens(), s.dim()), cpuRoutes, cpuSorted);
+            cpu.expertLinear(cpuSorted, cpu.experts(linears), cpuRoutes, cpuOut);
+            CheckResult result = BackendChecks.compare(linear.kernel(), s.toString(), seed, got, BackendChecks.read(cpu, cpuOut),
+                    true, BackendChecks.SUM_BOUND, Double.NaN);
+            System.err.printf("MoeEmulationTest: %s %s: max %.2e%n", linear.kernel(), s, result.maxRelativeError());
+            return result.passed() ? null : s + " " + linear.kernel() + ": " + result.detail();
+        }
+    }
+
+    /** {@code w}'s rows in its stored bytes, each padded with zeros to the format's 16-byte stride (as WeightUpload). */
+    private static byte[] padded(Tensor w, WeightFormat format) {
+        int rowBytes = Math.toIntExact(format.stride(w.cols()) * format.bytes);
+        byte[] out = new byte[Math.toIntExact(w.rows()) * rowBytes];
+        for (int r = 0; r < w.rows(); r++) {
+            MemorySegment.copy(w.rowBytes(r), 0, MemorySegment.ofArray(out), (long) r * rowBytes, w.cols() * format.bytes);
+        }
+        return out;
     }
 
     /** Null when the emulated routing of {@code s} matches the CPU's; otherwise what differs first. */

@@ -153,6 +153,8 @@ class MoeKernelsTest {
         assertThat(gemm.config().grid().x()).isEqualTo(2);
         assertThat(gemm.config().grid().y()).isEqualTo(2 + 8);
         assertThat(gemm.config().block().x()).isEqualTo(256);
+        assertThat(gemm.config().sharedBytes()).isEqualTo(2 * 32 * 68 * 4);
+        assertThat(gemv.config().sharedBytes()).isZero();
         long[] s = slots(gemm);
         assertThat(s[1]).isEqualTo(bf16.pointers().address());
         assertThat(s[2]).isEqualTo(40);  // stride of 33 BF16 columns
