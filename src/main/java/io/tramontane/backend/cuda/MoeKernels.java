@@ -4,7 +4,9 @@ import io.tramontane.cuda.Dim3;
 import io.tramontane.cuda.KernelArgs;
 import io.tramontane.cuda.LaunchConfig;
 import io.tramontane.cuda.Stream;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -30,18 +32,21 @@ final class MoeKernels {
     /** A kernel launch: name, shape and parameters, as cuLaunchKernel receives them. */
     record Launch(String kernel, LaunchConfig config, Consumer<KernelArgs> arguments, int parameters) {}
 
+    /** Every kernel of the family and its parameter count. */
+    static final Map<String, Integer> KERNELS = kernels();
+
     private final Map<String, Launcher> launchers = new HashMap<>();
 
     MoeKernels(KernelModule module) {
-        launchers.put("moe_route", Launcher.of(module, "moe_route", 6));
-        launchers.put("moe_permute", Launcher.of(module, "moe_permute", 9));
-        launchers.put("moe_gather", Launcher.of(module, "moe_gather", 5));
-        launchers.put("moe_combine", Launcher.of(module, "moe_combine", 6));
+        KERNELS.forEach((name, parameters) -> launchers.put(name, Launcher.of(module, name, parameters)));
+    }
+
+    private static Map<String, Integer> kernels() {
+        Map<String, Integer> kernels = new LinkedHashMap<>(Map.of("moe_route", 6, "moe_permute", 9, "moe_gather", 5, "moe_combine", 6));
         for (String shape : List.of("gemv_", "gemm_")) {
-            for (String format : List.of("f32", "bf16", "e4m3", "e4m3_w8a8")) {
-                launchers.put("moe_" + shape + format, Launcher.of(module, "moe_" + shape + format, 10));
-            }
+            for (String format : List.of("f32", "bf16", "e4m3", "e4m3_w8a8")) kernels.put("moe_" + shape + format, 10);
         }
+        return Collections.unmodifiableMap(kernels);
     }
 
     void run(Stream stream, Launch launch) {

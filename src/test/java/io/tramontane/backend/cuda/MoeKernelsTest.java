@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.tramontane.cuda.DeviceBuffer;
 import io.tramontane.cuda.KernelArgs;
@@ -51,6 +52,26 @@ class MoeKernelsTest {
         long[] slots = new long[args.count()];
         for (int i = 0; i < slots.length; i++) slots[i] = args.array().getAtIndex(ADDRESS, i).reinterpret(8).get(JAVA_LONG, 0);
         return slots;
+    }
+
+    @Test
+    void everyKernelIsInTheFatbinForBothArchitecturesWithoutSpills() throws Exception {
+        var report = MoeKernelsTest.class.getResourceAsStream("resource-usage.txt");
+        if (report == null) System.err.println("SKIPPED: MoeKernelsTest: no ptxas report (the build had no nvcc)");
+        assumeTrue(report != null, "no ptxas report: the build had no nvcc");
+        String usage;
+        try (report) {
+            usage = new String(report.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        for (String kernel : MoeKernels.KERNELS.keySet()) {
+            for (String arch : List.of("sm_90a", "sm_100a")) {
+                String entry = "Compiling entry function '" + kernel + "' for '" + arch + "'";
+                assertThat(usage).as("ptxas report").contains(entry);
+                String properties = usage.substring(usage.indexOf(entry)).lines().skip(1).limit(2)
+                        .filter(line -> line.contains("spill stores")).findFirst().orElseThrow();
+                assertThat(properties).as("%s on %s", kernel, arch).contains(" 0 bytes spill stores");
+            }
+        }
     }
 
     @Test
