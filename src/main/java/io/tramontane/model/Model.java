@@ -68,22 +68,22 @@ public final class Model implements LanguageModel {
     }
 
     private Mlp mlpShard(FeedForward.Dense dense) {
-        Linear[] w = hiddenShard(dense);
-        return new Mlp(backend.linear(w[0]), backend.linear(w[1]), backend.linear(w[2]));
+        FeedForward.Dense w = hiddenShard(dense);
+        return new Mlp(backend.linear(w.w1()), backend.linear(w.w2()), backend.linear(w.w3()));
     }
 
     /** Every expert's w1, w2 and w3 over this rank's hidden units, packed per projection. */
     private Mlp expertsShard(List<FeedForward.Dense> experts) {
-        List<Linear[]> shards = experts.stream().map(this::hiddenShard).toList();
-        return new Mlp(backend.experts(shards.stream().map(w -> w[0]).toList()),
-                backend.experts(shards.stream().map(w -> w[1]).toList()),
-                backend.experts(shards.stream().map(w -> w[2]).toList()));
+        List<FeedForward.Dense> shards = experts.stream().map(this::hiddenShard).toList();
+        return new Mlp(backend.experts(shards.stream().map(FeedForward.Dense::w1).toList()),
+                backend.experts(shards.stream().map(FeedForward.Dense::w2).toList()),
+                backend.experts(shards.stream().map(FeedForward.Dense::w3).toList()));
     }
 
-    /** w1, w2, w3 of a SwiGLU MLP restricted to this rank's hidden units. */
-    private Linear[] hiddenShard(FeedForward.Dense dense) {
+    /** A SwiGLU MLP's linears restricted to this rank's hidden units. */
+    private FeedForward.Dense hiddenShard(FeedForward.Dense dense) {
         long h0 = shard.firstHidden(), h1 = h0 + shard.hidden();
-        return new Linear[] {dense.w1().rowRange(h0, h1), dense.w2().columnRange(h0, h1), dense.w3().rowRange(h0, h1)};
+        return new FeedForward.Dense(dense.w1().rowRange(h0, h1), dense.w2().columnRange(h0, h1), dense.w3().rowRange(h0, h1));
     }
 
     @Override

@@ -330,7 +330,9 @@ public final class CudaBackend implements Backend {
     public void expertLinear(Activation xSorted, Weight experts, ExpertRoutes routes, Activation out) {
         enter();
         CudaExpertRoutes r = CudaExpertRoutes.of(routes);
-        if (r.tokens() > 0) moe.run(STREAM, MoeKernels.linear(CudaActivation.of(xSorted), CudaExperts.of(experts), r, CudaActivation.of(out)));
+        if (r.tokens() > 0) {
+            moe.run(STREAM, MoeKernels.linear(CudaActivation.of(xSorted), CudaExperts.of(experts), r, CudaActivation.of(out)));
+        }
     }
 
     @Override
