@@ -16,7 +16,7 @@ record CudaExpertRoutes(int tokens, int topK, int experts, int tileRows, int max
 
     /** 4-byte words of the routes of {@code tokens} tokens. */
     static int words(int tokens, int topK, int experts) {
-        int rows = Math.multiplyExact(tokens, topK), tileRows = MoeKernels.tileRows(rows);
+        int rows = Math.multiplyExact(tokens, topK), tileRows = MoeKernels.tileRows(rows, experts);
         return Math.addExact(Math.addExact(Math.multiplyExact(4, rows), experts + 1),
                 Math.multiplyExact(2, MoeKernels.maxTiles(rows, experts, tileRows)));
     }
@@ -24,7 +24,7 @@ record CudaExpertRoutes(int tokens, int topK, int experts, int tileRows, int max
     /** The routes laid out in {@code storage} (at least {@link #words} floats). */
     static CudaExpertRoutes in(CudaActivation storage, int tokens, int topK, int experts) {
         MoeKernels.requireRouting(tokens, experts, topK);
-        int rows = tokens * topK, tileRows = MoeKernels.tileRows(rows), maxTiles = MoeKernels.maxTiles(rows, experts, tileRows);
+        int rows = tokens * topK, tileRows = MoeKernels.tileRows(rows, experts), maxTiles = MoeKernels.maxTiles(rows, experts, tileRows);
         if (storage.elements() < words(tokens, topK, experts)) {
             throw new IllegalArgumentException("routes of " + tokens + " tokens need " + words(tokens, topK, experts)
                     + " words, storage has " + storage.elements());

@@ -37,11 +37,11 @@ public final class MoeChecks {
 
     /**
      * Decode (1 token; 5 tokens top-2 = 10 rows on the grouped gemv, 4-row tiles) and prefill (40 tokens top-2 = 80
-     * rows, 37 tokens top-1: the grouped gemm's 64-row tiles) with odd widths; 8 experts as Mixtral, 40 experts (more
-     * than a warp's lanes: the router's per-lane loop) top-3.
+     * rows, 67 tokens top-1: over 8 rows per expert, the grouped gemm's 64-row tiles) with odd widths; 8 experts as
+     * Mixtral, 40 experts (more than a warp's lanes: the router's per-lane loop) top-3.
      */
     public static final List<MoeShape> SHAPES = List.of(new MoeShape(1, 8, 2, 64, 96), new MoeShape(5, 8, 2, 33, 70),
-            new MoeShape(40, 8, 2, 129, 100), new MoeShape(37, 8, 1, 64, 33), new MoeShape(9, 40, 3, 40, 24));
+            new MoeShape(40, 8, 2, 129, 100), new MoeShape(67, 8, 1, 64, 33), new MoeShape(9, 40, 3, 40, 24));
 
     private final BackendChecks ops;
 
@@ -103,7 +103,7 @@ public final class MoeChecks {
     }
 
     public CheckResult ffn(DType dtype, boolean w8a8, MoeShape s, long seed) {
-        String check = "moe ffn " + dtype + (w8a8 ? " w8a8" : "") + (s.tokens() * s.topK() <= MoeKernels.GEMV_MAX_ROWS ? " gemv" : " gemm");
+        String check = "moe ffn " + dtype + (w8a8 ? " w8a8" : "") + (MoeKernels.tileRows(s.tokens() * s.topK(), s.experts()) == MoeKernels.GEMV_TILE_ROWS ? " gemv" : " gemm");
         return KernelChecks.attempt(check, s.toString(), seed, () -> {
             SplittableRandom random = new SplittableRandom(seed);
             List<Linear> w1 = experts(random, dtype, w8a8, s.experts(), s.hidden(), s.dim());

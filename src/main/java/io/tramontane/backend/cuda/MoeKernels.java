@@ -26,8 +26,12 @@ final class MoeKernels {
     static final int GEMV_WARPS = 4, GEMV_TILE_ROWS = 4, GEMM_TILE_ROWS = 64, GEMM_TILE_N = 64, GEMM_THREADS = 256;
     /** The grouped gemm's two k-major stages of 32 x (64 + 4) floats. */
     static final int GEMM_SHARED_BYTES = 2 * 32 * (GEMM_TILE_ROWS + 4) * Float.BYTES;
-    /** Up to this many routed rows (decode batches) the grouped linears are gemvs over tiles of 4 rows. */
-    static final int GEMV_MAX_ROWS = 32;
+    /**
+     * Up to this many routed rows per expert on average (decode batches) the grouped linears are gemvs over tiles of 4
+     * rows, reading each expert's weights about twice; above, the FP32-FMA gemm, which reads them once but computes 64
+     * rows per tile whatever the expert got. An estimate until a GPU session measures the crossover.
+     */
+    static final int GEMV_ROWS_PER_EXPERT = 8;
 
     /** A kernel launch: name, shape and parameters, as cuLaunchKernel receives them. */
     record Launch(String kernel, LaunchConfig config, Consumer<KernelArgs> arguments, int parameters) {}
@@ -67,9 +71,9 @@ final class MoeKernels {
         }
     }
 
-    /** Rows per tile of the grouped linears for {@code rows} routed rows. */
-    static int tileRows(int rows) {
-        return rows <= GEMV_MAX_ROWS ? GEMV_TILE_ROWS : GEMM_TILE_ROWS;
+    /** Rows per tile of the grouped linears for {@code rows} routed rows over {@code experts} experts. */
+    static int tileRows(int rows, int experts) {
+        return rows <= GEMV_ROWS_PER_EXPERT * experts ? GEMV_TILE_ROWS : GEMM_TILE_ROWS;
     }
 
     /** The most tiles {@code rows} rows over {@code experts} experts can need: each used expert adds one partial tile. */

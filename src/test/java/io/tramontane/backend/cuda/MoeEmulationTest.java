@@ -154,7 +154,7 @@ class MoeEmulationTest {
         MoeKernels.routing(device.activation(s.tokens(), s.experts(), logits), routes).forEach(device::launch);
         device.launch(MoeKernels.gather(device.activation(s.tokens(), s.dim(), x), routes, xSorted));
         MoeKernels.Launch linear = MoeKernels.linear(xSorted, experts, routes, out);
-        assertThat(linear.kernel()).startsWith(rows <= MoeKernels.GEMV_MAX_ROWS ? "moe_gemv_" : "moe_gemm_");
+        assertThat(linear.kernel()).startsWith(rows <= MoeKernels.GEMV_ROWS_PER_EXPERT * s.experts() ? "moe_gemv_" : "moe_gemm_");
         device.launch(linear);
         float[] got = device.run(work, List.of(out.data())).getFirst();
 

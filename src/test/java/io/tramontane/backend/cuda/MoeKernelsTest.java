@@ -87,9 +87,10 @@ class MoeKernelsTest {
 
     @Test
     void decodeBatchesUseGemvTilesAndTheTileCountCoversTheWorstCase() {
-        assertThat(MoeKernels.tileRows(1)).isEqualTo(MoeKernels.GEMV_TILE_ROWS);
-        assertThat(MoeKernels.tileRows(MoeKernels.GEMV_MAX_ROWS)).isEqualTo(MoeKernels.GEMV_TILE_ROWS);
-        assertThat(MoeKernels.tileRows(MoeKernels.GEMV_MAX_ROWS + 1)).isEqualTo(MoeKernels.GEMM_TILE_ROWS);
+        assertThat(MoeKernels.tileRows(1, 8)).isEqualTo(MoeKernels.GEMV_TILE_ROWS);
+        assertThat(MoeKernels.tileRows(64, 8)).isEqualTo(MoeKernels.GEMV_TILE_ROWS);  // 32 tokens top-2 on Mixtral
+        assertThat(MoeKernels.tileRows(65, 8)).isEqualTo(MoeKernels.GEMM_TILE_ROWS);
+        assertThat(MoeKernels.tileRows(512, 64)).isEqualTo(MoeKernels.GEMV_TILE_ROWS);
         // 2 rows on 2 experts: 2 tiles; 10 rows of 4-row tiles over 8 experts: 3 full-width tiles + a partial per expert
         assertThat(MoeKernels.maxTiles(2, 8, 4)).isEqualTo(1 + 2);
         assertThat(MoeKernels.maxTiles(10, 8, 4)).isEqualTo(3 + 8);
