@@ -98,7 +98,7 @@ public final class KernelChecks {
                  BackendChecks ops = new BackendChecks(backend)) {
                 results.addAll(ops.all());
                 results.addAll(new AttentionChecks(ops).all(roofline));
-                results.addAll(new MoeChecks(ops).all());
+                results.addAll(new MoeChecks(ops).all(roofline));
             }
             if (golden != null) results.addAll(GoldenChecks.cuda(golden));
             return GpuCheckReport.of(probe, device, results, null);

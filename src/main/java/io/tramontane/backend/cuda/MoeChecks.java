@@ -10,10 +10,11 @@ import io.tramontane.weights.Linear;
 import io.tramontane.weights.Tensor;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
- * CudaBackend's MoE ops (moe.cu) against CpuBackend's on fresh random inputs. Router logits are multiples of 1/4, so
+ * CudaBackend's MoE ops (moe.cu) against CpuBackend's on fresh random inputs, and a Mixtral-shaped decode timing line. Router logits are multiples of 1/4, so
  * ties are frequent (they must go to the lower expert index, as on the CPU), and the last expert's logits are far below
  * the others', so it gets no tokens. Outputs are NaN-poisoned with a poisoned guard behind them.
  * <ul>
@@ -49,8 +50,11 @@ public final class MoeChecks {
         this.ops = ops;
     }
 
-    /** Every MoE check once, each on its own seed. */
-    public List<CheckResult> all() {
+    /** The timing line's shape: Mixtral 8x7B's experts (dim 4096, hidden 14336, 8 experts, top-2), one decode token. */
+    static final MoeShape TIMING_SHAPE = new MoeShape(1, 8, 2, 4096, 14336);
+
+    /** Every MoE check once, each on its own seed, then the timing line. */
+    public List<CheckResult> all(AttentionChecks.Roofline roofline) {
         List<CheckResult> results = new ArrayList<>();
         for (MoeShape shape : SHAPES) results.add(routing(shape, BackendChecks.seed()));
         for (DType dtype : List.of(DType.F32, DType.BF16, DType.F8_E4M3)) {
@@ -58,6 +62,7 @@ public final class MoeChecks {
         }
         results.add(ffn(DType.F8_E4M3, true, SHAPES.get(0), BackendChecks.seed()));
         results.add(ffn(DType.F8_E4M3, true, SHAPES.get(3), BackendChecks.seed()));
+        results.add(decodeTiming(roofline, BackendChecks.seed()));
         return results;
     }
 
@@ -119,6 +124,45 @@ public final class MoeChecks {
             gpu.run();
             return compare(check, s, seed, out, BackendChecks.SUM_BOUND, gpu);
         });
+    }
+
+    /**
+     * A decode token through a Mixtral-shaped MoE FFN with FP8 experts (random; the 8 experts share three random matrices,
+     * uploaded once per expert, so the device holds 1.4 GB as a real layer would), checked against the CPU at
+     * {@link BackendChecks#SUM_BOUND}; GB/s of the two chosen experts' weights (352 MB) against the measured read
+     * bandwidth. The time is the whole FFN after the router: route, gather, three grouped gemvs, swiglu, combine.
+     */
+    public CheckResult decodeTiming(AttentionChecks.Roofline roofline, long seed) {
+        MoeShape s = TIMING_SHAPE;
+        String check = "moe decode (timing)";
+        return KernelChecks.attempt(check, s + " FP8", seed, () -> {
+            SplittableRandom random = new SplittableRandom(seed);
+            Tensor up = RandomTensors.tensor("w1", DType.F8_E4M3, s.hidden(), s.dim(), random, 8);
+            Tensor gate = RandomTensors.tensor("w3", DType.F8_E4M3, s.hidden(), s.dim(), random, 8);
+            Tensor down = RandomTensors.tensor("w2", DType.F8_E4M3, s.dim(), s.hidden(), random, 8);
+            List<Linear> w1 = shared(up, s.experts()), w3 = shared(gate, s.experts()), w2 = shared(down, s.experts());
+            Pair logits = ops.input(logits(random, s), s.tokens(), s.experts());
+            Pair x = ops.input(RandomTensors.floats(random, s.tokens() * s.dim(), 1), s.tokens(), s.dim());
+            Pair out = ops.output(s.tokens(), s.dim());
+            ffn(ops.cpu, s, List.of(ops.cpu.experts(w1), ops.cpu.experts(w3), ops.cpu.experts(w2)), logits.cpu(), x.cpu(), out.cpu());
+            List<Weight> gpuWeights = List.of(ops.cuda.experts(w1), ops.cuda.experts(w3), ops.cuda.experts(w2));
+            Runnable gpu = () -> ffn(ops.cuda, s, gpuWeights, logits.gpu(), x.gpu(), out.gpu());
+            gpu.run();
+            gpu.run();  // warm
+            CheckResult result = compare(check, s, seed, out, BackendChecks.SUM_BOUND, gpu);
+            double bytes = (double) s.topK() * 3 * s.hidden() * s.dim(), rate = bytes / (result.micros() * 1e-6);
+            String note = String.format(Locale.ROOT, "%.0f GB/s of expert weights = %s of the measured %.0f GB/s", rate / 1e9,
+                    Double.isFinite(rate / roofline.readBytesPerSecond())
+                            ? String.format(Locale.ROOT, "%.0f%%", 100 * rate / roofline.readBytesPerSecond()) : "n/a",
+                    roofline.readBytesPerSecond() / 1e9);
+            return new CheckResult(check, result.shape(), seed, result.passed(), result.maxRelativeError(), result.bound(),
+                    result.micros(), (result.detail() + " " + note).strip());
+        });
+    }
+
+    /** One weight-only FP8 linear per expert, all on the same matrix (scale 1/16). */
+    private static List<Linear> shared(Tensor w, int experts) {
+        return java.util.Collections.nCopies(experts, new Linear(w, 0.0625f, Float.NaN));
     }
 
     /** The MoE FFN as Model.mixtureOfExperts runs it, from the router logits on. */
