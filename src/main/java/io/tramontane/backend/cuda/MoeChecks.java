@@ -44,14 +44,14 @@ public final class MoeChecks {
     public static final List<MoeShape> SHAPES = List.of(new MoeShape(1, 8, 2, 64, 96), new MoeShape(5, 8, 2, 33, 70),
             new MoeShape(40, 8, 2, 129, 100), new MoeShape(67, 8, 1, 64, 33), new MoeShape(9, 40, 3, 40, 24));
 
+    /** The timing line's shape: Mixtral 8x7B's experts (dim 4096, hidden 14336, 8 experts, top-2), one decode token. */
+    static final MoeShape TIMING_SHAPE = new MoeShape(1, 8, 2, 4096, 14336);
+
     private final BackendChecks ops;
 
     public MoeChecks(BackendChecks ops) {
         this.ops = ops;
     }
-
-    /** The timing line's shape: Mixtral 8x7B's experts (dim 4096, hidden 14336, 8 experts, top-2), one decode token. */
-    static final MoeShape TIMING_SHAPE = new MoeShape(1, 8, 2, 4096, 14336);
 
     /** Every MoE check once, each on its own seed, then the timing line. */
     public List<CheckResult> all(AttentionChecks.Roofline roofline) {
