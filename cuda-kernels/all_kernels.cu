@@ -9,3 +9,4 @@
 #include "roofline.cu"
 #include "sampling.cu"
 #include "gemm_sm90.cu"
+#include "moe.cu"

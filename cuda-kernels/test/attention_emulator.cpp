@@ -1,5 +1,6 @@
-// Runs the attention kernels of attention_core.cuh and the sampling kernel of sampling_core.cuh on the host, for
-// AttentionEmulationTest and SamplingEmulationTest (no GPU needed).
+// Runs the attention kernels of attention_core.cuh, the sampling kernel of sampling_core.cuh and the MoE kernels of
+// moe_core.cuh on the host, for AttentionEmulationTest, SamplingEmulationTest and MoeEmulationTest (no GPU needed).
+// moe_core.cuh is found on the include path (-I), so a test can compile a deliberately broken copy in its place.
 //
 // The kernel bodies are the device code itself, instantiated with HostOps instead of attention.cu's DeviceOps:
 // every CUDA thread of a CTA is a fiber (ucontext) and the fibers of a CTA take turns; a fiber switches only at a
@@ -21,6 +22,7 @@
 // Output: the dumped bytes, in order. Usage: attention_emulator INPUT OUTPUT
 #include "../attention_core.cuh"
 #include "../sampling_core.cuh"
+#include "moe_core.cuh"
 
 #include <ucontext.h>
 
@@ -41,6 +43,7 @@
 namespace {
 namespace attn = tramontane::attention;
 namespace smp = tramontane::sampling;
+namespace moe = tramontane::moe;
 
 [[noreturn]] void fail(const std::string& message) {
     std::fprintf(stderr, "attention_emulator: %s\n", message.c_str());
@@ -304,6 +307,62 @@ struct HostOps {
     }
 
     static float exp(float x) { return std::exp(x); }
+    static double exp(double x) { return std::exp(x); }
+    static float fma(float a, float b, float c) { return std::fma(a, b, c); }
+
+    // the MoE grouped linears' loads and FP8 conversions
+    static void load16(const void* p, uint32_t (&out)[4]) {
+        require_aligned(p, 16, "16-byte load");
+        require_in_buffer(p, 16, "16-byte load");
+        std::memcpy(out, p, 16);
+    }
+    static void load4_shared(const float* p, float (&out)[4]) {
+        require_shared(p, 16, "16-byte shared load");
+        require_aligned(p, 16, "16-byte shared load");
+        std::memcpy(out, p, 16);
+    }
+    static float e4m3(uint8_t bits) {  // 1 sign, 4 exponent (bias 7), 3 mantissa bits; S.1111.111 is NaN
+        const int exponent = (bits >> 3) & 15, mantissa = bits & 7;
+        float value;
+        if (exponent == 15 && mantissa == 7) {
+            value = NAN;
+        } else if (exponent == 0) {
+            value = std::ldexp(static_cast<float>(mantissa), -9);
+        } else {
+            value = std::ldexp(static_cast<float>(8 + mantissa), exponent - 10);
+        }
+        return bits & 0x80 ? -value : value;
+    }
+    static void e4m3x2(uint32_t bits, float& lo, float& hi) {
+        lo = e4m3(static_cast<uint8_t>(bits & 0xff));
+        hi = e4m3(static_cast<uint8_t>((bits >> 8) & 0xff));
+    }
+    // e4m3(x / scale): round to nearest even on the e4m3 grid, saturated to +-448 (cvt.rn.satfinite)
+    static float quantize_e4m3(float x, float scale) {
+        const float v = x / scale;
+        if (std::isnan(v)) return v;
+        const float magnitude = std::fabs(v);
+        float q;
+        if (magnitude >= 448.0f) {
+            q = 448.0f;
+        } else {
+            int exponent;
+            std::frexp(magnitude, &exponent);  // magnitude in [2^(exponent-1), 2^exponent)
+            const int step = exponent - 1 < -6 ? -9 : exponent - 4;  // 3 mantissa bits; subnormals below 2^-6
+            q = std::ldexp(std::nearbyint(std::ldexp(magnitude, -step)), step);
+        }
+        return std::signbit(v) ? -q : q;
+    }
+
+    static uint32_t ballot(bool p) {
+        Exchange& x = next_exchange();
+        const int lane = my_lane();
+        x.value[lane] = p ? 1.0f : 0.0f;
+        arrive(my_warp().barrier, 32, "ballot");
+        uint32_t bits = 0;
+        for (int l = 0; l < 32; l++) bits |= (x.value[l] != 0.0f ? 1u : 0u) << l;
+        return bits;
+    }
     static float exp2(float x) { return std::exp2(x); }
     static float as_float(uint32_t bits) {
         float f;
@@ -481,19 +540,36 @@ struct Launch {
     std::vector<uint64_t> slots;
 };
 
-// Parameter i of the launch as the kernel's C type T declares it (pointer: a device address, 0 for null; int and
-// float: the low 4 bytes of the 8-byte slot KernelArgs wrote).
+// Host copies of the device-address tables passed to kernels, alive until the emulator exits.
+std::deque<std::vector<unsigned char*>> address_tables;
+
+// Parameter i of the launch as the kernel's C type T declares it (pointer: a device address, 0 for null; a pointer to
+// pointers: a table of device addresses; int64: the slot; int and float: the low 4 bytes of the 8-byte slot
+// KernelArgs wrote).
 template <typename T>
 T argument(const Launch& launch, size_t i) {
     if (i >= launch.slots.size()) {
         fail(launch.name + " takes more than the " + std::to_string(launch.slots.size()) + " parameters given");
     }
     const uint64_t slot = launch.slots[i];
-    if constexpr (std::is_pointer_v<T>) {
+    if constexpr (std::is_pointer_v<T> && std::is_pointer_v<std::remove_cv_t<std::remove_pointer_t<T>>>) {
+        // a table of device addresses (the MoE experts' weights): a host copy with every entry translated
+        const std::string what = launch.name + " parameter " + std::to_string(i);
+        const Buffer* b = buffer_at(slot);
+        if (b == nullptr || slot % 8 != 0) fail(what + ": no aligned table at 0x" + std::to_string(slot));
+        const auto* entries = reinterpret_cast<const uint64_t*>(host_pointer(slot, what));
+        auto& table = address_tables.emplace_back((b->address + b->bytes - slot) / 8);
+        for (size_t e = 0; e < table.size(); e++) table[e] = host_pointer(entries[e], what + " entry " + std::to_string(e));
+        return reinterpret_cast<T>(table.data());
+    } else if constexpr (std::is_pointer_v<T>) {
         if (slot == 0) return nullptr;
         return reinterpret_cast<T>(host_pointer(slot, launch.name + " parameter " + std::to_string(i)));
+    } else if constexpr (sizeof(T) == 8) {
+        T value;
+        std::memcpy(&value, &slot, 8);
+        return value;
     } else {
-        static_assert(sizeof(T) == 4, "int and float parameters");
+        static_assert(sizeof(T) == 4, "int, int64 and float parameters");
         const uint32_t low = static_cast<uint32_t>(slot);
         T value;
         std::memcpy(&value, &low, 4);
@@ -546,6 +622,19 @@ const std::map<std::string, Kernel>& kernels() {
         {"attention_reduce", kernel(&attn::reduce<HostOps>, attn::REDUCE_THREADS, 0)},
         {"sample_rows", kernel(&smp::sample_rows<HostOps>, smp::THREADS, smp::smem_bytes())},
         {"sample_rows_lost_peers", kernel(&smp::sample_rows<LostPeersOps>, smp::THREADS, smp::smem_bytes())},
+        {"moe_route", kernel(&moe::route<HostOps>, moe::ROUTE_THREADS, 0)},
+        {"moe_permute", kernel(&moe::permute<HostOps>, moe::PERMUTE_THREADS, moe::permute_smem_bytes())},
+        {"moe_gather", kernel(&moe::gather<HostOps>, moe::ROW_THREADS, 0)},
+        {"moe_combine", kernel(&moe::combine<HostOps>, moe::ROW_THREADS, 0)},
+        {"moe_gemv_f32", kernel(&moe::grouped_gemv<float, false, HostOps>, moe::GEMV_THREADS, 0)},
+        {"moe_gemv_bf16", kernel(&moe::grouped_gemv<uint16_t, false, HostOps>, moe::GEMV_THREADS, 0)},
+        {"moe_gemv_e4m3", kernel(&moe::grouped_gemv<uint8_t, false, HostOps>, moe::GEMV_THREADS, 0)},
+        {"moe_gemv_e4m3_w8a8", kernel(&moe::grouped_gemv<uint8_t, true, HostOps>, moe::GEMV_THREADS, 0)},
+        {"moe_gemm_f32", kernel(&moe::grouped_gemm<float, false, HostOps>, moe::GEMM_THREADS, moe::gemm_smem_bytes())},
+        {"moe_gemm_bf16", kernel(&moe::grouped_gemm<uint16_t, false, HostOps>, moe::GEMM_THREADS, moe::gemm_smem_bytes())},
+        {"moe_gemm_e4m3", kernel(&moe::grouped_gemm<uint8_t, false, HostOps>, moe::GEMM_THREADS, moe::gemm_smem_bytes())},
+        {"moe_gemm_e4m3_w8a8",
+         kernel(&moe::grouped_gemm<uint8_t, true, HostOps>, moe::GEMM_THREADS, moe::gemm_smem_bytes())},
     };
     return table;
 }

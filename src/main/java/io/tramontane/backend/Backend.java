@@ -67,6 +67,33 @@ public interface Backend extends AutoCloseable {
     /** {@code dst[rows[i]] += weights[i] * src[i]}. */
     void scatterAddRows(Activation src, int[] rows, float[] weights, Activation dst);
 
+    // ---- Mixture of experts (Mixtral routing, MODELS.md 5.9), with no host synchronisation on a device:
+    // logits = router(x); routes = routeExperts(logits, k); xs = gatherRouted(x, routes);
+    // ys = expertLinear(xs, w, routes) per projection; out = combineRouted(ys, routes).
+    // A routed row is one (token, slot) pair; the n * k routed rows are sorted by expert, then by token.
+
+    /** One projection (w1, w2 or w3) of every expert of a layer, in expert order, resident for {@link #expertLinear}. */
+    Weight experts(List<Linear> projections);
+
+    /**
+     * Per token ({@code routerLogits} is {@code [tokens, experts]}): the {@code topK} largest logits (ties to the lower
+     * expert index), weights = softmax over those k (in double precision, rounded to float), and the routed rows'
+     * order by (expert, token). Logits must be finite.
+     */
+    ExpertRoutes routeExperts(Activation routerLogits, int topK);
+
+    /** {@code xSorted[i] = x[token of routed row i]}; xSorted is {@code [routes.rows(), x.cols]}. */
+    void gatherRouted(Activation x, ExpertRoutes routes, Activation xSorted);
+
+    /** Grouped linear: {@code out[i] = xSorted[i] experts[expert of routed row i]^T}, each as {@link #linear} computes it. */
+    void expertLinear(Activation xSorted, Weight experts, ExpertRoutes routes, Activation out);
+
+    /**
+     * Weighted un-permute: {@code out[t] = sum over t's k routed rows i, in ascending expert order, of weight(i) * ySorted[i]}
+     * (starting from 0; out is {@code [routes.tokens(), ySorted.cols]}).
+     */
+    void combineRouted(Activation ySorted, ExpertRoutes routes, Activation out);
+
     /** Sums {@code x} over all ranks, leaving the result on every rank. */
     void allReduceSum(Activation x);
 

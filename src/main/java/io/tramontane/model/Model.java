@@ -2,6 +2,7 @@ package io.tramontane.model;
 
 import io.tramontane.backend.Activation;
 import io.tramontane.backend.Backend;
+import io.tramontane.backend.ExpertRoutes;
 import io.tramontane.backend.KvCache;
 import io.tramontane.backend.Weight;
 import io.tramontane.sampling.DrawRequest;
@@ -20,8 +21,9 @@ import java.util.List;
 public final class Model implements LanguageModel {
 
     private record Layer(Weight attentionNorm, Weight wq, Weight wk, Weight wv, Weight wo, Weight ffnNorm,
-                         Mlp mlp, Weight router, List<Mlp> experts) {}
+                         Mlp mlp, Weight router, Mlp experts) {}
 
+    /** A SwiGLU MLP; in an MoE layer each weight holds that projection of every expert ({@link Backend#experts}). */
     private record Mlp(Weight w1, Weight w2, Weight w3) {}
 
     private final ModelConfig config;
@@ -48,12 +50,12 @@ public final class Model implements LanguageModel {
             int kv0 = shard.firstKvHead() * d, kv1 = kv0 + shard.kvHeads() * d;
             Mlp mlp = null;
             Weight router = null;
-            List<Mlp> experts = List.of();
+            Mlp experts = null;
             switch (l.ffn()) {
                 case FeedForward.Dense dense -> mlp = mlpShard(dense);
                 case FeedForward.Moe moe -> {
                     router = backend.weight(moe.router());
-                    experts = moe.experts().stream().map(this::mlpShard).toList();
+                    experts = expertsShard(moe.experts());
                 }
             }
             layers.add(new Layer(backend.weight(l.attentionNorm()),
@@ -67,9 +69,22 @@ public final class Model implements LanguageModel {
     }
 
     private Mlp mlpShard(FeedForward.Dense dense) {
+        FeedForward.Dense w = hiddenShard(dense);
+        return new Mlp(backend.linear(w.w1()), backend.linear(w.w2()), backend.linear(w.w3()));
+    }
+
+    /** Every expert's w1, w2 and w3 over this rank's hidden units, packed per projection. */
+    private Mlp expertsShard(List<FeedForward.Dense> experts) {
+        List<FeedForward.Dense> shards = experts.stream().map(this::hiddenShard).toList();
+        return new Mlp(backend.experts(shards.stream().map(FeedForward.Dense::w1).toList()),
+                backend.experts(shards.stream().map(FeedForward.Dense::w2).toList()),
+                backend.experts(shards.stream().map(FeedForward.Dense::w3).toList()));
+    }
+
+    /** A SwiGLU MLP's linears restricted to this rank's hidden units. */
+    private FeedForward.Dense hiddenShard(FeedForward.Dense dense) {
         long h0 = shard.firstHidden(), h1 = h0 + shard.hidden();
-        Linear w1 = dense.w1().rowRange(h0, h1), w3 = dense.w3().rowRange(h0, h1), w2 = dense.w2().columnRange(h0, h1);
-        return new Mlp(backend.linear(w1), backend.linear(w2), backend.linear(w3));
+        return new FeedForward.Dense(dense.w1().rowRange(h0, h1), dense.w2().columnRange(h0, h1), dense.w3().rowRange(h0, h1));
     }
 
     @Override
@@ -167,22 +182,24 @@ public final class Model implements LanguageModel {
         backend.linear(gate, mlp.w2(), out);
     }
 
-    /** Mixtral routing (MODELS.md 5.9): top-k router logits, softmax over the k, weighted expert sum. */
+    /**
+     * Mixtral routing (MODELS.md 5.9): top-k router logits, softmax over the k, weighted expert sum. The n * k routed
+     * (token, expert) rows are sorted by expert so each expert's rows go through its weights as one block (grouped GEMM).
+     */
     private void mixtureOfExperts(Layer layer, Activation x, Activation out) {
-        int n = x.rows(), experts = layer.experts().size();
-        Activation routerLogits = backend.allocate(n, experts);
+        int n = x.rows(), topK = config.moe().topK(), hidden = (int) layer.experts().w1().rows();
+        Activation routerLogits = backend.allocate(n, (int) layer.router().rows());
         backend.linear(x, layer.router(), routerLogits);
-        ExpertRouting routing = ExpertRouting.route(backend, routerLogits, config.moe().topK());
-        backend.zero(out);
-        for (int e = 0; e < experts; e++) {
-            int[] rows = routing.tokens(e);
-            if (rows.length == 0) continue;
-            Activation xe = backend.allocate(rows.length, config.dim()), ye = backend.allocate(rows.length, config.dim());
-            backend.gatherRows(x, rows, xe);
-            int hidden = (int) layer.experts().get(e).w1().rows();
-            mlp(layer.experts().get(e), xe, backend.allocate(rows.length, hidden), backend.allocate(rows.length, hidden), ye);
-            backend.scatterAddRows(ye, rows, routing.weights(e), out);
-        }
+        ExpertRoutes routes = backend.routeExperts(routerLogits, topK);
+        Activation xSorted = backend.allocate(n * topK, config.dim());   // [n * k, dim], grouped by expert
+        backend.gatherRouted(x, routes, xSorted);
+        Activation gate = backend.allocate(n * topK, hidden), up = backend.allocate(n * topK, hidden);
+        backend.expertLinear(xSorted, layer.experts().w1(), routes, gate);
+        backend.expertLinear(xSorted, layer.experts().w3(), routes, up);
+        backend.swiglu(gate, up);
+        Activation ySorted = backend.allocate(n * topK, config.dim());
+        backend.expertLinear(gate, layer.experts().w2(), routes, ySorted);
+        backend.combineRouted(ySorted, routes, out);
     }
 
     private void reduce(Activation partial) {

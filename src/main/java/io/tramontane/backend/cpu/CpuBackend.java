@@ -4,6 +4,7 @@ import io.tramontane.backend.Activation;
 import io.tramontane.backend.AttentionBatch;
 import io.tramontane.backend.Backend;
 import io.tramontane.backend.Collective;
+import io.tramontane.backend.ExpertRoutes;
 import io.tramontane.backend.KvCache;
 import io.tramontane.backend.Weight;
 import io.tramontane.sampling.DrawRequest;
@@ -202,6 +203,67 @@ public final class CpuBackend implements Backend {
         CpuActivation s = CpuActivation.of(src), d = CpuActivation.of(dst);
         for (int i = 0; i < rows.length; i++) {
             VectorMath.axpy(weights[i], s.data(), i * s.cols(), d.data(), rows[i] * d.cols(), d.cols());
+        }
+    }
+
+    // ---- Mixture of experts: routing on the host, each expert's rows through linear as one block
+
+    @Override
+    public Weight experts(List<Linear> projections) {
+        List<Weight> experts = projections.stream().map(this::linear).toList();
+        return new CpuExperts(experts, experts.getFirst().rows(), experts.getFirst().cols());
+    }
+
+    @Override
+    public ExpertRoutes routeExperts(Activation routerLogits, int topK) {
+        CpuActivation logits = CpuActivation.of(routerLogits);
+        return CpuExpertRoutes.route(logits.data(), logits.rows(), logits.cols(), topK);
+    }
+
+    @Override
+    public void gatherRouted(Activation x, ExpertRoutes routes, Activation xSorted) {
+        CpuActivation in = CpuActivation.of(x), o = CpuActivation.of(xSorted);
+        CpuExpertRoutes r = CpuExpertRoutes.of(routes);
+        requireRouted("gatherRouted", in, r.tokens(), o, r.rows(), in.cols());
+        for (int i = 0; i < r.rows(); i++) System.arraycopy(in.data(), r.token(i) * in.cols(), o.data(), i * o.cols(), o.cols());
+    }
+
+    @Override
+    public void expertLinear(Activation xSorted, Weight experts, ExpertRoutes routes, Activation out) {
+        CpuActivation in = CpuActivation.of(xSorted), o = CpuActivation.of(out);
+        CpuExperts w = CpuExperts.of(experts);
+        CpuExpertRoutes r = CpuExpertRoutes.of(routes);
+        if (w.experts().size() != r.experts()) {
+            throw new IllegalArgumentException(w.experts().size() + " expert weights for routes over " + r.experts() + " experts");
+        }
+        requireRouted("expertLinear", in, r.rows(), o, r.rows(), (int) w.rows());
+        for (int e = 0; e < r.experts(); e++) {  // each expert's rows as one batch, as a dense linear would see them
+            int first = r.offsets()[e], count = r.offsets()[e + 1] - first;
+            if (count == 0) continue;
+            CpuActivation xe = new CpuActivation(count, in.cols()), ye = new CpuActivation(count, o.cols());
+            System.arraycopy(in.data(), first * in.cols(), xe.data(), 0, xe.data().length);
+            linear(xe, w.experts().get(e), ye);
+            System.arraycopy(ye.data(), 0, o.data(), first * o.cols(), ye.data().length);
+        }
+    }
+
+    @Override
+    public void combineRouted(Activation ySorted, ExpertRoutes routes, Activation out) {
+        CpuActivation in = CpuActivation.of(ySorted), o = CpuActivation.of(out);
+        CpuExpertRoutes r = CpuExpertRoutes.of(routes);
+        requireRouted("combineRouted", in, r.rows(), o, r.tokens(), in.cols());
+        java.util.Arrays.fill(o.data(), 0f);
+        for (int i = 0; i < r.rows(); i++) {  // sorted rows ascend by expert: each token's sum runs in expert order
+            int slot = r.order()[i];
+            VectorMath.axpy(r.weight()[slot], in.data(), i * in.cols(), o.data(), (slot / r.topK()) * o.cols(), o.cols());
+        }
+    }
+
+    /** {@code in} has {@code inRows} rows; {@code out} is {@code [outRows, outCols]}. */
+    private static void requireRouted(String op, CpuActivation in, int inRows, CpuActivation out, int outRows, int outCols) {
+        if (in.rows() != inRows || out.rows() != outRows || out.cols() != outCols) {
+            throw new IllegalArgumentException(op + ": input [" + in.rows() + ", " + in.cols() + "] and output [" + out.rows()
+                    + ", " + out.cols() + "], expected " + inRows + " input rows and output [" + outRows + ", " + outCols + "]");
         }
     }
 

@@ -1,10 +1,12 @@
 package io.tramontane.backend.cuda;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import io.tramontane.backend.Activation;
 import io.tramontane.backend.AttentionBatch;
 import io.tramontane.backend.Backend;
+import io.tramontane.backend.ExpertRoutes;
 import io.tramontane.backend.KvCache;
 import io.tramontane.backend.Weight;
 import io.tramontane.cuda.Cuda;
@@ -83,6 +85,7 @@ public final class CudaBackend implements Backend {
     /** Prefill linears on tensor cores; null where the device is not compute capability 9.0. */
     private final TensorCoreGemm tensorCores;
     private boolean tensorCoresEnabled;
+    private final MoeKernels moe;
     private boolean closed;
 
     /** The context each thread last made current through a backend (several ranks may share a thread). */
@@ -116,6 +119,7 @@ public final class CudaBackend implements Backend {
         this.samplingBuffers = new SamplingBuffers(driver, arena);
         this.tensorCores = TensorCoreGemm.supports(context.device()) ? new TensorCoreGemm(module, arena) : null;
         this.tensorCoresEnabled = options.tensorCoreLinears();
+        this.moe = new MoeKernels(module);
         CURRENT.set(context);  // open made it current on this thread
     }
 
@@ -334,6 +338,64 @@ public final class CudaBackend implements Backend {
         }
         if (rows.length == 0 || d.cols() == 0) return;
         rowMoves.scatterAdd(STREAM, s, rowIndices.ints(rows), rowWeights.floats(weights, rows.length), d);
+    }
+
+    // ---- Mixture of experts: routing, permutation and grouped linears on the device (moe.cu), no host read-back
+
+    @Override
+    public Weight experts(List<Linear> projections) {
+        enter();
+        List<CudaWeight> experts = projections.stream().map(p -> CudaWeight.of(linear(p))).toList();
+        CudaExperts.Tables tables = CudaExperts.tables(experts);
+        try (Arena host = Arena.ofConfined()) {
+            DeviceBuffer pointers = arena.allocate(tables.pointers().length * (long) Long.BYTES);
+            driver.copyToDevice(pointers, host.allocateFrom(JAVA_LONG, tables.pointers()));
+            return new CudaExperts(experts, pointers, upload(host, tables.activationScales()), upload(host, tables.outScales()));
+        }
+    }
+
+    private DeviceBuffer upload(Arena host, float[] values) {
+        DeviceBuffer buffer = arena.allocate(values.length * (long) Float.BYTES);
+        driver.copyToDevice(buffer, host.allocateFrom(JAVA_FLOAT, values));
+        return buffer;
+    }
+
+    @Override
+    public ExpertRoutes routeExperts(Activation routerLogits, int topK) {
+        enter();
+        CudaActivation logits = CudaActivation.of(routerLogits);
+        MoeKernels.requireRouting(logits.rows(), logits.cols(), topK);
+        CudaActivation storage = activations.allocate(1, CudaExpertRoutes.words(logits.rows(), topK, logits.cols()));
+        CudaExpertRoutes routes = CudaExpertRoutes.in(storage, logits.rows(), topK, logits.cols());
+        if (routes.tokens() > 0) MoeKernels.routing(logits, routes).forEach(launch -> moe.run(STREAM, launch));
+        return routes;
+    }
+
+    @Override
+    public void gatherRouted(Activation x, ExpertRoutes routes, Activation xSorted) {
+        enter();
+        CudaActivation in = CudaActivation.of(x);
+        if (routes.tokens() > 0 && in.cols() > 0) {
+            moe.run(STREAM, MoeKernels.gather(in, CudaExpertRoutes.of(routes), CudaActivation.of(xSorted)));
+        }
+    }
+
+    @Override
+    public void expertLinear(Activation xSorted, Weight experts, ExpertRoutes routes, Activation out) {
+        enter();
+        CudaExpertRoutes r = CudaExpertRoutes.of(routes);
+        if (r.tokens() > 0) {
+            moe.run(STREAM, MoeKernels.linear(CudaActivation.of(xSorted), CudaExperts.of(experts), r, CudaActivation.of(out)));
+        }
+    }
+
+    @Override
+    public void combineRouted(Activation ySorted, ExpertRoutes routes, Activation out) {
+        enter();
+        CudaActivation o = CudaActivation.of(out);
+        if (routes.tokens() > 0 && o.cols() > 0) {
+            moe.run(STREAM, MoeKernels.combine(CudaActivation.of(ySorted), CudaExpertRoutes.of(routes), o));
+        }
     }
 
     @Override

@@ -75,7 +75,7 @@ public final class KernelChecks {
     /**
      * Every check on device 0: the kernels, the read bandwidth, every CudaBackend op against CpuBackend
      * ({@link BackendChecks}, {@link AttentionChecks} and {@link GemmChecks} with their timing lines,
-     * {@link SamplingChecks}), our linear against cuBLASLt ({@link GemmBaselineChecks}, one skipped row without
+     * {@link SamplingChecks}, {@link MoeChecks}), our linear against cuBLASLt ({@link GemmBaselineChecks}, one skipped row without
      * cuBLASLt), tensor parallelism ({@link TensorParallelChecks}), the Devstral Small decode ({@link DecodeChecks}) and,
      * when {@code golden} is not null, every case under it through the CUDA backend ({@link GoldenChecks}).
      * {@code skipped} when there is no usable driver. Never throws.
@@ -102,6 +102,7 @@ public final class KernelChecks {
                 results.addAll(new AttentionChecks(ops).all(roofline));
                 results.addAll(new GemmChecks(ops).all(roofline, device.smName()));
                 results.addAll(new SamplingChecks(ops).all());
+                results.addAll(new MoeChecks(ops).all(roofline));
                 results.addAll(GemmBaselineChecks.all(ops));
             }
             if (golden != null) results.addAll(GoldenChecks.cuda(golden));

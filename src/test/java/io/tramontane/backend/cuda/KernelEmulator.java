@@ -22,16 +22,18 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * A pretend device for the attention and sampling kernels: buffers at fake addresses, launches recorded exactly as the backend
- * would hand them to cuLaunchKernel (kernel name, grid, block, shared memory, the 8-byte parameter slots
- * {@link KernelArgs} marshals), then run by cuda-kernels/test/attention_emulator.cpp, which executes the kernel bodies
- * of attention_core.cuh and sampling_core.cuh on emulated warps. Needs g++ (C++20); {@link #binary()} is empty without it.
+ * A pretend device for the attention, sampling and MoE kernels: buffers at fake addresses, launches recorded
+ * exactly as the backend would hand them to cuLaunchKernel (kernel name, grid, block, shared memory, the 8-byte
+ * parameter slots {@link KernelArgs} marshals), then run by cuda-kernels/test/attention_emulator.cpp, which executes
+ * the kernel bodies of attention_core.cuh, sampling_core.cuh and moe_core.cuh on emulated warps. Needs g++ (C++20);
+ * {@link #binary()} is empty without it.
  */
 final class KernelEmulator {
     private static final Path ROOT = CudaToolkit.repositoryRoot();
     private static final Path SOURCE = ROOT.resolve("cuda-kernels/test/attention_emulator.cpp");
-    private static final List<Path> CORES = List.of(ROOT.resolve("cuda-kernels/attention_core.cuh"),
-            ROOT.resolve("cuda-kernels/sampling_core.cuh"));
+    private static final Path KERNELS = ROOT.resolve("cuda-kernels");
+    private static final List<Path> CORES = List.of(KERNELS.resolve("attention_core.cuh"),
+            KERNELS.resolve("sampling_core.cuh"), KERNELS.resolve("moe_core.cuh"));
     private static Optional<Path> binary;
 
     private record Buffer(DeviceBuffer device, byte[] content) {}
@@ -41,6 +43,17 @@ final class KernelEmulator {
     private final List<Buffer> buffers = new ArrayList<>();
     private final List<Launch> launches = new ArrayList<>();
     private long next = 0x7000_0000L;
+    private final Path emulator;
+
+    /** On the emulator built from the repository's kernels ({@link #binary()}, which must be present). */
+    KernelEmulator() {
+        this(binary().orElseThrow());
+    }
+
+    /** On the given emulator binary (a {@link #withMoeCore} variant). */
+    KernelEmulator(Path emulator) {
+        this.emulator = emulator;
+    }
 
     /** The emulator compiled into the engine's target/ (again when its sources are newer); empty without g++. */
     static synchronized Optional<Path> binary() {
@@ -54,23 +67,45 @@ final class KernelEmulator {
                 stale = stale || Files.getLastModifiedTime(out).compareTo(Files.getLastModifiedTime(source)) < 0;
             }
             if (stale) {
-                Files.createDirectories(out.getParent());
-                Path tmp = out.resolveSibling("attention_emulator.tmp");
-                Process p = new ProcessBuilder(gxx.get().toString(), "-std=c++20", "-O2", "-Wall", "-Wextra", "-Werror",
-                        "-Wno-unknown-pragmas", "-o", tmp.toString(), SOURCE.toString()).redirectErrorStream(true).start();
-                String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                    throw new IllegalStateException("g++ failed on " + SOURCE + ":\n" + output);
-                }
-                Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING);
+                compile(gxx.get(), KERNELS, out);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+        return binary = Optional.of(out);
+    }
+
+    /**
+     * An emulator whose moe_core.cuh is {@code source} instead of the repository's (a deliberately broken variant),
+     * compiled into {@code dir}; empty without g++.
+     */
+    static Optional<Path> withMoeCore(String source, Path dir) throws IOException {
+        Optional<Path> gxx = CudaToolkit.gxx();
+        if (gxx.isEmpty()) return Optional.empty();
+        Path include = Files.createDirectories(dir.resolve("include"));
+        Files.writeString(include.resolve("moe_core.cuh"), source);
+        Path out = dir.resolve("attention_emulator");
+        compile(gxx.get(), include, out);
+        return Optional.of(out);
+    }
+
+    /** moe_core.cuh is looked up in {@code moeCoreDir} first, then beside the other kernels. */
+    private static void compile(Path gxx, Path moeCoreDir, Path out) throws IOException {
+        Files.createDirectories(out.getParent());
+        Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
+        try {
+            Process p = new ProcessBuilder(gxx.toString(), "-std=c++20", "-O2", "-Wall", "-Wextra", "-Werror",
+                    "-Wno-unknown-pragmas", "-I", moeCoreDir.toString(), "-I", KERNELS.toString(), "-o", tmp.toString(),
+                    SOURCE.toString()).redirectErrorStream(true).start();
+            String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IllegalStateException("g++ failed on " + SOURCE + ":\n" + output);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
-        return binary = Optional.of(out);
+        Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING);
     }
 
     private static List<Path> concat(Path first, List<Path> rest) {
@@ -96,6 +131,16 @@ final class KernelEmulator {
         return add(values.length * 4L, b.array());
     }
 
+    DeviceBuffer longs(long[] values) {
+        ByteBuffer b = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+        b.asLongBuffer().put(values);
+        return add(values.length * 8L, b.array());
+    }
+
+    DeviceBuffer bytes(byte[] content) {
+        return add(content.length, content.clone());
+    }
+
     /** A [rows, cols] activation holding {@code values} (null: poisoned). */
     CudaActivation activation(int rows, int cols, float[] values) {
         DeviceBuffer data = values == null ? allocate((long) rows * cols * 4) : floats(values);
@@ -111,6 +156,10 @@ final class KernelEmulator {
 
     /** Records the launch as the driver would receive it. */
     void launch(AttentionKernels.Launch launch) {
+        launch(launch.kernel(), launch.config(), launch.arguments());
+    }
+
+    void launch(MoeKernels.Launch launch) {
         launch(launch.kernel(), launch.config(), launch.arguments());
     }
 
@@ -151,7 +200,7 @@ final class KernelEmulator {
             out.write(le(4).putInt(outputs.size()).array());
             for (DeviceBuffer o : outputs) out.write(le(16).putLong(o.address()).putLong(o.bytes()).array());
         }
-        Process p = new ProcessBuilder(binary().orElseThrow().toString(), input.toString(), output.toString())
+        Process p = new ProcessBuilder(emulator.toString(), input.toString(), output.toString())
                 .redirectErrorStream(true).start();
         String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(600, TimeUnit.SECONDS) || p.exitValue() != 0) throw new AssertionError("emulator failed: " + log);
