@@ -37,15 +37,3 @@ HOT_KERNEL void gather_rows_f32(const float* __restrict__ src, int src_cols, con
     const int c = blockIdx.x * blockDim.x + threadIdx.x;
     if (c < cols) dst[static_cast<int64_t>(blockIdx.y) * cols + c] = src[static_cast<int64_t>(rows[blockIdx.y]) * src_cols + c];
 }
-
-// dst[rows[i], :] += weights[i] * src[i, :] for i < n, in order of i, one thread per column: repeated rows
-// accumulate deterministically, as on the CPU. src [n, cols], dst [*, cols].
-HOT_KERNEL void scatter_add_rows_f32(const float* __restrict__ src, const int* __restrict__ rows,
-                                     const float* __restrict__ weights, float* __restrict__ dst, int n, int cols) {
-    const int c = blockIdx.x * blockDim.x + threadIdx.x;
-    if (c >= cols) return;
-    for (int i = 0; i < n; i++) {
-        float* d = dst + static_cast<int64_t>(rows[i]) * cols + c;
-        *d = fmaf(src[static_cast<int64_t>(i) * cols + c], weights[i], *d);
-    }
-}

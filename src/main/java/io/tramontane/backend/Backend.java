@@ -64,9 +64,6 @@ public interface Backend extends AutoCloseable {
     /** {@code dst[i] = src[rows[i]]} for the first {@code rows.length} rows of dst. */
     void gatherRows(Activation src, int[] rows, Activation dst);
 
-    /** {@code dst[rows[i]] += weights[i] * src[i]}. */
-    void scatterAddRows(Activation src, int[] rows, float[] weights, Activation dst);
-
     // ---- Mixture of experts (Mixtral routing, MODELS.md 5.9), with no host synchronisation on a device:
     // logits = router(x); routes = routeExperts(logits, k); xs = gatherRouted(x, routes);
     // ys = expertLinear(xs, w, routes) per projection; out = combineRouted(ys, routes).

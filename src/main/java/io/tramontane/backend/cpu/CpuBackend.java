@@ -198,14 +198,6 @@ public final class CpuBackend implements Backend {
         for (int i = 0; i < rows.length; i++) System.arraycopy(s.data(), rows[i] * s.cols(), d.data(), i * d.cols(), d.cols());
     }
 
-    @Override
-    public void scatterAddRows(Activation src, int[] rows, float[] weights, Activation dst) {
-        CpuActivation s = CpuActivation.of(src), d = CpuActivation.of(dst);
-        for (int i = 0; i < rows.length; i++) {
-            VectorMath.axpy(weights[i], s.data(), i * s.cols(), d.data(), rows[i] * d.cols(), d.cols());
-        }
-    }
-
     // ---- Mixture of experts: routing on the host, each expert's rows through linear as one block
 
     @Override

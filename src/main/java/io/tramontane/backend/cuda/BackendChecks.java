@@ -77,7 +77,6 @@ public final class BackendChecks implements AutoCloseable {
         results.add(elementwise("add", 3, 4099, seed()));
         results.add(elementwise("zero", 3, 17, seed()));
         results.add(gather(9, 5, 129, seed()));
-        results.add(scatterAdd(6, 4, 129, seed()));
         return results;
     }
 
@@ -228,20 +227,6 @@ public final class BackendChecks implements AutoCloseable {
     }
 
     /** dst[rows[i]] += weights[i] * src[i] with a repeated row, into a [dstRows, cols] destination. */
-    public CheckResult scatterAdd(int dstRows, int n, int cols, long seed) {
-        String shape = n + " into " + dstRows + "x" + cols;
-        return KernelChecks.attempt("scatterAddRows", shape, seed, () -> {
-            SplittableRandom random = new SplittableRandom(seed);
-            int[] rows = IntStream.range(0, n).map(i -> i == 1 ? 0 : random.nextInt(dstRows)).toArray();
-            float[] weights = RandomTensors.floats(random, n, 1);
-            Pair src = input(RandomTensors.floats(random, n * cols, 1), n, cols);
-            Pair dst = input(RandomTensors.floats(random, dstRows * cols, 1), dstRows, cols);
-            cuda.scatterAddRows(src.gpu(), rows, weights, dst.gpu());
-            cpu.scatterAddRows(src.cpu(), rows, weights, dst.cpu());
-            return compare("scatterAddRows", shape, seed, dst, FP32_BOUND,
-                    () -> cuda.scatterAddRows(src.gpu(), rows, weights, dst.gpu()));
-        });
-    }
 
     // ---- plumbing
 

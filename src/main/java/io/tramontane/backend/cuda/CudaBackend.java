@@ -68,7 +68,7 @@ public final class CudaBackend implements Backend {
     private final DeviceArena arena;
     private final ActivationPool activations;
     private final WeightUpload weights;
-    private final DeviceUpload tokens, rowIndices, rowWeights, cosTable, sinTable, rowScales, attentionPlan;
+    private final DeviceUpload tokens, rowIndices, cosTable, sinTable, rowScales, attentionPlan;
     private final RmsNormKernel rmsnorm;
     private final EmbeddingKernels embedding;
     private final LinearKernels linear;
@@ -101,7 +101,6 @@ public final class CudaBackend implements Backend {
         this.weights = new WeightUpload(driver, arena);
         this.tokens = new DeviceUpload(driver, arena);
         this.rowIndices = new DeviceUpload(driver, arena);
-        this.rowWeights = new DeviceUpload(driver, arena);
         this.cosTable = new DeviceUpload(driver, arena);
         this.sinTable = new DeviceUpload(driver, arena);
         this.rowScales = new DeviceUpload(driver, arena);
@@ -325,19 +324,6 @@ public final class CudaBackend implements Backend {
         requireRows(rows, s.rows(), "gather");
         if (rows.length == 0 || d.cols() == 0) return;
         rowMoves.gather(STREAM, s, rowIndices.ints(rows), rows.length, d);
-    }
-
-    @Override
-    public void scatterAddRows(Activation src, int[] rows, float[] weights, Activation dst) {
-        enter();
-        CudaActivation s = CudaActivation.of(src), d = CudaActivation.of(dst);
-        requireRows(rows, d.rows(), "scatter");
-        if (rows.length != s.rows() || weights.length < rows.length) {
-            throw new IllegalArgumentException("scatter of " + s.rows() + " rows with " + rows.length + " indices and "
-                    + weights.length + " weights");
-        }
-        if (rows.length == 0 || d.cols() == 0) return;
-        rowMoves.scatterAdd(STREAM, s, rowIndices.ints(rows), rowWeights.floats(weights, rows.length), d);
     }
 
     // ---- Mixture of experts: routing, permutation and grouped linears on the device (moe.cu), no host read-back

@@ -6,14 +6,13 @@ import io.tramontane.cuda.KernelArgs;
 import io.tramontane.cuda.LaunchConfig;
 import io.tramontane.cuda.Stream;
 
-/** Launches {@code gather_rows_f32} and {@code scatter_add_rows_f32} (cuda-kernels/elementwise.cu), the MoE row moves. */
+/** Launches {@code gather_rows_f32} (cuda-kernels/elementwise.cu): the output head's rows of a step. */
 final class RowKernels {
     static final int THREADS = 256;
-    private final Launcher gather, scatterAdd;
+    private final Launcher gather;
 
     RowKernels(KernelModule module) {
         gather = Launcher.of(module, "gather_rows_f32", 5);
-        scatterAdd = Launcher.of(module, "scatter_add_rows_f32", 6);
     }
 
     /** dst[i] = src[rows[i]] for i < n; rows already checked against src's rows. */
@@ -21,20 +20,10 @@ final class RowKernels {
         gather.launch(stream, gatherConfig(n, dst.cols()), args -> gatherArguments(args, src, rows, n, dst));
     }
 
-    /** dst[rows[i]] += weights[i] * src[i] for i < src.rows; rows already checked against dst's rows. */
-    void scatterAdd(Stream stream, CudaActivation src, DeviceBuffer rows, DeviceBuffer weights, CudaActivation dst) {
-        scatterAdd.launch(stream, scatterConfig(dst.cols()), args -> scatterArguments(args, src, rows, weights, dst));
-    }
-
     static LaunchConfig gatherConfig(int n, int cols) {
         Launcher.requirePositive("gather shape", n, cols);
         Launcher.requireGridYz(n, "gathered rows");
         return new LaunchConfig(Dim3.of((cols + THREADS - 1) / THREADS, n), Dim3.of(THREADS), 0);
-    }
-
-    static LaunchConfig scatterConfig(int cols) {
-        Launcher.requirePositive("scatter columns", cols);
-        return new LaunchConfig(Dim3.of((cols + THREADS - 1) / THREADS), Dim3.of(THREADS), 0);
     }
 
     static KernelArgs gatherArguments(KernelArgs args, CudaActivation src, DeviceBuffer rows, int n, CudaActivation dst) {
@@ -45,17 +34,5 @@ final class RowKernels {
         }
         Launcher.requireInts(rows, n, "row indices");
         return args.clear().pointer(src.data()).i32(src.cols()).pointer(rows).pointer(dst.data()).i32(dst.cols());
-    }
-
-    static KernelArgs scatterArguments(KernelArgs args, CudaActivation src, DeviceBuffer rows, DeviceBuffer weights,
-                                       CudaActivation dst) {
-        Launcher.requirePositive("scatter shape", src.rows(), dst.cols());
-        if (src.cols() != dst.cols()) {
-            throw new IllegalArgumentException("scatter of " + src.cols() + " columns into " + dst.cols());
-        }
-        Launcher.requireInts(rows, src.rows(), "row indices");
-        Launcher.requireFloats(weights, src.rows(), "row weights");
-        return args.clear().pointer(src.data()).pointer(rows).pointer(weights).pointer(dst.data()).i32(src.rows())
-                .i32(dst.cols());
     }
 }
