@@ -3,7 +3,10 @@ package io.tramontane.bench;
 import io.tramontane.backend.cpu.CpuWeights;
 import io.tramontane.engine.ModelFactory;
 import io.tramontane.model.LanguageModel;
+import io.tramontane.sampling.DrawRequest;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -76,11 +79,13 @@ public final class DecodeBench {
         try (LanguageModel lm = settings.backend().equals("cuda") ? ModelFactory.cuda(model.weights(), options)
                 : ModelFactory.cpu(model.weights(), options)) {
             loadSeconds = (System.nanoTime() - loadStart) * 1e-9;
-            for (int p = 0; p < settings.warmup(); p++) lm.forward(batch.decode(p));
+            // greedy draws on the backend, as the engine runs plain requests: only token ids reach the host
+            List<DrawRequest> greedy = Collections.nCopies(settings.batch(), DrawRequest.greedy());
+            for (int p = 0; p < settings.warmup(); p++) lm.forwardAndSample(batch.decode(p), greedy);
             for (int i = 0; i < settings.tokens(); i++) {
                 var step = batch.decode(settings.warmup() + i);
                 long start = System.nanoTime();
-                lm.forward(step);
+                lm.forwardAndSample(step, greedy);
                 stepNanos[i] = System.nanoTime() - start;
             }
         }
