@@ -1,7 +1,6 @@
 package io.tramontane.cuda;
 
 import static io.tramontane.cuda.CublasLtSymbol.*;
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -229,50 +228,29 @@ public final class CublasLt {
         return MemorySegment.ofAddress(address);
     }
 
-    // ---- plumbing
-
-    @FunctionalInterface
-    private interface Call {
-        int invoke() throws Throwable;
-    }
-
-    @FunctionalInterface
-    private interface OutCall {
-        int invoke(MemorySegment out) throws Throwable;
-    }
+    // ---- plumbing (StatusCalls)
 
     private MethodHandle handle(CublasLtSymbol function) {
         return handles[function.ordinal()];
     }
 
-    private void check(CublasLtSymbol function, Call call) {
-        int status;
-        try {
-            status = call.invoke();
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+    private void check(CublasLtSymbol function, StatusCalls.Call call) {
+        int status = StatusCalls.invoke(call);
         if (status != CUBLAS_STATUS_SUCCESS) {
             throw new CublasLtException(function.apiName(), status, statusName(status), statusString(status));
         }
     }
 
-    private MemorySegment outAddress(CublasLtSymbol function, OutCall call) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ADDRESS);
-            check(function, () -> call.invoke(out));
-            return out.get(ADDRESS, 0);
-        }
+    private MemorySegment outAddress(CublasLtSymbol function, StatusCalls.OutCall call) {
+        return StatusCalls.outAddress(c -> check(function, c), call);
     }
 
     private String text(CublasLtSymbol function, int status) {
-        MemorySegment text;
         try {
-            text = (MemorySegment) handle(function).invokeExact(status);
+            return StatusCalls.text((MemorySegment) handle(function).invokeExact(status));
         } catch (Throwable t) {
             throw rethrow(t);
         }
-        return text.equals(MemorySegment.NULL) ? null : text.reinterpret(Long.MAX_VALUE).getString(0);
     }
 
     private static RuntimeException rethrow(Throwable t) {

@@ -312,72 +312,36 @@ public final class CudaDriver {
         check(CU_GRAPH_DESTROY, () -> (int) handle(CU_GRAPH_DESTROY).invokeExact(graph.handle()));
     }
 
-    // ---- plumbing
-
-    /** A downcall returning a CUresult; it declares Throwable because MethodHandle.invokeExact does. */
-    @FunctionalInterface
-    private interface Call {
-        int invoke() throws Throwable;
-    }
-
-    /** A downcall whose single out-parameter is {@code out}. */
-    @FunctionalInterface
-    private interface OutCall {
-        int invoke(MemorySegment out) throws Throwable;
-    }
+    // ---- plumbing (StatusCalls)
 
     private MethodHandle handle(DriverSymbol function) {
         return handles[function.ordinal()];
     }
 
-    private void check(DriverSymbol function, Call call) {
-        int result = invoke(call);
+    private void check(DriverSymbol function, StatusCalls.Call call) {
+        int result = StatusCalls.invoke(call);
         if (result != CUDA_SUCCESS) {
             throw new CudaException(function.symbol(), result, errorName(result), errorString(result));
         }
     }
 
-    private static int invoke(Call call) {
-        try {
-            return call.invoke();
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("downcall threw a checked exception", t);  // downcalls do not
-        }
+    private int outInt(DriverSymbol function, StatusCalls.OutCall call) {
+        return StatusCalls.outInt(c -> check(function, c), call);
     }
 
-    private int outInt(DriverSymbol function, OutCall call) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(JAVA_INT);
-            check(function, () -> call.invoke(out));
-            return out.get(JAVA_INT, 0);
-        }
+    private long outLong(DriverSymbol function, StatusCalls.OutCall call) {
+        return StatusCalls.outLong(c -> check(function, c), call);
     }
 
-    private long outLong(DriverSymbol function, OutCall call) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(JAVA_LONG);
-            check(function, () -> call.invoke(out));
-            return out.get(JAVA_LONG, 0);
-        }
-    }
-
-    private MemorySegment outAddress(DriverSymbol function, OutCall call) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ADDRESS);
-            check(function, () -> call.invoke(out));
-            return out.get(ADDRESS, 0);
-        }
+    private MemorySegment outAddress(DriverSymbol function, StatusCalls.OutCall call) {
+        return StatusCalls.outAddress(c -> check(function, c), call);
     }
 
     private String errorText(DriverSymbol function, int result) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ADDRESS);
-            int status = invoke(() -> (int) handle(function).invokeExact(result, out));
-            MemorySegment text = out.get(ADDRESS, 0);
-            if (status != CUDA_SUCCESS || text.equals(MemorySegment.NULL)) return null;
-            return text.reinterpret(Long.MAX_VALUE).getString(0);
+            int status = StatusCalls.invoke(() -> (int) handle(function).invokeExact(result, out));
+            return status != CUDA_SUCCESS ? null : StatusCalls.text(out.get(ADDRESS, 0));
         }
     }
 

@@ -6,6 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import io.tramontane.cuda.DeviceBuffer;
 import io.tramontane.cuda.PythonSitePackages;
+import io.tramontane.cuda.StatusCalls;
 import io.tramontane.cuda.Stream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.Linker;
@@ -164,7 +165,7 @@ public final class Nccl {
     /** ncclGetErrorString, or null when NCCL returns none. Never throws. */
     public String errorString(int result) {
         try {
-            return text((MemorySegment) handle(GET_ERROR_STRING).invokeExact(result));
+            return StatusCalls.text((MemorySegment) handle(GET_ERROR_STRING).invokeExact(result));
         } catch (Throwable t) {
             return null;
         }
@@ -174,14 +175,10 @@ public final class Nccl {
     public String lastError(NcclComm comm) {
         try {
             MemorySegment handle = comm == null ? MemorySegment.NULL : comm.handle();
-            return text((MemorySegment) handle(GET_LAST_ERROR).invokeExact(handle));
+            return StatusCalls.text((MemorySegment) handle(GET_LAST_ERROR).invokeExact(handle));
         } catch (Throwable t) {
             return null;
         }
-    }
-
-    private static String text(MemorySegment cString) {
-        return cString.equals(MemorySegment.NULL) ? null : cString.reinterpret(4096).getString(0);
     }
 
     private static long floats(DeviceBuffer buffer, String what) {
@@ -191,34 +188,18 @@ public final class Nccl {
         return buffer.bytes() / FLOAT_BYTES;
     }
 
-    // ---- calling convention
-
-    @FunctionalInterface
-    private interface Call {
-        int invoke() throws Throwable;
-    }
+    // ---- calling convention (StatusCalls)
 
     private MethodHandle handle(NcclSymbol function) {
         return handles[function.ordinal()];
     }
 
-    private void check(NcclSymbol function, NcclComm comm, Call call) {
-        int result;
-        try {
-            result = call.invoke();
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(function.symbol() + " could not be called", t);
-        }
+    private void check(NcclSymbol function, NcclComm comm, StatusCalls.Call call) {
+        int result = StatusCalls.invoke(call);
         if (result != SUCCESS) throw new NcclException(function.symbol(), result, errorString(result), lastError(comm));
     }
 
     private int outInt(NcclSymbol function, NcclComm comm) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(JAVA_INT);
-            check(function, comm, () -> (int) handle(function).invokeExact(comm.handle(), out));
-            return out.get(JAVA_INT, 0);
-        }
+        return StatusCalls.outInt(c -> check(function, comm, c), out -> (int) handle(function).invokeExact(comm.handle(), out));
     }
 }
