@@ -20,6 +20,8 @@ import java.lang.invoke.MethodHandle;
  */
 public final class CudaDriver {
     private static final int CUDA_SUCCESS = 0;
+    private static final int GRAPH_EXEC_UPDATE_FAILURE = 910;
+    private static final long GRAPH_EXEC_UPDATE_INFO_BYTES = 24;
     private static final int FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
     private static final int TENSOR_MAP_INTERLEAVE_NONE = 0, TENSOR_MAP_OOB_FILL_ZERO = 0;
 
@@ -302,6 +304,24 @@ public final class CudaDriver {
 
     public void graphLaunch(GraphExec graph, Stream stream) {
         check(CU_GRAPH_LAUNCH, () -> (int) handle(CU_GRAPH_LAUNCH).invokeExact(graph.handle(), stream.handle()));
+    }
+
+    /**
+     * Makes {@code exec} run {@code graph} instead of the graph it was instantiated from, in place: kernel parameters,
+     * grids and copy addresses may differ, the topology may not. False when the driver refuses the update
+     * (CUDA_ERROR_GRAPH_EXEC_UPDATE_FAILURE): instantiate {@code graph} anew; other failures throw.
+     */
+    public boolean graphExecUpdate(GraphExec exec, Graph graph) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment info = arena.allocate(GRAPH_EXEC_UPDATE_INFO_BYTES, 8);  // result, error node, from node
+            int result = StatusCalls.invoke(() -> (int) handle(CU_GRAPH_EXEC_UPDATE).invokeExact(exec.handle(),
+                    graph.handle(), info));
+            if (result == GRAPH_EXEC_UPDATE_FAILURE) return false;
+            if (result != CUDA_SUCCESS) {
+                throw new CudaException(CU_GRAPH_EXEC_UPDATE.symbol(), result, errorName(result), errorString(result));
+            }
+            return true;
+        }
     }
 
     public void graphExecDestroy(GraphExec graph) {

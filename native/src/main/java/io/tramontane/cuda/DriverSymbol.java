@@ -80,6 +80,8 @@ public enum DriverSymbol {
     CU_STREAM_END_CAPTURE("cuStreamEndCapture", ADDRESS, ADDRESS),
     CU_GRAPH_INSTANTIATE("cuGraphInstantiate", List.of("cuGraphInstantiateWithFlags"), ADDRESS, ADDRESS, JAVA_LONG),
     CU_GRAPH_LAUNCH("cuGraphLaunch", ADDRESS, ADDRESS),
+    // exec, graph, CUgraphExecUpdateResultInfo* (the _v2 ABI of CUDA 12)
+    CU_GRAPH_EXEC_UPDATE("cuGraphExecUpdate", List.of("cuGraphExecUpdate_v2"), ADDRESS, ADDRESS, ADDRESS),
     CU_GRAPH_EXEC_DESTROY("cuGraphExecDestroy", ADDRESS),
     CU_GRAPH_DESTROY("cuGraphDestroy", ADDRESS);
 

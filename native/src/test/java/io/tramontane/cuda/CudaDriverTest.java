@@ -20,6 +20,19 @@ class CudaDriverTest {
     }
 
     @Test
+    void aGraphUpdateThatTheDriverRefusesAsksForANewInstantiation() {
+        GraphExec exec = new GraphExec(MemorySegment.ofAddress(0x1234));
+        Graph graph = new Graph(MemorySegment.ofAddress(0x5678));
+        assertThat(driver.graphExecUpdate(exec, graph)).isTrue();
+        assertThat(fake.graphExecUpdate).containsExactly(0x1234, 0x5678);
+        fake.graphExecUpdateResult = 910;  // CUDA_ERROR_GRAPH_EXEC_UPDATE_FAILURE
+        assertThat(driver.graphExecUpdate(exec, graph)).isFalse();
+        fake.graphExecUpdateResult = FakeDriver.NOT_SUPPORTED;
+        assertThatThrownBy(() -> driver.graphExecUpdate(exec, graph)).isInstanceOf(CudaException.class)
+                .hasMessageStartingWith("cuGraphExecUpdate_v2 failed: CUDA_ERROR_NOT_SUPPORTED");
+    }
+
+    @Test
     void aFailingCallNamesTheSymbolAndTheResult() {
         fake.memoryLimit = 1024;
         assertThatThrownBy(() -> driver.memAlloc(4096))

@@ -8,6 +8,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -119,6 +120,16 @@ final class FakeDriver implements AutoCloseable {
     int cuMemFreeHost(MemorySegment pointer) {
         freedHost.add(pointer.address());
         return 0;
+    }
+
+    /** What cuGraphExecUpdate answers; the exec and graph it was given. */
+    int graphExecUpdateResult;
+    long[] graphExecUpdate;
+
+    int cuGraphExecUpdate(MemorySegment exec, MemorySegment graph, MemorySegment info) {
+        graphExecUpdate = new long[] {exec.address(), graph.address()};
+        info.reinterpret(24).set(ValueLayout.JAVA_INT, 0, graphExecUpdateResult == 0 ? 0 : 1);
+        return graphExecUpdateResult;
     }
 
     int cuMemsetD32(long dst, int value, long count) {

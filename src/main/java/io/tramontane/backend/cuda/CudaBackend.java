@@ -22,6 +22,7 @@ import io.tramontane.weights.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Reference;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -40,12 +41,30 @@ public final class CudaBackend implements Backend {
      * @param tensorCoreLinears   prefill BF16/FP8 linears on tensor cores where the device has the kernel (sm_90:
      *                            activations rounded to BF16 or e4m3, TensorCoreGemm); false keeps FP32 activations in
      *                            every linear (the golden checks' exact path)
+     * @param cudaGraphs          decode steps captured and launched as CUDA graphs ({@link StepGraphs}); on unless
+     *                            the environment sets TRAMONTANE_CUDA_GRAPHS=0
      */
     public record Options(int device, boolean staticActivationFp8, long activationBudget, KvCacheDtype kvCache,
-                          boolean tensorCoreLinears) {
-        /** Tensor-core linears where available. */
+                          boolean tensorCoreLinears, boolean cudaGraphs) {
+        /** Tensor-core linears where available, CUDA graphs unless the environment turns them off. */
         public Options(int device, boolean staticActivationFp8, long activationBudget, KvCacheDtype kvCache) {
-            this(device, staticActivationFp8, activationBudget, kvCache, true);
+            this(device, staticActivationFp8, activationBudget, kvCache, true, graphsByDefault());
+        }
+
+        /** CUDA graphs unless the environment turns them off. */
+        public Options(int device, boolean staticActivationFp8, long activationBudget, KvCacheDtype kvCache,
+                       boolean tensorCoreLinears) {
+            this(device, staticActivationFp8, activationBudget, kvCache, tensorCoreLinears, graphsByDefault());
+        }
+
+        /** False when TRAMONTANE_CUDA_GRAPHS is 0 (or false): the switch for a GPU session that must rule graphs out. */
+        public static boolean graphsByDefault() {
+            String value = System.getenv("TRAMONTANE_CUDA_GRAPHS");
+            return value == null || !(value.equals("0") || value.equalsIgnoreCase("false"));
+        }
+
+        public Options withCudaGraphs(boolean enabled) {
+            return new Options(device, staticActivationFp8, activationBudget, kvCache, tensorCoreLinears, enabled);
         }
 
         /** A BF16 KV cache. */
@@ -58,7 +77,6 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    private static final Stream STREAM = Stream.DEFAULT;
     private static final int NAN_BITS = 0x7fc00000;
 
     private final Options options;
@@ -68,6 +86,9 @@ public final class CudaBackend implements Backend {
     private final DeviceArena arena;
     private final ActivationPool activations;
     private final WeightUpload weights;
+    /** The backend's own stream (blocking: ordered with the legacy stream's synchronous copies); graphs capture it. */
+    private final Stream stream;
+    private final StepGraphs graphs;
     private final DeviceUpload tokens, rowIndices, cosTable, sinTable, rowScales, attentionPlan;
     private final RmsNormKernel rmsnorm;
     private final EmbeddingKernels embedding;
@@ -99,12 +120,6 @@ public final class CudaBackend implements Backend {
         this.arena = new DeviceArena(driver);
         this.activations = new ActivationPool(arena, options.activationBudget());
         this.weights = new WeightUpload(driver, arena);
-        this.tokens = new DeviceUpload(driver, arena);
-        this.rowIndices = new DeviceUpload(driver, arena);
-        this.cosTable = new DeviceUpload(driver, arena);
-        this.sinTable = new DeviceUpload(driver, arena);
-        this.rowScales = new DeviceUpload(driver, arena);
-        this.attentionPlan = new DeviceUpload(driver, arena);
         this.rmsnorm = new RmsNormKernel(module);
         this.embedding = new EmbeddingKernels(module);
         this.linear = new LinearKernels(module);
@@ -113,13 +128,31 @@ public final class CudaBackend implements Backend {
         this.rope = new RopeKernel(module);
         this.attention = new AttentionKernels(module, context.device().multiprocessors());
         this.columnMoves = new CollectiveKernels(module);
-        this.collective = group == null ? null : new NcclCollective(group, rank, driver, arena, activations, columnMoves);
+        this.stream = driver.streamCreate(0);
+        List<DeviceUpload> uploads = new ArrayList<>();
+        this.graphs = new StepGraphs(StepGraphs.Driver.of(driver, stream), options.cudaGraphs(),
+                () -> uploads.forEach(DeviceUpload::forget));
+        this.tokens = newUpload(uploads);
+        this.rowIndices = newUpload(uploads);
+        this.cosTable = newUpload(uploads);
+        this.sinTable = newUpload(uploads);
+        this.rowScales = newUpload(uploads);
+        this.attentionPlan = newUpload(uploads);
+        this.collective = group == null ? null
+                : new NcclCollective(group, rank, driver, arena, activations, columnMoves, graphs::flush);
         this.sampling = new SamplingKernels(module);
         this.samplingBuffers = new SamplingBuffers(driver, arena);
         this.tensorCores = TensorCoreGemm.supports(context.device()) ? new TensorCoreGemm(module, arena) : null;
         this.tensorCoresEnabled = options.tensorCoreLinears();
         this.moe = new MoeKernels(module);
         CURRENT.set(context);  // open made it current on this thread
+    }
+
+    /** One of the per-call uploads on this backend's stream; a capture dropped unlaunched makes them all forget. */
+    private DeviceUpload newUpload(List<DeviceUpload> uploads) {
+        DeviceUpload upload = new DeviceUpload(driver, arena, stream, graphs::flush);
+        uploads.add(upload);
+        return upload;
     }
 
     /**
@@ -177,12 +210,14 @@ public final class CudaBackend implements Backend {
     @Override
     public Weight weight(Tensor tensor) {
         enter();
+        graphs.flush();  // uploads copy synchronously
         return weights.upload(tensor, 1f, Float.NaN, tensor.rows() == 1);  // vectors (norm gains) as FP32
     }
 
     @Override
     public Weight linear(Linear linear) {
         enter();
+        graphs.flush();
         float activationScale = options.staticActivationFp8() ? linear.activationScale() : Float.NaN;
         return weights.upload(linear.weight(), linear.weightScale(), activationScale, false);
     }
@@ -212,7 +247,8 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException("embedding of " + ids.length + " tokens into [" + o.rows() + ", " + o.cols() + "]");
         }
         if (ids.length == 0) return;
-        embedding.launch(STREAM, w, tokens.ints(ids), ids.length, o.data());
+        graphs.begin(ids.length);  // the first op of a forward: a decode-sized step is captured from here
+        embedding.launch(stream, w, tokens.ints(ids), ids.length, o.data());
     }
 
     @Override
@@ -222,7 +258,7 @@ public final class CudaBackend implements Backend {
         CudaWeight g = CudaWeight.of(gain);
         if (g.format() != WeightFormat.F32 || g.rows() != 1) throw new IllegalArgumentException("norm gain must be an FP32 vector: " + g);
         if (in.rows() == 0) return;
-        rmsnorm.launch(STREAM, in.data(), g.data().slice(0, in.cols() * (long) Float.BYTES), o.data(), in.rows(), in.cols(), eps);
+        rmsnorm.launch(stream, in.data(), g.data().slice(0, in.cols() * (long) Float.BYTES), o.data(), in.rows(), in.cols(), eps);
     }
 
     @Override
@@ -237,17 +273,17 @@ public final class CudaBackend implements Backend {
         }
         if (n == 0) return;
         if (usesTensorCores(w, n)) {  // converts (and for w8a8 quantizes) the input itself
-            tensorCores.launch(STREAM, in.data(), w, o.data(), n);
+            tensorCores.launch(stream, in.data(), w, o.data(), n);
             return;
         }
         CudaActivation input = in;
         float scale = w.weightScale();
         if (w.quantizesActivations()) {  // static w8a8: e4m3(x / s) first, s folded into the output scale
             input = activations.allocate(n, in.cols());
-            elementwise.quantizeE4m3(STREAM, in.data(), input.data(), w.activationScale(), in.elements());
+            elementwise.quantizeE4m3(stream, in.data(), input.data(), w.activationScale(), in.elements());
             scale *= w.activationScale();
         }
-        linear.launch(STREAM, input.data(), w, o.data(), n, scale);
+        linear.launch(stream, input.data(), w, o.data(), n, scale);
         Reference.reachabilityFence(input);
     }
 
@@ -260,7 +296,7 @@ public final class CudaBackend implements Backend {
         if (cos.length < count || sin.length < count) {
             throw new IllegalArgumentException("rope tables of " + cos.length + "/" + sin.length + " for " + count + " angles");
         }
-        rope.launch(STREAM, a.data(), cosTable.floats(cos, count), sinTable.floats(sin, count), a.rows(), a.cols(), headDim);
+        rope.launch(stream, a.data(), cosTable.floats(cos, count), sinTable.floats(sin, count), a.rows(), a.cols(), headDim);
     }
 
     @Override
@@ -269,7 +305,7 @@ public final class CudaBackend implements Backend {
         CudaActivation a = CudaActivation.of(x);
         if (a.elements() == 0) return;
         if (scale.length < a.rows()) throw new IllegalArgumentException(scale.length + " row scales for " + a.rows() + " rows");
-        elementwise.scaleRows(STREAM, a.data(), rowScales.floats(scale, a.rows()), a.rows(), a.cols());
+        elementwise.scaleRows(stream, a.data(), rowScales.floats(scale, a.rows()), a.rows(), a.cols());
     }
 
     @Override
@@ -289,7 +325,7 @@ public final class CudaBackend implements Backend {
             partialMaxSum = activations.allocate(plan.partialSlots(), 2 * (qa.cols() / kv.headDim));
         }
         var partials = partialO == null ? null : new AttentionKernels.Partials(partialO.data(), partialMaxSum.data());
-        attention.run(STREAM, AttentionKernels.launches(plan, buffers, pools, qa, ka, va, o, partials, scale));
+        attention.run(stream, AttentionKernels.launches(plan, buffers, pools, qa, ka, va, o, partials, scale));
         Reference.reachabilityFence(partialO);  // back to the pool only once the launches are enqueued
         Reference.reachabilityFence(partialMaxSum);
     }
@@ -299,14 +335,14 @@ public final class CudaBackend implements Backend {
         enter();
         CudaActivation g = CudaActivation.of(gate), u = CudaActivation.of(up);
         requireSameShape(g, u);
-        if (g.elements() > 0) elementwise.swiglu(STREAM, g.data(), u.data(), g.elements());
+        if (g.elements() > 0) elementwise.swiglu(stream, g.data(), u.data(), g.elements());
     }
 
     @Override
     public void zero(Activation x) {
         enter();
         CudaActivation a = CudaActivation.of(x);
-        if (a.elements() > 0) driver.memsetD32Async(a.data(), 0, STREAM);
+        if (a.elements() > 0) driver.memsetD32Async(a.data(), 0, stream);
     }
 
     @Override
@@ -314,7 +350,7 @@ public final class CudaBackend implements Backend {
         enter();
         CudaActivation a = CudaActivation.of(x), b = CudaActivation.of(y);
         requireSameShape(a, b);
-        if (a.elements() > 0) elementwise.add(STREAM, a.data(), b.data(), a.elements());
+        if (a.elements() > 0) elementwise.add(stream, a.data(), b.data(), a.elements());
     }
 
     @Override
@@ -323,7 +359,7 @@ public final class CudaBackend implements Backend {
         CudaActivation s = CudaActivation.of(src), d = CudaActivation.of(dst);
         requireRows(rows, s.rows(), "gather");
         if (rows.length == 0 || d.cols() == 0) return;
-        rowMoves.gather(STREAM, s, rowIndices.ints(rows), rows.length, d);
+        rowMoves.gather(stream, s, rowIndices.ints(rows), rows.length, d);
     }
 
     // ---- Mixture of experts: routing, permutation and grouped linears on the device (moe.cu), no host read-back
@@ -331,6 +367,7 @@ public final class CudaBackend implements Backend {
     @Override
     public Weight experts(List<Linear> projections) {
         enter();
+        graphs.flush();
         List<CudaWeight> experts = projections.stream().map(p -> CudaWeight.of(linear(p))).toList();
         CudaExperts.Tables tables = CudaExperts.tables(experts);
         try (Arena host = Arena.ofConfined()) {
@@ -353,7 +390,7 @@ public final class CudaBackend implements Backend {
         MoeKernels.requireRouting(logits.rows(), logits.cols(), topK);
         CudaActivation storage = activations.allocate(1, CudaExpertRoutes.words(logits.rows(), topK, logits.cols()));
         CudaExpertRoutes routes = CudaExpertRoutes.in(storage, logits.rows(), topK, logits.cols());
-        if (routes.tokens() > 0) MoeKernels.routing(logits, routes).forEach(launch -> moe.run(STREAM, launch));
+        if (routes.tokens() > 0) MoeKernels.routing(logits, routes).forEach(launch -> moe.run(stream, launch));
         return routes;
     }
 
@@ -362,7 +399,7 @@ public final class CudaBackend implements Backend {
         enter();
         CudaActivation in = CudaActivation.of(x);
         if (routes.tokens() > 0 && in.cols() > 0) {
-            moe.run(STREAM, MoeKernels.gather(in, CudaExpertRoutes.of(routes), CudaActivation.of(xSorted)));
+            moe.run(stream, MoeKernels.gather(in, CudaExpertRoutes.of(routes), CudaActivation.of(xSorted)));
         }
     }
 
@@ -371,7 +408,7 @@ public final class CudaBackend implements Backend {
         enter();
         CudaExpertRoutes r = CudaExpertRoutes.of(routes);
         if (r.tokens() > 0) {
-            moe.run(STREAM, MoeKernels.linear(CudaActivation.of(xSorted), CudaExperts.of(experts), r, CudaActivation.of(out)));
+            moe.run(stream, MoeKernels.linear(CudaActivation.of(xSorted), CudaExperts.of(experts), r, CudaActivation.of(out)));
         }
     }
 
@@ -380,7 +417,7 @@ public final class CudaBackend implements Backend {
         enter();
         CudaActivation o = CudaActivation.of(out);
         if (routes.tokens() > 0 && o.cols() > 0) {
-            moe.run(STREAM, MoeKernels.combine(CudaActivation.of(ySorted), CudaExpertRoutes.of(routes), o));
+            moe.run(stream, MoeKernels.combine(CudaActivation.of(ySorted), CudaExpertRoutes.of(routes), o));
         }
     }
 
@@ -389,7 +426,7 @@ public final class CudaBackend implements Backend {
         enter();
         CudaActivation a = CudaActivation.of(x);
         if (collective == null || a.elements() == 0) return;  // one rank: the sum is x itself
-        collective.allReduceSum(a, STREAM);
+        collective.allReduceSum(a, stream);
     }
 
     @Override
@@ -398,11 +435,11 @@ public final class CudaBackend implements Backend {
         CudaActivation p = CudaActivation.of(part), w = CudaActivation.of(whole);
         if (collective == null) {
             requireSameShape(p, w);  // one rank: the whole is its part
-            if (p.elements() > 0) columnMoves.pad(STREAM, p.data(), w.data(), p.rows(), p.cols(), p.cols());
+            if (p.elements() > 0) columnMoves.pad(stream, p.data(), w.data(), p.rows(), p.cols(), p.cols());
             return;
         }
         if (p.rows() == 0) return;
-        collective.allGatherColumns(p, w, STREAM);
+        collective.allGatherColumns(p, w, stream);
     }
 
     @Override
@@ -412,6 +449,7 @@ public final class CudaBackend implements Backend {
         if (row < 0 || row >= a.rows()) throw new IndexOutOfBoundsException("row " + row + " of " + a.rows());
         long bytes = a.cols() * (long) Float.BYTES;
         if (bytes == 0) return;
+        graphs.flush();
         try (Arena host = Arena.ofConfined()) {
             MemorySegment segment = host.allocate(bytes, Float.BYTES);
             driver.copyToHost(segment, a.data().slice(row * bytes, bytes));  // ordered after the kernels that wrote it
@@ -431,6 +469,7 @@ public final class CudaBackend implements Backend {
         if (draws.size() != a.rows()) throw new IllegalArgumentException(draws.size() + " draws for " + a.rows() + " rows of logits");
         if (a.rows() == 0) return new int[0];
         enqueueSample(a, draws, samplingBuffers.ids(a.rows()));
+        graphs.flush();  // the step's graph runs now; reading the ids waits for it
         int[] tokens = samplingBuffers.read(a.rows());
         bytesToHost += tokens.length * (long) Integer.BYTES;
         return tokens;
@@ -446,7 +485,12 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException(draws.size() + " draws for " + logits.rows() + " rows of logits");
         }
         SamplingKernels.requireVocabulary(logits.cols());
-        sampling.launch(STREAM, logits, samplingBuffers.draws(draws, STREAM), ids);
+        sampling.launch(stream, logits, samplingBuffers.draws(draws, stream), ids);
+    }
+
+    /** CUDA graphs launched, executables updated in place and instantiated so far ({@link StepGraphs}). */
+    long[] graphCounts() {
+        return graphs.counts();
     }
 
     /** Bytes copied device to host by readRow and sample so far. */
@@ -480,6 +524,7 @@ public final class CudaBackend implements Backend {
         CudaActivation a = CudaActivation.of(x);
         if (values.length != a.elements()) throw new IllegalArgumentException(values.length + " values for " + a.elements());
         if (values.length == 0) return;
+        graphs.flush();
         try (Arena host = Arena.ofConfined()) {
             driver.copyToDevice(a.data(), host.allocateFrom(JAVA_FLOAT, values));
         }
@@ -491,9 +536,11 @@ public final class CudaBackend implements Backend {
         var start = driver.eventCreate();
         var end = driver.eventCreate();
         try {
-            driver.eventRecord(start, STREAM);
+            graphs.flush();
+            driver.eventRecord(start, stream);
             ops.run();
-            driver.eventRecord(end, STREAM);
+            graphs.flush();  // ops that began a captured step: the graph is what is timed
+            driver.eventRecord(end, stream);
             driver.eventSynchronize(end);
             return driver.eventElapsedMillis(start, end) * 1000.0;
         } finally {
@@ -510,7 +557,7 @@ public final class CudaBackend implements Backend {
     /** Fills the activation and its guard with NaN (the GPU checks' poisoning). */
     void poison(Activation x) {
         enter();
-        driver.memsetD32Async(CudaActivation.of(x).allocation(), NAN_BITS, STREAM);
+        driver.memsetD32Async(CudaActivation.of(x).allocation(), NAN_BITS, stream);
     }
 
     /** The activation's guard bytes, as written after it: untouched means every float is the poison NaN. */
@@ -518,6 +565,7 @@ public final class CudaBackend implements Backend {
         enter();
         CudaActivation a = CudaActivation.of(x);
         DeviceBuffer guard = a.allocation().slice(a.data().bytes(), a.allocation().bytes() - a.data().bytes());
+        graphs.flush();
         try (Arena host = Arena.ofConfined()) {
             MemorySegment segment = host.allocate(guard.bytes(), Float.BYTES);
             driver.copyToHost(segment, guard);
@@ -533,9 +581,11 @@ public final class CudaBackend implements Backend {
         if (closed) return;
         enter();
         closed = true;
-        try (context; module; arena) {
+        try (context; module; arena; graphs) {
+            graphs.flush();
             driver.contextSynchronize();
             if (collective != null) collective.close();
+            driver.streamDestroy(stream);
         }
     }
 

@@ -26,16 +26,25 @@ final class DeviceUpload {
     private final CudaDriver driver;
     private final DeviceArena arena;
     private final Stream stream;
+    private final Runnable beforeWait;
     private DeviceBuffer buffer;
     private MemorySegment staging;
     private long staged;
     private int[] ints;
     private float[] floats;
 
-    DeviceUpload(CudaDriver driver, DeviceArena arena) {
+    /** @param beforeWait run before this waits for {@code stream} (a captured step must be launched first) */
+    DeviceUpload(CudaDriver driver, DeviceArena arena, Stream stream, Runnable beforeWait) {
         this.driver = driver;
         this.arena = arena;
-        this.stream = Stream.DEFAULT;  // the backend's stream
+        this.stream = stream;
+        this.beforeWait = beforeWait;
+    }
+
+    /** Forgets the last content: a copy that was captured but never launched did not happen. */
+    void forget() {
+        ints = null;
+        floats = null;
     }
 
     DeviceBuffer ints(int[] values) {
@@ -73,7 +82,10 @@ final class DeviceUpload {
     private MemorySegment stage(long bytes) {
         long aligned = (bytes + 15) & ~15L;
         if (staging == null || staged + aligned > staging.byteSize()) {
-            if (staging != null) driver.streamSynchronize(stream);  // every earlier copy has read its bytes
+            if (staging != null) {
+                beforeWait.run();
+                driver.streamSynchronize(stream);  // every earlier copy has read its bytes
+            }
             if (staging == null || aligned > staging.byteSize()) {
                 staging = arena.allocatePinned(Math.max(STAGING_BYTES, Long.highestOneBit(aligned) << 1));
             }

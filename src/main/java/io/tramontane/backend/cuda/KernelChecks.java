@@ -76,7 +76,7 @@ public final class KernelChecks {
      * Every check on device 0: the kernels, the read bandwidth, every CudaBackend op against CpuBackend
      * ({@link BackendChecks}, {@link AttentionChecks} and {@link GemmChecks} with their timing lines,
      * {@link SamplingChecks}, {@link MoeChecks}), our linear against cuBLASLt ({@link GemmBaselineChecks}, one skipped row without
-     * cuBLASLt), tensor parallelism ({@link TensorParallelChecks}), the Devstral Small decode ({@link DecodeChecks}) and,
+     * cuBLASLt), decode steps as CUDA graphs ({@link GraphChecks}), tensor parallelism ({@link TensorParallelChecks}), the Devstral Small decode ({@link DecodeChecks}) and,
      * when {@code golden} is not null, every case under it through the CUDA backend ({@link GoldenChecks}).
      * {@code skipped} when there is no usable driver. Never throws.
      */
@@ -106,6 +106,7 @@ public final class KernelChecks {
                 results.addAll(GemmBaselineChecks.all(ops));
             }
             if (golden != null) results.addAll(GoldenChecks.cuda(golden));
+            results.add(GraphChecks.decode(seed()));
             results.addAll(TensorParallelChecks.all(golden));
             results.add(DecodeChecks.devstralSmallFp8(device, roofline.readBytesPerSecond() / 1e9, seed()));
             return GpuCheckReport.of(probe, device, results, null);

@@ -31,15 +31,18 @@ final class NcclCollective {
     private final ActivationPool activations;
     private final CollectiveKernels kernels;
     private final Map<Integer, Layout> layouts = new HashMap<>();
+    private final Runnable beforeWait;
 
+    /** @param beforeWait run before the host waits for the stream (the peers' column counts are read back once) */
     NcclCollective(NcclGroup group, int rank, CudaDriver driver, DeviceArena arena, ActivationPool activations,
-                   CollectiveKernels kernels) {
+                   CollectiveKernels kernels, Runnable beforeWait) {
         this.group = group;
         this.comm = group.comm(rank);
         this.driver = driver;
         this.arena = arena;
         this.activations = activations;
         this.kernels = kernels;
+        this.beforeWait = beforeWait;
     }
 
     int rank() {
@@ -80,6 +83,7 @@ final class NcclCollective {
     private Layout layout(int cols, int total, Stream stream) {
         Layout known = layouts.get(total);
         if (known == null) {
+            beforeWait.run();  // the synchronous copies below cannot be part of a captured step
             int[] parts = exchange(cols, stream);
             ColumnLayout columns = ColumnLayout.of(parts);
             if (columns.total() != total) {
@@ -107,7 +111,7 @@ final class NcclCollective {
             driver.copyToDevice(sent, host.allocateFrom(JAVA_INT, value));
             group.nccl().allGatherInts(comm, sent, received, stream);
             MemorySegment values = host.allocate(JAVA_INT, ranks());
-            driver.copyToHost(values, received);  // ordered after the all-gather on the legacy stream
+            driver.copyToHost(values, received);  // ordered after the all-gather: the legacy stream waits for ours
             return values.toArray(JAVA_INT);
         }
     }
