@@ -26,10 +26,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The CUDA backend (one tensor-parallel rank, TP=1 until NCCL): FP32 activations in device memory, weights
- * uploaded once in their stored dtype, our own kernels (cuda-kernels/) enqueued in order on the context's legacy
- * default stream; the host waits only where it reads results (readRow) or uploads per-call arrays. Semantics are
- * CpuBackend's, op for op. Use from one thread at a time; the context is made current on whichever thread calls.
+ * The CUDA backend, one tensor-parallel rank (ranks meet in NCCL): FP32 activations in device memory, weights
+ * uploaded once in their stored dtype, our own kernels (cuda-kernels/) enqueued in order on the backend's own
+ * stream, decode-sized steps captured and launched as CUDA graphs ({@link StepGraphs}); the host waits only where
+ * it reads results back (sampled ids, logits). Semantics are CpuBackend's, op for op. Use from one thread at a
+ * time; the context is made current on whichever thread calls.
  */
 public final class CudaBackend implements Backend {
 
