@@ -97,6 +97,12 @@ public interface Backend extends AutoCloseable {
     /** Concatenates every rank's columns of {@code part} in rank order into {@code whole}. */
     void allGatherColumns(Activation part, Activation whole);
 
+    /**
+     * The step's ops are all enqueued: start whatever the backend holds back (a CUDA graph being captured). Called
+     * at the end of every forward, so a rank that reads nothing back (tensor parallelism) still runs its step.
+     */
+    void submit();
+
     /** Copies row {@code row} of x to the host. */
     void readRow(Activation x, int row, float[] dst);
 

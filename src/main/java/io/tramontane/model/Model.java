@@ -163,7 +163,9 @@ public final class Model implements LanguageModel {
             reduce(residual);
             backend.add(x, residual);
         }
-        return outputHead(x, step.logitRows());
+        Activation logits = outputHead(x, step.logitRows());
+        backend.submit();  // every op of the step is enqueued: a rank that reads nothing back must still run it
+        return logits;
     }
 
     /** llama-4 temperature per token, or null when the model has none. */

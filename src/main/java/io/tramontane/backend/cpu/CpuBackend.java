@@ -281,6 +281,10 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    /** Ops run as they are called: nothing is held back. */
+    @Override
+    public void submit() {}
+
     @Override
     public void readRow(Activation x, int row, float[] dst) {
         CpuActivation a = CpuActivation.of(x);

@@ -443,6 +443,13 @@ public final class CudaBackend implements Backend {
         collective.allGatherColumns(p, w, stream);
     }
 
+    /** Launches the step captured so far as a CUDA graph ({@link StepGraphs}); a no-op when none is. */
+    @Override
+    public void submit() {
+        enter();
+        graphs.flush();
+    }
+
     @Override
     public void readRow(Activation x, int row, float[] dst) {
         enter();

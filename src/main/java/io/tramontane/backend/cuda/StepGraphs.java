@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * Decode steps as CUDA graphs, one executable graph per step size (tokens in the step: the batch-size buckets). A
  * decode step is hundreds of small kernels; launched one by one, the GPU idles between them for about the launch
  * latency each. So a step of at most {@link #MAX_TOKENS} tokens is captured from its first op (the embedding) to
- * the first point where the host waits for the stream (reading the sampled ids back); there the capture becomes a
+ * the end of the forward ({@code Backend.submit}, which every rank reaches, even one that reads nothing back) or an
+ * earlier point where the host must wait for the stream; there the capture becomes a
  * graph, which updates the step size's executable graph in place (cuGraphExecUpdate: same kernels, new arguments)
  * or, when its shape changed, replaces it; then the graph is launched. Capturing every step, rather than replaying
  * one recording, keeps whatever the step's arguments are (activation buffers from the pool, attention plans that
