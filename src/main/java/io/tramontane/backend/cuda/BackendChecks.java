@@ -115,6 +115,7 @@ public final class BackendChecks implements AutoCloseable {
                 int[] ids = random.ints(n, 0, vocab).toArray();
                 Pair out = output(n, cols);
                 cuda.embed(g, ids, out.gpu());
+                cuda.submit();  // as every forward ends: a captured step is launched, not dropped by the next one
                 cpu.embed(c, ids, out.cpu());
                 outputs.add(out);
             }
