@@ -1,7 +1,6 @@
 package io.tramontane.backend.cuda;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.tramontane.cuda.Cuda;
 import io.tramontane.engine.GoldenChecks;
@@ -9,7 +8,6 @@ import io.tramontane.testing.SharedFixtures;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -19,28 +17,16 @@ import org.junit.jupiter.params.provider.MethodSource;
  * backend ({@link GoldenChecks}); skipped, with the probe's reason, without a driver.
  */
 class CudaBackendOpsTest {
-    private static CudaBackend backend;
-    private static BackendChecks checks;
+    private static DeviceFixture device;
 
     @BeforeAll
     static void open() {
-        if (!Cuda.available()) {
-            System.err.println("SKIPPED: CudaBackendOpsTest: no CUDA driver: " + Cuda.probe().reason());
-            return;
-        }
-        backend = CudaBackend.open(CudaBackend.Options.defaults());
-        checks = new BackendChecks(backend);
-    }
-
-    @BeforeEach
-    void needsTheDevice() {
-        assumeTrue(checks != null, () -> "no CUDA driver: " + Cuda.probe().reason());
+        device = DeviceFixture.open("CudaBackendOpsTest");
     }
 
     @AfterAll
     static void close() {
-        if (checks != null) checks.close();
-        if (backend != null) backend.close();
+        device.close();
     }
 
     static List<BackendChecks.LinearShape> linearShapes() {
@@ -58,28 +44,29 @@ class CudaBackendOpsTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("linearShapes")
     void linear(BackendChecks.LinearShape shape) {
-        assertPassed(checks.linear(shape, BackendChecks.seed()));
+        assertPassed(device.checks().linear(shape, BackendChecks.seed()));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("attentionShapes")
     void attention(AttentionChecks.AttentionShape shape) {
-        assertPassed(new AttentionChecks(checks).mixed(shape, BackendChecks.seed()));
+        assertPassed(new AttentionChecks(device.checks()).mixed(shape, BackendChecks.seed()));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("longAttentionShapes")
     void attentionOverLongContexts(AttentionChecks.AttentionShape shape) {
-        assertPassed(new AttentionChecks(checks).longContext(shape, BackendChecks.seed()));
+        assertPassed(new AttentionChecks(device.checks()).longContext(shape, BackendChecks.seed()));
     }
 
     @Test
     void everyOtherOp() {
-        for (CheckResult result : checks.all()) assertPassed(result);
+        for (CheckResult result : device.checks().all()) assertPassed(result);
     }
 
     @Test
     void goldenModels() {
+        device.require();
         List<CheckResult> results = GoldenChecks.cuda(SharedFixtures.resolve("golden"));
         assertThat(results).isNotEmpty();
         results.forEach(CudaBackendOpsTest::assertPassed);

@@ -1,11 +1,9 @@
 package io.tramontane.backend.cuda;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.tramontane.backend.cuda.GemmChecks.GemmShape;
 import io.tramontane.backend.cuda.GemmChecks.Mode;
-import io.tramontane.cuda.Cuda;
 import io.tramontane.weights.Floats;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -19,26 +17,17 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@link GemmChecks} shape; skipped, with the reason, elsewhere.
  */
 class GemmChecksTest {
-    private static CudaBackend backend;
-    private static BackendChecks checks;
-    private static String skipped;
+    private static DeviceFixture device;
 
     @BeforeAll
     static void open() {
-        if (!Cuda.available()) {
-            skipped = "no CUDA driver: " + Cuda.probe().reason();
-        } else {
-            backend = CudaBackend.open(CudaBackend.Options.defaults());
-            checks = new BackendChecks(backend);
-            if (!backend.hasTensorCoreGemm()) skipped = "the device is not compute capability 9.0 (no wgmma kernel)";
-        }
-        if (skipped != null) System.err.println("SKIPPED: GemmChecksTest (GPU cases): " + skipped);
+        device = DeviceFixture.open("GemmChecksTest",
+                backend -> backend.hasTensorCoreGemm() ? null : "the device is not compute capability 9.0 (no wgmma kernel)");
     }
 
     @AfterAll
     static void close() {
-        if (checks != null) checks.close();
-        if (backend != null) backend.close();
+        device.close();
     }
 
     static List<GemmShape> shapes() {
@@ -48,8 +37,7 @@ class GemmChecksTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("shapes")
     void tensorCoreLinearMatchesTheCpu(GemmShape shape) {
-        assumeTrue(skipped == null, () -> skipped);
-        CheckResult result = new GemmChecks(checks).linear(shape, KernelChecks.seed());
+        CheckResult result = new GemmChecks(device.checks()).linear(shape, KernelChecks.seed());
         assertThat(result.passed()).as("%s", result).isTrue();
     }
 
