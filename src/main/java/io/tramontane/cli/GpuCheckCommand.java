@@ -9,9 +9,12 @@ import io.tramontane.backend.cuda.KernelChecks;
 import io.tramontane.cuda.DeviceInfo;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -42,17 +45,18 @@ final class GpuCheckCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         Path golden = shared == null ? null : shared.resolve("golden");
         if (golden != null && !Files.isDirectory(golden)) throw new UsageException("--shared: no golden/ in " + shared);
-        GpuCheckReport report = KernelChecks.run(golden);
         PrintWriter stdout = spec.commandLine().getOut();
+        if (out != null) Files.createDirectories(out);
+        List<CheckResult> done = new ArrayList<>();
+        // each result as it comes, and the JSON so far: a run cut short by a time limit still leaves its evidence
+        GpuCheckReport report = KernelChecks.run(golden, result -> {
+            done.add(result);
+            stdout.println("gpu-check [" + done.size() + "] " + row(result));
+            stdout.flush();
+            if (out != null) writeJson(new GpuCheckReport("running", done.size() + " checks so far", null, null, List.copyOf(done)));
+        });
         String written = "";
-        if (out != null) {
-            Files.createDirectories(out);
-            ObjectNode json = JSON.valueToTree(report);
-            json.put("java", Runtime.version().toString()).put("time", Instant.now().toString());
-            Path file = out.resolve("gpu-check.json");
-            JSON.writeValue(file.toFile(), json);
-            written = "; JSON in " + file;
-        }
+        if (out != null) written = "; JSON in " + writeJson(report);
         printTable(stdout, report);
         if (golden == null) stdout.println("gpu-check: golden models not checked (no --shared DIR)");
         stdout.println("gpu-check: " + report.status() + ": " + report.reason() + written);
@@ -61,6 +65,27 @@ final class GpuCheckCommand implements Callable<Integer> {
             case GpuCheckReport.SKIPPED -> EXIT_SKIPPED;
             default -> Main.EXIT_FAILURE;
         };
+    }
+
+    /** Writes {@code report} (with the Java version and the time) to OUT/gpu-check.json; its path. */
+    private Path writeJson(GpuCheckReport report) {
+        ObjectNode json = JSON.valueToTree(report);
+        json.put("java", Runtime.version().toString()).put("time", Instant.now().toString());
+        Path file = out.resolve("gpu-check.json");
+        try {
+            JSON.writeValue(file.toFile(), json);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+        return file;
+    }
+
+    /** One check as a line of the table. */
+    static String row(CheckResult check) {
+        return String.format(Locale.ROOT, "%-26s %-22s %-11.2e %-8.0e %9.1f  %s", check.check(), check.shape(),
+                check.maxRelativeError(), check.bound(), check.micros(),
+                check.skipped() ? "skip " + check.detail().substring(CheckResult.SKIPPED.length())
+                        : check.passed() ? ("pass " + check.detail()).strip() : "FAIL " + check.detail());
     }
 
     private static void printTable(PrintWriter out, GpuCheckReport report) {
@@ -72,11 +97,6 @@ final class GpuCheckCommand implements Callable<Integer> {
         }
         if (report.checks().isEmpty()) return;
         out.printf(Locale.ROOT, "%-26s %-22s %-11s %-8s %9s  %s%n", "check", "shape", "max rel err", "bound", "time us", "result");
-        for (CheckResult check : report.checks()) {
-            out.printf(Locale.ROOT, "%-26s %-22s %-11.2e %-8.0e %9.1f  %s%n", check.check(), check.shape(),
-                    check.maxRelativeError(), check.bound(), check.micros(),
-                    check.skipped() ? "skip " + check.detail().substring(CheckResult.SKIPPED.length())
-                            : check.passed() ? ("pass " + check.detail()).strip() : "FAIL " + check.detail());
-        }
+        for (CheckResult check : report.checks()) out.println(row(check));
     }
 }

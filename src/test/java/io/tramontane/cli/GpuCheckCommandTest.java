@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tramontane.backend.cuda.CheckResult;
 import io.tramontane.cuda.Cuda;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -31,6 +32,16 @@ class GpuCheckCommandTest {
             assertThat(last).startsWith("gpu-check: skipped: no CUDA driver: ").endsWith(out.resolve("gpu-check.json").toString());
         }
         assertThat(json.has("java")).isTrue();
+    }
+
+    @Test
+    void rowsSayPassSkipOrFail() {
+        assertThat(GpuCheckCommand.row(new CheckResult("add", "3x4", 1, true, 0, 1e-6, 2.5, "812 GB/s")))
+                .startsWith("add ").endsWith("pass 812 GB/s");
+        assertThat(GpuCheckCommand.row(CheckResult.skipped("golden tp2", "all cases", "1 CUDA device(s), 2 needed")))
+                .endsWith("skip 1 CUDA device(s), 2 needed");
+        assertThat(GpuCheckCommand.row(new CheckResult("add", "3x4", 1, false, 1, 1e-6, 2.5, "element 0")))
+                .endsWith("FAIL element 0");
     }
 
     @Test

@@ -14,7 +14,7 @@ public record CheckResult(String check, String shape, long seed, boolean passed,
     /** Detail of a check that could not run on this machine: it neither passes nor fails the report. */
     public static final String SKIPPED = "skipped: ";
 
-    static CheckResult skipped(String check, String shape, String reason) {
+    public static CheckResult skipped(String check, String shape, String reason) {
         return new CheckResult(check, shape, 0, true, Double.NaN, Double.NaN, Double.NaN, SKIPPED + reason);
     }
 

@@ -22,9 +22,11 @@ import io.tramontane.cuda.Stream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -81,10 +83,15 @@ public final class KernelChecks {
      * {@code skipped} when there is no usable driver. Never throws.
      */
     public static GpuCheckReport run(java.nio.file.Path golden) {
+        return run(golden, result -> {});
+    }
+
+    /** {@link #run(java.nio.file.Path)}, handing each result to {@code progress} as soon as it is known. */
+    public static GpuCheckReport run(java.nio.file.Path golden, Consumer<CheckResult> progress) {
         CudaProbe probe = Cuda.probe();
         if (!probe.available()) return GpuCheckReport.skipped(probe);
         CudaDriver driver = probe.driver().orElseThrow();
-        List<CheckResult> results = new ArrayList<>();
+        List<CheckResult> results = new Reported(progress);
         DeviceInfo device = null;
         try (CudaContext context = CudaContext.open(driver, 0); KernelModule module = KernelModule.load(driver)) {
             device = context.device();
@@ -328,6 +335,28 @@ public final class KernelChecks {
     private static int firstMismatch(MemorySegment actual, ByteAt expected) {
         for (int i = 0; i < actual.byteSize(); i++) if (actual.get(JAVA_BYTE, i) != expected.at(i)) return i;
         return -1;
+    }
+
+    /** The results so far; each is handed on as it is added (a run that is cut short still reported what it did). */
+    private static final class Reported extends ArrayList<CheckResult> {
+        private final transient Consumer<CheckResult> progress;
+
+        Reported(Consumer<CheckResult> progress) {
+            this.progress = progress;
+        }
+
+        @Override
+        public boolean add(CheckResult result) {
+            super.add(result);
+            progress.accept(result);
+            return true;
+        }
+
+        @Override
+        public boolean addAll(Collection<? extends CheckResult> results) {
+            results.forEach(this::add);
+            return !results.isEmpty();
+        }
     }
 
     /** Runs one check; an exception (a CUDA error, a size mismatch) fails that check rather than the run. */
