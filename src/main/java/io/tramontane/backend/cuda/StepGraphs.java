@@ -126,6 +126,13 @@ final class StepGraphs implements AutoCloseable {
             }
             driver.launch(executable);
             launches++;
+        } catch (CudaException e) {  // the step did not run: later steps run kernel by kernel
+            enabled = false;
+            abandoned.run();
+            GraphExec broken = executables.remove(tokens);
+            if (broken != null) driver.destroy(broken);
+            throw new IllegalStateException("running a " + tokens + "-token step as a CUDA graph failed ("
+                    + e.getMessage() + "); the backend runs later steps without graphs", e);
         } finally {
             driver.destroy(graph);
         }

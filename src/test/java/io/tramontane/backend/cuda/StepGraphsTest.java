@@ -16,7 +16,7 @@ class StepGraphsTest {
     /** Records the calls; graphs and executables are numbered handles. */
     private static final class Recording implements StepGraphs.Driver {
         final List<String> calls = new ArrayList<>();
-        boolean updates = true, captureFails;
+        boolean updates = true, captureFails, launchFails;
         long next = 0x100;
 
         public void beginCapture() {
@@ -42,6 +42,7 @@ class StepGraphsTest {
 
         public void launch(GraphExec executable) {
             calls.add("launch " + executable.handle().address());
+            if (launchFails) throw new CudaException("cuGraphLaunch", 1, "CUDA_ERROR_INVALID_VALUE", null);
         }
 
         public void destroy(GraphExec executable) {
@@ -114,6 +115,19 @@ class StepGraphsTest {
         graphs.begin(4);
         graphs.flush();
         assertThat(driver.calls).isEmpty();
+    }
+
+    @Test
+    void aGraphThatCannotRunIsDestroyedAndGraphsTurnOff() {
+        driver.launchFails = true;
+        graphs.begin(4);
+        assertThatThrownBy(graphs::flush).hasMessageStartingWith("running a 4-token step as a CUDA graph failed");
+        assertThat(driver.calls).containsExactly("begin", "end", "instantiate 4352", "launch 4352", "destroy exec 4352",
+                "destroy graph");
+        assertThat(graphs.enabled()).isFalse();
+        assertThat(forgotten).isEqualTo(1);
+        graphs.close();
+        assertThat(driver.calls).hasSize(6);  // nothing left to destroy
     }
 
     @Test
