@@ -15,20 +15,17 @@
 // launch. Errors (a lane outside a collective its warp entered, a deadlock, a misaligned or out-of-bounds access, a
 // wrong launch shape) end the run with exit code 1.
 //
-// Input (little-endian), written by the Java test from the launches AttentionKernels builds:
-//   "TRAMEMU1", u32 buffers { u64 address, u64 bytes, u8 filled, [bytes] },
-//   u32 launches { u16 name length, name, i32 grid x y z, block x y z, shared bytes, u32 count, u64 slots[count] },
-//   u32 dumps { u64 address, u64 bytes }
-// Output: the dumped bytes, in order. Usage: attention_emulator INPUT OUTPUT
+// Input and output: emulated_device.h's, with the magic "TRAMEMU1" and a launch's parameters as
+//   u32 count, u64 slots[count] (the 8-byte slots KernelArgs marshals for the launches AttentionKernels builds).
+// Usage: attention_emulator INPUT OUTPUT
 #include "../attention_core.cuh"
 #include "../sampling_core.cuh"
 #include "moe_core.cuh"
+#include "emulated_device.h"
 
 #include <ucontext.h>
 
 #include <bit>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <functional>
@@ -45,71 +42,7 @@ namespace attn = tramontane::attention;
 namespace smp = tramontane::sampling;
 namespace moe = tramontane::moe;
 
-[[noreturn]] void fail(const std::string& message) {
-    std::fprintf(stderr, "attention_emulator: %s\n", message.c_str());
-    std::exit(1);
-}
-
-constexpr size_t GUARD = 256;
-constexpr unsigned char POISON = 0xff;  // NaN as FP32 and as BF16
-
-// ---- device memory: the Java side's buffers at its fake addresses
-
-// bytes + GUARD bytes at a 256-byte aligned host address, so device alignment is host alignment
-struct Bytes {
-    std::vector<unsigned char> storage;
-    unsigned char* start = nullptr;
-    size_t count = 0;
-
-    void assign(size_t n, unsigned char value) {
-        storage.assign(n + 256, value);
-        start = storage.data() + (256 - reinterpret_cast<uintptr_t>(storage.data()) % 256) % 256;
-        count = n;
-    }
-    unsigned char* data() { return start; }
-    size_t size() const { return count; }
-    unsigned char& operator[](size_t i) { return start[i]; }
-};
-
-struct Buffer {
-    uint64_t address, bytes;
-    Bytes data;  // bytes + GUARD
-};
-
-std::map<uint64_t, Buffer> buffers;  // by address
-
-Buffer* buffer_at(uint64_t address) {
-    auto it = buffers.upper_bound(address);
-    if (it == buffers.begin()) return nullptr;
-    --it;
-    return address <= it->second.address + it->second.bytes ? &it->second : nullptr;
-}
-
-// A device pointer (u64 address) as a host pointer into its buffer.
-unsigned char* host_pointer(uint64_t address, const std::string& what) {
-    Buffer* b = buffer_at(address);
-    if (b == nullptr) fail(what + ": address 0x" + std::to_string(address) + " is in no buffer");
-    return b->data.data() + (address - b->address);
-}
-
-// Host pointer p (n bytes) must lie in a buffer's data, not its guard.
-void require_in_buffer(const void* p, size_t n, const char* what) {
-    const auto* c = static_cast<const unsigned char*>(p);
-    for (auto& [address, b] : buffers) {
-        const unsigned char* start = b.data.data();
-        if (c >= start && c < start + b.data.size()) {
-            if (c + n > start + b.bytes) fail(std::string(what) + " reads past the end of a buffer");
-            return;
-        }
-    }
-    fail(std::string(what) + " reads outside every buffer");
-}
-
-void require_aligned(const void* p, size_t alignment, const char* what) {
-    if (reinterpret_cast<uintptr_t>(p) % alignment != 0) {
-        fail(std::string(what) + ": address not " + std::to_string(alignment) + "-byte aligned");
-    }
-}
+using namespace tramontane::emulator;
 
 // ---- CTAs of fibers
 
@@ -534,11 +467,14 @@ struct LostPeersOps : HostOps {
 
 // ---- launches
 
-struct Launch {
-    std::string name;
-    int grid[3], block[3], shared;
+struct Launch : LaunchShape {
     std::vector<uint64_t> slots;
 };
+
+void read_slots(Reader& r, Launch& launch) {
+    launch.slots.resize(r.read<uint32_t>());
+    for (uint64_t& s : launch.slots) s = r.read<uint64_t>();
+}
 
 // Host copies of the device-address tables passed to kernels, alive until the emulator exits.
 std::deque<std::vector<unsigned char*>> address_tables;
@@ -556,14 +492,16 @@ T argument(const Launch& launch, size_t i) {
         // a table of device addresses (the MoE experts' weights): a host copy with every entry translated
         const std::string what = launch.name + " parameter " + std::to_string(i);
         const Buffer* b = buffer_at(slot);
-        if (b == nullptr || slot % 8 != 0) fail(what + ": no aligned table at 0x" + std::to_string(slot));
-        const auto* entries = reinterpret_cast<const uint64_t*>(host_pointer(slot, what));
+        if (b == nullptr || slot % 8 != 0) fail(what + ": no aligned table at " + hex(slot));
+        const auto* entries = reinterpret_cast<const uint64_t*>(host_pointer(slot, 0, what));
         auto& table = address_tables.emplace_back((b->address + b->bytes - slot) / 8);
-        for (size_t e = 0; e < table.size(); e++) table[e] = host_pointer(entries[e], what + " entry " + std::to_string(e));
+        for (size_t e = 0; e < table.size(); e++) {
+            table[e] = host_pointer(entries[e], 0, what + " entry " + std::to_string(e));
+        }
         return reinterpret_cast<T>(table.data());
     } else if constexpr (std::is_pointer_v<T>) {
         if (slot == 0) return nullptr;
-        return reinterpret_cast<T>(host_pointer(slot, launch.name + " parameter " + std::to_string(i)));
+        return reinterpret_cast<T>(host_pointer(slot, 0, launch.name + " parameter " + std::to_string(i)));
     } else if constexpr (sizeof(T) == 8) {
         T value;
         std::memcpy(&value, &slot, 8);
@@ -656,73 +594,10 @@ void execute(const Launch& launch) {
         if (launch.grid[d] < 1) fail(launch.name + ": empty grid");
     }
     k.run(launch);
-    for (auto& [address, b] : buffers) {
-        for (size_t i = b.bytes; i < b.data.size(); i++) {
-            if (b.data[i] != POISON) fail(launch.name + " wrote past the buffer at 0x" + std::to_string(address));
-        }
-    }
 }
-
-// ---- input
-
-struct Reader {
-    FILE* file;
-    template <typename T>
-    T read() {
-        T value;
-        if (std::fread(&value, sizeof(T), 1, file) != 1) fail("truncated input");
-        return value;
-    }
-    void bytes(void* dst, size_t n) {
-        if (n > 0 && std::fread(dst, 1, n, file) != n) fail("truncated input");
-    }
-};
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 3) fail("usage: attention_emulator INPUT OUTPUT");
-    FILE* in = std::fopen(argv[1], "rb");
-    if (in == nullptr) fail(std::string("cannot read ") + argv[1]);
-    Reader r{in};
-    char magic[8];
-    r.bytes(magic, 8);
-    if (std::memcmp(magic, "TRAMEMU1", 8) != 0) fail("not an emulator input");
-    for (uint32_t n = r.read<uint32_t>(); n > 0; n--) {
-        Buffer b;
-        b.address = r.read<uint64_t>();
-        b.bytes = r.read<uint64_t>();
-        b.data.assign(b.bytes + GUARD, POISON);
-        if (r.read<uint8_t>() != 0) r.bytes(b.data.data(), b.bytes);
-        if (b.address % 256 != 0) fail("buffer addresses are 256-byte aligned, as cuMemAlloc's are");
-        buffers.emplace(b.address, std::move(b));
-    }
-    std::vector<Launch> launches;
-    for (uint32_t n = r.read<uint32_t>(); n > 0; n--) {
-        Launch launch;
-        launch.name.resize(r.read<uint16_t>());
-        r.bytes(launch.name.data(), launch.name.size());
-        for (int& g : launch.grid) g = r.read<int32_t>();
-        for (int& b : launch.block) b = r.read<int32_t>();
-        launch.shared = r.read<int32_t>();
-        launch.slots.resize(r.read<uint32_t>());
-        for (uint64_t& s : launch.slots) s = r.read<uint64_t>();
-        launches.push_back(std::move(launch));
-    }
-    std::vector<std::pair<uint64_t, uint64_t>> dumps;
-    for (uint32_t n = r.read<uint32_t>(); n > 0; n--) {
-        const uint64_t address = r.read<uint64_t>();
-        dumps.emplace_back(address, r.read<uint64_t>());
-    }
-    std::fclose(in);
-    for (const Launch& launch : launches) execute(launch);
-    FILE* out = std::fopen(argv[2], "wb");
-    if (out == nullptr) fail(std::string("cannot write ") + argv[2]);
-    for (auto [address, bytes] : dumps) {
-        Buffer* b = buffer_at(address);
-        if (b == nullptr || address + bytes > b->address + b->bytes) fail("dump outside a buffer");
-        std::fwrite(b->data.data() + (address - b->address), 1, bytes, out);
-    }
-    std::fclose(out);
-    return 0;
+    return run<Launch>(argc, argv, "attention_emulator", "TRAMEMU1", read_slots, execute);
 }

@@ -21,22 +21,18 @@
 // NaN-poisoned; buffers the Java side did not fill start poisoned; 256 guard bytes after every buffer and after shared
 // memory must survive. Errors end the run with exit code 1.
 //
-// Input (little-endian), written by GemmEmulationTest:
-//   "TRAMGEM1", u32 buffers { u64 address, u64 bytes, u8 filled, [bytes] },
-//   u32 launches { u16 name length, name, i32 grid x y z, block x y z, shared bytes, u32 count,
-//                  { u32 size, size bytes }[count] },
-//   u32 dumps { u64 address, u64 bytes }
+// Input and output: emulated_device.h's, with the magic "TRAMGEM1" and a launch's parameters as
+//   u32 count, { u32 size, size bytes }[count].
 // A tensor-map parameter (128 bytes) is the test's encoding of cuTensorMapEncodeTiled's parameters:
 //   "TMAP", u32 element bytes, u32 swizzle span bytes, u32 rank (2), u64 address, u64 dims[2], u64 row stride,
 //   u32 box[2].
-// Output: the dumped bytes, in order. Usage: gemm_emulator INPUT OUTPUT
+// Usage: gemm_emulator INPUT OUTPUT
 #include "gemm_sm90_core.cuh"
+#include "emulated_device.h"
 
 #include <ucontext.h>
 
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <functional>
@@ -48,32 +44,9 @@
 namespace {
 namespace tc = tramontane::gemm;
 
-[[noreturn]] void fail(const std::string& message) {
-    std::fprintf(stderr, "gemm_emulator: %s\n", message.c_str());
-    std::exit(1);
-}
+using namespace tramontane::emulator;
 
-constexpr size_t GUARD = 256;
-constexpr unsigned char POISON = 0xff;  // NaN as FP32, BF16 and e4m3
-constexpr uint32_t SHARED_BASE = 16;    // the shared address of the first dynamic shared memory byte
-
-// ---- device memory: the Java side's buffers at its fake addresses
-
-struct Buffer {
-    uint64_t address = 0, bytes = 0;
-    std::vector<unsigned char> data;  // bytes + GUARD
-};
-
-std::map<uint64_t, Buffer> buffers;
-
-// The host bytes of device range [address, address + n), which must lie in one buffer's data.
-unsigned char* global(uint64_t address, size_t n, const char* what) {
-    auto it = buffers.upper_bound(address);
-    if (it == buffers.begin()) fail(std::string(what) + ": address in no buffer");
-    Buffer& b = (--it)->second;
-    if (address + n > b.address + b.bytes) fail(std::string(what) + ": outside its buffer");
-    return b.data.data() + (address - b.address);
-}
+constexpr uint32_t SHARED_BASE = 16;  // the shared address of the first dynamic shared memory byte
 
 struct EmulatedMap {
     int element_bytes = 0, swizzle_span = 0;
@@ -210,8 +183,8 @@ void land(const TmaCopy& copy) {
             if (copy.c0 < 0 || copy.c1 < 0 || col >= map.dims[0] || row >= map.dims[1]) {
                 std::memset(dst, 0, map.element_bytes);
             } else {
-                std::memcpy(dst, global(map.address + row * map.stride + col * map.element_bytes, map.element_bytes,
-                                        "TMA source"),
+                std::memcpy(dst, host_pointer(map.address + row * map.stride + col * map.element_bytes,
+                                              map.element_bytes, "TMA source"),
                             map.element_bytes);
             }
         }
@@ -443,11 +416,17 @@ void run_cta(int x, int y, int threads, size_t shared_bytes, int element_bytes, 
 
 // ---- launches
 
-struct Launch {
-    std::string name;
-    int grid[3], block[3], shared;
+struct Launch : LaunchShape {
     std::vector<std::vector<unsigned char>> params;
 };
+
+void read_params(Reader& r, Launch& launch) {
+    launch.params.resize(r.read<uint32_t>());
+    for (auto& p : launch.params) {
+        p.resize(r.read<uint32_t>());
+        r.bytes(p.data(), p.size());
+    }
+}
 
 template <typename T>
 T scalar(const Launch& launch, size_t i) {
@@ -462,7 +441,7 @@ T scalar(const Launch& launch, size_t i) {
 float* pointer(const Launch& launch, size_t i, size_t bytes, const char* what) {
     const uint64_t address = scalar<uint64_t>(launch, i);
     if (address == 0) return nullptr;
-    return reinterpret_cast<float*>(global(address, bytes, what));
+    return reinterpret_cast<float*>(host_pointer(address, bytes, what));
 }
 
 void execute(const Launch& launch) {
@@ -498,70 +477,10 @@ void execute(const Launch& launch) {
             });
         }
     }
-    for (auto& [address, b] : buffers) {
-        for (size_t i = b.bytes; i < b.data.size(); i++) {
-            if (b.data[i] != POISON) fail(launch.name + " wrote past a buffer");
-        }
-    }
 }
-
-struct Reader {
-    FILE* file;
-    template <typename T>
-    T read() {
-        T value;
-        if (std::fread(&value, sizeof(T), 1, file) != 1) fail("truncated input");
-        return value;
-    }
-    void bytes(void* dst, size_t n) {
-        if (n > 0 && std::fread(dst, 1, n, file) != n) fail("truncated input");
-    }
-};
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 3) fail("usage: gemm_emulator INPUT OUTPUT");
-    FILE* in = std::fopen(argv[1], "rb");
-    if (in == nullptr) fail(std::string("cannot read ") + argv[1]);
-    Reader r{in};
-    char magic[8];
-    r.bytes(magic, 8);
-    if (std::memcmp(magic, "TRAMGEM1", 8) != 0) fail("not a gemm emulator input");
-    for (uint32_t n = r.read<uint32_t>(); n > 0; n--) {
-        Buffer b;
-        b.address = r.read<uint64_t>();
-        b.bytes = r.read<uint64_t>();
-        b.data.assign(b.bytes + GUARD, POISON);
-        if (r.read<uint8_t>() != 0) r.bytes(b.data.data(), b.bytes);
-        if (b.address % 256 != 0) fail("buffer addresses are 256-byte aligned, as cuMemAlloc's are");
-        buffers.emplace(b.address, std::move(b));
-    }
-    std::vector<Launch> launches;
-    for (uint32_t n = r.read<uint32_t>(); n > 0; n--) {
-        Launch launch;
-        launch.name.resize(r.read<uint16_t>());
-        r.bytes(launch.name.data(), launch.name.size());
-        for (int& g : launch.grid) g = r.read<int32_t>();
-        for (int& b : launch.block) b = r.read<int32_t>();
-        launch.shared = r.read<int32_t>();
-        launch.params.resize(r.read<uint32_t>());
-        for (auto& p : launch.params) {
-            p.resize(r.read<uint32_t>());
-            r.bytes(p.data(), p.size());
-        }
-        launches.push_back(std::move(launch));
-    }
-    std::vector<std::pair<uint64_t, uint64_t>> dumps;
-    for (uint32_t n = r.read<uint32_t>(); n > 0; n--) {
-        const uint64_t address = r.read<uint64_t>();
-        dumps.emplace_back(address, r.read<uint64_t>());
-    }
-    std::fclose(in);
-    for (const Launch& launch : launches) execute(launch);
-    FILE* out = std::fopen(argv[2], "wb");
-    if (out == nullptr) fail(std::string("cannot write ") + argv[2]);
-    for (auto [address, bytes] : dumps) std::fwrite(global(address, bytes, "dump"), 1, bytes, out);
-    std::fclose(out);
-    return 0;
+    return run<Launch>(argc, argv, "gemm_emulator", "TRAMGEM1", read_params, execute);
 }
