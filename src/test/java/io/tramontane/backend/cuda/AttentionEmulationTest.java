@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.UnaryOperator;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
@@ -49,20 +50,58 @@ class AttentionEmulationTest {
                 Arguments.of(new AttentionShape(24, 1, 64, 5, KvCacheDtype.BF16), H100_TARGET),     // two 16-head slices
                 Arguments.of(new AttentionShape(8, 2, 128, 16, KvCacheDtype.BF16), 1),              // nothing split
                 Arguments.of(new AttentionShape(6, 2, 6, 3, KvCacheDtype.BF16), H100_TARGET),       // generic BF16
-                Arguments.of(new AttentionShape(8, 2, 64, 16, KvCacheDtype.F32), H100_TARGET));     // generic FP32
+                Arguments.of(new AttentionShape(8, 2, 64, 16, KvCacheDtype.F32), H100_TARGET),      // generic FP32
+                Arguments.of(new AttentionShape(8, 2, 64, 16, KvCacheDtype.FP8_E4M3), H100_TARGET), // e4m3 tiles d64
+                Arguments.of(new AttentionShape(16, 2, 128, 16, KvCacheDtype.FP8_E4M3), H100_TARGET), // d128, G8
+                Arguments.of(new AttentionShape(24, 1, 64, 5, KvCacheDtype.FP8_E4M3), 1),           // slices, unsplit
+                Arguments.of(new AttentionShape(6, 2, 6, 3, KvCacheDtype.FP8_E4M3), H100_TARGET));  // generic e4m3
     }
 
     @ParameterizedTest(name = "{0}, target {1} CTAs")
     @MethodSource("cases")
     void mixedScenarioMatchesTheCpu(AttentionShape s, int targetCtas, @TempDir Path work) throws Exception {
+        CheckResult result = emulate(s, targetCtas, work, UnaryOperator.identity());
+        System.err.printf("AttentionEmulationTest: %s target %d: max %.2e, %s%n", s, targetCtas, result.maxRelativeError(),
+                result.detail());
+        assertThat(result.passed()).as("%s", result).isTrue();
+    }
+
+    /**
+     * The e4m3 attention kernels on an emulated device whose e4m3 decode drops the mantissa (the emulator's
+     * {@code _coarse} variants; kv_store still stores exactly): the FP8 bounds must catch it, on the tensor-core and
+     * the generic kernels.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("brokenCases")
+    void aBrokenE4m3DecodeFailsTheFp8Bounds(AttentionShape s, @TempDir Path work) throws Exception {
+        CheckResult result = emulate(s, H100_TARGET, work, launch -> launch.kernel().startsWith("attention_")
+                && launch.kernel().endsWith("_e4m3") ? new AttentionKernels.Launch(launch.kernel() + "_coarse", launch.config(),
+                launch.arguments()) : launch);
+        System.err.printf("AttentionEmulationTest: broken e4m3 decode, %s: max %.2e, %s%n", s, result.maxRelativeError(),
+                result.detail());
+        assertThat(result.passed()).as("%s", result).isFalse();
+    }
+
+    static Stream<Arguments> brokenCases() {
+        return Stream.of(Arguments.of(new AttentionShape(8, 2, 64, 16, KvCacheDtype.FP8_E4M3)),
+                Arguments.of(new AttentionShape(6, 2, 6, 3, KvCacheDtype.FP8_E4M3)));
+    }
+
+    /**
+     * The mixed scenario's launches (each passed through {@code substitute}) emulated and compared with the CPU; an FP8
+     * cache with the GPU check's layer-1 scales.
+     */
+    private static CheckResult emulate(AttentionShape s, int targetCtas, Path work,
+                                       UnaryOperator<AttentionKernels.Launch> substitute) throws Exception {
         long seed = 20261125L + s.toString().hashCode() + targetCtas;
         SplittableRandom random = new SplittableRandom(seed);
         Scenario scenario = Scenario.mixed(s.blockSize(), random);
         KernelEmulator device = new KernelEmulator();
         long poolRows = (long) scenario.blocks() * s.blockSize();
         long poolBytes = poolRows * s.kvHeads() * s.headDim() * s.dtype().bytes;
+        KvCacheScales scales = AttentionChecks.checkScales(2);
         var pools = new AttentionKernels.Pools(device.allocate(poolBytes), device.allocate(poolBytes), poolRows, s.kvHeads(),
-                s.headDim(), s.blockSize(), s.dtype());
+                s.headDim(), s.blockSize(), s.dtype(), scales.key(1), scales.value(1));
         int qCols = s.heads() * s.headDim(), kvCols = s.kvHeads() * s.headDim();
         float scale = (float) (1 / Math.sqrt(s.headDim()));
         List<DeviceBuffer> outputs = new ArrayList<>();
@@ -82,7 +121,7 @@ class AttentionEmulationTest {
                 split |= plan.reduceItems() > 0;
                 for (var launch : AttentionKernels.launches(plan, buffers, pools, device.activation(n, qCols, q),
                         device.activation(n, kvCols, k), device.activation(n, kvCols, v), out, partials, scale)) {
-                    device.launch(launch);
+                    device.launch(substitute.apply(launch));
                 }
                 outputs.add(out.data());
                 Activation cpuOut = cpu.allocate(n, qCols);
@@ -91,7 +130,7 @@ class AttentionEmulationTest {
                 expected.add(BackendChecks.read(cpu, cpuOut));
             }
         }
-        assertThat(split).as("a context split and reduced").isEqualTo(targetCtas == H100_TARGET && s.dtype() == KvCacheDtype.BF16
+        assertThat(split).as("a context split and reduced").isEqualTo(targetCtas == H100_TARGET && s.dtype() != KvCacheDtype.F32
                 && (s.headDim() == 64 || s.headDim() == 128));
         List<float[]> actual = device.run(work, outputs);
         AttentionChecks.Errors errors = new AttentionChecks.Errors();
@@ -99,10 +138,7 @@ class AttentionEmulationTest {
             String failure = errors.add(actual.get(i), expected.get(i), s.headDim());
             assertThat(failure).as("step %d", i + 1).isNull();
         }
-        CheckResult result = errors.result("attention (emulated)", s.toString(), seed, s.dtype(), Double.NaN, "");
-        System.err.printf("AttentionEmulationTest: %s target %d: max %.2e, %s%n", s, targetCtas, result.maxRelativeError(),
-                result.detail());
-        assertThat(result.passed()).as("%s", result).isTrue();
+        return errors.result("attention (emulated)", s.toString(), seed, s.dtype(), Double.NaN, "");
     }
 
     /** {@code values} as a CPU activation. */
