@@ -10,7 +10,10 @@ import io.tramontane.backend.cpu.CpuBackend;
 import io.tramontane.backend.cuda.AttentionChecks.AttentionShape;
 import io.tramontane.backend.cuda.AttentionChecks.Scenario;
 import io.tramontane.cuda.DeviceBuffer;
+import io.tramontane.weights.Floats;
 import io.tramontane.weights.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,6 +22,7 @@ import java.util.function.UnaryOperator;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -139,6 +143,50 @@ class AttentionEmulationTest {
             assertThat(failure).as("step %d", i + 1).isNull();
         }
         return errors.result("attention (emulated)", s.toString(), seed, s.dtype(), Double.NaN, "");
+    }
+
+    /**
+     * kv_store_e4m3, launched as AttentionKernels marshals it, stores e4m3(x / scale) bit for bit as the CPU's
+     * {@link Floats#floatToE4m3} encodes it: ties to even (normal and subnormal), saturation to +-448, -0, NaN, and only
+     * the slots the block table names.
+     */
+    @Test
+    void kvStoreE4m3EncodesLikeTheCpu(@TempDir Path work) throws Exception {
+        float[] edges = {0f, -0f, 1.0625f, 1.1875f, -1.1875f, 500f, -1e6f, 449f, 464f, 0x1p-10f, 3 * 0x1p-10f, 0x1p-7f,
+                Float.NaN, 0.3f, -0.0171f, 100.5f, Float.MIN_VALUE, 239.99f, 0x1p-11f, 3 * 0x1p-11f, -232f};
+        int width = 64, rows = 3;
+        SplittableRandom random = new SplittableRandom(7);
+        float[] k = RandomTensors.floats(random, rows * width, 300), v = RandomTensors.floats(random, rows * width, 3);
+        System.arraycopy(edges, 0, k, 5, edges.length);
+        System.arraycopy(edges, 0, v, 70, edges.length);
+        KernelEmulator device = new KernelEmulator();
+        long poolBytes = 4L * 16 * width;
+        var pools = new AttentionKernels.Pools(device.allocate(poolBytes), device.allocate(poolBytes), 4 * 16, 1, width, 16,
+                KvCacheDtype.FP8_E4M3, 0.5f, 1 / 3f);
+        AttentionBatch step = new AttentionBatch(List.of(new AttentionBatch.Segment(0, rows, 0, new int[] {2})));
+        AttentionPlan plan = AttentionKernels.plan(step, rows, pools, 1, 1);
+        var buffers = AttentionKernels.PlanBuffers.of(plan, device.ints(plan.packed()));
+        var store = AttentionKernels.launches(plan, buffers, pools, device.activation(rows, width, new float[rows * width]),
+                device.activation(rows, width, k), device.activation(rows, width, v), device.activation(rows, width, null),
+                null, 0.125f).getFirst();
+        assertThat(store.kernel()).isEqualTo("kv_store_e4m3");
+        device.launch(store);
+        List<float[]> pooled = device.run(work, List.of(pools.keys(), pools.values()));
+        byte[] keys = bytes(pooled.get(0)), values = bytes(pooled.get(1));
+        for (int i = 0; i < poolBytes; i++) {
+            int slot = i / width - 2 * 16;  // block 2 holds the three rows at its slots 0..2
+            boolean stored = slot >= 0 && slot < rows;
+            byte expectedKey = stored ? Floats.floatToE4m3(k[slot * width + i % width] / 0.5f) : (byte) 0xff;
+            byte expectedValue = stored ? Floats.floatToE4m3(v[slot * width + i % width] / (1 / 3f)) : (byte) 0xff;
+            assertThat(keys[i]).as("key byte %d", i).isEqualTo(expectedKey);
+            assertThat(values[i]).as("value byte %d", i).isEqualTo(expectedValue);
+        }
+    }
+
+    private static byte[] bytes(float[] dumped) {
+        ByteBuffer b = ByteBuffer.allocate(dumped.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (float f : dumped) b.putInt(Float.floatToRawIntBits(f));
+        return b.array();
     }
 
     /** {@code values} as a CPU activation. */
