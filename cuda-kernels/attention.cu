@@ -2,7 +2,9 @@
 //  - kv_store_f32 / kv_store_bf16: the step's new k/v rows into the layer's pools (BF16: rounded to nearest even);
 //  - attention_f32 / attention_bf16: the generic kernel (any head_dim <= 256; the FP32 cache's path);
 //  - attention_prefill_d64 / _d128: flash-attention-2 on tensor cores for prefill segments over a BF16 cache;
-//  - attention_decode_d64 / _d128 + attention_reduce: paged flash-decoding for single rows over a BF16 cache.
+//  - attention_decode_d64 / _d128 + attention_reduce: paged flash-decoding for single rows over a BF16 cache;
+//  - kv_store_e4m3, attention_e4m3, attention_prefill_d64_e4m3 / _d128_e4m3, attention_decode_d64_e4m3 / _d128_e4m3:
+//    the same over an FP8 e4m3 cache with per-layer K and V scales (tiles decoded to BF16 into shared memory).
 #include "common.cuh"
 #include "attention_core.cuh"
 
@@ -44,6 +46,33 @@ struct DeviceOps {
         out[1] = __uint_as_float(v.x & 0xffff0000u);
         out[2] = __uint_as_float(v.y << 16);
         out[3] = __uint_as_float(v.y & 0xffff0000u);
+    }
+    static __device__ __forceinline__ void load4(const uint8_t* p, float (&out)[4]) {
+        const uint32_t v = __ldg(reinterpret_cast<const unsigned int*>(p));
+        e4m3x2(v & 0xffffu, out[0], out[1]);
+        e4m3x2(v >> 16, out[2], out[3]);
+    }
+    static __device__ __forceinline__ void load8(const uint8_t* p, uint32_t (&out)[2]) {
+        const uint2 v = __ldg(reinterpret_cast<const uint2*>(p));
+        out[0] = v.x;
+        out[1] = v.y;
+    }
+    static __device__ __forceinline__ float e4m3(uint8_t bits) {
+        __nv_fp8_e4m3 v;
+        v.__x = bits;
+        return static_cast<float>(v);
+    }
+    // two e4m3 in the low 16 bits, the first in the low byte (cvt.rn.f16x2.e4m3x2, then to FP32)
+    static __device__ __forceinline__ void e4m3x2(uint32_t bits, float& lo, float& hi) {
+        __nv_fp8x2_e4m3 pair;
+        pair.__x = static_cast<__nv_fp8x2_storage_t>(bits);
+        const float2 f = static_cast<float2>(pair);
+        lo = f.x;
+        hi = f.y;
+    }
+    // round to nearest even, saturated to +-448 (cvt.rn.satfinite.e4m3x2.f32), as the CPU's Floats.floatToE4m3
+    static __device__ __forceinline__ uint8_t to_e4m3(float x) {
+        return static_cast<uint8_t>(__nv_cvt_float_to_fp8(x, __NV_SATFINITE, __NV_E4M3));
     }
     static __device__ __forceinline__ void store2(float* p, float a, float b) {
         *reinterpret_cast<float2*>(p) = make_float2(a, b);
@@ -156,4 +185,56 @@ HOT_KERNEL void __launch_bounds__(attn::REDUCE_THREADS) attention_reduce(
     const int* __restrict__ items, const float* __restrict__ partial_o, const float* __restrict__ partial_ml,
     float* __restrict__ out, int q_cols, int head_dim) {
     attn::reduce<DeviceOps>(items, partial_o, partial_ml, out, q_cols, head_dim);
+}
+
+// ---- FP8 e4m3 cache: scale = softmax scale x K scale; v_scale multiplies the output.
+
+HOT_KERNEL void __launch_bounds__(attn::STORE_THREADS) kv_store_e4m3(
+    const float* __restrict__ k, const float* __restrict__ v, const int* __restrict__ rows,
+    const int* __restrict__ slots, uint8_t* __restrict__ k_pool, uint8_t* __restrict__ v_pool, int width,
+    float k_scale, float v_scale) {
+    attn::kv_store_e4m3<DeviceOps>(k, v, rows, slots, k_pool, v_pool, width, k_scale, v_scale);
+}
+
+HOT_KERNEL void __launch_bounds__(attn::GENERIC_THREADS) attention_e4m3(
+    const float* __restrict__ q, const uint8_t* __restrict__ k_pool, const uint8_t* __restrict__ v_pool,
+    const int* __restrict__ rows, const int* __restrict__ positions, const int* __restrict__ table_offsets,
+    const int* __restrict__ tables, float* __restrict__ out, int q_cols, int head_dim, int kv_width, int group,
+    int block_size, float scale, float v_scale) {
+    attn::generic_e4m3<DeviceOps>(q, k_pool, v_pool, rows, positions, table_offsets, tables, out, q_cols, head_dim,
+                                  kv_width, group, block_size, scale, v_scale);
+}
+
+HOT_KERNEL void __launch_bounds__(256, 2) attention_prefill_d64_e4m3(
+    const float* __restrict__ q, const uint8_t* __restrict__ k_pool, const uint8_t* __restrict__ v_pool,
+    const int* __restrict__ tiles, const int* __restrict__ tables, float* __restrict__ out, int q_cols, int kv_width,
+    int group, int block_size, float scale, float v_scale) {
+    attn::prefill_e4m3<64, 8, DeviceOps>(q, k_pool, v_pool, tiles, tables, out, q_cols, kv_width, group, block_size,
+                                         scale, v_scale);
+}
+
+HOT_KERNEL void __launch_bounds__(128, 2) attention_prefill_d128_e4m3(
+    const float* __restrict__ q, const uint8_t* __restrict__ k_pool, const uint8_t* __restrict__ v_pool,
+    const int* __restrict__ tiles, const int* __restrict__ tables, float* __restrict__ out, int q_cols, int kv_width,
+    int group, int block_size, float scale, float v_scale) {
+    attn::prefill_e4m3<128, 4, DeviceOps>(q, k_pool, v_pool, tiles, tables, out, q_cols, kv_width, group,
+                                          block_size, scale, v_scale);
+}
+
+HOT_KERNEL void __launch_bounds__(attn::DECODE_THREADS, 4) attention_decode_d64_e4m3(
+    const float* __restrict__ q, const uint8_t* __restrict__ k_pool, const uint8_t* __restrict__ v_pool,
+    const int* __restrict__ units, const int* __restrict__ tables, float* __restrict__ out,
+    float* __restrict__ partial_o, float* __restrict__ partial_ml, int q_cols, int kv_width, int group,
+    int block_size, float scale, float v_scale) {
+    attn::decode_e4m3<64, DeviceOps>(q, k_pool, v_pool, units, tables, out, partial_o, partial_ml, q_cols, kv_width,
+                                     group, block_size, scale, v_scale);
+}
+
+HOT_KERNEL void __launch_bounds__(attn::DECODE_THREADS, 3) attention_decode_d128_e4m3(
+    const float* __restrict__ q, const uint8_t* __restrict__ k_pool, const uint8_t* __restrict__ v_pool,
+    const int* __restrict__ units, const int* __restrict__ tables, float* __restrict__ out,
+    float* __restrict__ partial_o, float* __restrict__ partial_ml, int q_cols, int kv_width, int group,
+    int block_size, float scale, float v_scale) {
+    attn::decode_e4m3<128, DeviceOps>(q, k_pool, v_pool, units, tables, out, partial_o, partial_ml, q_cols, kv_width,
+                                      group, block_size, scale, v_scale);
 }

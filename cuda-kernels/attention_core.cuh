@@ -1,11 +1,15 @@
 // The attention kernels' bodies, written once against an `Ops` type that supplies the hardware: the thread's
-// coordinates, shared memory, barriers, warp shuffles, ldmatrix, mma.sync, cp.async and the BF16 conversions.
+// coordinates, shared memory, barriers, warp shuffles, ldmatrix, mma.sync, cp.async and the BF16 and e4m3
+// conversions.
 // attention.cu instantiates them with DeviceOps (inline PTX) as extern "C" kernels; test/attention_emulator.cpp
 // instantiates them with an emulated warp (32 lanes as fibers, the PTX ISA's fragment layouts) and runs the very
 // same code on the host, so the index math is tested without a GPU (AttentionEmulationTest).
 //
-// KV pools (CudaKvCache): per layer [blocks * block_size, kv_heads * head_dim] of float or BF16 (uint16_t bits);
-// position j of a sequence lives in pool row table[j / block_size] * block_size + j % block_size.
+// KV pools (CudaKvCache): per layer [blocks * block_size, kv_heads * head_dim] of float, BF16 (uint16_t bits) or
+// e4m3 (uint8_t bits: x / scale with one scale per layer for K and one for V, saturated to +-448, as vLLM's fp8 KV
+// cache); position j of a sequence lives in pool row table[j / block_size] * block_size + j % block_size.
+// An e4m3 cache's kernels take the softmax scale times the K scale (q . k_stored * k_scale = q . k) and v_scale, by
+// which they multiply the output (o is linear in V); the BF16 and FP32 kernels run the same bodies with v_scale 1.
 // q and out: [rows, q_cols] FP32 with q_cols = heads * head_dim; query head h reads kv head h / group.
 #pragma once
 #include <cstdint>
@@ -74,12 +78,26 @@ ATTN_FN void kv_store(const float* k, const float* v, const int* rows, const int
     }
 }
 
+// The e4m3 pools: e4m3(k / k_scale), e4m3(v / v_scale), rounded to nearest even and saturated to +-448.
+template <class Ops>
+ATTN_FN void kv_store_e4m3(const float* k, const float* v, const int* rows, const int* slots, uint8_t* k_pool,
+                           uint8_t* v_pool, int width, float k_scale, float v_scale) {
+    const int64_t src = static_cast<int64_t>(rows[Ops::block_x()]) * width;
+    const int64_t dst = static_cast<int64_t>(slots[Ops::block_x()]) * width;
+    for (int i = Ops::thread(); i < width; i += STORE_THREADS) {
+        k_pool[dst + i] = Ops::to_e4m3(k[src + i] / k_scale);
+        v_pool[dst + i] = Ops::to_e4m3(v[src + i] / v_scale);
+    }
+}
+
 // ---- the generic kernel: any head_dim up to GENERIC_MAX_HEAD_DIM, FP32 or BF16 pools, FP32 arithmetic.
 
 template <class Ops>
 ATTN_FN float key_element(const float* p) { return *p; }
 template <class Ops>
 ATTN_FN float key_element(const uint16_t* p) { return bf16_to_float<Ops>(*p); }
+template <class Ops>
+ATTN_FN float key_element(const uint8_t* p) { return Ops::e4m3(*p); }
 
 template <class Ops>
 ATTN_FN float warp_max(float v) {
@@ -112,9 +130,9 @@ ATTN_FN float block_reduce(float v, float* scratch, bool is_max) {
 // visited in chunks of GENERIC_THREADS (one key per thread) with an online softmax: running max m, running sum l,
 // output rescaled by exp(m - m_new); each thread accumulates output dims tid and tid + GENERIC_THREADS.
 template <typename T, class Ops>
-ATTN_FN void generic(const float* q, const T* k_pool, const T* v_pool, const int* rows, const int* positions,
-                     const int* table_offsets, const int* tables, float* out, int q_cols, int head_dim, int kv_width,
-                     int group, int block_size, float scale) {
+ATTN_FN void generic_scaled(const float* q, const T* k_pool, const T* v_pool, const int* rows, const int* positions,
+                            const int* table_offsets, const int* tables, float* out, int q_cols, int head_dim,
+                            int kv_width, int group, int block_size, float scale, float v_scale) {
     constexpr int THREADS = GENERIC_THREADS;
     float* q_s = reinterpret_cast<float*>(Ops::shared());
     float* p_s = q_s + GENERIC_MAX_HEAD_DIM;                      // the chunk's probabilities
@@ -127,7 +145,7 @@ ATTN_FN void generic(const float* q, const T* k_pool, const T* v_pool, const int
     const float* q_row = q + static_cast<int64_t>(row) * q_cols + static_cast<int64_t>(head) * head_dim;
     for (int d = tid; d < head_dim; d += THREADS) q_s[d] = q_row[d];
     Ops::sync();
-    const bool vector_keys = (head_dim & 3) == 0;  // key rows start on 4 elements: 16 (FP32) or 8 (BF16) bytes
+    const bool vector_keys = (head_dim & 3) == 0;  // key rows start on 4 elements: 16 (FP32), 8 (BF16), 4 (e4m3) bytes
     const int d0 = tid, d1 = tid + THREADS;
     float m = -INFINITY, l = 0.0f, acc0 = 0.0f, acc1 = 0.0f;
     for (int c0 = 0; c0 <= position; c0 += THREADS) {
@@ -171,11 +189,29 @@ ATTN_FN void generic(const float* q, const T* k_pool, const T* v_pool, const int
         Ops::sync();  // p_s and key_row are rewritten by the next chunk
     }
     float* o = out + static_cast<int64_t>(row) * q_cols + static_cast<int64_t>(head) * head_dim;
-    if (d0 < head_dim) o[d0] = acc0 / l;
-    if (d1 < head_dim) o[d1] = acc1 / l;
+    if (d0 < head_dim) o[d0] = acc0 / l * v_scale;
+    if (d1 < head_dim) o[d1] = acc1 / l * v_scale;
 }
 
-// ---- tensor-core kernels (BF16 pools, head_dim 64 or 128): mma.sync.m16n8k16 BF16 x BF16 -> FP32.
+template <typename T, class Ops>
+ATTN_FN void generic(const float* q, const T* k_pool, const T* v_pool, const int* rows, const int* positions,
+                     const int* table_offsets, const int* tables, float* out, int q_cols, int head_dim, int kv_width,
+                     int group, int block_size, float scale) {
+    generic_scaled<T, Ops>(q, k_pool, v_pool, rows, positions, table_offsets, tables, out, q_cols, head_dim, kv_width,
+                           group, block_size, scale, 1.0f);
+}
+
+template <class Ops>
+ATTN_FN void generic_e4m3(const float* q, const uint8_t* k_pool, const uint8_t* v_pool, const int* rows,
+                          const int* positions, const int* table_offsets, const int* tables, float* out, int q_cols,
+                          int head_dim, int kv_width, int group, int block_size, float scale, float v_scale) {
+    generic_scaled<uint8_t, Ops>(q, k_pool, v_pool, rows, positions, table_offsets, tables, out, q_cols, head_dim,
+                                 kv_width, group, block_size, scale, v_scale);
+}
+
+// ---- tensor-core kernels (BF16 or e4m3 pools, head_dim 64 or 128): mma.sync.m16n8k16 BF16 x BF16 -> FP32. An
+// e4m3 tile is decoded to BF16 (exactly: every e4m3 value is a BF16 value) on its way into shared memory, so the
+// stages and everything after them are the BF16 kernels'.
 //
 // Fragment ownership (PTX ISA, "Matrix Fragments for mma.m16n8k16"), lane = 4 * g + t:
 //   A 16x16 (row-major), 4 regs of 2 BF16: r0 = A[g][2t, 2t+1], r1 = A[g+8][2t, 2t+1], r2 = A[g][2t+8, 2t+9],
@@ -306,6 +342,17 @@ ATTN_FN void finish_sums(WarpState<D>& st) {
     }
 }
 
+// 8 e4m3 (the first in the low byte of raw[0]) as 4 BF16 pairs, lo first: exact, every e4m3 value is a BF16 value.
+template <class Ops>
+ATTN_FN void e4m3x8_to_bf16(const uint32_t (&raw)[2], uint32_t (&out)[4]) {
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        float lo, hi;
+        Ops::e4m3x2((raw[i / 2] >> (16 * (i % 2))) & 0xffffu, lo, hi);
+        out[i] = Ops::pack_bf16(lo, hi);
+    }
+}
+
 // ROWS x D FP32 rows (row r at src + r * row_stride) into padded BF16 rows at dst; rows >= valid are zero.
 template <int D, int ROWS, int THREADS, class Ops>
 ATTN_FN void load_queries(uint16_t* dst, const float* src, int64_t row_stride, int valid, int tid) {
@@ -347,6 +394,44 @@ ATTN_FN void load_kv_tile(uint16_t* k_s, uint16_t* v_s, const uint16_t* k_pool, 
     }
 }
 
+// One pool's part of that tile from an e4m3 pool: 8-byte loads (8 dims of a key) into registers, BATCH loads issued
+// before the first is used, then decoded to BF16 and stored as the 16-byte chunks cp.async would have written.
+template <int D, int THREADS, class Ops>
+ATTN_FN void load_e4m3_tile(uint16_t* dst, const uint8_t* pool, const int* table, int block_size, int kv_width,
+                            int kv_offset, int first, int end, int tid) {
+    constexpr int CHUNKS = D / 8, PER_THREAD = KEY_TILE * CHUNKS / THREADS;
+    constexpr int BATCH = PER_THREAD < 4 ? PER_THREAD : 4;  // 8 registers in flight: the d128 decode has no more
+    static_assert(KEY_TILE * CHUNKS % THREADS == 0 && PER_THREAD % BATCH == 0, "whole chunks per thread");
+#pragma unroll
+    for (int i0 = 0; i0 < PER_THREAD; i0 += BATCH) {
+        uint32_t raw[BATCH][2];
+#pragma unroll
+        for (int b = 0; b < BATCH; b++) {
+            const int c = (i0 + b) * THREADS + tid, key = c / CHUNKS, col = (c % CHUNKS) * 8;
+            const int j = first + key;
+            raw[b][0] = raw[b][1] = 0u;  // e4m3 zeros: keys >= end
+            if (j < end) Ops::load8(pool + pool_row(table, j, block_size) * kv_width + kv_offset + col, raw[b]);
+        }
+#pragma unroll
+        for (int b = 0; b < BATCH; b++) {
+            const int c = (i0 + b) * THREADS + tid, key = c / CHUNKS, col = (c % CHUNKS) * 8;
+            uint32_t bf16[4];
+            e4m3x8_to_bf16<Ops>(raw[b], bf16);
+            Ops::store_shared16(dst + key * padded(D) + col, bf16);
+        }
+    }
+}
+
+// The same tile from e4m3 pools, K then V. The stores are plain: the tile is complete at the barrier that follows
+// (the cp.async waits find no copies pending).
+template <int D, int THREADS, class Ops>
+ATTN_FN void load_kv_tile(uint16_t* k_s, uint16_t* v_s, const uint8_t* k_pool, const uint8_t* v_pool,
+                          const int* table, int block_size, int kv_width, int kv_offset, int first, int end,
+                          int tid) {
+    load_e4m3_tile<D, THREADS, Ops>(k_s, k_pool, table, block_size, kv_width, kv_offset, first, end, tid);
+    load_e4m3_tile<D, THREADS, Ops>(v_s, v_pool, table, block_size, kv_width, kv_offset, first, end, tid);
+}
+
 // ---- prefill: flash-attention-2 style. One CTA of WARPS warps per (query head = block x, Q tile = block y): CTAs
 // start in x-major order, so every head of the first (longest) tile goes first, and neighbours share K/V tiles in
 // L2. The tile's record is tiles[4 * y ..] = {first batch row, position of that row, rows (<= 16 * WARPS), offset of
@@ -354,10 +439,10 @@ ATTN_FN void load_kv_tile(uint16_t* k_s, uint16_t* v_s, const uint16_t* k_pool, 
 // Keys 0..first_position + rows - 1 stream through two shared-memory stages of KEY_TILE keys (cp.async: the next
 // stage loads while this one is used); the causal mask is applied only on tiles that reach past a warp's first row.
 // Tile rows past `rows` compute on zero queries and are not stored.
-template <int D, int WARPS, class Ops>
-ATTN_FN void prefill(const float* q, const uint16_t* k_pool, const uint16_t* v_pool, const int* tiles,
-                     const int* tables, float* out, int q_cols, int kv_width, int group, int block_size,
-                     float scale) {
+template <int D, int WARPS, typename T, class Ops>
+ATTN_FN void prefill_scaled(const float* q, const T* k_pool, const T* v_pool, const int* tiles, const int* tables,
+                            float* out, int q_cols, int kv_width, int group, int block_size, float scale,
+                            float v_scale) {
     constexpr int THREADS = WARPS * WARP, ROWS = 16 * WARPS, STAGE = KEY_TILE * padded(D);
     uint16_t* q_s = reinterpret_cast<uint16_t*>(Ops::shared());
     uint16_t* k_s = q_s + ROWS * padded(D);  // stages 0 and 1
@@ -406,11 +491,27 @@ ATTN_FN void prefill(const float* q, const uint16_t* k_pool, const uint16_t* v_p
         const int r = warp * 16 + (lane >> 2) + 8 * h;
         if (r < rows) {
             float* o = out + static_cast<int64_t>(first_row + r) * q_cols + head * D + 2 * t;
-            const float inv = 1.0f / st.l[h];
+            const float inv = v_scale / st.l[h];
 #pragma unroll
             for (int j = 0; j < D / 8; j++) Ops::store2(o + 8 * j, st.o[j][2 * h] * inv, st.o[j][2 * h + 1] * inv);
         }
     }
+}
+
+template <int D, int WARPS, class Ops>
+ATTN_FN void prefill(const float* q, const uint16_t* k_pool, const uint16_t* v_pool, const int* tiles,
+                     const int* tables, float* out, int q_cols, int kv_width, int group, int block_size,
+                     float scale) {
+    prefill_scaled<D, WARPS, uint16_t, Ops>(q, k_pool, v_pool, tiles, tables, out, q_cols, kv_width, group,
+                                            block_size, scale, 1.0f);
+}
+
+template <int D, int WARPS, class Ops>
+ATTN_FN void prefill_e4m3(const float* q, const uint8_t* k_pool, const uint8_t* v_pool, const int* tiles,
+                          const int* tables, float* out, int q_cols, int kv_width, int group, int block_size,
+                          float scale, float v_scale) {
+    prefill_scaled<D, WARPS, uint8_t, Ops>(q, k_pool, v_pool, tiles, tables, out, q_cols, kv_width, group,
+                                           block_size, scale, v_scale);
 }
 
 // ---- decode: paged flash-decoding. One CTA of DECODE_WARPS warps per (unit = block x, kv head = block y, group
@@ -421,10 +522,10 @@ ATTN_FN void prefill(const float* q, const uint16_t* k_pool, const uint16_t* v_p
 // warps' (max, sum, output) are merged through shared memory at the end. Slot < 0: the unit is the row's whole
 // context, the normalised output goes to out; otherwise the unnormalised output, max (log2 units) and sum go to
 // partial_o[slot, head, :] and partial_ml[slot, head, 0..1] for attention_reduce.
-template <int D, class Ops>
-ATTN_FN void decode(const float* q, const uint16_t* k_pool, const uint16_t* v_pool, const int* units,
-                    const int* tables, float* out, float* partial_o, float* partial_ml, int q_cols, int kv_width,
-                    int group, int block_size, float scale) {
+template <int D, typename T, class Ops>
+ATTN_FN void decode_scaled(const float* q, const T* k_pool, const T* v_pool, const int* units, const int* tables,
+                           float* out, float* partial_o, float* partial_ml, int q_cols, int kv_width, int group,
+                           int block_size, float scale, float v_scale) {
     constexpr int THREADS = DECODE_THREADS, STAGE = KEY_TILE * padded(D);
     static_assert(DECODE_WARPS * 16 == KEY_TILE, "each warp takes 16 keys of a stage");
     constexpr int MERGE_STRIDE = D + 4;  // floats per merged row: lanes of a fragment store hit distinct banks
@@ -500,6 +601,7 @@ ATTN_FN void decode(const float* q, const uint16_t* k_pool, const uint16_t* v_po
             l += merge_l[w * GROUP_ROWS + r] * weight;
             o += merge_o[(w * GROUP_ROWS + r) * MERGE_STRIDE + d] * weight;
         }
+        o *= v_scale;  // the partials too: the reduce is linear in o
         const int head = first_head + r;
         if (slot < 0) {
             out[static_cast<int64_t>(row) * q_cols + head * D + d] = o / l;
@@ -512,6 +614,22 @@ ATTN_FN void decode(const float* q, const uint16_t* k_pool, const uint16_t* v_po
             }
         }
     }
+}
+
+template <int D, class Ops>
+ATTN_FN void decode(const float* q, const uint16_t* k_pool, const uint16_t* v_pool, const int* units,
+                    const int* tables, float* out, float* partial_o, float* partial_ml, int q_cols, int kv_width,
+                    int group, int block_size, float scale) {
+    decode_scaled<D, uint16_t, Ops>(q, k_pool, v_pool, units, tables, out, partial_o, partial_ml, q_cols, kv_width,
+                                    group, block_size, scale, 1.0f);
+}
+
+template <int D, class Ops>
+ATTN_FN void decode_e4m3(const float* q, const uint8_t* k_pool, const uint8_t* v_pool, const int* units,
+                         const int* tables, float* out, float* partial_o, float* partial_ml, int q_cols, int kv_width,
+                         int group, int block_size, float scale, float v_scale) {
+    decode_scaled<D, uint8_t, Ops>(q, k_pool, v_pool, units, tables, out, partial_o, partial_ml, q_cols, kv_width,
+                                   group, block_size, scale, v_scale);
 }
 
 // ---- reduce: one CTA of REDUCE_THREADS per (item = block x, query head = block y), one output dim per thread

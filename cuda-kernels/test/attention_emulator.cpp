@@ -315,6 +315,28 @@ struct HostOps {
         require_aligned(p, 8, "uint2 load");
         for (int i = 0; i < 4; i++) out[i] = float_of_bf16(p[i]);
     }
+    static void load4(const uint8_t* p, float (&out)[4]) {
+        require_aligned(p, 4, "u32 load");
+        require_in_buffer(p, 4, "u32 load");
+        for (int i = 0; i < 4; i++) out[i] = e4m3(p[i]);
+    }
+    static void load8(const uint8_t* p, uint32_t (&out)[2]) {
+        require_aligned(p, 8, "uint2 load");
+        require_in_buffer(p, 8, "uint2 load");
+        std::memcpy(out, p, 8);
+    }
+    // the bits of quantize_e4m3(x, 1): sign, then exponent (bias 7) and 3 mantissa bits, or a subnormal m * 2^-9
+    static uint8_t to_e4m3(float x) {
+        const float q = quantize_e4m3(x, 1.0f);
+        if (std::isnan(q)) return 0x7f;
+        const uint8_t sign = std::signbit(q) ? 0x80 : 0;
+        const float magnitude = std::fabs(q);
+        if (magnitude < 0x1p-6f) return sign | static_cast<uint8_t>(std::ldexp(magnitude, 9));
+        int exponent;
+        const float fraction = std::frexp(magnitude, &exponent);  // [0.5, 1): magnitude = 2^(exponent - 1) * 2f
+        const int mantissa = static_cast<int>(std::ldexp(fraction, 4)) - 8;
+        return sign | static_cast<uint8_t>((exponent - 1 + 7) << 3 | mantissa);
+    }
     static void store2(float* p, float a, float b) {
         require_aligned(p, 8, "float2 store");
         p[0] = a;
@@ -465,6 +487,18 @@ struct LostPeersOps : HostOps {
     }
 };
 
+// A deliberately broken device for the e4m3 attention kernels (AttentionEmulationTest): decoding drops the 3
+// mantissa bits, so cached K and V lose up to a third of their value. The test must see the FP8 bounds fail.
+struct CoarseE4m3Ops : HostOps {
+    static float e4m3(uint8_t bits) { return HostOps::e4m3(bits & 0xf8); }
+    static void e4m3x2(uint32_t bits, float& lo, float& hi) { HostOps::e4m3x2(bits & 0xf8f8u, lo, hi); }
+    using HostOps::load4;
+    static void load4(const uint8_t* p, float (&out)[4]) {
+        HostOps::load4(p, out);  // its alignment and bounds checks
+        for (int i = 0; i < 4; i++) out[i] = e4m3(p[i]);
+    }
+};
+
 // ---- launches
 
 struct Launch : LaunchShape {
@@ -558,6 +592,26 @@ const std::map<std::string, Kernel>& kernels() {
         {"attention_decode_d128",
          kernel(&attn::decode<128, HostOps>, attn::DECODE_THREADS, attn::decode_smem_bytes(128))},
         {"attention_reduce", kernel(&attn::reduce<HostOps>, attn::REDUCE_THREADS, 0)},
+        {"kv_store_e4m3", kernel(&attn::kv_store_e4m3<HostOps>, attn::STORE_THREADS, 0)},
+        {"attention_e4m3", kernel(&attn::generic_e4m3<HostOps>, attn::GENERIC_THREADS, attn::generic_smem_bytes())},
+        {"attention_prefill_d64_e4m3",
+         kernel(&attn::prefill_e4m3<64, 8, HostOps>, 256, attn::prefill_smem_bytes(64, 8))},
+        {"attention_prefill_d128_e4m3",
+         kernel(&attn::prefill_e4m3<128, 4, HostOps>, 128, attn::prefill_smem_bytes(128, 4))},
+        {"attention_decode_d64_e4m3",
+         kernel(&attn::decode_e4m3<64, HostOps>, attn::DECODE_THREADS, attn::decode_smem_bytes(64))},
+        {"attention_decode_d128_e4m3",
+         kernel(&attn::decode_e4m3<128, HostOps>, attn::DECODE_THREADS, attn::decode_smem_bytes(128))},
+        {"attention_e4m3_coarse",
+         kernel(&attn::generic_e4m3<CoarseE4m3Ops>, attn::GENERIC_THREADS, attn::generic_smem_bytes())},
+        {"attention_prefill_d64_e4m3_coarse",
+         kernel(&attn::prefill_e4m3<64, 8, CoarseE4m3Ops>, 256, attn::prefill_smem_bytes(64, 8))},
+        {"attention_prefill_d128_e4m3_coarse",
+         kernel(&attn::prefill_e4m3<128, 4, CoarseE4m3Ops>, 128, attn::prefill_smem_bytes(128, 4))},
+        {"attention_decode_d64_e4m3_coarse",
+         kernel(&attn::decode_e4m3<64, CoarseE4m3Ops>, attn::DECODE_THREADS, attn::decode_smem_bytes(64))},
+        {"attention_decode_d128_e4m3_coarse",
+         kernel(&attn::decode_e4m3<128, CoarseE4m3Ops>, attn::DECODE_THREADS, attn::decode_smem_bytes(128))},
         {"sample_rows", kernel(&smp::sample_rows<HostOps>, smp::THREADS, smp::smem_bytes())},
         {"sample_rows_lost_peers", kernel(&smp::sample_rows<LostPeersOps>, smp::THREADS, smp::smem_bytes())},
         {"moe_route", kernel(&moe::route<HostOps>, moe::ROUTE_THREADS, 0)},

@@ -1,12 +1,14 @@
 package io.tramontane.api;
 
+import io.tramontane.backend.cuda.KvCacheDtype;
 import io.tramontane.cuda.Cuda;
 import io.tramontane.model.ModelConfig;
 import io.tramontane.model.Shard;
 
 /**
  * How many KV-cache blocks a model gets. The CPU keeps FP32 K/V on the Java heap: by default a quarter of the
- * maximum heap (at least 256 MiB). The CUDA backend keeps BF16 K/V on each rank's device: by default what is
+ * maximum heap (at least 256 MiB). The CUDA backend keeps BF16 or FP8 K/V (2 or 1 bytes per element: an FP8 cache
+ * holds twice the tokens) on each rank's device: by default what is
  * left of 90% of the device's memory after that rank's share of the weights and the activation budget (vLLM's
  * gpu_memory_utilization, fixed), at least 256 MiB. An explicit budget is per device on CUDA.
  */
@@ -23,13 +25,13 @@ final class KvCacheBudget {
      * @param wanted      blocks that would hold every sequence at full context: more is never allocated
      */
     static int blocks(ModelConfig config, String backend, int ranks, long requested, long weightBytes, int blockSize,
-                      long wanted) {
+                      long wanted, KvCacheDtype dtype) {
         boolean cuda = backend.equals("cuda");
         long budget = requested > 0 ? requested
                 : cuda ? deviceDefault(Cuda.available() ? Cuda.driver().deviceTotalMemory(Cuda.driver().device(0)) : 0,
                         weightBytes, ranks)
                 : Math.max(MINIMUM, Runtime.getRuntime().maxMemory() / 4);
-        long perBlock = cuda ? deviceBytesPerBlock(config, ranks, blockSize) : 2L * config.nLayers() * config.kvWidth() * blockSize * Float.BYTES;
+        long perBlock = cuda ? deviceBytesPerBlock(config, ranks, blockSize, dtype) : 2L * config.nLayers() * config.kvWidth() * blockSize * Float.BYTES;
         return (int) Math.max(1, Math.min(wanted, Math.min(Integer.MAX_VALUE, budget / perBlock)));
     }
 
@@ -39,9 +41,9 @@ final class KvCacheBudget {
         return Math.max(MINIMUM, (long) (deviceBytes * DEVICE_FRACTION) - rankWeights - DEVICE_RESERVE);
     }
 
-    /** One block of BF16 keys and values of every layer for the kv heads rank 0 holds (the most any rank holds). */
-    static long deviceBytesPerBlock(ModelConfig config, int ranks, int blockSize) {
+    /** One block of keys and values of every layer for the kv heads rank 0 holds (the most any rank holds). */
+    static long deviceBytesPerBlock(ModelConfig config, int ranks, int blockSize, KvCacheDtype dtype) {
         int kvHeads = Shard.of(config, 0, ranks).kvHeads();
-        return 2L * config.nLayers() * kvHeads * config.headDim() * blockSize * 2;
+        return 2L * config.nLayers() * kvHeads * config.headDim() * blockSize * dtype.bytes;
     }
 }

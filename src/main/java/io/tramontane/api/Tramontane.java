@@ -52,16 +52,22 @@ public final class Tramontane implements AutoCloseable {
      * @param prefixCaching       reuse the KV cache of identical prompt prefixes
      * @param backend             {@code cpu} (default) or {@code cuda} (devices 0 .. tensorParallel-1; not yet validated on a GPU)
      * @param cpuWeights          CPU backend: linears as stored (default) or quantized at load to q8 / q4
+     * @param kvCacheDtype        CUDA backend: K/V stored as BF16 (default) or FP8 e4m3 (half the bytes; scales of 1)
      */
     public record Options(int threads, int tensorParallel, long kvCacheBytes, int maxSequences,
                           boolean staticActivationFp8, int maxBatchedTokens, boolean prefixCaching, String backend,
-                          CpuWeights cpuWeights) {
+                          CpuWeights cpuWeights, KvCacheDtype kvCacheDtype) {
         public Options {
             if (!backend.equals("cpu") && !backend.equals("cuda")) {
                 throw new IllegalArgumentException("backend must be cpu or cuda, got '" + backend + "'");
             }
             if (cpuWeights == null) throw new IllegalArgumentException("CPU weights format must be given (stored, q8 or q4)");
             if (kvCacheBytes < 0) throw new IllegalArgumentException("KV cache bytes must be >= 0 (0: the default), got " + kvCacheBytes);
+            if (kvCacheDtype == null) throw new IllegalArgumentException("KV cache dtype must be given (bf16 or fp8)");
+            if (backend.equals("cpu") && kvCacheDtype != KvCacheDtype.BF16) {
+                throw new IllegalArgumentException("KV cache dtype " + kvCacheDtype + " applies to the cuda backend only (the "
+                        + "CPU caches FP32)");
+            }
             if (backend.equals("cuda") && cpuWeights != CpuWeights.STORED) {
                 throw new IllegalArgumentException("CPU weights " + cpuWeights.cliName() + " apply to the CPU backend only, "
                         + "not to cuda");
@@ -70,17 +76,17 @@ public final class Tramontane implements AutoCloseable {
 
         public Options(int threads, int tensorParallel, long kvCacheBytes, int maxSequences, boolean staticActivationFp8) {
             this(threads, tensorParallel, kvCacheBytes, maxSequences, staticActivationFp8, 2048, true, "cpu",
-                    CpuWeights.STORED);
+                    CpuWeights.STORED, KvCacheDtype.BF16);
         }
 
         public Options withBackend(String name) {
             return new Options(threads, tensorParallel, kvCacheBytes, maxSequences, staticActivationFp8, maxBatchedTokens,
-                    prefixCaching, name, cpuWeights);
+                    prefixCaching, name, cpuWeights, kvCacheDtype);
         }
 
         public Options withCpuWeights(CpuWeights weights) {
             return new Options(threads, tensorParallel, kvCacheBytes, maxSequences, staticActivationFp8, maxBatchedTokens,
-                    prefixCaching, backend, weights);
+                    prefixCaching, backend, weights, kvCacheDtype);
         }
 
         /** All cores, one rank, the default KV cache (see kvCacheBytes), 16 sequences. */
@@ -90,22 +96,27 @@ public final class Tramontane implements AutoCloseable {
 
         public Options withThreads(int n) {
             return new Options(n, tensorParallel, kvCacheBytes, maxSequences, staticActivationFp8, maxBatchedTokens,
-                    prefixCaching, backend, cpuWeights);
+                    prefixCaching, backend, cpuWeights, kvCacheDtype);
         }
 
         public Options withTensorParallel(int n) {
             return new Options(threads, n, kvCacheBytes, maxSequences, staticActivationFp8, maxBatchedTokens,
-                    prefixCaching, backend, cpuWeights);
+                    prefixCaching, backend, cpuWeights, kvCacheDtype);
         }
 
         public Options withKvCacheBytes(long bytes) {
             return new Options(threads, tensorParallel, bytes, maxSequences, staticActivationFp8, maxBatchedTokens,
-                    prefixCaching, backend, cpuWeights);
+                    prefixCaching, backend, cpuWeights, kvCacheDtype);
+        }
+
+        public Options withKvCacheDtype(KvCacheDtype dtype) {
+            return new Options(threads, tensorParallel, kvCacheBytes, maxSequences, staticActivationFp8, maxBatchedTokens,
+                    prefixCaching, backend, cpuWeights, dtype);
         }
 
         public Options withScheduling(int sequences, int batchedTokens, boolean reusePrefixes) {
             return new Options(threads, tensorParallel, kvCacheBytes, sequences, staticActivationFp8, batchedTokens,
-                    reusePrefixes, backend, cpuWeights);
+                    reusePrefixes, backend, cpuWeights, kvCacheDtype);
         }
     }
 
@@ -150,12 +161,12 @@ public final class Tramontane implements AutoCloseable {
             int maxContext = (int) Math.min(config.maxPositions() > 0 ? config.maxPositions() : 32768, 1 << 20);
             long wanted = (long) options.maxSequences() * ((maxContext + BLOCK_SIZE - 1) / BLOCK_SIZE);
             int blocks = KvCacheBudget.blocks(config, options.backend(), options.tensorParallel(), options.kvCacheBytes(),
-                    checkpoint.fileBytes(), BLOCK_SIZE, wanted);
+                    checkpoint.fileBytes(), BLOCK_SIZE, wanted, options.kvCacheDtype());
             var factoryOptions = new ModelFactory.Options(options.threads(), options.tensorParallel(), blocks, BLOCK_SIZE,
                     options.staticActivationFp8(), options.cpuWeights());
             int eos = tokenizer != null ? tokenizer.eosId() : 2;
             var model = options.backend().equals("cuda")
-                    ? ModelFactory.cuda(checkpoint.weights(), factoryOptions, KvCacheDtype.BF16, true,
+                    ? ModelFactory.cuda(checkpoint.weights(), factoryOptions, options.kvCacheDtype(), true,
                             uploads.apply(checkpoint.fileBytes()))
                     : ModelFactory.cpu(checkpoint.weights(), factoryOptions);
             Engine engine = new Engine(model, eos,

@@ -2,6 +2,7 @@ package io.tramontane.cli;
 
 import io.tramontane.api.Tramontane;
 import io.tramontane.backend.cpu.CpuWeights;
+import io.tramontane.backend.cuda.KvCacheDtype;
 import io.tramontane.weights.Progress;
 import picocli.CommandLine.Option;
 
@@ -25,6 +26,10 @@ final class ModelOptions {
             + "Java heap, at least 0.25 GiB, on the heap: raise -Xmx through TRAMONTANE_JAVA_OPTS; cuda per device, what 90% "
             + "of its memory leaves after the weights and 3 GiB of activations and buffers).")
     Double kvCacheGib;
+    @Option(names = "--kv-cache-dtype", description = "cuda only: how the KV cache stores keys and "
+            + "values, bf16 (default) or fp8 (e4m3 with a K and a V scale of 1 per layer, as vLLM's --kv-cache-dtype fp8: "
+            + "half the memory and half the bytes decode attention reads).")
+    String kvCacheDtype;
 
     /** The load options these flags describe, on top of {@code base}. */
     Tramontane.Options options(Tramontane.Options base) {
@@ -34,6 +39,7 @@ final class ModelOptions {
         if (kvCacheGib != null && !(kvCacheGib > 0)) throw new UsageException("--kv-cache-gib must be > 0, got " + kvCacheGib);
         var options = base.withTensorParallel(tensorParallel).withBackend(backend).withCpuWeights(cpuWeights(cpuWeights, backend));
         if (kvCacheGib != null) options = options.withKvCacheBytes((long) (kvCacheGib * (1L << 30)));
+        options = options.withKvCacheDtype(kvCacheDtype(kvCacheDtype, backend));
         return threads != null ? options.withThreads(threads) : options;
     }
 
@@ -49,6 +55,21 @@ final class ModelOptions {
             throw new UsageException("--cpu-weights " + value + " applies to --backend cpu only, not " + backend);
         }
         return weights;
+    }
+
+    /** The {@code --kv-cache-dtype} value (null: not given, BF16), refused for a backend other than cuda. */
+    static KvCacheDtype kvCacheDtype(String value, String backend) {
+        if (value == null) return KvCacheDtype.BF16;
+        if (!backend.equals("cuda")) {
+            throw new UsageException("--kv-cache-dtype applies to --backend cuda only (the CPU caches FP32), not " + backend);
+        }
+        KvCacheDtype dtype;
+        try {
+            dtype = KvCacheDtype.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--kv-cache-dtype must be bf16 or fp8, got '" + value + "'");
+        }
+        return dtype;
     }
 
     Tramontane open() {

@@ -2,6 +2,7 @@ package io.tramontane.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tramontane.backend.cuda.KvCacheDtype;
 import io.tramontane.model.ModelConfig;
 import io.tramontane.model.TestModels;
 import org.junit.jupiter.api.Test;
@@ -13,10 +14,18 @@ class KvCacheBudgetTest {
 
     @Test
     void cudaBlocksHoldBf16KeysAndValuesOfTheRanksKvHeads() {
-        assertThat(KvCacheBudget.deviceBytesPerBlock(DEVSTRAL_SMALL, 1, 16)).isEqualTo(2L * 40 * 8 * 128 * 16 * 2);
-        assertThat(KvCacheBudget.deviceBytesPerBlock(DEVSTRAL_SMALL, 2, 16)).isEqualTo(2L * 40 * 4 * 128 * 16 * 2);
+        assertThat(KvCacheBudget.deviceBytesPerBlock(DEVSTRAL_SMALL, 1, 16, KvCacheDtype.BF16)).isEqualTo(2L * 40 * 8 * 128 * 16 * 2);
+        assertThat(KvCacheBudget.deviceBytesPerBlock(DEVSTRAL_SMALL, 2, 16, KvCacheDtype.BF16)).isEqualTo(2L * 40 * 4 * 128 * 16 * 2);
         // 16 ranks over 8 kv heads: each rank still holds (a replica of) one
-        assertThat(KvCacheBudget.deviceBytesPerBlock(DEVSTRAL_SMALL, 16, 16)).isEqualTo(2L * 40 * 1 * 128 * 16 * 2);
+        assertThat(KvCacheBudget.deviceBytesPerBlock(DEVSTRAL_SMALL, 16, 16, KvCacheDtype.BF16)).isEqualTo(2L * 40 * 1 * 128 * 16 * 2);
+    }
+
+    @Test
+    void anFp8CacheCountsOneBytePerElementSoTheSameBudgetHoldsTwiceTheBlocks() {
+        assertThat(KvCacheBudget.deviceBytesPerBlock(DEVSTRAL_SMALL, 1, 16, KvCacheDtype.FP8_E4M3)).isEqualTo(2L * 40 * 8 * 128 * 16);
+        long bf16PerBlock = KvCacheBudget.deviceBytesPerBlock(DEVSTRAL_SMALL, 1, 16, KvCacheDtype.BF16);
+        assertThat(KvCacheBudget.blocks(DEVSTRAL_SMALL, "cuda", 1, 100 * bf16PerBlock, 0, 16, 1000, KvCacheDtype.FP8_E4M3))
+                .isEqualTo(200);
     }
 
     @Test
@@ -30,18 +39,18 @@ class KvCacheBudgetTest {
 
     @Test
     void anExplicitBudgetIsDividedIntoBlocksAndCappedAtWhatSequencesCanUse() {
-        long perBlock = KvCacheBudget.deviceBytesPerBlock(DEVSTRAL_SMALL, 1, 16);
-        assertThat(KvCacheBudget.blocks(DEVSTRAL_SMALL, "cuda", 1, 100 * perBlock + 7, 0, 16, 1000)).isEqualTo(100);
-        assertThat(KvCacheBudget.blocks(DEVSTRAL_SMALL, "cuda", 1, 100 * perBlock, 0, 16, 40)).isEqualTo(40);
+        long perBlock = KvCacheBudget.deviceBytesPerBlock(DEVSTRAL_SMALL, 1, 16, KvCacheDtype.BF16);
+        assertThat(KvCacheBudget.blocks(DEVSTRAL_SMALL, "cuda", 1, 100 * perBlock + 7, 0, 16, 1000, KvCacheDtype.BF16)).isEqualTo(100);
+        assertThat(KvCacheBudget.blocks(DEVSTRAL_SMALL, "cuda", 1, 100 * perBlock, 0, 16, 40, KvCacheDtype.BF16)).isEqualTo(40);
         long cpuPerBlock = 2L * 40 * 1024 * 16 * Float.BYTES;
-        assertThat(KvCacheBudget.blocks(DEVSTRAL_SMALL, "cpu", 1, 10 * cpuPerBlock, 0, 16, 1000)).isEqualTo(10);
-        assertThat(KvCacheBudget.blocks(DEVSTRAL_SMALL, "cpu", 1, 1, 0, 16, 1000)).isEqualTo(1);
+        assertThat(KvCacheBudget.blocks(DEVSTRAL_SMALL, "cpu", 1, 10 * cpuPerBlock, 0, 16, 1000, KvCacheDtype.BF16)).isEqualTo(10);
+        assertThat(KvCacheBudget.blocks(DEVSTRAL_SMALL, "cpu", 1, 1, 0, 16, 1000, KvCacheDtype.BF16)).isEqualTo(1);
     }
 
     @Test
     void theCpuDefaultIsAQuarterOfTheHeap() {
         long perBlock = 2L * 40 * 1024 * 16 * Float.BYTES;
         long expected = Math.max(KvCacheBudget.MINIMUM, Runtime.getRuntime().maxMemory() / 4) / perBlock;
-        assertThat(KvCacheBudget.blocks(DEVSTRAL_SMALL, "cpu", 1, 0, 0, 16, Integer.MAX_VALUE)).isEqualTo(expected);
+        assertThat(KvCacheBudget.blocks(DEVSTRAL_SMALL, "cpu", 1, 0, 0, 16, Integer.MAX_VALUE, KvCacheDtype.BF16)).isEqualTo(expected);
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tramontane.backend.cpu.CpuWeights;
+import io.tramontane.backend.cuda.KvCacheDtype;
 import io.tramontane.engine.FinishReason;
 import io.tramontane.engine.TokenEvent;
 import io.tramontane.sampling.SamplingParams;
@@ -154,5 +155,15 @@ class TramontaneApiTest {
         }
         assertThatThrownBy(() -> Tramontane.Options.defaults().withCpuWeights(CpuWeights.Q4).withBackend("cuda"))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("q4").hasMessageContaining("CPU backend only");
+    }
+
+    @Test
+    void anFp8KvCacheIsACudaOption() {
+        var cuda = Tramontane.Options.defaults().withBackend("cuda").withKvCacheDtype(KvCacheDtype.FP8_E4M3);
+        assertThat(cuda.kvCacheDtype()).isEqualTo(KvCacheDtype.FP8_E4M3);
+        assertThat(cuda.withThreads(3).withKvCacheBytes(1 << 30).kvCacheDtype()).isEqualTo(KvCacheDtype.FP8_E4M3);
+        assertThat(Tramontane.Options.defaults().kvCacheDtype()).isEqualTo(KvCacheDtype.BF16);
+        assertThatThrownBy(() -> cuda.withBackend("cpu")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("cuda backend only");
     }
 }

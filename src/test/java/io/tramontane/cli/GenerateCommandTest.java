@@ -106,6 +106,16 @@ class GenerateCommandTest {
     }
 
     @Test
+    void kvCacheDtypeIsCudaOnlyAndBf16OrFp8() {
+        var cpu = CliContractTest.run("generate", "--kv-cache-dtype", "fp8", "--prompt-ids", "1");
+        assertThat(cpu.exitCode()).isEqualTo(Main.EXIT_USAGE);
+        assertThat(cpu.err()).contains("--kv-cache-dtype applies to --backend cuda only");
+        var unknown = CliContractTest.run("generate", "--backend", "cuda", "--kv-cache-dtype", "int4", "--prompt-ids", "1");
+        assertThat(unknown.exitCode()).isEqualTo(Main.EXIT_USAGE);
+        assertThat(unknown.err()).contains("--kv-cache-dtype must be bf16 or fp8, got 'int4'");
+    }
+
+    @Test
     void aMissingModelDirectoryIsARuntimeErrorOnOneLine() {
         var result = CliContractTest.run("generate", "--model", "/no/such/model", "--prompt-ids", "1");
         assertThat(result.exitCode()).isEqualTo(Main.EXIT_FAILURE);

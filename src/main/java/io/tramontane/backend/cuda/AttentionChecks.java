@@ -20,13 +20,25 @@ import java.util.stream.IntStream;
  * row's head: causal outputs shrink down a prompt (an average of more values), so each element is judged on the scale
  * of its own row rather than of the whole output. Bounds, derived in docs/gpu-check.md: an FP32 cache must agree to
  * {@link BackendChecks#SUM_BOUND} (max and RMS); a BF16 cache to {@link #BF16_BOUND} (max) and {@link #BF16_RMS_BOUND}
- * (RMS over every element).
+ * (RMS over every element); an FP8 e4m3 cache to {@link #FP8_BOUND} and {@link #FP8_RMS_BOUND}.
  */
 public final class AttentionChecks {
     /** Max error with a BF16 cache: about ten standard deviations of BF16 rounding of K, V, Q and P. */
     static final double BF16_BOUND = 2.5e-2;
     /** RMS error with a BF16 cache: twice the 2.4e-3 expected of BF16 K, V, Q and P rounding. */
     static final double BF16_RMS_BOUND = 5e-3;
+    /**
+     * Max error with an FP8 cache: about eleven standard deviations of e4m3 rounding of K and V (2.7e-2), ten as for BF16
+     * plus room for head_dim 6, whose row RMS is taken over six elements (emulated: 0.13-0.15 at 64/128, 0.26 at 6).
+     */
+    static final double FP8_BOUND = 0.3;
+    /** RMS error with an FP8 cache: twice the 2.7e-2 expected of e4m3 K and V rounding. */
+    static final double FP8_RMS_BOUND = 5e-2;
+    /**
+     * The FP8 checks' scales for the layer they use (1; layer 0 keeps scales of 1): calibrated-like, inputs in [-1, 1]
+     * are stored up to +-300 and +-200 of e4m3's +-448, and neither divides exactly.
+     */
+    static final float FP8_KEY_SCALE = 1 / 300f, FP8_VALUE_SCALE = 1 / 200f;
 
     /** Paged attention: {@code heads} query heads over {@code kvHeads} (GQA), a cache of {@code dtype}. */
     public record AttentionShape(int heads, int kvHeads, int headDim, int blockSize, KvCacheDtype dtype) {
@@ -38,18 +50,21 @@ public final class AttentionChecks {
 
     /**
      * GQA groups 1, 4, 8 and 24 (two slices of 16 heads), head_dim 64 and 128 on the tensor-core kernels, block sizes
-     * 1, 5 and 16; the generic kernel on BF16 (head_dim 6, 256) and FP32 caches.
+     * 1, 5 and 16; the generic kernel on BF16 (head_dim 6, 256) and FP32 caches; FP8 caches on both.
      */
     public static final List<AttentionShape> SHAPES = List.of(
             new AttentionShape(8, 2, 64, 16, KvCacheDtype.BF16), new AttentionShape(8, 8, 128, 1, KvCacheDtype.BF16),
             new AttentionShape(16, 2, 128, 16, KvCacheDtype.BF16), new AttentionShape(32, 8, 128, 16, KvCacheDtype.BF16),
             new AttentionShape(24, 1, 64, 5, KvCacheDtype.BF16), new AttentionShape(6, 2, 6, 3, KvCacheDtype.BF16),
             new AttentionShape(2, 1, 256, 16, KvCacheDtype.BF16), new AttentionShape(8, 2, 64, 16, KvCacheDtype.F32),
-            new AttentionShape(4, 4, 128, 5, KvCacheDtype.F32));
+            new AttentionShape(4, 4, 128, 5, KvCacheDtype.F32), new AttentionShape(8, 2, 64, 16, KvCacheDtype.FP8_E4M3),
+            new AttentionShape(8, 8, 128, 1, KvCacheDtype.FP8_E4M3), new AttentionShape(32, 8, 128, 16, KvCacheDtype.FP8_E4M3),
+            new AttentionShape(24, 1, 64, 5, KvCacheDtype.FP8_E4M3), new AttentionShape(6, 2, 6, 3, KvCacheDtype.FP8_E4M3));
 
-    /** Contexts of about 4k tokens on the tensor-core kernels. */
+    /** Contexts of about 4k tokens on the tensor-core kernels (split decode), BF16 and FP8. */
     public static final List<AttentionShape> LONG_SHAPES = List.of(new AttentionShape(8, 1, 128, 16, KvCacheDtype.BF16),
-            new AttentionShape(8, 2, 64, 16, KvCacheDtype.BF16));
+            new AttentionShape(8, 2, 64, 16, KvCacheDtype.BF16), new AttentionShape(8, 1, 128, 16, KvCacheDtype.FP8_E4M3),
+            new AttentionShape(8, 2, 64, 16, KvCacheDtype.FP8_E4M3));
 
     /** The timing lines' shape: Mistral 7B / Small's attention (32 query heads over 8, head_dim 128). */
     static final AttentionShape TIMING_SHAPE = new AttentionShape(32, 8, 128, 16, KvCacheDtype.BF16);
@@ -169,16 +184,44 @@ public final class AttentionChecks {
 
         /** The verdict for a cache of {@code dtype}, with {@code note} (timings) appended to the detail. */
         CheckResult result(String check, String shape, long seed, KvCacheDtype dtype, double micros, String note) {
-            double bound = bound(dtype), rmsBound = dtype == KvCacheDtype.BF16 ? BF16_RMS_BOUND : BackendChecks.SUM_BOUND;
-            boolean passed = max <= bound && rms() <= rmsBound;
+            double bound = bound(dtype), rmsBound = rmsBound(dtype);
+            boolean passed = passes(dtype);
             String detail = String.format(Locale.ROOT, "rms %.1e (bound %.0e)", rms(), rmsBound) + (passed ? "" : "; worst " + worst)
                     + (note.isEmpty() ? "" : "; " + note);
             return new CheckResult(check, shape, seed, passed, max, bound, micros, detail);
         }
+
+        boolean passes(KvCacheDtype dtype) {
+            return max <= bound(dtype) && rms() <= rmsBound(dtype);
+        }
     }
 
     static double bound(KvCacheDtype dtype) {
-        return dtype == KvCacheDtype.BF16 ? BF16_BOUND : BackendChecks.SUM_BOUND;
+        return switch (dtype) {
+            case BF16 -> BF16_BOUND;
+            case FP8_E4M3 -> FP8_BOUND;
+            case F32 -> BackendChecks.SUM_BOUND;
+        };
+    }
+
+    static double rmsBound(KvCacheDtype dtype) {
+        return switch (dtype) {
+            case BF16 -> BF16_RMS_BOUND;
+            case FP8_E4M3 -> FP8_RMS_BOUND;
+            case F32 -> BackendChecks.SUM_BOUND;
+        };
+    }
+
+    /** The scales of a checked cache of {@code layers} layers: {@link #FP8_KEY_SCALE} and its kin on layer 1. */
+    static KvCacheScales checkScales(int layers) {
+        float[] keys = new float[layers], values = new float[layers];
+        Arrays.fill(keys, 1f);
+        Arrays.fill(values, 1f);
+        if (layers > 1) {
+            keys[1] = FP8_KEY_SCALE;
+            values[1] = FP8_VALUE_SCALE;
+        }
+        return new KvCacheScales(keys, values);
     }
 
     /**
@@ -220,7 +263,8 @@ public final class AttentionChecks {
         String shape = s + " " + scenario.name();
         return KernelChecks.attempt(check, shape, seed, () -> {
             CudaBackend cuda = ops.cuda;
-            try (KvCache gpuCache = cuda.allocateKvCache(2, scenario.blocks(), s.blockSize(), s.kvHeads(), s.headDim(), s.dtype());
+            try (KvCache gpuCache = cuda.allocateKvCache(2, scenario.blocks(), s.blockSize(), s.kvHeads(), s.headDim(), s.dtype(),
+                    checkScales(2));
                  KvCache cpuCache = ops.cpu.allocateKvCache(2, scenario.blocks(), s.blockSize(), s.kvHeads(), s.headDim())) {
                 float scale = (float) (1 / Math.sqrt(s.headDim()));
                 Errors errors = new Errors();
@@ -247,16 +291,16 @@ public final class AttentionChecks {
     }
 
     /**
-     * {@value #TIMING_PREFILL_SEQUENCES} prompts of {@value #TIMING_PREFILL_TOKENS} tokens in one step on a BF16 cache (the
-     * tensor-core prefill), against the same step on an FP32 cache (the generic kernel, checked against the CPU by
-     * {@link #mixed}); TFLOP/s of the BF16 step (store + attention) against the dense BF16 peak. FLOPs: 4 x head_dim
+     * {@value #TIMING_PREFILL_SEQUENCES} prompts of {@value #TIMING_PREFILL_TOKENS} tokens in one step on a BF16 and an FP8
+     * cache (the tensor-core prefill), against the same step on an FP32 cache (the generic kernel, checked against the
+     * CPU by {@link #mixed}); TFLOP/s of each step (store + attention) against the dense BF16 peak. FLOPs: 4 x head_dim
      * per (query head, visible key): QK^T and PV.
      */
     public CheckResult prefillTiming(Roofline roofline, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         Scenario scenario = Scenario.filled(TIMING_PREFILL_SEQUENCES, TIMING_PREFILL_TOKENS, TIMING_PREFILL_TOKENS, false,
                 TIMING_SHAPE.blockSize(), random);
-        return timed("attention prefill (timing)", scenario, random, seed, (step, micros) -> {
+        return timed("attention prefill (timing)", scenario, random, seed, (step, micros, dtype) -> {
             double flops = 4.0 * TIMING_SHAPE.headDim() * TIMING_SHAPE.heads() * visibleKeys(step);
             double rate = flops / (micros * 1e-6);
             return String.format(Locale.ROOT, "%.1f TFLOP/s = %s of the dense BF16 peak %.0f TFLOP/s", rate / 1e12,
@@ -266,15 +310,15 @@ public final class AttentionChecks {
 
     /**
      * {@value #TIMING_DECODE_SEQUENCES} contexts of {@value #TIMING_DECODE_CONTEXT} tokens (filled by chunked prefills), then
-     * one decode step on a BF16 cache (split flash-decoding + reduce) against the same on an FP32 cache; GB/s of the
-     * BF16 step (the K and V rows it reads) against the measured read bandwidth.
+     * one decode step on a BF16 and an FP8 cache (split flash-decoding + reduce) against the same on an FP32 cache; GB/s
+     * of each step (the K and V rows it reads: 2 or 1 bytes per element) against the measured read bandwidth.
      */
     public CheckResult decodeTiming(Roofline roofline, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         Scenario scenario = Scenario.filled(TIMING_DECODE_SEQUENCES, TIMING_DECODE_CONTEXT, 512, true, TIMING_SHAPE.blockSize(),
                 random);
-        return timed("attention decode (timing)", scenario, random, seed, (step, micros) -> {
-            double bytes = 2.0 * visibleKeys(step) * TIMING_SHAPE.kvHeads() * TIMING_SHAPE.headDim() * KvCacheDtype.BF16.bytes;
+        return timed("attention decode (timing)", scenario, random, seed, (step, micros, dtype) -> {
+            double bytes = 2.0 * visibleKeys(step) * TIMING_SHAPE.kvHeads() * TIMING_SHAPE.headDim() * dtype.bytes;
             double rate = bytes / (micros * 1e-6);
             return String.format(Locale.ROOT, "%.0f GB/s of K/V = %s of the measured %.0f GB/s", rate / 1e9,
                     percent(rate / roofline.readBytesPerSecond()), roofline.readBytesPerSecond() / 1e9);
@@ -293,17 +337,26 @@ public final class AttentionChecks {
     }
 
     private interface Rate {
-        String of(AttentionBatch step, double micros);
+        String of(AttentionBatch step, double micros, KvCacheDtype dtype);
     }
 
-    /** Every step on a BF16 and an FP32 cache of the GPU; the last step compared and timed on BF16. */
+    /** The cache dtypes a timing line measures, each against the FP32 cache. */
+    private static final List<KvCacheDtype> TIMED = List.of(KvCacheDtype.BF16, KvCacheDtype.FP8_E4M3);
+
+    /**
+     * Every step on a BF16, an FP8 and an FP32 cache of the GPU; the last step compared with FP32 and timed on BF16 and
+     * FP8. The row's error and bound are BF16's; FP8's error and rate follow in the detail, and both must pass.
+     */
     private CheckResult timed(String check, Scenario scenario, SplittableRandom random, long seed, Rate rate) {
         AttentionShape s = TIMING_SHAPE;
         String shape = s + " " + scenario.name();
         return KernelChecks.attempt(check, shape, seed, () -> {
             CudaBackend cuda = ops.cuda;
-            try (KvCache bf16 = cuda.allocateKvCache(1, scenario.blocks(), s.blockSize(), s.kvHeads(), s.headDim(), KvCacheDtype.BF16);
-                 KvCache f32 = cuda.allocateKvCache(1, scenario.blocks(), s.blockSize(), s.kvHeads(), s.headDim(), KvCacheDtype.F32)) {
+            List<KvCache> caches = new ArrayList<>();
+            try (KvCache f32 = cuda.allocateKvCache(1, scenario.blocks(), s.blockSize(), s.kvHeads(), s.headDim(), KvCacheDtype.F32)) {
+                for (KvCacheDtype dtype : TIMED) {
+                    caches.add(cuda.allocateKvCache(1, scenario.blocks(), s.blockSize(), s.kvHeads(), s.headDim(), dtype));
+                }
                 float scale = (float) (1 / Math.sqrt(s.headDim()));
                 AttentionBatch last = scenario.steps().getLast();
                 for (AttentionBatch step : scenario.steps()) {
@@ -311,20 +364,48 @@ public final class AttentionChecks {
                     Activation q = upload(RandomTensors.floats(random, n * qCols, 1), n, qCols);
                     Activation k = upload(RandomTensors.floats(random, n * kvCols, 1), n, kvCols);
                     Activation v = upload(RandomTensors.floats(random, n * kvCols, 1), n, kvCols);
-                    Activation fast = cuda.allocate(n, qCols), reference = cuda.allocate(n, qCols);
-                    cuda.poison(fast);
-                    Runnable op = () -> cuda.attention(q, k, v, bf16, 0, step, scale, fast);
-                    op.run();
+                    Activation reference = cuda.allocate(n, qCols);
                     cuda.attention(q, k, v, f32, 0, step, scale, reference);
+                    List<Activation> outputs = new ArrayList<>();
+                    for (KvCache cache : caches) {
+                        Activation out = cuda.allocate(n, qCols);
+                        cuda.poison(out);
+                        cuda.attention(q, k, v, cache, 0, step, scale, out);
+                        outputs.add(out);
+                    }
                     if (step != last) continue;
-                    Errors errors = new Errors();
-                    String failure = errors.add(BackendChecks.read(cuda, fast), BackendChecks.read(cuda, reference), s.headDim());
-                    if (failure == null && !cuda.guardIntact(fast)) failure = "wrote past the output";
-                    if (failure != null) return new CheckResult(check, shape, seed, false, errors.max(), BF16_BOUND, Double.NaN, failure);
-                    double micros = cuda.timeMicros(op);
-                    return errors.result(check, shape, seed, KvCacheDtype.BF16, micros, rate.of(step, micros));
+                    float[] expected = BackendChecks.read(cuda, reference);
+                    Errors bf16Errors = null;
+                    double bf16Micros = Double.NaN;
+                    List<String> notes = new ArrayList<>();
+                    boolean passed = true;
+                    for (int i = 0; i < TIMED.size(); i++) {
+                        KvCacheDtype dtype = TIMED.get(i);
+                        Errors e = new Errors();
+                        Activation out = outputs.get(i);
+                        String failure = e.add(BackendChecks.read(cuda, out), expected, s.headDim());
+                        if (failure == null && !cuda.guardIntact(out)) failure = "wrote past the output";
+                        if (failure != null) {
+                            return new CheckResult(check, shape, seed, false, e.max(), bound(dtype), Double.NaN,
+                                    dtype.suffix + ": " + failure);
+                        }
+                        KvCache cache = caches.get(i);
+                        double micros = cuda.timeMicros(() -> cuda.attention(q, k, v, cache, 0, step, scale, out));
+                        passed &= e.passes(dtype);
+                        notes.add(String.format(Locale.ROOT, "%s %.1f us: %s (max %.1e, rms %.1e)", dtype.suffix, micros,
+                                rate.of(step, micros, dtype), e.max(), e.rms()));
+                        if (dtype == KvCacheDtype.BF16) {
+                            bf16Errors = e;
+                            bf16Micros = micros;
+                        }
+                    }
+                    CheckResult bf16 = bf16Errors.result(check, shape, seed, KvCacheDtype.BF16, bf16Micros, String.join("; ", notes));
+                    return new CheckResult(check, shape, seed, passed, bf16.maxRelativeError(), bf16.bound(), bf16Micros,
+                            bf16.detail() + (passed ? "" : "; fp8 bounds " + FP8_BOUND + " max, " + FP8_RMS_BOUND + " rms"));
                 }
                 throw new IllegalStateException("a scenario without steps");
+            } finally {
+                for (KvCache cache : caches) cache.close();
             }
         });
     }

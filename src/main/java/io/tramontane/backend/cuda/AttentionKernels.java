@@ -16,13 +16,15 @@ import java.util.function.Consumer;
  * Plans and launches one attention call (cuda-kernels/attention.cu): {@code kv_store_<dtype>} writes the step's k/v
  * rows into the layer's pools, then
  * <ul>
- *   <li>a BF16 cache with head_dim 64 or 128 takes the tensor-core kernels: {@code attention_prefill_d<D>} (one CTA
+ *   <li>a BF16 or FP8 cache with head_dim 64 or 128 takes the tensor-core kernels: {@code attention_prefill_d<D>} (one CTA
  *       per query head and Q tile) for segments of {@link AttentionPlan#PREFILL_MIN_ROWS} rows or more,
  *       {@code attention_decode_d<D>} (one CTA per decode unit, kv head and slice of 16 query heads) for the rows of
  *       shorter segments, and {@code attention_reduce} for the rows whose context the plan split;</li>
  *   <li>any other cache (FP32, other head dims up to {@link #MAX_HEAD_DIM}) takes {@code attention_<dtype>}, one
  *       CTA per query head and row.</li>
  * </ul>
+ * An FP8 cache's kernels carry the suffix {@code _e4m3} and take the layer's scales: kv_store divides by them, the
+ * attention kernels get the softmax scale times the K scale and multiply their output by the V scale.
  * The constants mirror cuda-kernels/attention_core.cuh; AttentionEmulationTest runs these launches there.
  */
 final class AttentionKernels {
@@ -36,12 +38,14 @@ final class AttentionKernels {
 
     static {
         for (KvCacheDtype dtype : KvCacheDtype.values()) {
-            KERNELS.put(storeKernel(dtype), 7);
-            KERNELS.put(genericKernel(dtype), 14);
-        }
-        for (int headDim : new int[] {64, 128}) {
-            KERNELS.put(prefillKernel(headDim), 11);
-            KERNELS.put(decodeKernel(headDim), 13);
+            int scales = scaled(dtype) ? 1 : 0;  // FP8: v_scale (and k_scale for the store)
+            KERNELS.put(storeKernel(dtype), 7 + 2 * scales);
+            KERNELS.put(genericKernel(dtype), 14 + scales);
+            if (dtype == KvCacheDtype.F32) continue;
+            for (int headDim : new int[] {64, 128}) {
+                KERNELS.put(prefillKernel(headDim, dtype), 11 + scales);
+                KERNELS.put(decodeKernel(headDim, dtype), 13 + scales);
+            }
         }
         KERNELS.put("attention_reduce", 6);
     }
@@ -70,12 +74,25 @@ final class AttentionKernels {
         }
     }
 
-    /** The cache's pools of one layer and its shape. */
+    /** The cache's pools of one layer, its shape and (FP8) the layer's K and V scales. */
     record Pools(DeviceBuffer keys, DeviceBuffer values, long poolRows, int kvHeads, int headDim, int blockSize,
-                 KvCacheDtype dtype) {
+                 KvCacheDtype dtype, float keyScale, float valueScale) {
+        Pools {
+            if (!(keyScale > 0 && Float.isFinite(keyScale) && valueScale > 0 && Float.isFinite(valueScale))) {
+                throw new IllegalArgumentException("kv cache scales must be finite and positive: k " + keyScale + ", v "
+                        + valueScale);
+            }
+        }
+
+        /** Scales of 1. */
+        Pools(DeviceBuffer keys, DeviceBuffer values, long poolRows, int kvHeads, int headDim, int blockSize,
+              KvCacheDtype dtype) {
+            this(keys, values, poolRows, kvHeads, headDim, blockSize, dtype, 1f, 1f);
+        }
+
         static Pools of(CudaKvCache cache, int layer) {
             return new Pools(cache.keys[layer], cache.values[layer], (long) cache.blocks * cache.blockSize, cache.kvHeads,
-                    cache.headDim, cache.blockSize, cache.dtype);
+                    cache.headDim, cache.blockSize, cache.dtype, cache.scales.key(layer), cache.scales.value(layer));
         }
 
         int width() {
@@ -84,7 +101,7 @@ final class AttentionKernels {
 
         /** Whether the tensor-core kernels serve this cache. */
         boolean tiled() {
-            return dtype == KvCacheDtype.BF16 && (headDim == 64 || headDim == 128);
+            return dtype != KvCacheDtype.F32 && (headDim == 64 || headDim == 128);
         }
     }
 
@@ -97,9 +114,13 @@ final class AttentionKernels {
     /** The kernels of {@code module}, sized for a device of {@code multiprocessors} SMs. */
     AttentionKernels(KernelModule module, int multiprocessors) {
         KERNELS.forEach((name, parameters) -> launchers.put(name, Launcher.of(module, name, parameters)));
-        for (int headDim : new int[] {64, 128}) {  // above the 48 KB a kernel gets without asking
-            module.driver().setMaxDynamicSharedMemory(launchers.get(prefillKernel(headDim)).kernel(), prefillSharedBytes(headDim));
-            module.driver().setMaxDynamicSharedMemory(launchers.get(decodeKernel(headDim)).kernel(), decodeSharedBytes(headDim));
+        for (KvCacheDtype dtype : new KvCacheDtype[] {KvCacheDtype.BF16, KvCacheDtype.FP8_E4M3}) {
+            for (int headDim : new int[] {64, 128}) {  // above the 48 KB a kernel gets without asking
+                module.driver().setMaxDynamicSharedMemory(launchers.get(prefillKernel(headDim, dtype)).kernel(),
+                        prefillSharedBytes(headDim));
+                module.driver().setMaxDynamicSharedMemory(launchers.get(decodeKernel(headDim, dtype)).kernel(),
+                        decodeSharedBytes(headDim));
+            }
         }
         this.targetCtas = multiprocessors * DECODE_CTAS_PER_SM;
     }
@@ -141,24 +162,34 @@ final class AttentionKernels {
         if (!Float.isFinite(scale)) throw new IllegalArgumentException("attention scale must be finite: " + scale);
         if (plan.items() == 0) return List.of();
         int group = heads / pools.kvHeads();
+        KvCacheDtype dtype = pools.dtype();
+        boolean scaled = scaled(dtype);
+        // FP8: q . (k_stored * keyScale) = (q . k_stored) * keyScale, so the K scale joins the softmax scale
+        float scoreScale = scaled ? scale * pools.keyScale() : scale;
         List<Launch> launches = new ArrayList<>();
-        launches.add(new Launch(storeKernel(pools.dtype()), storeConfig(plan.items()), args -> args.clear()
-                .pointer(k.data()).pointer(v.data()).pointer(buffers.rows()).pointer(buffers.slots())
-                .pointer(pools.keys()).pointer(pools.values()).i32(pools.width())));
+        launches.add(new Launch(storeKernel(dtype), storeConfig(plan.items()), args -> {
+            args.clear().pointer(k.data()).pointer(v.data()).pointer(buffers.rows()).pointer(buffers.slots())
+                    .pointer(pools.keys()).pointer(pools.values()).i32(pools.width());
+            if (scaled) args.f32(pools.keyScale()).f32(pools.valueScale());
+        }));
         if (plan.kind() == AttentionPlan.Kind.GENERIC) {
             if (headDim > MAX_HEAD_DIM) throw new IllegalArgumentException("head_dim " + headDim + " > " + MAX_HEAD_DIM);
-            launches.add(new Launch(genericKernel(pools.dtype()), genericConfig(heads, plan.items()), args -> args.clear()
-                    .pointer(q.data()).pointer(pools.keys()).pointer(pools.values()).pointer(buffers.rows())
-                    .pointer(buffers.positions()).pointer(buffers.tableOffsets()).pointer(buffers.tables())
-                    .pointer(out.data()).i32(q.cols()).i32(headDim).i32(pools.width()).i32(group)
-                    .i32(pools.blockSize()).f32(scale)));
+            launches.add(new Launch(genericKernel(dtype), genericConfig(heads, plan.items()), args -> {
+                args.clear().pointer(q.data()).pointer(pools.keys()).pointer(pools.values()).pointer(buffers.rows())
+                        .pointer(buffers.positions()).pointer(buffers.tableOffsets()).pointer(buffers.tables())
+                        .pointer(out.data()).i32(q.cols()).i32(headDim).i32(pools.width()).i32(group)
+                        .i32(pools.blockSize()).f32(scoreScale);
+                if (scaled) args.f32(pools.valueScale());
+            }));
             return launches;
         }
         if (plan.tiles() > 0) {
-            launches.add(new Launch(prefillKernel(headDim), prefillConfig(headDim, plan.tiles(), heads), args -> args.clear()
-                    .pointer(q.data()).pointer(pools.keys()).pointer(pools.values()).pointer(buffers.tiles())
-                    .pointer(buffers.tables()).pointer(out.data()).i32(q.cols()).i32(pools.width()).i32(group)
-                    .i32(pools.blockSize()).f32(scale)));
+            launches.add(new Launch(prefillKernel(headDim, dtype), prefillConfig(headDim, plan.tiles(), heads), args -> {
+                args.clear().pointer(q.data()).pointer(pools.keys()).pointer(pools.values()).pointer(buffers.tiles())
+                        .pointer(buffers.tables()).pointer(out.data()).i32(q.cols()).i32(pools.width()).i32(group)
+                        .i32(pools.blockSize()).f32(scoreScale);
+                if (scaled) args.f32(pools.valueScale());
+            }));
         }
         if (plan.units() > 0) {
             boolean split = plan.partialSlots() > 0;
@@ -167,7 +198,7 @@ final class AttentionKernels {
                 Launcher.requireFloats(partials.o(), (long) plan.partialSlots() * q.cols(), "partial outputs");
                 Launcher.requireFloats(partials.maxSum(), (long) plan.partialSlots() * heads * 2, "partial max and sum");
             }
-            launches.add(new Launch(decodeKernel(headDim), decodeConfig(headDim, plan.units(), pools.kvHeads(), group),
+            launches.add(new Launch(decodeKernel(headDim, dtype), decodeConfig(headDim, plan.units(), pools.kvHeads(), group),
                     args -> {
                         args.clear().pointer(q.data()).pointer(pools.keys()).pointer(pools.values())
                                 .pointer(buffers.units()).pointer(buffers.tables()).pointer(out.data());
@@ -176,7 +207,8 @@ final class AttentionKernels {
                         } else {
                             args.i64(0).i64(0);  // null: every unit writes out
                         }
-                        args.i32(q.cols()).i32(pools.width()).i32(group).i32(pools.blockSize()).f32(scale);
+                        args.i32(q.cols()).i32(pools.width()).i32(group).i32(pools.blockSize()).f32(scoreScale);
+                        if (scaled) args.f32(pools.valueScale());
                     }));
         }
         if (plan.reduceItems() > 0) {
@@ -197,12 +229,26 @@ final class AttentionKernels {
         return "attention_" + dtype.suffix;
     }
 
-    static String prefillKernel(int headDim) {
-        return "attention_prefill_d" + headDim;
+    /** BF16: attention_prefill_d{headDim}; FP8: the same with _e4m3. */
+    static String prefillKernel(int headDim, KvCacheDtype dtype) {
+        return "attention_prefill_d" + headDim + tiledSuffix(dtype);
     }
 
-    static String decodeKernel(int headDim) {
-        return "attention_decode_d" + headDim;
+    static String decodeKernel(int headDim, KvCacheDtype dtype) {
+        return "attention_decode_d" + headDim + tiledSuffix(dtype);
+    }
+
+    private static String tiledSuffix(KvCacheDtype dtype) {
+        return switch (dtype) {
+            case BF16 -> "";
+            case FP8_E4M3 -> "_e4m3";
+            case F32 -> throw new IllegalArgumentException("an F32 cache has no tensor-core attention kernels");
+        };
+    }
+
+    /** Whether the cache's kernels take K and V scales (FP8). */
+    static boolean scaled(KvCacheDtype dtype) {
+        return dtype == KvCacheDtype.FP8_E4M3;
     }
 
     /** Warps of a prefill CTA, 16 query rows each: head_dim 64 takes 128-row tiles, 128 takes 64 (registers). */

@@ -38,7 +38,7 @@ public final class CudaBackend implements Backend {
      * @param device              CUDA device ordinal
      * @param staticActivationFp8 as in CpuBackend.Options: FP8 linears with an activation scale quantize inputs (w8a8)
      * @param activationBudget    device bytes of activations held before unreachable ones are collected first
-     * @param kvCache             how cached keys and values are stored: BF16 (tensor-core attention) or F32
+     * @param kvCache             how cached keys and values are stored: BF16 or FP8 e4m3 (tensor-core attention) or F32
      * @param tensorCoreLinears   prefill BF16/FP8 linears on tensor cores where the device has the kernel (sm_90:
      *                            activations rounded to BF16 or e4m3, TensorCoreGemm); false keeps FP32 activations in
      *                            every linear (the golden checks' exact path)
@@ -228,10 +228,16 @@ public final class CudaBackend implements Backend {
         return allocateKvCache(layers, blocks, blockSize, kvHeads, headDim, options.kvCache());
     }
 
-    /** A cache of the given dtype whatever the options say (the GPU checks' FP32 references). */
+    /** A cache of the given dtype whatever the options say (the GPU checks' FP32 references); FP8 scales of 1. */
     KvCache allocateKvCache(int layers, int blocks, int blockSize, int kvHeads, int headDim, KvCacheDtype dtype) {
+        return allocateKvCache(layers, blocks, blockSize, kvHeads, headDim, dtype, KvCacheScales.ones(layers));
+    }
+
+    /** A cache of the given dtype with explicit per-layer K and V scales (used by an FP8 cache: calibrated ones). */
+    public KvCache allocateKvCache(int layers, int blocks, int blockSize, int kvHeads, int headDim, KvCacheDtype dtype,
+                                   KvCacheScales scales) {
         enter();
-        return new CudaKvCache(arena, layers, blocks, blockSize, kvHeads, headDim, dtype);
+        return new CudaKvCache(arena, layers, blocks, blockSize, kvHeads, headDim, dtype, scales);
     }
 
     @Override

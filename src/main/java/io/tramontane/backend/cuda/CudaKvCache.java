@@ -6,18 +6,23 @@ import io.tramontane.cuda.DeviceBuffer;
 
 /**
  * Key and value pools in device memory, one pair per layer, laid out like CpuKvCache:
- * {@code [blocks * blockSize, kvHeads * headDim]} of {@code dtype} (BF16 rounded to nearest even when stored).
- * The memory belongs to the backend's arena.
+ * {@code [blocks * blockSize, kvHeads * headDim]} of {@code dtype} (BF16 rounded to nearest even when stored; FP8
+ * e4m3 of x / the layer's scale, saturated). The memory belongs to the backend's arena.
  */
 final class CudaKvCache implements KvCache {
     final DeviceBuffer[] keys, values;
     final int blocks, blockSize, kvHeads, headDim;
     final KvCacheDtype dtype;
+    final KvCacheScales scales;
 
-    CudaKvCache(DeviceArena arena, int layers, int blocks, int blockSize, int kvHeads, int headDim, KvCacheDtype dtype) {
+    CudaKvCache(DeviceArena arena, int layers, int blocks, int blockSize, int kvHeads, int headDim, KvCacheDtype dtype,
+                KvCacheScales scales) {
         if (layers < 1 || blocks < 1 || blockSize < 1 || kvHeads < 1 || headDim < 1) {
             throw new IllegalArgumentException("KV cache " + layers + " layers x " + blocks + " blocks x " + blockSize
                     + " tokens x " + kvHeads + " heads x " + headDim);
+        }
+        if (scales.layers() != layers) {
+            throw new IllegalArgumentException("KV cache of " + layers + " layers given scales of " + scales.layers());
         }
         long bytes = Math.multiplyExact(Math.multiplyExact((long) blocks * blockSize, (long) kvHeads * headDim), dtype.bytes);
         this.keys = new DeviceBuffer[layers];
@@ -31,6 +36,7 @@ final class CudaKvCache implements KvCache {
         this.kvHeads = kvHeads;
         this.headDim = headDim;
         this.dtype = dtype;
+        this.scales = scales;
     }
 
     @Override

@@ -62,6 +62,30 @@ class AttentionChecksTest {
     }
 
     @Test
+    void fp8CachesAreHeldToE4m3BoundsAndCheckedWithScalesOtherThanOne() {
+        float[] reference = new float[1000];
+        Arrays.fill(reference, 1f);
+        float[] rounded = reference.clone();
+        for (int i = 0; i < rounded.length; i++) rounded[i] += (i % 2 == 0 ? 0.03f : -0.03f);  // rms 3e-2: e4m3-sized
+        Errors e4m3 = new Errors();
+        e4m3.add(rounded, reference, 100);
+        assertThat(e4m3.result("attention", "s", 1, KvCacheDtype.FP8_E4M3, 1, "").passed()).isTrue();
+        assertThat(e4m3.result("attention", "s", 1, KvCacheDtype.BF16, 1, "").passed()).isFalse();
+        float[] coarse = reference.clone();
+        for (int i = 0; i < coarse.length; i++) coarse[i] -= 0.1f;  // a lost mantissa bit's worth on every element
+        Errors broken = new Errors();
+        broken.add(coarse, reference, 100);
+        assertThat(broken.result("attention", "s", 1, KvCacheDtype.FP8_E4M3, 1, "").passed()).isFalse();
+
+        KvCacheScales scales = AttentionChecks.checkScales(2);
+        assertThat(scales.key(0)).isEqualTo(1f);
+        assertThat(scales.key(1)).isEqualTo(AttentionChecks.FP8_KEY_SCALE);
+        assertThat(1 / AttentionChecks.FP8_KEY_SCALE).as("inputs in [-1, 1] stay inside e4m3's 448").isLessThan(448f);
+        assertThat(AttentionChecks.SHAPES).anyMatch(s -> s.dtype() == KvCacheDtype.FP8_E4M3 && s.headDim() == 128);
+        assertThat(AttentionChecks.LONG_SHAPES).anyMatch(s -> s.dtype() == KvCacheDtype.FP8_E4M3);
+    }
+
+    @Test
     void theMixedScenarioCoversChunkedPrefillShortSegmentsAndDecodes() {
         Scenario s = Scenario.mixed(5, new SplittableRandom(1));
         assertThat(s.steps()).hasSize(3);

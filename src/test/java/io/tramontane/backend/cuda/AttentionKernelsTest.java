@@ -177,6 +177,54 @@ class AttentionKernelsTest {
     }
 
     @Test
+    void fp8CachesTakeTheE4m3TensorCoreKernelsWithTheLayersScales() {
+        assertThat(pools(4, 16, 2, 128, KvCacheDtype.FP8_E4M3).tiled()).isTrue();
+        long bytes = 300L * 16 * 8 * 128;  // one byte per element
+        var pools = new AttentionKernels.Pools(buffer(bytes), buffer(bytes), 300L * 16, 8, 128, 16, KvCacheDtype.FP8_E4M3,
+                0.5f, 4f);
+        AttentionBatch batch = new AttentionBatch(List.of(new Segment(0, 100, 0, IntStream.range(0, 7).toArray()),
+                new Segment(100, 1, 4000, IntStream.range(7, 258).toArray())));
+        Call c = call(batch, 101, pools, 32, H100_TARGET);
+        assertThat(c.launches()).extracting(AttentionKernels.Launch::kernel).containsExactly("kv_store_e4m3",
+                "attention_prefill_d128_e4m3", "attention_decode_d128_e4m3", "attention_reduce");
+        long[] store = slots(c.launches().get(0));
+        assertThat(store).hasSize(9);
+        assertThat(f32(store[7])).as("k_scale").isEqualTo(0.5f);
+        assertThat(f32(store[8])).as("v_scale").isEqualTo(4f);
+        // the same grids and shared memory as BF16: the stages hold decoded BF16
+        assertThat(c.launches().get(1).config()).isEqualTo(new LaunchConfig(Dim3.of(32, 2), Dim3.of(128), 87040));
+        long[] prefill = slots(c.launches().get(1));
+        assertThat(prefill).hasSize(12);
+        assertThat(f32(prefill[10])).as("softmax scale x k_scale").isEqualTo(0.125f * 0.5f);
+        assertThat(f32(prefill[11])).as("v_scale").isEqualTo(4f);
+        long[] decode = slots(c.launches().get(2));
+        assertThat(decode).hasSize(14);
+        assertThat(decode[6]).isEqualTo(c.partials().o().address());
+        assertThat(f32(decode[12])).isEqualTo(0.125f * 0.5f);
+        assertThat(f32(decode[13])).isEqualTo(4f);
+
+        Call odd = call(new AttentionBatch(List.of(new Segment(0, 3, 0, new int[] {1}))), 3,
+                pools(2, 16, 2, 6, KvCacheDtype.FP8_E4M3), 6, H100_TARGET);
+        assertThat(odd.launches()).extracting(AttentionKernels.Launch::kernel).containsExactly("kv_store_e4m3", "attention_e4m3");
+        long[] generic = slots(odd.launches().get(1));
+        assertThat(generic).hasSize(15);
+        assertThat(f32(generic[13])).isEqualTo(0.125f);
+        assertThat(f32(generic[14])).isEqualTo(1f);
+    }
+
+    @Test
+    void kvCacheScalesMustBeFinitePositiveAndOnePerLayer() {
+        assertThatThrownBy(() -> new AttentionKernels.Pools(buffer(64), buffer(64), 4, 1, 16, 4, KvCacheDtype.FP8_E4M3, 0f, 1f))
+                .hasMessageContaining("finite and positive");
+        assertThatThrownBy(() -> new KvCacheScales(new float[] {1f, Float.NaN}, new float[] {1f, 1f}))
+                .hasMessageContaining("layer 1");
+        assertThatThrownBy(() -> new KvCacheScales(new float[] {1f}, new float[] {1f, 1f})).hasMessageContaining("1 key scales");
+        assertThat(KvCacheScales.ones(3).value(2)).isEqualTo(1f);
+        assertThat(KvCacheDtype.parse("fp8")).isEqualTo(KvCacheDtype.FP8_E4M3);
+        assertThatThrownBy(() -> KvCacheDtype.parse("fp16")).hasMessageContaining("bf16 or fp8");
+    }
+
+    @Test
     void rejectsShapesTheKernelsWouldMisread() {
         AttentionBatch batch = new AttentionBatch(List.of(new Segment(0, 3, 0, new int[] {1})));
         var pools = pools(2, 16, 2, 64, KvCacheDtype.BF16);
