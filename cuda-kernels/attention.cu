@@ -14,19 +14,10 @@ namespace attn = tramontane::attention;
 extern __shared__ __align__(16) unsigned char attention_smem[];
 
 // The hardware the kernel bodies run on (test/attention_emulator.cpp has the host emulation of each).
-struct DeviceOps {
-    static __device__ __forceinline__ int block_x() { return blockIdx.x; }
-    static __device__ __forceinline__ int block_y() { return blockIdx.y; }
-    static __device__ __forceinline__ int block_z() { return blockIdx.z; }
-    static __device__ __forceinline__ int thread() { return threadIdx.x; }
+struct DeviceOps : tramontane::DeviceOpsBase {
     static __device__ __forceinline__ unsigned char* shared() { return attention_smem; }
-    static __device__ __forceinline__ void sync() { __syncthreads(); }
-    static __device__ __forceinline__ float shfl_xor(float v, int mask) {
-        return __shfl_xor_sync(0xffffffffu, v, mask);
-    }
     static __device__ __forceinline__ float exp(float x) { return expf(x); }
     static __device__ __forceinline__ float exp2(float x) { return exp2f(x); }
-    static __device__ __forceinline__ float as_float(uint32_t bits) { return __uint_as_float(bits); }
     static __device__ __forceinline__ uint16_t to_bf16(float x) { return __bfloat16_as_ushort(__float2bfloat16_rn(x)); }
     // lo in the low half, as mma reads element pairs
     static __device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
@@ -57,25 +48,9 @@ struct DeviceOps {
         out[0] = v.x;
         out[1] = v.y;
     }
-    static __device__ __forceinline__ float e4m3(uint8_t bits) {
-        __nv_fp8_e4m3 v;
-        v.__x = bits;
-        return static_cast<float>(v);
-    }
-    // two e4m3 in the low 16 bits, the first in the low byte (cvt.rn.f16x2.e4m3x2, then to FP32)
-    static __device__ __forceinline__ void e4m3x2(uint32_t bits, float& lo, float& hi) {
-        __nv_fp8x2_e4m3 pair;
-        pair.__x = static_cast<__nv_fp8x2_storage_t>(bits);
-        const float2 f = static_cast<float2>(pair);
-        lo = f.x;
-        hi = f.y;
-    }
     // round to nearest even, saturated to +-448 (cvt.rn.satfinite.e4m3x2.f32), as the CPU's Floats.floatToE4m3
     static __device__ __forceinline__ uint8_t to_e4m3(float x) {
         return static_cast<uint8_t>(__nv_cvt_float_to_fp8(x, __NV_SATFINITE, __NV_E4M3));
-    }
-    static __device__ __forceinline__ void store2(float* p, float a, float b) {
-        *reinterpret_cast<float2*>(p) = make_float2(a, b);
     }
     static __device__ __forceinline__ void store_shared16(uint16_t* p, const uint32_t (&v)[4]) {
         *reinterpret_cast<uint4*>(p) = make_uint4(v[0], v[1], v[2], v[3]);

@@ -91,4 +91,34 @@ __device__ __forceinline__ void decode(const uint4& raw, float (&out)[16]) {
     }
 }
 
+// The hardware operations every kernel family's Ops type supplies alike (the bodies in *_core.cuh are written
+// against an Ops type so the host emulators can run them); each family's Ops derives from this and adds its own.
+struct DeviceOpsBase {
+    static __device__ __forceinline__ int block_x() { return blockIdx.x; }
+    static __device__ __forceinline__ int block_y() { return blockIdx.y; }
+    static __device__ __forceinline__ int block_z() { return blockIdx.z; }
+    static __device__ __forceinline__ int thread() { return threadIdx.x; }
+    static __device__ __forceinline__ void sync() { __syncthreads(); }
+    static __device__ __forceinline__ float shfl_xor(float v, int mask) {
+        return __shfl_xor_sync(0xffffffffu, v, mask);
+    }
+    static __device__ __forceinline__ float as_float(uint32_t bits) { return __uint_as_float(bits); }
+    static __device__ __forceinline__ void store2(float* p, float a, float b) {
+        *reinterpret_cast<float2*>(p) = make_float2(a, b);
+    }
+    static __device__ __forceinline__ float e4m3(uint8_t bits) {
+        __nv_fp8_e4m3 v;
+        v.__x = bits;
+        return static_cast<float>(v);
+    }
+    // two e4m3 in the low 16 bits, the first in the low byte (cvt.rn.f16x2.e4m3x2, then to FP32)
+    static __device__ __forceinline__ void e4m3x2(uint32_t bits, float& lo, float& hi) {
+        __nv_fp8x2_e4m3 pair;
+        pair.__x = static_cast<__nv_fp8x2_storage_t>(bits);
+        const float2 f = static_cast<float2>(pair);
+        lo = f.x;
+        hi = f.y;
+    }
+};
+
 }  // namespace tramontane

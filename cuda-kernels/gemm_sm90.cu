@@ -39,20 +39,13 @@ extern __shared__ __align__(16) unsigned char gemm_smem[];  // rounded up to 102
 // The hardware the body runs on: inline PTX (test/gemm_emulator.cpp models each instruction on the host).
 // Input: 2 for BF16 (wgmma m64n128k16 .bf16), 1 for e4m3 (m64n128k32 .e4m3).
 template <int INPUT_BYTES>
-struct GemmDeviceOps {
+struct GemmDeviceOps : tramontane::DeviceOpsBase {
     using TensorMap = CUtensorMap;
     static constexpr int ELEMENT_BYTES = INPUT_BYTES;
     static __device__ __forceinline__ int element_bytes() { return INPUT_BYTES; }
-    static __device__ __forceinline__ int block_x() { return blockIdx.x; }
-    static __device__ __forceinline__ int block_y() { return blockIdx.y; }
-    static __device__ __forceinline__ int thread() { return threadIdx.x; }
     static __device__ __forceinline__ unsigned char* shared() { return gemm_smem; }
     static __device__ __forceinline__ uint32_t shared_address(const void* p) {
         return static_cast<uint32_t>(__cvta_generic_to_shared(p));
-    }
-    static __device__ __forceinline__ void sync() { __syncthreads(); }
-    static __device__ __forceinline__ void store2(float* p, float a, float b) {
-        *reinterpret_cast<float2*>(p) = make_float2(a, b);
     }
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
     static __device__ __forceinline__ void barrier_init(uint64_t* bar, int count) {

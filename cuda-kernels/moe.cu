@@ -15,19 +15,11 @@ namespace moe = tramontane::moe;
 extern __shared__ __align__(16) unsigned char moe_smem[];
 
 // The hardware the bodies of moe_core.cuh run on (test/attention_emulator.cpp has the host emulation of each).
-struct MoeDeviceOps {
-    static __device__ __forceinline__ int block_x() { return blockIdx.x; }
-    static __device__ __forceinline__ int thread() { return threadIdx.x; }
+struct MoeDeviceOps : tramontane::DeviceOpsBase {
     static __device__ __forceinline__ unsigned char* shared() { return moe_smem; }
-    static __device__ __forceinline__ void sync() { __syncthreads(); }
-    static __device__ __forceinline__ float shfl_xor(float v, int mask) {
-        return __shfl_xor_sync(0xffffffffu, v, mask);
-    }
     static __device__ __forceinline__ uint32_t ballot(bool p) { return __ballot_sync(0xffffffffu, p); }
     static __device__ __forceinline__ double exp(double x) { return ::exp(x); }
     static __device__ __forceinline__ float fma(float a, float b, float c) { return fmaf(a, b, c); }
-    static __device__ __forceinline__ int block_y() { return blockIdx.y; }
-    static __device__ __forceinline__ float as_float(uint32_t bits) { return __uint_as_float(bits); }
     // weights: read-only for the kernel's lifetime, through the non-coherent cache
     static __device__ __forceinline__ void load16(const void* p, uint32_t (&out)[4]) {
         const uint4 v = __ldg(reinterpret_cast<const uint4*>(p));
@@ -49,19 +41,6 @@ struct MoeDeviceOps {
         out[1] = v.y;
         out[2] = v.z;
         out[3] = v.w;
-    }
-    static __device__ __forceinline__ float e4m3(uint8_t bits) {
-        __nv_fp8_e4m3 v;
-        v.__x = bits;
-        return static_cast<float>(v);
-    }
-    // two e4m3 in the low 16 bits, the first in the low byte
-    static __device__ __forceinline__ void e4m3x2(uint32_t bits, float& lo, float& hi) {
-        __nv_fp8x2_e4m3 pair;
-        pair.__x = static_cast<__nv_fp8x2_storage_t>(bits);
-        const float2 f = static_cast<float2>(pair);
-        lo = f.x;
-        hi = f.y;
     }
     // static w8a8: e4m3(x / scale), rounded to nearest even and saturated (as quantize_e4m3_f32 and the CPU do)
     static __device__ __forceinline__ float quantize_e4m3(float x, float scale) {

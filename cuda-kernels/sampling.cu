@@ -9,11 +9,8 @@ namespace smp = tramontane::sampling;
 extern __shared__ __align__(16) unsigned char sampling_smem[];
 
 // The hardware the body runs on (test/attention_emulator.cpp has the host emulation of each).
-struct SamplingOps {
-    static __device__ __forceinline__ int block_x() { return blockIdx.x; }
-    static __device__ __forceinline__ int thread() { return threadIdx.x; }
+struct SamplingOps : tramontane::DeviceOpsBase {
     static __device__ __forceinline__ unsigned char* shared() { return sampling_smem; }
-    static __device__ __forceinline__ void sync() { __syncthreads(); }
     static __device__ __forceinline__ void atomic_add(unsigned long long* p, unsigned long long v) { atomicAdd(p, v); }
     static __device__ __forceinline__ void atomic_add(unsigned int* p, unsigned int v) { atomicAdd(p, v); }
     static __device__ __forceinline__ unsigned match_any(unsigned v) { return __match_any_sync(0xffffffffu, v); }
