@@ -1,5 +1,8 @@
 package io.tramontane.bench;
 
+import io.tramontane.model.LanguageModel;
+import io.tramontane.engine.ModelFactory;
+import io.tramontane.backend.cpu.CpuWeights;
 import io.tramontane.model.ModelConfig;
 import io.tramontane.weights.Checkpoint;
 import io.tramontane.weights.LayerWeights;
@@ -30,6 +33,21 @@ public record BenchModel(String name, String dtype, ModelWeights weights, AutoCl
 
     public ModelConfig config() {
         return weights.config();
+    }
+
+    /** Throws unless {@code backend} is cpu or cuda, and {@code cpuWeights} (load-time quantization) is used on cpu only. */
+    static void requireBackend(String backend, CpuWeights cpuWeights) {
+        if (!backend.equals("cpu") && !backend.equals("cuda")) {
+            throw new IllegalArgumentException("backend must be cpu or cuda, got '" + backend + "'");
+        }
+        if (backend.equals("cuda") && cpuWeights != CpuWeights.STORED) {
+            throw new IllegalArgumentException("CPU weights " + cpuWeights.cliName() + " apply to the CPU backend only");
+        }
+    }
+
+    /** The weights on {@code backend} (cpu, or cuda on device 0) as a model a benchmark steps through. */
+    LanguageModel load(String backend, ModelFactory.Options options) {
+        return backend.equals("cuda") ? ModelFactory.cuda(weights, options) : ModelFactory.cpu(weights, options);
     }
 
     @Override

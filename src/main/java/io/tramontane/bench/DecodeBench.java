@@ -28,12 +28,7 @@ public final class DecodeBench {
             if (threads < 1 || batch < 1 || tokens < 1 || warmup < 0) {
                 throw new IllegalArgumentException("threads, batch and tokens must be >= 1, warmup >= 0");
             }
-            if (!backend.equals("cpu") && !backend.equals("cuda")) {
-                throw new IllegalArgumentException("backend must be cpu or cuda, got '" + backend + "'");
-            }
-            if (backend.equals("cuda") && cpuWeights != CpuWeights.STORED) {
-                throw new IllegalArgumentException("CPU weights " + cpuWeights.cliName() + " apply to the CPU backend only");
-            }
+            BenchModel.requireBackend(backend, cpuWeights);
         }
 
         /** On the CPU backend. */
@@ -76,8 +71,7 @@ public final class DecodeBench {
         long[] stepNanos = new long[settings.tokens()];
         long loadStart = System.nanoTime();
         double loadSeconds;
-        try (LanguageModel lm = settings.backend().equals("cuda") ? ModelFactory.cuda(model.weights(), options)
-                : ModelFactory.cpu(model.weights(), options)) {
+        try (LanguageModel lm = model.load(settings.backend(), options)) {
             loadSeconds = (System.nanoTime() - loadStart) * 1e-9;
             // greedy draws on the backend, as the engine runs plain requests: only token ids reach the host
             List<DrawRequest> greedy = Collections.nCopies(settings.batch(), DrawRequest.greedy());

@@ -21,9 +21,6 @@ final class BenchDecodeCommand implements Callable<Integer> {
     int tokens;
     @Option(names = "--warmup", defaultValue = "4", description = "Untimed steps first (default: ${DEFAULT-VALUE}).")
     int warmup;
-    @Option(names = "--backend", defaultValue = "cpu",
-            description = "cpu (default) or cuda (device 0; 'tramontane gpu-check' measures its read bandwidth).")
-    String backend;
 
     @Spec
     CommandSpec spec;
@@ -34,13 +31,13 @@ final class BenchDecodeCommand implements Callable<Integer> {
         DecodeBench.Settings settings;
         try {
             settings = new DecodeBench.Settings(threads, modelOptions.batch, tokens, warmup, modelOptions.seed,
-                    modelOptions.cpuWeights(), backend);
+                    modelOptions.cpuWeights(), modelOptions.backend);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
         DecodeBench.Result r;
         try (BenchModel model = modelOptions.open()) {
-            r = backend.equals("cuda") ? DecodeBench.run(model, settings, (Double) null)
+            r = modelOptions.backend.equals("cuda") ? DecodeBench.run(model, settings, (Double) null)
                     : DecodeBench.run(model, settings, RooflineCache.read());
         }
         PrintWriter out = spec.commandLine().getOut();
@@ -55,7 +52,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
         out.printf("  %.2f tokens/s (%.1f ms per step, median), %.1f MB of weights per step, %.1f MB per token%n",
                 r.tokensPerSecond(), r.stepMillisP50(), r.weightBytesPerStep() / 1e6, r.weightBytesPerToken() / 1e6);
         out.printf("  %.2f GB/s achieved%s%n", r.achievedGbPerSecond(), r.rooflineFraction() == null
-                ? (backend.equals("cuda") ? " ('tramontane gpu-check' measures the device's read bandwidth)"
+                ? (modelOptions.backend.equals("cuda") ? " ('tramontane gpu-check' measures the device's read bandwidth)"
                         : " (run 'tramontane bench roofline' for the fraction of bandwidth)")
                 : String.format(" = %.1f%% of %.1f GB/s measured read bandwidth", 100 * r.rooflineFraction(),
                         r.rooflineGbPerSecond()));

@@ -25,6 +25,9 @@ final class BenchModelOptions {
     String cpuWeights;
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
+    @Option(names = "--backend", defaultValue = "cpu",
+            description = "cpu (default) or cuda (device 0; 'tramontane gpu-check' measures the device's limits).")
+    String backend;
 
     int threads() {
         int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();

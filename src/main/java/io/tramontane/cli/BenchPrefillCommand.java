@@ -31,24 +31,27 @@ final class BenchPrefillCommand implements Callable<Integer> {
         PrefillBench.Settings settings;
         try {
             settings = new PrefillBench.Settings(threads, modelOptions.batch, prompt, runs, modelOptions.seed,
-                    modelOptions.cpuWeights());
+                    modelOptions.cpuWeights(), modelOptions.backend);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
         PrefillBench.Result r;
         try (BenchModel model = modelOptions.open()) {
-            r = PrefillBench.run(model, settings, RooflineCache.read());
+            r = modelOptions.backend.equals("cuda") ? PrefillBench.run(model, settings, (Double) null)
+                    : PrefillBench.run(model, settings, RooflineCache.read());
         }
         PrintWriter out = spec.commandLine().getOut();
         if (modelOptions.json) {
             out.println(BenchJson.write(r));
             return Main.EXIT_OK;
         }
-        out.printf("prefill %s %s [%s], %d threads, %d x %d tokens, best of %d, load average %.2f%n",
-                r.model(), BenchModelOptions.weights(r.dtype(), r.cpuWeights()), r.shape(), r.threads(), r.batch(), r.prompt(), r.runSeconds().length,
+        out.printf("prefill %s %s [%s] on %s, %d threads, %d x %d tokens, best of %d, load average %.2f%n",
+                r.model(), BenchModelOptions.weights(r.dtype(), r.cpuWeights()), r.shape(), r.backend(), r.threads(), r.batch(),
+                r.prompt(), r.runSeconds().length,
                 r.machine().loadAverage());
         out.printf("  %.1f tokens/s (%.2f s), %.1f GFLOP/s%s%n", r.tokensPerSecond(), r.seconds(), r.gflopsPerSecond(),
-                r.rooflineFraction() == null ? " (run 'tramontane bench roofline' for the fraction of FMA peak)"
+                r.rooflineFraction() == null ? (r.backend().equals("cuda") ? " ('tramontane gpu-check' measures the device's peak)"
+                        : " (run 'tramontane bench roofline' for the fraction of FMA peak)")
                         : String.format(" = %.1f%% of %.1f GFLOP/s measured FMA peak", 100 * r.rooflineFraction(),
                                 r.rooflineGflops()));
         return Main.EXIT_OK;

@@ -128,10 +128,13 @@ class BenchCommandTest {
     }
 
     @Test
-    void decodeOnCudaWithoutADriverSaysWhy() {
+    void benchmarksOnCudaWithoutADriverSayWhy() {
         assumeFalse(Cuda.available(), "a CUDA driver is present: the GPU check runs the CUDA decode benchmark");
         var result = CliContractTest.run("bench", "decode", "--shape", TINY, "--backend", "cuda", "--tokens", "1");
         assertThat(result.exitCode()).isNotZero();
         assertThat(result.err()).contains("CUDA unavailable");
+        var prefill = CliContractTest.run("bench", "prefill", "--shape", TINY, "--backend", "cuda", "--prompt", "8");
+        assertThat(prefill.exitCode()).isNotZero();
+        assertThat(prefill.err()).contains("CUDA unavailable");
     }
 }

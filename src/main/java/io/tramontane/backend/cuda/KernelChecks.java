@@ -78,7 +78,7 @@ public final class KernelChecks {
      * Every check on device 0: the kernels, the read bandwidth, every CudaBackend op against CpuBackend
      * ({@link BackendChecks}, {@link AttentionChecks} and {@link GemmChecks} with their timing lines,
      * {@link SamplingChecks}, {@link MoeChecks}), our linear against cuBLASLt ({@link GemmBaselineChecks}, one skipped row without
-     * cuBLASLt), decode steps as CUDA graphs ({@link GraphChecks}), tensor parallelism ({@link TensorParallelChecks}), the Devstral Small decode ({@link DecodeChecks}) and,
+     * cuBLASLt), decode steps as CUDA graphs ({@link GraphChecks}), tensor parallelism ({@link TensorParallelChecks}), the Devstral Small decode and prefill ({@link DevstralChecks}) and,
      * when {@code golden} is not null, every case under it through the CUDA backend ({@link GoldenChecks}).
      * {@code skipped} when there is no usable driver. Never throws.
      */
@@ -115,7 +115,8 @@ public final class KernelChecks {
             if (golden != null) results.addAll(GoldenChecks.cuda(golden));
             results.add(GraphChecks.decode(seed()));
             results.addAll(TensorParallelChecks.all(golden));
-            results.add(DecodeChecks.devstralSmallFp8(device, roofline.readBytesPerSecond() / 1e9, seed()));
+            results.add(DevstralChecks.devstralSmallFp8(device, roofline.readBytesPerSecond() / 1e9, seed()));
+            results.add(DevstralChecks.devstralSmallFp8Prefill(device, 2 * roofline.bf16FlopsPerSecond(), seed()));
             return GpuCheckReport.of(probe, device, results, null);
         } catch (RuntimeException e) {
             return GpuCheckReport.of(probe, device, results, e.toString());

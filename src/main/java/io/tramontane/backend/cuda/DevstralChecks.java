@@ -1,0 +1,78 @@
+package io.tramontane.backend.cuda;
+
+import io.tramontane.backend.cpu.CpuWeights;
+import io.tramontane.bench.BenchModel;
+import io.tramontane.bench.DecodeBench;
+import io.tramontane.bench.ModelShape;
+import io.tramontane.bench.PrefillBench;
+import io.tramontane.cuda.DeviceInfo;
+import io.tramontane.model.ModelConfig;
+import java.util.Locale;
+
+/**
+ * The issue's end-to-end targets on a GPU, on a model shaped like Devstral Small 2 (24B) with random FP8 weights of
+ * the real size (about 25 GB: e4m3 linears, BF16 embeddings and head), through ModelFactory.cuda exactly as a served
+ * model runs: batch-1 decode against the device's measured read bandwidth (the 75%-of-roofline target), and a
+ * 2 x 2048-token prefill against the FP8 dense tensor-core peak. Measurements (they fail only if the run does).
+ */
+public final class DevstralChecks {
+    public static final String DEVSTRAL_SMALL = "dim=5120,layers=40,heads=32,kv_heads=8,head_dim=128,hidden=32768,vocab=131072";
+    static final double TARGET_FRACTION = 0.75;
+    private static final long HEADROOM_BYTES = 4L << 30;  // activations, KV cache, the fatbin's context
+    private static final long PREFILL_HEADROOM_BYTES = 12L << 30;  // 4096 tokens' activations (gate/up: 0.5 GB each)
+
+    private DevstralChecks() {}
+
+    /** @param readGbPerSecond the device's read bandwidth as measured by {@link KernelChecks#readBandwidth()} */
+    public static CheckResult devstralSmallFp8(DeviceInfo device, double readGbPerSecond, long seed) {
+        String check = "decode devstral-small fp8", shape = "batch 1, 24B";
+        var config = ModelShape.parse(DEVSTRAL_SMALL);
+        long needed = weightBytes(config) + HEADROOM_BYTES;
+        if (device.totalMemoryBytes() < needed) {
+            return CheckResult.skipped(check, shape, String.format(Locale.ROOT, "%.1f GiB of device memory, %.1f GiB needed",
+                    device.totalMemoryBytes() / (double) (1L << 30), needed / (double) (1L << 30)));
+        }
+        return KernelChecks.attempt(check, shape, seed, () -> {
+            DecodeBench.Result r;
+            try (BenchModel model = BenchModel.synthetic(config, "fp8", seed)) {
+                var settings = new DecodeBench.Settings(Runtime.getRuntime().availableProcessors(), 1, 32, 4, seed,
+                        CpuWeights.STORED, "cuda");
+                r = DecodeBench.run(model, settings, readGbPerSecond);
+            }
+            double fraction = r.rooflineFraction();
+            String detail = String.format(Locale.ROOT, "%.1f tok/s, %.2f GB/token, %.0f GB/s = %.0f%% of read bandwidth "
+                    + "(target %.0f%%%s); upload %.1f s", r.tokensPerSecond(), r.weightBytesPerToken() / 1e9,
+                    r.achievedGbPerSecond(), 100 * fraction, 100 * TARGET_FRACTION, fraction >= TARGET_FRACTION ? ", met" : ", NOT met",
+                    r.loadSeconds());
+            return new CheckResult(check, shape, seed, true, Double.NaN, Double.NaN, r.stepMillisP50() * 1000, detail);
+        });
+    }
+
+    /** 2 prompts of 2048 tokens in one step: tok/s and TFLOP/s against {@code fp8PeakFlops} (dense, per second). */
+    public static CheckResult devstralSmallFp8Prefill(DeviceInfo device, double fp8PeakFlops, long seed) {
+        String check = "prefill devstral-small fp8", shape = "2 x 2048 tokens, 24B";
+        var config = ModelShape.parse(DEVSTRAL_SMALL);
+        long needed = weightBytes(config) + PREFILL_HEADROOM_BYTES;
+        if (device.totalMemoryBytes() < needed) {
+            return CheckResult.skipped(check, shape, String.format(Locale.ROOT, "%.1f GiB of device memory, %.1f GiB needed",
+                    device.totalMemoryBytes() / (double) (1L << 30), needed / (double) (1L << 30)));
+        }
+        return KernelChecks.attempt(check, shape, seed, () -> {
+            PrefillBench.Result r;
+            try (BenchModel model = BenchModel.synthetic(config, "fp8", seed)) {
+                var settings = new PrefillBench.Settings(Runtime.getRuntime().availableProcessors(), 2, 2048, 2, seed,
+                        CpuWeights.STORED, "cuda");
+                r = PrefillBench.run(model, settings, fp8PeakFlops / 1e9);
+            }
+            String detail = String.format(Locale.ROOT, "%.0f tok/s, %.0f TFLOP/s = %.0f%% of the FP8 dense peak",
+                    r.tokensPerSecond(), r.gflopsPerSecond() / 1e3, 100 * r.rooflineFraction());
+            return new CheckResult(check, shape, seed, true, Double.NaN, Double.NaN, r.seconds() * 1e6, detail);
+        });
+    }
+
+    /** The model's bytes on the device: e4m3 linears, BF16 embeddings and output head. */
+    private static long weightBytes(ModelConfig config) {
+        return config.nLayers() * (2L * config.dim() * (config.queryWidth() + config.kvWidth())
+                + 3L * config.dim() * config.hiddenDim()) + 4L * config.vocabSize() * config.dim();
+    }
+}
