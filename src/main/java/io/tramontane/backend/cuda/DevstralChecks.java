@@ -7,6 +7,7 @@ import io.tramontane.bench.ModelShape;
 import io.tramontane.bench.PrefillBench;
 import io.tramontane.cuda.DeviceInfo;
 import io.tramontane.model.ModelConfig;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -18,55 +19,59 @@ import java.util.Locale;
 public final class DevstralChecks {
     public static final String DEVSTRAL_SMALL = "dim=5120,layers=40,heads=32,kv_heads=8,head_dim=128,hidden=32768,vocab=131072";
     static final double TARGET_FRACTION = 0.75;
-    private static final long HEADROOM_BYTES = 4L << 30;  // activations, KV cache, the fatbin's context
-    private static final long PREFILL_HEADROOM_BYTES = 12L << 30;  // 4096 tokens' activations (gate/up: 0.5 GB each)
+    /** Besides the weights: 4096 tokens' activations (gate and up 0.5 GB each), KV cache, the context and kernels. */
+    private static final long PREFILL_HEADROOM_BYTES = 12L << 30;
 
     private DevstralChecks() {}
 
-    /** @param readGbPerSecond the device's read bandwidth as measured by {@link KernelChecks#readBandwidth()} */
-    public static CheckResult devstralSmallFp8(DeviceInfo device, double readGbPerSecond, long seed) {
-        String check = "decode devstral-small fp8", shape = "batch 1, 24B";
+    static final String DECODE = "decode devstral-small fp8", DECODE_SHAPE = "batch 1, 24B";
+    static final String PREFILL = "prefill devstral-small fp8", PREFILL_SHAPE = "2 x 2048 tokens, 24B";
+
+    /**
+     * Both checks on one generated model (uploaded to a fresh device model for each).
+     *
+     * @param readGbPerSecond the device's read bandwidth as measured by {@link KernelChecks#readBandwidth()}
+     * @param fp8PeakFlops    the device's dense FP8 tensor-core FLOP/s
+     */
+    public static List<CheckResult> all(DeviceInfo device, double readGbPerSecond, double fp8PeakFlops, long seed) {
         var config = ModelShape.parse(DEVSTRAL_SMALL);
-        long needed = weightBytes(config) + HEADROOM_BYTES;
+        long needed = weightBytes(config) + PREFILL_HEADROOM_BYTES;
         if (device.totalMemoryBytes() < needed) {
-            return CheckResult.skipped(check, shape, String.format(Locale.ROOT, "%.1f GiB of device memory, %.1f GiB needed",
-                    device.totalMemoryBytes() / (double) (1L << 30), needed / (double) (1L << 30)));
+            String reason = String.format(Locale.ROOT, "%.1f GiB of device memory, %.1f GiB needed",
+                    device.totalMemoryBytes() / (double) (1L << 30), needed / (double) (1L << 30));
+            return List.of(CheckResult.skipped(DECODE, DECODE_SHAPE, reason), CheckResult.skipped(PREFILL, PREFILL_SHAPE, reason));
         }
-        return KernelChecks.attempt(check, shape, seed, () -> {
-            DecodeBench.Result r;
-            try (BenchModel model = BenchModel.synthetic(config, "fp8", seed)) {
-                var settings = new DecodeBench.Settings(Runtime.getRuntime().availableProcessors(), 1, 32, 4, seed,
-                        CpuWeights.STORED, "cuda");
-                r = DecodeBench.run(model, settings, readGbPerSecond);
-            }
+        try (BenchModel model = BenchModel.synthetic(config, "fp8", seed)) {
+            return List.of(decode(model, readGbPerSecond, seed), prefill(model, fp8PeakFlops, seed));
+        } catch (RuntimeException e) {  // generating 25 GB of weights on the host failed
+            String detail = "generating the model failed: " + e;
+            return List.of(CheckResult.failed(DECODE, DECODE_SHAPE, seed, detail), CheckResult.failed(PREFILL, PREFILL_SHAPE, seed, detail));
+        }
+    }
+
+    private static CheckResult decode(BenchModel model, double readGbPerSecond, long seed) {
+        return KernelChecks.attempt(DECODE, DECODE_SHAPE, seed, () -> {
+            var settings = new DecodeBench.Settings(Runtime.getRuntime().availableProcessors(), 1, 32, 4, seed,
+                    CpuWeights.STORED, "cuda");
+            DecodeBench.Result r = DecodeBench.run(model, settings, readGbPerSecond);
             double fraction = r.rooflineFraction();
             String detail = String.format(Locale.ROOT, "%.1f tok/s, %.2f GB/token, %.0f GB/s = %.0f%% of read bandwidth "
                     + "(target %.0f%%%s); upload %.1f s", r.tokensPerSecond(), r.weightBytesPerToken() / 1e9,
                     r.achievedGbPerSecond(), 100 * fraction, 100 * TARGET_FRACTION, fraction >= TARGET_FRACTION ? ", met" : ", NOT met",
                     r.loadSeconds());
-            return new CheckResult(check, shape, seed, true, Double.NaN, Double.NaN, r.stepMillisP50() * 1000, detail);
+            return new CheckResult(DECODE, DECODE_SHAPE, seed, true, Double.NaN, Double.NaN, r.stepMillisP50() * 1000, detail);
         });
     }
 
-    /** 2 prompts of 2048 tokens in one step: tok/s and TFLOP/s against {@code fp8PeakFlops} (dense, per second). */
-    public static CheckResult devstralSmallFp8Prefill(DeviceInfo device, double fp8PeakFlops, long seed) {
-        String check = "prefill devstral-small fp8", shape = "2 x 2048 tokens, 24B";
-        var config = ModelShape.parse(DEVSTRAL_SMALL);
-        long needed = weightBytes(config) + PREFILL_HEADROOM_BYTES;
-        if (device.totalMemoryBytes() < needed) {
-            return CheckResult.skipped(check, shape, String.format(Locale.ROOT, "%.1f GiB of device memory, %.1f GiB needed",
-                    device.totalMemoryBytes() / (double) (1L << 30), needed / (double) (1L << 30)));
-        }
-        return KernelChecks.attempt(check, shape, seed, () -> {
-            PrefillBench.Result r;
-            try (BenchModel model = BenchModel.synthetic(config, "fp8", seed)) {
-                var settings = new PrefillBench.Settings(Runtime.getRuntime().availableProcessors(), 2, 2048, 2, seed,
-                        CpuWeights.STORED, "cuda");
-                r = PrefillBench.run(model, settings, fp8PeakFlops / 1e9);
-            }
+    /** 2 prompts of 2048 tokens in one step: tok/s and TFLOP/s against {@code fp8PeakFlops}. */
+    private static CheckResult prefill(BenchModel model, double fp8PeakFlops, long seed) {
+        return KernelChecks.attempt(PREFILL, PREFILL_SHAPE, seed, () -> {
+            var settings = new PrefillBench.Settings(Runtime.getRuntime().availableProcessors(), 2, 2048, 2, seed,
+                    CpuWeights.STORED, "cuda");
+            PrefillBench.Result r = PrefillBench.run(model, settings, fp8PeakFlops / 1e9);
             String detail = String.format(Locale.ROOT, "%.0f tok/s, %.0f TFLOP/s = %.0f%% of the FP8 dense peak",
                     r.tokensPerSecond(), r.gflopsPerSecond() / 1e3, 100 * r.rooflineFraction());
-            return new CheckResult(check, shape, seed, true, Double.NaN, Double.NaN, r.seconds() * 1e6, detail);
+            return new CheckResult(PREFILL, PREFILL_SHAPE, seed, true, Double.NaN, Double.NaN, r.seconds() * 1e6, detail);
         });
     }
 

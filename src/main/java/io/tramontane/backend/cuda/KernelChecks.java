@@ -115,8 +115,7 @@ public final class KernelChecks {
             if (golden != null) results.addAll(GoldenChecks.cuda(golden));
             results.add(GraphChecks.decode(seed()));
             results.addAll(TensorParallelChecks.all(golden));
-            results.add(DevstralChecks.devstralSmallFp8(device, roofline.readBytesPerSecond() / 1e9, seed()));
-            results.add(DevstralChecks.devstralSmallFp8Prefill(device, 2 * roofline.bf16FlopsPerSecond(), seed()));
+            results.addAll(DevstralChecks.all(device, roofline.readBytesPerSecond() / 1e9, 2 * roofline.bf16FlopsPerSecond(), seed()));
             return GpuCheckReport.of(probe, device, results, null);
         } catch (RuntimeException e) {
             return GpuCheckReport.of(probe, device, results, e.toString());
