@@ -90,7 +90,7 @@ public final class CudaBackend implements Backend {
     /** The backend's own stream (blocking: ordered with the legacy stream's synchronous copies); graphs capture it. */
     private final Stream stream;
     private final StepGraphs graphs;
-    private final DeviceUpload tokens, rowIndices, cosTable, sinTable, rowScales, attentionPlan;
+    private final DeviceUpload tokens, rowIndices, cosTable, sinTable, rowScales, attentionPlan, drawUpload;
     private final RmsNormKernel rmsnorm;
     private final EmbeddingKernels embedding;
     private final LinearKernels linear;
@@ -101,7 +101,7 @@ public final class CudaBackend implements Backend {
     private final CollectiveKernels columnMoves;
     private final NcclCollective collective;  // null: a single rank
     private final SamplingKernels sampling;
-    private final SamplingBuffers samplingBuffers;
+    private final SampledIds sampledIds;
     /** Bytes copied device to host by readRow and sample (the GPU check proves sampling moves only ids). */
     private long bytesToHost;
     /** Prefill linears on tensor cores; null where the device is not compute capability 9.0. */
@@ -139,10 +139,11 @@ public final class CudaBackend implements Backend {
         this.sinTable = newUpload(uploads);
         this.rowScales = newUpload(uploads);
         this.attentionPlan = newUpload(uploads);
+        this.drawUpload = newUpload(uploads);
         this.collective = group == null ? null
                 : new NcclCollective(group, rank, driver, arena, activations, columnMoves, graphs::flush);
         this.sampling = new SamplingKernels(module);
-        this.samplingBuffers = new SamplingBuffers(driver, arena);
+        this.sampledIds = new SampledIds(driver, arena);
         this.tensorCores = TensorCoreGemm.supports(context.device()) ? new TensorCoreGemm(module, arena) : null;
         this.tensorCoresEnabled = options.tensorCoreLinears();
         this.moe = new MoeKernels(module);
@@ -482,9 +483,9 @@ public final class CudaBackend implements Backend {
         CudaActivation a = CudaActivation.of(logits);
         if (draws.size() != a.rows()) throw new IllegalArgumentException(draws.size() + " draws for " + a.rows() + " rows of logits");
         if (a.rows() == 0) return new int[0];
-        enqueueSample(a, draws, samplingBuffers.ids(a.rows()));
+        enqueueSample(a, draws, sampledIds.ids(a.rows()));
         graphs.flush();  // the step's graph runs now; reading the ids waits for it
-        int[] tokens = samplingBuffers.read(a.rows());
+        int[] tokens = sampledIds.read(a.rows());
         bytesToHost += tokens.length * (long) Integer.BYTES;
         return tokens;
     }
@@ -499,7 +500,7 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException(draws.size() + " draws for " + logits.rows() + " rows of logits");
         }
         SamplingKernels.requireVocabulary(logits.cols());
-        sampling.launch(stream, logits, samplingBuffers.draws(draws, stream), ids);
+        sampling.launch(stream, logits, drawUpload.ints(SamplingKernels.parameters(draws)), ids);
     }
 
     /** CUDA graphs launched, executables updated in place and instantiated so far ({@link StepGraphs}). */
