@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tramontane.backend.cuda.CheckResult;
+import io.tramontane.backend.cuda.CheckSection;
 import io.tramontane.backend.cuda.GpuCheckReport;
 import io.tramontane.backend.cuda.KernelChecks;
 import io.tramontane.cuda.DeviceInfo;
@@ -16,6 +17,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -38,6 +40,11 @@ final class GpuCheckCommand implements Callable<Integer> {
             description = "Also run every golden model of DIR/golden through the CUDA backend (skipped without it).")
     Path shared;
 
+    @Option(names = "--only", paramLabel = "SECTION[,SECTION...]",
+            description = {"Run only these sections (the kernel basics always run): ops, attention, gemm, sampling, moe,",
+                    "cublaslt, golden, graphs, tp, devstral. Default: all."})
+    String only;
+
     @Spec
     CommandSpec spec;
 
@@ -45,11 +52,17 @@ final class GpuCheckCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         Path golden = shared == null ? null : shared.resolve("golden");
         if (golden != null && !Files.isDirectory(golden)) throw new UsageException("--shared: no golden/ in " + shared);
+        Set<CheckSection> sections;
+        try {
+            sections = CheckSection.parse(only);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
         PrintWriter stdout = spec.commandLine().getOut();
         if (out != null) Files.createDirectories(out);
         List<CheckResult> done = new ArrayList<>();
         // each result as it comes, and the JSON so far: a run cut short by a time limit still leaves its evidence
-        GpuCheckReport report = KernelChecks.run(golden, result -> {
+        GpuCheckReport report = KernelChecks.run(golden, sections, result -> {
             done.add(result);
             stdout.println("gpu-check [" + done.size() + "] " + row(result));
             stdout.flush();

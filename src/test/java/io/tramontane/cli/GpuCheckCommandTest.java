@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tramontane.backend.cuda.CheckResult;
+import io.tramontane.backend.cuda.CheckSection;
 import io.tramontane.cuda.Cuda;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -42,6 +43,17 @@ class GpuCheckCommandTest {
                 .endsWith("skip 1 CUDA device(s), 2 needed");
         assertThat(GpuCheckCommand.row(new CheckResult("add", "3x4", 1, false, 1, 1e-6, 2.5, "element 0")))
                 .endsWith("FAIL element 0");
+    }
+
+    @Test
+    void onlyPicksSectionsByNameAndRejectsAnUnknownOneNamingTheChoices() {
+        assertThat(CheckSection.parse(null)).containsExactly(CheckSection.values());
+        assertThat(CheckSection.parse(" Golden,devstral ")).containsExactly(CheckSection.GOLDEN, CheckSection.DEVSTRAL);
+
+        StringWriter stdout = new StringWriter(), stderr = new StringWriter();
+        int code = Main.run(new PrintWriter(stdout, true), new PrintWriter(stderr, true), "gpu-check", "--only", "ops,gemms");
+        assertThat(code).isEqualTo(Main.EXIT_USAGE);
+        assertThat(stderr.toString()).contains("--only: unknown section 'gemms'").contains("ops,attention,gemm");
     }
 
     @Test

@@ -23,8 +23,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -83,11 +85,14 @@ public final class KernelChecks {
      * {@code skipped} when there is no usable driver. Never throws.
      */
     public static GpuCheckReport run(java.nio.file.Path golden) {
-        return run(golden, result -> {});
+        return run(golden, EnumSet.allOf(CheckSection.class), result -> {});
     }
 
-    /** {@link #run(java.nio.file.Path)}, handing each result to {@code progress} as soon as it is known. */
-    public static GpuCheckReport run(java.nio.file.Path golden, Consumer<CheckResult> progress) {
+    /**
+     * {@link #run(java.nio.file.Path)} limited to {@code sections} (the kernel basics always run), handing each result
+     * to {@code progress} as soon as it is known.
+     */
+    public static GpuCheckReport run(java.nio.file.Path golden, Set<CheckSection> sections, Consumer<CheckResult> progress) {
         CudaProbe probe = Cuda.probe();
         if (!probe.available()) return GpuCheckReport.skipped(probe);
         CudaDriver driver = probe.driver().orElseThrow();
@@ -105,17 +110,20 @@ public final class KernelChecks {
                     bf16Peak(device, driver.deviceAttribute(driver.device(0), DeviceAttribute.CLOCK_RATE)));
             try (CudaBackend backend = CudaBackend.open(CudaBackend.Options.defaults());
                  BackendChecks ops = new BackendChecks(backend)) {
-                results.addAll(ops.all());
-                results.addAll(new AttentionChecks(ops).all(roofline));
-                results.addAll(new GemmChecks(ops).all(roofline, device.smName()));
-                results.addAll(new SamplingChecks(ops).all());
-                results.addAll(new MoeChecks(ops).all(roofline));
-                results.addAll(GemmBaselineChecks.all(ops));
+                if (sections.contains(CheckSection.OPS)) results.addAll(ops.all());
+                if (sections.contains(CheckSection.ATTENTION)) results.addAll(new AttentionChecks(ops).all(roofline));
+                if (sections.contains(CheckSection.GEMM)) results.addAll(new GemmChecks(ops).all(roofline, device.smName()));
+                if (sections.contains(CheckSection.SAMPLING)) results.addAll(new SamplingChecks(ops).all());
+                if (sections.contains(CheckSection.MOE)) results.addAll(new MoeChecks(ops).all(roofline));
+                if (sections.contains(CheckSection.CUBLASLT)) results.addAll(GemmBaselineChecks.all(ops));
             }
-            if (golden != null) results.addAll(GoldenChecks.cuda(golden));
-            results.add(GraphChecks.decode(seed()));
-            results.addAll(TensorParallelChecks.all(golden));
-            results.addAll(DevstralChecks.all(device, roofline.readBytesPerSecond() / 1e9, 2 * roofline.bf16FlopsPerSecond(), seed()));
+            if (golden != null && sections.contains(CheckSection.GOLDEN)) results.addAll(GoldenChecks.cuda(golden));
+            if (sections.contains(CheckSection.GRAPHS)) results.add(GraphChecks.decode(seed()));
+            if (sections.contains(CheckSection.TP)) results.addAll(TensorParallelChecks.all(golden));
+            if (sections.contains(CheckSection.DEVSTRAL)) {
+                results.addAll(DevstralChecks.all(device, roofline.readBytesPerSecond() / 1e9,
+                        2 * roofline.bf16FlopsPerSecond(), seed()));
+            }
             return GpuCheckReport.of(probe, device, results, null);
         } catch (RuntimeException e) {
             return GpuCheckReport.of(probe, device, results, e.toString());
