@@ -5,6 +5,7 @@ import io.tramontane.backend.AttentionBatch;
 import io.tramontane.backend.AttentionBatch.Segment;
 import io.tramontane.backend.KvCache;
 import io.tramontane.backend.cuda.BackendChecks.Pair;
+import io.tramontane.weights.Floats;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -20,7 +21,9 @@ import java.util.stream.IntStream;
  * row's head: causal outputs shrink down a prompt (an average of more values), so each element is judged on the scale
  * of its own row rather than of the whole output. Bounds, derived in docs/gpu-check.md: an FP32 cache must agree to
  * {@link BackendChecks#SUM_BOUND} (max and RMS); a BF16 cache to {@link #BF16_BOUND} (max) and {@link #BF16_RMS_BOUND}
- * (RMS over every element); an FP8 e4m3 cache to {@link #FP8_BOUND} and {@link #FP8_RMS_BOUND}.
+ * (RMS over every element). An FP8 e4m3 cache is judged twice ({@link #fp8Result}): the kernel against the CPU on the
+ * values the cache holds, to the BF16 bounds, and what the format costs against the FP32 cache, to
+ * {@link #FP8_RMS_BOUND}.
  */
 public final class AttentionChecks {
     /** Max error with a BF16 cache: about ten standard deviations of BF16 rounding of K, V, Q and P. */
@@ -28,8 +31,10 @@ public final class AttentionChecks {
     /** RMS error with a BF16 cache: twice the 2.4e-3 expected of BF16 K, V, Q and P rounding. */
     static final double BF16_RMS_BOUND = 5e-3;
     /**
-     * Max error with an FP8 cache: about eleven standard deviations of e4m3 rounding of K and V (2.7e-2), ten as for BF16
-     * plus room for head_dim 6, whose row RMS is taken over six elements (emulated: 0.13-0.15 at 64/128, 0.26 at 6).
+     * Max error of an FP8 cache against an FP32 one, for the timing lines (head_dim 128): about eleven standard
+     * deviations of e4m3 rounding of K and V (2.7e-2), ten as for BF16 (emulated and measured on an H200: 0.12-0.14 at
+     * 64/128). A tail statistic: over six-element heads it reached 0.30 on an H200, so {@link #fp8Result} reports it
+     * and judges the kernel on the stored values instead.
      */
     static final double FP8_BOUND = 0.3;
     /** RMS error with an FP8 cache: twice the 2.7e-2 expected of e4m3 K and V rounding. */
@@ -212,6 +217,26 @@ public final class AttentionChecks {
         };
     }
 
+    /** What an FP8 cache holds of {@code values} stored at {@code scale}, as FP32: e4m3(x / scale) x scale. */
+    static float[] storedE4m3(float[] values, float scale) {
+        float[] stored = new float[values.length];
+        for (int i = 0; i < values.length; i++) stored[i] = Floats.e4m3ToFloat(Floats.floatToE4m3(values[i] / scale)) * scale;
+        return stored;
+    }
+
+    /**
+     * The verdict on an FP8 cache: {@code kernel} (the output against the CPU on {@link #storedE4m3} K and V) to the
+     * BF16 bounds, since the kernels decode e4m3 exactly and round Q and P as for a BF16 cache; and {@code cost} (against
+     * the FP32 cache: what e4m3 costs) to {@link #FP8_RMS_BOUND}, its max reported: a tail statistic, not a kernel's.
+     */
+    static CheckResult fp8Result(String check, String shape, long seed, Errors kernel, Errors cost, double micros) {
+        String costNote = String.format(Locale.ROOT, "vs FP32 cache max %.1e, rms %.1e (bound %.0e)", cost.max(), cost.rms(),
+                FP8_RMS_BOUND);
+        CheckResult judged = kernel.result(check, shape, seed, KvCacheDtype.BF16, micros, costNote);
+        boolean passed = judged.passed() && cost.rms() <= FP8_RMS_BOUND;
+        return new CheckResult(check, shape, seed, passed, judged.maxRelativeError(), judged.bound(), micros, judged.detail());
+    }
+
     /** The scales of a checked cache of {@code layers} layers: {@link #FP8_KEY_SCALE} and its kin on layer 1. */
     static KvCacheScales checkScales(int layers) {
         float[] keys = new float[layers], values = new float[layers];
@@ -263,29 +288,41 @@ public final class AttentionChecks {
         String shape = s + " " + scenario.name();
         return KernelChecks.attempt(check, shape, seed, () -> {
             CudaBackend cuda = ops.cuda;
+            boolean fp8 = s.dtype() == KvCacheDtype.FP8_E4M3;
             try (KvCache gpuCache = cuda.allocateKvCache(2, scenario.blocks(), s.blockSize(), s.kvHeads(), s.headDim(), s.dtype(),
                     checkScales(2));
-                 KvCache cpuCache = ops.cpu.allocateKvCache(2, scenario.blocks(), s.blockSize(), s.kvHeads(), s.headDim())) {
+                 KvCache cpuCache = ops.cpu.allocateKvCache(2, scenario.blocks(), s.blockSize(), s.kvHeads(), s.headDim());
+                 KvCache storedCache = fp8 ? ops.cpu.allocateKvCache(2, scenario.blocks(), s.blockSize(), s.kvHeads(), s.headDim()) : null) {
                 float scale = (float) (1 / Math.sqrt(s.headDim()));
-                Errors errors = new Errors();
+                Errors errors = new Errors(), cost = new Errors();
                 double micros = Double.NaN;
                 for (AttentionBatch step : scenario.steps()) {
                     int n = step.tokens(), qCols = s.heads() * s.headDim(), kvCols = s.kvHeads() * s.headDim();
+                    float[] kValues = RandomTensors.floats(random, n * kvCols, 1), vValues = RandomTensors.floats(random, n * kvCols, 1);
                     Pair q = ops.input(RandomTensors.floats(random, n * qCols, 1), n, qCols);
-                    Pair k = ops.input(RandomTensors.floats(random, n * kvCols, 1), n, kvCols);
-                    Pair v = ops.input(RandomTensors.floats(random, n * kvCols, 1), n, kvCols);
+                    Pair k = ops.input(kValues, n, kvCols), v = ops.input(vValues, n, kvCols);
                     Pair out = ops.output(n, qCols);
                     Runnable op = () -> cuda.attention(q.gpu(), k.gpu(), v.gpu(), gpuCache, 1, step, scale, out.gpu());
                     op.run();
                     ops.cpu.attention(q.cpu(), k.cpu(), v.cpu(), cpuCache, 1, step, scale, out.cpu());
-                    String failure = errors.add(BackendChecks.read(cuda, out.gpu()), BackendChecks.read(ops.cpu, out.cpu()), s.headDim());
+                    float[] actual = BackendChecks.read(cuda, out.gpu()), exact = BackendChecks.read(ops.cpu, out.cpu());
+                    String failure;
+                    if (fp8) {
+                        Activation stored = ops.cpu.allocate(n, qCols);
+                        ops.cpu.attention(q.cpu(), ops.cpuInput(storedE4m3(kValues, FP8_KEY_SCALE), n, kvCols),
+                                ops.cpuInput(storedE4m3(vValues, FP8_VALUE_SCALE), n, kvCols), storedCache, 1, step, scale, stored);
+                        failure = errors.add(actual, BackendChecks.read(ops.cpu, stored), s.headDim());
+                        cost.add(actual, exact, s.headDim());
+                    } else {
+                        failure = errors.add(actual, exact, s.headDim());
+                    }
                     if (failure == null && !cuda.guardIntact(out.gpu())) failure = "wrote past the output";
                     if (failure != null) {
                         return new CheckResult(check, shape, seed, false, errors.max(), bound(s.dtype()), Double.NaN, failure);
                     }
                     micros = cuda.timeMicros(op);  // again: storing the same k/v rows changes nothing
                 }
-                return errors.result(check, shape, seed, s.dtype(), micros, "");
+                return fp8 ? fp8Result(check, shape, seed, errors, cost, micros) : errors.result(check, shape, seed, s.dtype(), micros, "");
             }
         });
     }

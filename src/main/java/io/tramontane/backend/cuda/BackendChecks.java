@@ -236,11 +236,17 @@ public final class BackendChecks implements AutoCloseable {
 
     /** {@code values} on both backends; on the device behind a poisoned guard. */
     Pair input(float[] values, int rows, int cols) {
-        Pair pair = output(rows, cols);
-        cuda.write(pair.gpu(), values);
-        Tensor table = Tensor.ofFloats("input", new long[] {rows, cols}, values);
-        cpu.embed(cpu.weight(table), IntStream.range(0, rows).toArray(), pair.cpu());
-        return pair;
+        Activation gpu = cuda.allocate(rows, cols);
+        cuda.poison(gpu);
+        cuda.write(gpu, values);
+        return new Pair(gpu, cpuInput(values, rows, cols));
+    }
+
+    /** {@code values} on the CPU backend alone. */
+    Activation cpuInput(float[] values, int rows, int cols) {
+        Activation a = cpu.allocate(rows, cols);
+        cpu.embed(cpu.weight(Tensor.ofFloats("input", new long[] {rows, cols}, values)), IntStream.range(0, rows).toArray(), a);
+        return a;
     }
 
     /** An output: poisoned (NaN) on the device, guard included. */

@@ -7,6 +7,7 @@ import io.tramontane.backend.AttentionBatch;
 import io.tramontane.backend.AttentionBatch.Segment;
 import io.tramontane.backend.cuda.AttentionChecks.Errors;
 import io.tramontane.backend.cuda.AttentionChecks.Scenario;
+import io.tramontane.weights.Floats;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -83,6 +84,39 @@ class AttentionChecksTest {
         assertThat(1 / AttentionChecks.FP8_KEY_SCALE).as("inputs in [-1, 1] stay inside e4m3's 448").isLessThan(448f);
         assertThat(AttentionChecks.SHAPES).anyMatch(s -> s.dtype() == KvCacheDtype.FP8_E4M3 && s.headDim() == 128);
         assertThat(AttentionChecks.LONG_SHAPES).anyMatch(s -> s.dtype() == KvCacheDtype.FP8_E4M3);
+    }
+
+    @Test
+    void anFp8CacheIsJudgedOnTheKernelAgainstTheStoredValuesAndOnTheFormatCostByItsRms() {
+        float[] reference = new float[600];
+        Arrays.fill(reference, 1f);
+        float[] nearStored = reference.clone(), costly = reference.clone();
+        for (int i = 0; i < reference.length; i++) {
+            nearStored[i] += (i % 2 == 0 ? 1e-3f : -1e-3f);
+            costly[i] += (i % 2 == 0 ? 0.03f : -0.03f);
+        }
+        costly[7] = 1.31f;  // one element past FP8_BOUND, as a six-element head produced on an H200: reported, not judged
+        Errors kernel = new Errors(), cost = new Errors();
+        kernel.add(nearStored, reference, 6);
+        cost.add(costly, reference, 6);
+        CheckResult result = AttentionChecks.fp8Result("attention", "s", 1, kernel, cost, 1);
+        assertThat(cost.max()).isGreaterThan(AttentionChecks.FP8_BOUND);
+        assertThat(result.passed()).as("%s", result).isTrue();
+        assertThat(result.detail()).contains("vs FP32 cache max 3.1e-01");
+
+        Errors wrongKernel = new Errors();
+        wrongKernel.add(costly, reference, 6);  // e4m3-sized error against the stored values: the kernel is off
+        assertThat(AttentionChecks.fp8Result("attention", "s", 1, wrongKernel, cost, 1).passed()).isFalse();
+        Errors tooCostly = new Errors();
+        float[] coarse = reference.clone();
+        for (int i = 0; i < coarse.length; i++) coarse[i] -= 0.1f;
+        tooCostly.add(coarse, reference, 6);
+        assertThat(AttentionChecks.fp8Result("attention", "s", 1, kernel, tooCostly, 1).passed()).isFalse();
+
+        float[] stored = AttentionChecks.storedE4m3(new float[] {1f / 3, -0.9f, 0f}, 1 / 300f);
+        assertThat(stored[0]).isEqualTo(Floats.e4m3ToFloat(Floats.floatToE4m3(100f)) / 300f);
+        assertThat(stored[1]).isCloseTo(-0.9f, offset(0.9f / 16));
+        assertThat(stored[2]).isZero();
     }
 
     @Test

@@ -109,10 +109,11 @@ class AttentionEmulationTest {
         int qCols = s.heads() * s.headDim(), kvCols = s.kvHeads() * s.headDim();
         float scale = (float) (1 / Math.sqrt(s.headDim()));
         List<DeviceBuffer> outputs = new ArrayList<>();
-        List<float[]> expected = new ArrayList<>();
-        boolean split = false;
+        List<float[]> expected = new ArrayList<>(), expectedStored = new ArrayList<>();
+        boolean split = false, fp8 = s.dtype() == KvCacheDtype.FP8_E4M3;
         try (CpuBackend cpu = new CpuBackend(new CpuBackend.Options(2, true));
-             KvCache cache = cpu.allocateKvCache(1, scenario.blocks(), s.blockSize(), s.kvHeads(), s.headDim())) {
+             KvCache cache = cpu.allocateKvCache(1, scenario.blocks(), s.blockSize(), s.kvHeads(), s.headDim());
+             KvCache storedCache = cpu.allocateKvCache(1, scenario.blocks(), s.blockSize(), s.kvHeads(), s.headDim())) {
             for (AttentionBatch step : scenario.steps()) {
                 int n = step.tokens();
                 float[] q = RandomTensors.floats(random, n * qCols, 1), k = RandomTensors.floats(random, n * kvCols, 1),
@@ -132,17 +133,26 @@ class AttentionEmulationTest {
                 cpu.attention(matrix(cpu, q, n, qCols), matrix(cpu, k, n, kvCols), matrix(cpu, v, n, kvCols), cache, 0, step,
                         scale, cpuOut);
                 expected.add(BackendChecks.read(cpu, cpuOut));
+                if (fp8) {  // the values the cache holds, as AttentionChecks judges the kernel
+                    Activation storedOut = cpu.allocate(n, qCols);
+                    cpu.attention(matrix(cpu, q, n, qCols), matrix(cpu, AttentionChecks.storedE4m3(k, scales.key(1)), n, kvCols),
+                            matrix(cpu, AttentionChecks.storedE4m3(v, scales.value(1)), n, kvCols), storedCache, 0, step, scale,
+                            storedOut);
+                    expectedStored.add(BackendChecks.read(cpu, storedOut));
+                }
             }
         }
         assertThat(split).as("a context split and reduced").isEqualTo(targetCtas == H100_TARGET && s.dtype() != KvCacheDtype.F32
                 && (s.headDim() == 64 || s.headDim() == 128));
         List<float[]> actual = device.run(work, outputs);
-        AttentionChecks.Errors errors = new AttentionChecks.Errors();
+        AttentionChecks.Errors errors = new AttentionChecks.Errors(), cost = new AttentionChecks.Errors();
         for (int i = 0; i < actual.size(); i++) {
-            String failure = errors.add(actual.get(i), expected.get(i), s.headDim());
+            String failure = errors.add(actual.get(i), (fp8 ? expectedStored : expected).get(i), s.headDim());
             assertThat(failure).as("step %d", i + 1).isNull();
+            cost.add(actual.get(i), expected.get(i), s.headDim());
         }
-        return errors.result("attention (emulated)", s.toString(), seed, s.dtype(), Double.NaN, "");
+        return fp8 ? AttentionChecks.fp8Result("attention (emulated)", s.toString(), seed, errors, cost, Double.NaN)
+                : errors.result("attention (emulated)", s.toString(), seed, s.dtype(), Double.NaN, "");
     }
 
     /**
