@@ -1,22 +1,25 @@
 // Linear layers: y[m, n] = scale * x[m, k] w[n, k]^T with FP32 activations, weights in their stored type
 // (F32, BF16, FP8 e4m3) decoded in registers, FP32 accumulation. Weight rows are padded to a multiple of 16
 // bytes (`stride` elements, zeros past k) so every row loads as whole uint4 chunks.
-//  - gemv: decode-sized m. One warp per output row streams the row once per 4 tokens (bandwidth-bound).
+//  - gemv: decode-sized m. Each row streamed once per 4 tokens by one to eight warps (bandwidth-bound).
 //  - gemm: prefill-sized m. 64x64 output tiles through shared memory, 4x4 outputs per thread.
 #include "common.cuh"
 
 namespace {
-constexpr int GEMV_WARPS = 4;   // output rows per block
-constexpr int GEMV_TOKENS = 4;  // tokens per block; grid.y covers the rest
+constexpr int GEMV_WARPS_PER_BLOCK = 8;  // rows per block x warps per row (LinearKernels.gemvConfig)
+constexpr int GEMV_TOKENS = 4;           // tokens per block; grid.y covers the rest
+constexpr int GEMV_UNROLL = 4;           // 16-byte weight loads in flight per lane
 constexpr int TILE_M = 64, TILE_N = 64, TILE_K = 32, GEMM_THREADS = 256;
 
-// grid = (ceil(n / GEMV_WARPS), ceil(m / GEMV_TOKENS)), block = 32 * GEMV_WARPS.
+// A/B baseline for one GPU session (the previous gemv, one warp per row, 4 rows per block); removed after.
+constexpr int ROWWARP_WARPS = 4;
+// grid = (ceil(n / ROWWARP_WARPS), ceil(m / GEMV_TOKENS)), block = 32 * ROWWARP_WARPS.
 template <typename T>
-__device__ __forceinline__ void gemv(const float* __restrict__ x, const T* __restrict__ w, int64_t stride,
+__device__ __forceinline__ void gemv_rowwarp(const float* __restrict__ x, const T* __restrict__ w, int64_t stride,
                                      float* __restrict__ y, int m, int n, int k, float scale) {
     constexpr int V = tramontane::Chunk<T>::ELEMENTS;
     const int lane = threadIdx.x & 31;
-    const int row = blockIdx.x * GEMV_WARPS + (threadIdx.x >> 5);
+    const int row = blockIdx.x * ROWWARP_WARPS + (threadIdx.x >> 5);
     if (row >= n) return;  // the whole warp: warp_sum below needs every lane
     const int t0 = blockIdx.y * GEMV_TOKENS, tokens = min(GEMV_TOKENS, m - t0);
     const uint4* w_row = reinterpret_cast<const uint4*>(w + row * stride);
@@ -59,6 +62,87 @@ __device__ __forceinline__ void gemv(const float* __restrict__ x, const T* __res
     for (int t = 0; t < GEMV_TOKENS; t++) {
         const float sum = tramontane::warp_sum(acc[t]);
         if (lane == 0 && t < tokens) y[static_cast<int64_t>(t0 + t) * n + row] = sum * scale;
+    }
+}
+
+// x[t, k0 .. k0 + V) . w (decoded) into acc[t] for the block's tokens.
+template <int V>
+__device__ __forceinline__ void gemv_chunk(const float (&wv)[V], const float* __restrict__ xs, int k, int k0, int tokens,
+                                           bool x_aligned, float (&acc)[GEMV_TOKENS]) {
+    if (x_aligned && k0 + V <= k) {
+#pragma unroll
+        for (int t = 0; t < GEMV_TOKENS; t++) {
+            if (t >= tokens) break;
+            const float4* xv = reinterpret_cast<const float4*>(xs + static_cast<int64_t>(t) * k + k0);
+#pragma unroll
+            for (int q = 0; q < V / 4; q++) {
+                const float4 a = __ldg(xv + q);
+                acc[t] = fmaf(wv[4 * q], a.x, acc[t]);
+                acc[t] = fmaf(wv[4 * q + 1], a.y, acc[t]);
+                acc[t] = fmaf(wv[4 * q + 2], a.z, acc[t]);
+                acc[t] = fmaf(wv[4 * q + 3], a.w, acc[t]);
+            }
+        }
+    } else {
+#pragma unroll
+        for (int t = 0; t < GEMV_TOKENS; t++) {
+            if (t >= tokens) break;
+            const float* xt = xs + static_cast<int64_t>(t) * k;
+#pragma unroll
+            for (int i = 0; i < V; i++) {
+                if (k0 + i < k) acc[t] = fmaf(wv[i], xt[k0 + i], acc[t]);
+            }
+        }
+    }
+}
+
+// grid = (ceil(n / blockDim.z), ceil(m / GEMV_TOKENS)), block = (32, parts, rows) with parts * rows = GEMV_WARPS_PER_BLOCK:
+// each output row is split over `parts` warps (blockDim.y; more for narrow layers, so that enough warps stream
+// weights to cover the memory latency), each warp keeping GEMV_UNROLL 16-byte weight loads in flight per lane
+// (evict-first: a decode step reads each weight once). Partial sums meet in shared memory.
+template <typename T>
+__device__ __forceinline__ void gemv(const float* __restrict__ x, const T* __restrict__ w, int64_t stride,
+                                     float* __restrict__ y, int m, int n, int k, float scale) {
+    constexpr int V = tramontane::Chunk<T>::ELEMENTS;
+    __shared__ float partial[GEMV_WARPS_PER_BLOCK][GEMV_TOKENS];
+    const int lane = threadIdx.x, part = threadIdx.y, parts = blockDim.y;
+    const int warp = threadIdx.z * parts + part;
+    const int row = blockIdx.x * blockDim.z + threadIdx.z;
+    const int t0 = blockIdx.y * GEMV_TOKENS, tokens = min(GEMV_TOKENS, m - t0);
+    float acc[GEMV_TOKENS] = {};
+    if (row < n) {  // no return: every warp reaches the barrier below
+        const uint4* w_row = reinterpret_cast<const uint4*>(w + row * stride);
+        const float* xs = x + static_cast<int64_t>(t0) * k;
+        const int chunks = (k + V - 1) / V, step = 32 * parts;
+        const bool x_aligned = (k & 3) == 0;  // rows of x start on 16 bytes: float4 loads
+        int c = part * 32 + lane;
+        for (; c + (GEMV_UNROLL - 1) * step < chunks; c += GEMV_UNROLL * step) {
+            uint4 raw[GEMV_UNROLL];
+#pragma unroll
+            for (int u = 0; u < GEMV_UNROLL; u++) raw[u] = __ldcs(w_row + c + u * step);
+#pragma unroll
+            for (int u = 0; u < GEMV_UNROLL; u++) {
+                float wv[V];
+                tramontane::decode(raw[u], wv);
+                gemv_chunk(wv, xs, k, (c + u * step) * V, tokens, x_aligned, acc);
+            }
+        }
+        for (; c < chunks; c += step) {
+            float wv[V];
+            tramontane::decode(__ldcs(w_row + c), wv);
+            gemv_chunk(wv, xs, k, c * V, tokens, x_aligned, acc);
+        }
+    }
+#pragma unroll
+    for (int t = 0; t < GEMV_TOKENS; t++) {
+        const float sum = tramontane::warp_sum(acc[t]);
+        if (lane == 0) partial[warp][t] = sum;
+    }
+    __syncthreads();
+    if (part == 0 && lane < tokens && row < n) {
+        float sum = 0.0f;
+        for (int p = 0; p < parts; p++) sum += partial[threadIdx.z * parts + p][lane];
+        y[static_cast<int64_t>(t0 + lane) * n + row] = sum * scale;
     }
 }
 
@@ -108,8 +192,8 @@ __device__ __forceinline__ void gemm(const float* __restrict__ x, const T* __res
 }
 }  // namespace
 
-// One gemv (128 = 32 * GEMV_WARPS threads) and one gemm (GEMM_THREADS) kernel per weight type.
-HOT_KERNEL void __launch_bounds__(128) linear_gemv_f32(const float* x, const float* w, int64_t stride, float* y,
+// One gemv (32 * GEMV_WARPS_PER_BLOCK threads) and one gemm (GEMM_THREADS) kernel per weight type.
+HOT_KERNEL void __launch_bounds__(256, 2) linear_gemv_f32(const float* x, const float* w, int64_t stride, float* y,
                                                      int m, int n, int k, float scale) {
     gemv(x, w, stride, y, m, n, k, scale);
 }
@@ -118,7 +202,7 @@ HOT_KERNEL void __launch_bounds__(256) linear_gemm_f32(const float* x, const flo
     gemm(x, w, stride, y, m, n, k, scale);
 }
 
-HOT_KERNEL void __launch_bounds__(128) linear_gemv_bf16(const float* x, const __nv_bfloat16* w, int64_t stride, float* y,
+HOT_KERNEL void __launch_bounds__(256, 2) linear_gemv_bf16(const float* x, const __nv_bfloat16* w, int64_t stride, float* y,
                                                      int m, int n, int k, float scale) {
     gemv(x, w, stride, y, m, n, k, scale);
 }
@@ -127,11 +211,23 @@ HOT_KERNEL void __launch_bounds__(256) linear_gemm_bf16(const float* x, const __
     gemm(x, w, stride, y, m, n, k, scale);
 }
 
-HOT_KERNEL void __launch_bounds__(128) linear_gemv_e4m3(const float* x, const __nv_fp8_e4m3* w, int64_t stride, float* y,
+HOT_KERNEL void __launch_bounds__(256, 2) linear_gemv_e4m3(const float* x, const __nv_fp8_e4m3* w, int64_t stride, float* y,
                                                      int m, int n, int k, float scale) {
     gemv(x, w, stride, y, m, n, k, scale);
 }
 HOT_KERNEL void __launch_bounds__(256) linear_gemm_e4m3(const float* x, const __nv_fp8_e4m3* w, int64_t stride, float* y,
                                                      int m, int n, int k, float scale) {
     gemm(x, w, stride, y, m, n, k, scale);
+}
+HOT_KERNEL void __launch_bounds__(128) linear_gemv_rowwarp_f32(const float* x, const float* w, int64_t stride, float* y,
+                                                     int m, int n, int k, float scale) {
+    gemv_rowwarp(x, w, stride, y, m, n, k, scale);
+}
+HOT_KERNEL void __launch_bounds__(128) linear_gemv_rowwarp_bf16(const float* x, const __nv_bfloat16* w, int64_t stride, float* y,
+                                                     int m, int n, int k, float scale) {
+    gemv_rowwarp(x, w, stride, y, m, n, k, scale);
+}
+HOT_KERNEL void __launch_bounds__(128) linear_gemv_rowwarp_e4m3(const float* x, const __nv_fp8_e4m3* w, int64_t stride, float* y,
+                                                     int m, int n, int k, float scale) {
+    gemv_rowwarp(x, w, stride, y, m, n, k, scale);
 }

@@ -123,7 +123,7 @@ public final class CudaBackend implements Backend {
         this.weights = new WeightUpload(driver, arena);
         this.rmsnorm = new RmsNormKernel(module);
         this.embedding = new EmbeddingKernels(module);
-        this.linear = new LinearKernels(module);
+        this.linear = new LinearKernels(module, context.device().multiprocessors());
         this.elementwise = new ElementwiseKernels(module);
         this.rowMoves = new RowKernels(module);
         this.rope = new RopeKernel(module);

@@ -112,7 +112,10 @@ public final class KernelChecks {
                  BackendChecks ops = new BackendChecks(backend)) {
                 if (sections.contains(CheckSection.OPS)) results.addAll(ops.all());
                 if (sections.contains(CheckSection.ATTENTION)) results.addAll(new AttentionChecks(ops).all(roofline));
-                if (sections.contains(CheckSection.GEMM)) results.addAll(new GemmChecks(ops).all(roofline, device.smName()));
+                if (sections.contains(CheckSection.GEMM)) {
+                    results.addAll(new GemmChecks(ops).all(roofline, device.smName()));
+                    results.addAll(new GemvTiming(driver, module, device.multiprocessors()).all(roofline.readBytesPerSecond(), seed()));
+                }
                 if (sections.contains(CheckSection.SAMPLING)) results.addAll(new SamplingChecks(ops).all());
                 if (sections.contains(CheckSection.MOE)) results.addAll(new MoeChecks(ops).all(roofline));
                 if (sections.contains(CheckSection.CUBLASLT)) results.addAll(GemmBaselineChecks.all(ops));

@@ -15,12 +15,20 @@ import java.util.Map;
  */
 final class LinearKernels {
     static final int GEMV_MAX_TOKENS = 8;
-    static final int GEMV_WARPS = 4, GEMV_TOKENS = 4;
+    static final int GEMV_WARPS_PER_BLOCK = 8, GEMV_TOKENS = 4;
+    /**
+     * Weight-streaming warps a gemv asks for per SM: somewhat more than are resident at the kernel's 86 registers (2
+     * blocks of 8 warps on sm_90a), so that narrow layers (k/v: 1024 rows) split their rows over more warps instead of
+     * leaving SMs idle.
+     */
+    static final int GEMV_WARPS_PER_SM = 24;
     static final int TILE = 64, GEMM_THREADS = 256;
     private final Map<WeightFormat, Launcher> gemv = new EnumMap<>(WeightFormat.class);
     private final Map<WeightFormat, Launcher> gemm = new EnumMap<>(WeightFormat.class);
+    private final int multiprocessors;
 
-    LinearKernels(KernelModule module) {
+    LinearKernels(KernelModule module, int multiprocessors) {
+        this.multiprocessors = multiprocessors;
         for (WeightFormat f : WeightFormat.values()) {
             gemv.put(f, Launcher.of(module, name(f, 1), 8));
             gemm.put(f, Launcher.of(module, name(f, GEMV_MAX_TOKENS + 1), 8));
@@ -35,13 +43,22 @@ final class LinearKernels {
     /** @param x [m, w.cols] FP32; @param y [m, w.rows] FP32 */
     void launch(Stream stream, DeviceBuffer x, CudaWeight w, DeviceBuffer y, int m, float scale) {
         Launcher launcher = (m <= GEMV_MAX_TOKENS ? gemv : gemm).get(w.format());
-        launcher.launch(stream, config(m, Math.toIntExact(w.rows())), args -> arguments(args, x, w, y, m, scale));
+        launcher.launch(stream, config(m, Math.toIntExact(w.rows()), multiprocessors), args -> arguments(args, x, w, y, m, scale));
     }
 
-    static LaunchConfig config(int m, int n) {
-        Launcher.requirePositive("linear shape", m, n);
+    /**
+     * The launch for {@code m} tokens and {@code n} output rows on a device of {@code multiprocessors} SMs. gemv blocks
+     * are (32, parts, rows): each row split over {@code parts} warps, the fewest (a power of two up to 8) that give
+     * {@link #GEMV_WARPS_PER_SM} warps per SM.
+     */
+    static LaunchConfig config(int m, int n, int multiprocessors) {
+        Launcher.requirePositive("linear shape", m, n, multiprocessors);
         if (m <= GEMV_MAX_TOKENS) {
-            return new LaunchConfig(Dim3.of(ceil(n, GEMV_WARPS), ceil(m, GEMV_TOKENS)), Dim3.of(32 * GEMV_WARPS), 0);
+            long wanted = (long) GEMV_WARPS_PER_SM * multiprocessors;
+            int parts = 1;
+            while (parts < GEMV_WARPS_PER_BLOCK && (long) n * parts < wanted) parts *= 2;
+            int rows = GEMV_WARPS_PER_BLOCK / parts;
+            return new LaunchConfig(Dim3.of(ceil(n, rows), ceil(m, GEMV_TOKENS)), new Dim3(32, parts, rows), 0);
         }
         Launcher.requireGridYz(ceil(m, TILE), "linear row tiles");
         return new LaunchConfig(Dim3.of(ceil(n, TILE), ceil(m, TILE)), Dim3.of(GEMM_THREADS), 0);
