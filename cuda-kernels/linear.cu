@@ -1,13 +1,13 @@
 // Linear layers: y[m, n] = scale * x[m, k] w[n, k]^T with FP32 activations, weights in their stored type
 // (F32, BF16, FP8 e4m3) decoded in registers, FP32 accumulation. Weight rows are padded to a multiple of 16
 // bytes (`stride` elements, zeros past k) so every row loads as whole uint4 chunks.
-//  - gemv: decode-sized m (up to 8 tokens, one pass over the weights). Each row streamed by one to eight warps.
+//  - gemv: decode-sized m. Each row streamed once per 4 tokens by one to eight warps (bandwidth-bound).
 //  - gemm: prefill-sized m. 64x64 output tiles through shared memory, 4x4 outputs per thread.
 #include "common.cuh"
 
 namespace {
 constexpr int GEMV_WARPS_PER_BLOCK = 8;  // rows per block x warps per row (LinearKernels.gemvConfig)
-constexpr int GEMV_TOKENS = 8;           // tokens per block: a decode step of up to 8 reads each weight once
+constexpr int GEMV_TOKENS = 4;           // tokens per block; grid.y covers the rest
 constexpr int GEMV_UNROLL = 4;           // 16-byte weight loads in flight per lane
 constexpr int TILE_M = 64, TILE_N = 64, TILE_K = 32, GEMM_THREADS = 256;
 
@@ -42,49 +42,11 @@ __device__ __forceinline__ void gemv_chunk(const float (&wv)[V], const float* __
     }
 }
 
-// Byte B of `word`, an e4m3 s.eeee.mmm, as the FP32 whose exponent and mantissa fields end in eeee.mmm (the value times
-// 2^-120; e4m3 subnormals land on FP32 denormals) and the sign, then times 2^120: exact for every finite e4m3 (the
-// kernels are built without flush-to-zero), in integer and FP32 instructions rather than the conversion unit's
-// cvt, whose rate held FP8 gemvs to about a third of the read bandwidth on an H200. (The NaN pattern decodes as 480;
-// no quantizer writes it.)
-template <int B>
-__device__ __forceinline__ float e4m3_byte(uint32_t word) {
-    uint32_t bits;
-    if constexpr (B == 0) bits = ((word << 20) & 0x07f00000u) | ((word << 24) & 0x80000000u);
-    else if constexpr (B == 1) bits = ((word << 12) & 0x07f00000u) | ((word << 16) & 0x80000000u);
-    else if constexpr (B == 2) bits = ((word << 4) & 0x07f00000u) | ((word << 8) & 0x80000000u);
-    else bits = ((word >> 4) & 0x07f00000u) | (word & 0x80000000u);
-    return __uint_as_float(bits) * 0x1p120f;
-}
-
-// How the gemv decodes a chunk: tramontane::decode (cvt for e4m3), or with DecodeE4m3Bits by e4m3_byte.
-struct DecodeCvt {
-    template <int V>
-    static __device__ __forceinline__ void chunk(const uint4& raw, float (&out)[V]) { tramontane::decode(raw, out); }
-};
-struct DecodeE4m3Bits {
-    template <int V>
-    static __device__ __forceinline__ void chunk(const uint4& raw, float (&out)[V]) {
-        if constexpr (V != 16) {
-            tramontane::decode(raw, out);
-        } else {
-            const uint32_t words[4] = {raw.x, raw.y, raw.z, raw.w};
-#pragma unroll
-            for (int i = 0; i < 4; i++) {
-                out[4 * i] = e4m3_byte<0>(words[i]);
-                out[4 * i + 1] = e4m3_byte<1>(words[i]);
-                out[4 * i + 2] = e4m3_byte<2>(words[i]);
-                out[4 * i + 3] = e4m3_byte<3>(words[i]);
-            }
-        }
-    }
-};
-
 // grid = (ceil(n / blockDim.z), ceil(m / GEMV_TOKENS)), block = (32, parts, rows) with parts * rows = GEMV_WARPS_PER_BLOCK:
 // each output row is split over `parts` warps (blockDim.y; more for narrow layers, so that enough warps stream
 // weights to cover the memory latency), each warp keeping GEMV_UNROLL 16-byte weight loads in flight per lane
 // (evict-first: a decode step reads each weight once). Partial sums meet in shared memory.
-template <typename T, typename Decode = DecodeE4m3Bits>
+template <typename T>
 __device__ __forceinline__ void gemv(const float* __restrict__ x, const T* __restrict__ w, int64_t stride,
                                      float* __restrict__ y, int m, int n, int k, float scale) {
     constexpr int V = tramontane::Chunk<T>::ELEMENTS;
@@ -107,13 +69,13 @@ __device__ __forceinline__ void gemv(const float* __restrict__ x, const T* __res
 #pragma unroll
             for (int u = 0; u < GEMV_UNROLL; u++) {
                 float wv[V];
-                Decode::chunk(raw[u], wv);
+                tramontane::decode(raw[u], wv);
                 gemv_chunk(wv, xs, k, (c + u * step) * V, tokens, x_aligned, acc);
             }
         }
         for (; c < chunks; c += step) {
             float wv[V];
-            Decode::chunk(__ldcs(w_row + c), wv);
+            tramontane::decode(__ldcs(w_row + c), wv);
             gemv_chunk(wv, xs, k, c * V, tokens, x_aligned, acc);
         }
     }
@@ -202,9 +164,4 @@ HOT_KERNEL void __launch_bounds__(256, 2) linear_gemv_e4m3(const float* x, const
 HOT_KERNEL void __launch_bounds__(256) linear_gemm_e4m3(const float* x, const __nv_fp8_e4m3* w, int64_t stride, float* y,
                                                      int m, int n, int k, float scale) {
     gemm(x, w, stride, y, m, n, k, scale);
-}
-// A/B for one GPU session: the e4m3 gemv decoding by cvt (GemvTiming); removed after.
-HOT_KERNEL void __launch_bounds__(256, 2) linear_gemv_cvt_e4m3(const float* x, const __nv_fp8_e4m3* w, int64_t stride,
-                                                            float* y, int m, int n, int k, float scale) {
-    gemv<__nv_fp8_e4m3, DecodeCvt>(x, w, stride, y, m, n, k, scale);
 }

@@ -10,15 +10,16 @@ import java.util.Map;
 
 /**
  * Launches {@code linear_gemv_<format>} for decode-sized inputs (up to {@link #GEMV_MAX_TOKENS} tokens: the
- * weights are streamed once per step) and {@code linear_gemm_<format>} (64x64 shared-memory tiles) above:
+ * weights are streamed once per 4 tokens) and {@code linear_gemm_<format>} (64x64 shared-memory tiles) above:
  * y[m, n] = scale * x[m, k] w[n, k]^T (cuda-kernels/linear.cu).
  */
 final class LinearKernels {
     static final int GEMV_MAX_TOKENS = 8;
-    static final int GEMV_WARPS_PER_BLOCK = 8, GEMV_TOKENS = 8;
+    static final int GEMV_WARPS_PER_BLOCK = 8, GEMV_TOKENS = 4;
     /**
-     * Weight-streaming warps a gemv asks for per SM: what is resident at the kernel's 70 registers (3 blocks of 8 warps
-     * on sm_90a), so that narrow layers (k/v: 1024 rows) split their rows over more warps instead of leaving SMs idle.
+     * Weight-streaming warps a gemv asks for per SM: somewhat more than are resident at the kernel's 86 registers (2
+     * blocks of 8 warps on sm_90a), so that narrow layers (k/v: 1024 rows) split their rows over more warps instead of
+     * leaving SMs idle.
      */
     static final int GEMV_WARPS_PER_SM = 24;
     static final int TILE = 64, GEMM_THREADS = 256;

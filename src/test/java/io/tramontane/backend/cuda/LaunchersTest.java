@@ -64,7 +64,7 @@ class LaunchersTest {
         assertThat(LinearKernels.name(WeightFormat.F32, 9)).isEqualTo("linear_gemm_f32");
         // 132 SMs want 3168 streaming warps: narrow layers split each row over up to 8 warps, wide ones use one
         assertThat(LinearKernels.config(3, 129, 132)).isEqualTo(new LaunchConfig(Dim3.of(129, 1), new Dim3(32, 8, 1), 0));
-        assertThat(LinearKernels.config(8, 4, 132)).isEqualTo(new LaunchConfig(Dim3.of(4, 1), new Dim3(32, 8, 1), 0));
+        assertThat(LinearKernels.config(8, 4, 132)).isEqualTo(new LaunchConfig(Dim3.of(4, 2), new Dim3(32, 8, 1), 0));
         assertThat(LinearKernels.config(1, 1024, 132)).isEqualTo(new LaunchConfig(Dim3.of(512, 1), new Dim3(32, 4, 2), 0));
         assertThat(LinearKernels.config(1, 2001, 132)).isEqualTo(new LaunchConfig(Dim3.of(501, 1), new Dim3(32, 2, 4), 0));
         assertThat(LinearKernels.config(1, 32769, 132)).isEqualTo(new LaunchConfig(Dim3.of(4097, 1), new Dim3(32, 1, 8), 0));
