@@ -2,6 +2,7 @@ package io.tramontane.backend;
 
 import io.tramontane.sampling.DrawRequest;
 import io.tramontane.sampling.TokenDraw;
+import io.tramontane.weights.KvCacheScales;
 import io.tramontane.weights.Linear;
 import io.tramontane.weights.Tensor;
 import java.util.List;
@@ -25,6 +26,11 @@ public interface Backend extends AutoCloseable {
     Weight linear(Linear linear);
 
     KvCache allocateKvCache(int layers, int blocks, int blockSize, int kvHeads, int headDim);
+
+    /** {@link #allocateKvCache} with the checkpoint's FP8 KV-cache scales, for a backend that stores e4m3 K/V. */
+    default KvCache allocateKvCache(int layers, int blocks, int blockSize, int kvHeads, int headDim, KvCacheScales scales) {
+        return allocateKvCache(layers, blocks, blockSize, kvHeads, headDim);
+    }
 
     /** {@code out[t] = table[tokens[t]]}. */
     void embed(Weight table, int[] tokens, Activation out);

@@ -101,6 +101,8 @@ final class InspectCommand implements Callable<Integer> {
             q.put("weights", "fp8_e4m3 per-tensor");
             q.put("activations", c.quantization().staticActivationScales() ? "static per-tensor" : "dynamic");
         }
+        r.put("kv_cache_scales", checkpoint.weights().kvCacheScales().isUnit() ? "none (an FP8 KV cache uses 1)"
+                : "from the checkpoint, per layer");
         if (checkpoint.tokenizerFile().isEmpty()) {
             r.putNull("tokenizer");
         } else {

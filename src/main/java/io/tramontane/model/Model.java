@@ -65,7 +65,7 @@ public final class Model implements LanguageModel {
         }
         this.blockSize = blockSize;
         this.workspace = new Workspace(backend);
-        this.cache = backend.allocateKvCache(config.nLayers(), kvBlocks, blockSize, shard.kvHeads(), d);
+        this.cache = backend.allocateKvCache(config.nLayers(), kvBlocks, blockSize, shard.kvHeads(), d, weights.kvCacheScales());
     }
 
     private Mlp mlpShard(FeedForward.Dense dense) {

@@ -62,9 +62,10 @@ final class CanonicalWeights {
         } else {
             output = plain(names.output(), vocab, dim);
         }
+        KvCacheScales kvCacheScales = kvCacheScales();
         checkEverythingUsed();
-        return new Result(new ModelWeights(config, embeddings, layers, finalNorm, output), parameters, Map.copyOf(bytes),
-                List.copyOf(warnings));
+        return new Result(new ModelWeights(config, embeddings, layers, finalNorm, output, kvCacheScales), parameters,
+                Map.copyOf(bytes), List.copyOf(warnings));
     }
 
     private LayerWeights layer(int i) {
@@ -120,6 +121,31 @@ final class CanonicalWeights {
         float ws = store.contains(weightScale) ? scale(weightScale) : 1f;
         float as = store.contains(activationScale) ? scale(activationScale) : Float.NaN;
         return new Linear(weight, ws, as);
+    }
+
+    /**
+     * The FP8 KV-cache scales the checkpoint ships: per layer a K and a V scale, or one for both (vLLM reads the same
+     * names); 1 for a layer without any (as vLLM), with a warning when only some layers have them.
+     */
+    private KvCacheScales kvCacheScales() {
+        int layers = config.nLayers(), calibrated = 0;
+        float[] keys = new float[layers], values = new float[layers];
+        for (int i = 0; i < layers; i++) {
+            String both = names.kvScale(i), key = names.keyScale(i), value = names.valueScale(i);
+            float shared = store.contains(both) ? scale(both) : Float.NaN;
+            boolean hasKey = store.contains(key), hasValue = store.contains(value);
+            if (hasKey != hasValue && Float.isNaN(shared)) {
+                throw error(hasKey ? key : value, "a KV-cache scale for " + (hasKey ? "K" : "V") + " alone; expected "
+                        + (hasKey ? value : key) + " beside it, or " + both);
+            }
+            keys[i] = hasKey ? scale(key) : Float.isNaN(shared) ? 1f : shared;
+            values[i] = hasValue ? scale(value) : Float.isNaN(shared) ? 1f : shared;
+            if (hasKey || !Float.isNaN(shared)) calibrated++;
+        }
+        if (calibrated > 0 && calibrated < layers) {
+            warnings.add("FP8 KV-cache scales for " + calibrated + " of " + layers + " layers; the others use 1");
+        }
+        return new KvCacheScales(keys, values);
     }
 
     /** A one-element scale ({@code []}, {@code [1]} or {@code [1,1]}), finite and positive. */

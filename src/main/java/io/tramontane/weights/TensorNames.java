@@ -27,7 +27,15 @@ sealed interface TensorNames {
 
     String activationScale(String prefix);
 
-    /** Tensors a text-only engine does not use (vision tower, projector, KV/q fake-quantizer scales). */
+    /** The FP8 KV-cache scale of layer {@code layer} for both K and V, where a checkpoint has one. */
+    String kvScale(int layer);
+
+    /** The FP8 KV-cache scale of layer {@code layer}'s keys (with {@link #valueScale}, instead of {@link #kvScale}). */
+    String keyScale(int layer);
+
+    String valueScale(int layer);
+
+    /** Tensors a text-only engine does not use (vision tower, projector, q fake-quantizer scales). */
     boolean isSkipped(String name);
 
     /** {@code layers.i.attention.wq}, {@code qscale_weight}/{@code qscale_act}. */
@@ -63,6 +71,12 @@ sealed interface TensorNames {
         public String weightScale(String prefix) { return prefix + ".qscale_weight"; }
 
         public String activationScale(String prefix) { return prefix + ".qscale_act"; }
+
+        public String kvScale(int layer) { return "layers." + layer + ".attention.kv_fake_quantizer.qscale_act"; }
+
+        public String keyScale(int layer) { return "layers." + layer + ".attention.k_fake_quantizer.qscale_act"; }
+
+        public String valueScale(int layer) { return "layers." + layer + ".attention.v_fake_quantizer.qscale_act"; }
 
         public boolean isSkipped(String name) {
             return name.contains("_fake_quantizer.") || SKIPPED.stream().anyMatch(name::startsWith);
@@ -117,6 +131,12 @@ sealed interface TensorNames {
         public String weightScale(String prefix) { return prefix + ".weight_scale_inv"; }
 
         public String activationScale(String prefix) { return prefix + ".activation_scale"; }
+
+        public String kvScale(int layer) { return model + "layers." + layer + ".self_attn.kv_scale"; }
+
+        public String keyScale(int layer) { return model + "layers." + layer + ".self_attn.k_scale"; }
+
+        public String valueScale(int layer) { return model + "layers." + layer + ".self_attn.v_scale"; }
 
         public boolean isSkipped(String name) {
             return name.contains("_fake_quantizer.") || SKIPPED.stream().anyMatch(name::startsWith);

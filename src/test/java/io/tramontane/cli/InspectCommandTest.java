@@ -67,6 +67,7 @@ class InspectCommandTest {
         assertThat(j.get("moe").isNull()).isTrue();
         assertThat(j.get("tied_embeddings").asBoolean()).isFalse();
         assertThat(j.get("quantization").get("activations").asText()).isEqualTo("static per-tensor");
+        assertThat(j.get("kv_cache_scales").asText()).isEqualTo("none (an FP8 KV cache uses 1)");
         JsonNode bytes = j.get("dtype_bytes");
         assertThat(bytes.get("F8_E4M3").asLong()).isEqualTo(121_802_588_160L);
         assertThat(bytes.get("BF16").asLong()).isEqualTo(6_446_800_896L);

@@ -46,6 +46,8 @@ final class CanonicalTensors {
     static void assertIdentical(ModelWeights a, ModelWeights b) {
         Map<String, Linear> left = linears(a), right = linears(b);
         assertThat(right.keySet()).containsExactlyElementsOf(left.keySet());
+        assertThat(b.kvCacheScales().keys()).as("KV-cache key scales").isEqualTo(a.kvCacheScales().keys());
+        assertThat(b.kvCacheScales().values()).as("KV-cache value scales").isEqualTo(a.kvCacheScales().values());
         for (String name : left.keySet()) {
             Linear x = left.get(name), y = right.get(name);
             assertThat(y.weight().dtype()).as(name).isEqualTo(x.weight().dtype());

@@ -32,7 +32,11 @@ class GeneratedCheckpointTest {
                 Arguments.of("fp8 moe", TinyModel.dense(7).withMoe(3, 1).withFp8(new long[] {}, DType.F32)),
                 Arguments.of("tied", TinyModel.dense(8).withTied()),
                 Arguments.of("3 shards + index", TinyModel.dense(9).withShards(3)),
-                Arguments.of("multimodal prefixes, vision skipped", TinyModel.dense(10).withMultimodal().withShards(2)));
+                Arguments.of("multimodal prefixes, vision skipped", TinyModel.dense(10).withMultimodal().withShards(2)),
+                Arguments.of("fp8 + one KV-cache scale per layer", TinyModel.dense(12).withFp8(new long[] {}, DType.F32)
+                        .withKvScales(TinyModel.KvScales.SHARED)),
+                Arguments.of("K and V cache scales per layer, multimodal",
+                        TinyModel.dense(13).withMultimodal().withKvScales(TinyModel.KvScales.PAIR)));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -183,6 +187,37 @@ class GeneratedCheckpointTest {
         rewriteWithout(tmp.resolve("consolidated.safetensors"), "layers.0.attention.wv.qscale_weight");
         assertThatThrownBy(() -> Checkpoint.open(tmp)).isInstanceOf(CheckpointException.class)
                 .hasMessageContaining("layers.0.attention.wv.qscale_weight").hasMessageContaining("missing");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("models")
+    void kvCacheScalesAreTheCheckpointsOrOne(String name, TinyModel model) {
+        model.writeNative(tmp.resolve("native"));
+        try (Checkpoint c = Checkpoint.open(tmp.resolve("native"))) {
+            KvCacheScales scales = c.weights().kvCacheScales();
+            assertThat(scales.isUnit()).isEqualTo(model.kvScales() == TinyModel.KvScales.NONE);
+            for (int l = 0; l < model.layers(); l++) {
+                assertThat(scales.key(l)).as("layer %d K", l).isEqualTo(model.kvScale(l)[0]);
+                assertThat(scales.value(l)).as("layer %d V", l).isEqualTo(model.kvScale(l)[1]);
+            }
+        }
+    }
+
+    @Test
+    void kvCacheScalesOnSomeLayersWarnAndAKeyScaleAloneIsNamed() throws IOException {
+        TinyModel pair = TinyModel.dense(26).withKvScales(TinyModel.KvScales.PAIR);
+        pair.writeNative(tmp.resolve("some"));
+        rewriteWithout(tmp.resolve("some/consolidated.safetensors"), "layers.1.attention.k_fake_quantizer.qscale_act");
+        rewriteWithout(tmp.resolve("some/consolidated.safetensors"), "layers.1.attention.v_fake_quantizer.qscale_act");
+        try (Checkpoint c = Checkpoint.open(tmp.resolve("some"))) {
+            assertThat(c.warnings()).anyMatch(w -> w.contains("FP8 KV-cache scales for 1 of 2 layers"));
+            assertThat(c.weights().kvCacheScales().key(0)).isEqualTo(pair.kvScale(0)[0]);
+            assertThat(c.weights().kvCacheScales().key(1)).isEqualTo(1f);
+        }
+        pair.writeHf(tmp.resolve("alone"));
+        rewriteWithout(tmp.resolve("alone/model.safetensors"), "model.layers.0.self_attn.v_scale");
+        assertThatThrownBy(() -> Checkpoint.open(tmp.resolve("alone"))).isInstanceOf(CheckpointException.class)
+                .hasMessageContaining("model.layers.0.self_attn.k_scale").hasMessageContaining("self_attn.v_scale beside it");
     }
 
     @Test

@@ -20,36 +20,52 @@ import java.util.Random;
  */
 record TinyModel(int dim, int layers, int heads, int kvHeads, int headDim, int hidden, int vocab, int experts, int topK,
                  DType dtype, boolean fp8, long[] scaleShape, DType scaleDType, boolean tied, int shards,
-                 boolean multimodal, long seed) {
+                 boolean multimodal, KvScales kvScales, long seed) {
+
+    /** FP8 KV-cache scale tensors to write: none, one per layer for K and V, or a K and a V scale per layer. */
+    enum KvScales { NONE, SHARED, PAIR }
 
     static final ObjectMapper JSON = new ObjectMapper();
 
     static TinyModel dense(long seed) {
-        return new TinyModel(32, 2, 4, 2, 8, 48, 100, 0, 0, DType.BF16, false, null, null, false, 1, false, seed);
+        return new TinyModel(32, 2, 4, 2, 8, 48, 100, 0, 0, DType.BF16, false, null, null, false, 1, false, KvScales.NONE, seed);
     }
 
     TinyModel withMoe(int experts, int topK) {
-        return new TinyModel(dim, layers, heads, kvHeads, headDim, hidden, vocab, experts, topK, dtype, fp8, scaleShape, scaleDType, tied, shards, multimodal, seed);
+        return new TinyModel(dim, layers, heads, kvHeads, headDim, hidden, vocab, experts, topK, dtype, fp8, scaleShape, scaleDType, tied, shards, multimodal, kvScales, seed);
     }
 
     TinyModel withFp8(long[] scaleShape, DType scaleDType) {
-        return new TinyModel(dim, layers, heads, kvHeads, headDim, hidden, vocab, experts, topK, DType.BF16, true, scaleShape, scaleDType, tied, shards, multimodal, seed);
+        return new TinyModel(dim, layers, heads, kvHeads, headDim, hidden, vocab, experts, topK, DType.BF16, true, scaleShape, scaleDType, tied, shards, multimodal, kvScales, seed);
     }
 
     TinyModel withDType(DType dtype) {
-        return new TinyModel(dim, layers, heads, kvHeads, headDim, hidden, vocab, experts, topK, dtype, fp8, scaleShape, scaleDType, tied, shards, multimodal, seed);
+        return new TinyModel(dim, layers, heads, kvHeads, headDim, hidden, vocab, experts, topK, dtype, fp8, scaleShape, scaleDType, tied, shards, multimodal, kvScales, seed);
     }
 
     TinyModel withTied() {
-        return new TinyModel(dim, layers, heads, kvHeads, headDim, hidden, vocab, experts, topK, dtype, fp8, scaleShape, scaleDType, true, shards, multimodal, seed);
+        return new TinyModel(dim, layers, heads, kvHeads, headDim, hidden, vocab, experts, topK, dtype, fp8, scaleShape, scaleDType, true, shards, multimodal, kvScales, seed);
     }
 
     TinyModel withShards(int shards) {
-        return new TinyModel(dim, layers, heads, kvHeads, headDim, hidden, vocab, experts, topK, dtype, fp8, scaleShape, scaleDType, tied, shards, multimodal, seed);
+        return new TinyModel(dim, layers, heads, kvHeads, headDim, hidden, vocab, experts, topK, dtype, fp8, scaleShape, scaleDType, tied, shards, multimodal, kvScales, seed);
+    }
+
+    TinyModel withKvScales(KvScales kvScales) {
+        return new TinyModel(dim, layers, heads, kvHeads, headDim, hidden, vocab, experts, topK, dtype, fp8, scaleShape, scaleDType, tied, shards, multimodal, kvScales, seed);
+    }
+
+    /** The K and V scales written for {@code layer}: {key, value}. */
+    float[] kvScale(int layer) {
+        return switch (kvScales) {
+            case NONE -> new float[] {1, 1};
+            case SHARED -> new float[] {0.75f * (layer + 1), 0.75f * (layer + 1)};
+            case PAIR -> new float[] {0.25f * (layer + 1), 0.5f * (layer + 1)};
+        };
     }
 
     TinyModel withMultimodal() {
-        return new TinyModel(dim, layers, heads, kvHeads, headDim, hidden, vocab, experts, topK, dtype, fp8, scaleShape, scaleDType, tied, shards, true, seed);
+        return new TinyModel(dim, layers, heads, kvHeads, headDim, hidden, vocab, experts, topK, dtype, fp8, scaleShape, scaleDType, tied, shards, true, kvScales, seed);
     }
 
     /** One generated tensor: canonical key, dtype, shape, bytes in canonical row order. */
@@ -108,6 +124,10 @@ record TinyModel(int dim, int layers, int heads, int kvHeads, int headDim, int h
         byte[] repeated = new byte[n * bytes.length];
         for (int i = 0; i < n; i++) System.arraycopy(bytes, 0, repeated, i * bytes.length, bytes.length);
         return new Gen(key, scaleDType, scaleShape, repeated);
+    }
+
+    private static Gen kvGen(float value) {
+        return new Gen("kv", DType.F32, new long[] {}, floatBytes(value));
     }
 
     private static byte[] floatBytes(float v) {
@@ -223,7 +243,16 @@ record TinyModel(int dim, int layers, int heads, int kvHeads, int headDim, int h
         }
         if (multimodal) {
             named.put("vision_encoder.patch_conv.weight", new Gen("v", DType.BF16, new long[] {4, 4}, new byte[32]));
-            named.put("layers.0.attention.kv_fake_quantizer.qscale_act", new Gen("k", DType.F32, new long[] {}, floatBytes(1)));
+            named.put("layers.0.attention.q_fake_quantizer.qscale_act", new Gen("q", DType.F32, new long[] {}, floatBytes(1)));
+        }
+        for (int l = 0; l < layers && kvScales != KvScales.NONE; l++) {
+            String prefix = "layers." + l + ".attention.";
+            if (kvScales == KvScales.SHARED) {
+                named.put(prefix + "kv_fake_quantizer.qscale_act", kvGen(kvScale(l)[0]));
+            } else {
+                named.put(prefix + "k_fake_quantizer.qscale_act", kvGen(kvScale(l)[0]));
+                named.put(prefix + "v_fake_quantizer.qscale_act", kvGen(kvScale(l)[1]));
+            }
         }
         write(dir, "params.json", params, "consolidated", named);
     }
@@ -251,6 +280,15 @@ record TinyModel(int dim, int layers, int heads, int kvHeads, int headDim, int h
         Map<String, Gen> named = new LinkedHashMap<>();
         for (Gen g : tensors()) named.put(hfName(g.key()), g);
         if (multimodal) named.put("model.vision_tower.patch_conv.weight", new Gen("v", DType.BF16, new long[] {4, 4}, new byte[32]));
+        for (int l = 0; l < layers && kvScales != KvScales.NONE; l++) {
+            String prefix = (multimodal ? "model.language_model." : "model.") + "layers." + l + ".self_attn.";
+            if (kvScales == KvScales.SHARED) {
+                named.put(prefix + "kv_scale", kvGen(kvScale(l)[0]));
+            } else {
+                named.put(prefix + "k_scale", kvGen(kvScale(l)[0]));
+                named.put(prefix + "v_scale", kvGen(kvScale(l)[1]));
+            }
+        }
         write(dir, "config.json", config, "model", named);
     }
 

@@ -1,5 +1,6 @@
 package io.tramontane.backend.cuda;
 
+import io.tramontane.weights.KvCacheScales;
 import io.tramontane.backend.Activation;
 import io.tramontane.backend.AttentionBatch;
 import io.tramontane.backend.AttentionBatch.Segment;

@@ -3,6 +3,7 @@ package io.tramontane.backend.cuda;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import io.tramontane.weights.KvCacheScales;
 import io.tramontane.backend.Activation;
 import io.tramontane.backend.AttentionBatch;
 import io.tramontane.backend.Backend;
@@ -227,6 +228,12 @@ public final class CudaBackend implements Backend {
     @Override
     public KvCache allocateKvCache(int layers, int blocks, int blockSize, int kvHeads, int headDim) {
         return allocateKvCache(layers, blocks, blockSize, kvHeads, headDim, options.kvCache());
+    }
+
+    /** A cache of the options' dtype; an FP8 one divides K and V by the checkpoint's {@code scales}. */
+    @Override
+    public KvCache allocateKvCache(int layers, int blocks, int blockSize, int kvHeads, int headDim, KvCacheScales scales) {
+        return allocateKvCache(layers, blocks, blockSize, kvHeads, headDim, options.kvCache(), scales);
     }
 
     /** A cache of the given dtype whatever the options say (the GPU checks' FP32 references); FP8 scales of 1. */

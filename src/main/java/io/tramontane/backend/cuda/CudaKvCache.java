@@ -1,5 +1,6 @@
 package io.tramontane.backend.cuda;
 
+import io.tramontane.weights.KvCacheScales;
 import io.tramontane.backend.KvCache;
 import io.tramontane.cuda.DeviceArena;
 import io.tramontane.cuda.DeviceBuffer;

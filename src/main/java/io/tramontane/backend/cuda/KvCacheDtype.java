@@ -3,7 +3,7 @@ package io.tramontane.backend.cuda;
 /**
  * How the CUDA backend stores cached keys and values. BF16 (the default) halves the cache and what decode reads, and
  * feeds the tensor-core attention kernels; FP8_E4M3 halves it again (vLLM's {@code --kv-cache-dtype fp8}: e4m3 of
- * x / scale, one scale per layer for K and one for V, {@link KvCacheScales}) and its tiles are decoded to BF16 for the
+ * x / scale, one scale per layer for K and one for V, {@link io.tramontane.weights.KvCacheScales}) and its tiles are decoded to BF16 for the
  * same tensor-core kernels; F32 keeps the CPU backend's exact values and runs the generic kernel.
  */
 public enum KvCacheDtype {

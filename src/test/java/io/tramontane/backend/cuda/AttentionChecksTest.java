@@ -3,6 +3,7 @@ package io.tramontane.backend.cuda;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.offset;
 
+import io.tramontane.weights.KvCacheScales;
 import io.tramontane.backend.AttentionBatch;
 import io.tramontane.backend.AttentionBatch.Segment;
 import io.tramontane.backend.cuda.AttentionChecks.Errors;

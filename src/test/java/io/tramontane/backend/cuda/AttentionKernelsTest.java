@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tramontane.weights.KvCacheScales;
 import io.tramontane.backend.AttentionBatch;
 import io.tramontane.backend.AttentionBatch.Segment;
 import io.tramontane.cuda.DeviceBuffer;
