@@ -4,16 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tramontane.backend.cpu.CpuWeights;
 import io.tramontane.model.LanguageModel;
-import io.tramontane.model.Step;
 import io.tramontane.testing.SharedFixtures;
 import io.tramontane.weights.Checkpoint;
-import io.tramontane.weights.SafetensorsFile;
-import io.tramontane.weights.Tensor;
-import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -27,8 +22,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * 0.5. The bounds are derived in {@link #expectedRelativeRms}; the measured figures are printed for the README.
  */
 class QuantizedGoldenTest {
-    static final int BLOCK = 16, BLOCKS = 64;
-    static final double MARGIN = 0.5;
+    static final int BLOCK = GoldenChecks.BLOCK, BLOCKS = GoldenChecks.BLOCKS;
+    static final double MARGIN = TeacherForced.MARGIN;
 
     static Stream<Arguments> casesAndFormats() {
         return GoldenChecks.CASES.stream()
@@ -43,7 +38,7 @@ class QuantizedGoldenTest {
         Path caseDir = Files.isRegularFile(dir.resolve("expected.safetensors")) ? dir : dir.getParent();
         try (Checkpoint checkpoint = Checkpoint.open(dir);
              LanguageModel model = ModelFactory.cpu(checkpoint.weights(), new ModelFactory.Options(2, 1, BLOCKS, BLOCK, false, format))) {
-            Error e = measure(model, caseDir);
+            TeacherForced.Error e = TeacherForced.measure(model, caseDir);
             System.out.printf("golden %s %s: logit RMS %.4f (%.2f%% of the reference logits' RMS %.3f), max |diff| %.3f over "
                     + "%d rows; argmax kept at %d of %d steps with margin >= %.1f%n", name, format.cliName(), e.rms(),
                     100 * e.relativeRms(), e.referenceRms(), e.maxAbs(), e.rows(), e.marginSteps() - e.marginMisses(),
@@ -77,57 +72,4 @@ class QuantizedGoldenTest {
     }
 
     /** Logit error of one case against its reference. */
-    record Error(double rms, double maxAbs, double referenceRms, int rows, int marginSteps, int marginMisses) {
-        double relativeRms() {
-            return rms / referenceRms;
-        }
-    }
-
-    /** Sums of squared errors and references over the rows compared so far. */
-    private static final class Sums {
-        double error, reference, max;
-        long count;
-        int rows;
-
-        void add(float[][] actual, Tensor expected) {
-            for (int row = 0; row < actual.length; row++, rows++) {
-                for (int v = 0; v < actual[row].length; v++, count++) {
-                    double ref = expected.get(row, v), diff = actual[row][v] - ref;
-                    error += diff * diff;
-                    reference += ref * ref;
-                    max = Math.max(max, Math.abs(diff));
-                }
-            }
-        }
-    }
-
-    private static Error measure(LanguageModel model, Path caseDir) {
-        Sums sums = new Sums();
-        int marginSteps = 0, marginMisses = 0;
-        try (Arena arena = Arena.ofConfined()) {
-            SafetensorsFile expected = SafetensorsFile.open(caseDir.resolve("expected.safetensors"), arena);
-            int[] blockTable = IntStream.range(0, BLOCKS).toArray();
-            for (int p = 0; expected.contains("p" + p + ".tokens"); p++) {
-                String prefix = "p" + p + ".";
-                int[] tokens = GoldenChecks.ints(expected.tensor(prefix + "tokens"));
-                int[] rows = GoldenChecks.ints(expected.tensor(prefix + "rows"));
-                int[] greedy = GoldenChecks.ints(expected.tensor(prefix + "greedy_ids"));
-                sums.add(model.forward(Step.ofSequence(tokens, 0, blockTable, rows)), expected.tensor(prefix + "logits"));
-                float[][] steps = new float[greedy.length][];
-                steps[0] = model.forward(Step.ofSequence(tokens, 0, blockTable, tokens.length - 1))[0];
-                for (int j = 1; j < greedy.length; j++) {  // teacher-forced: the reference's ids, whatever we would pick
-                    steps[j] = model.forward(Step.ofSequence(new int[] {greedy[j - 1]}, tokens.length + j - 1, blockTable, 0))[0];
-                }
-                sums.add(steps, expected.tensor(prefix + "greedy_logits"));
-                Tensor margins = expected.tensor(prefix + "greedy_margin");
-                for (int j = 0; j < greedy.length; j++) {
-                    if (margins.get(j) < MARGIN) continue;
-                    marginSteps++;
-                    if (GoldenChecks.argmax(steps[j]) != greedy[j]) marginMisses++;
-                }
-            }
-        }
-        return new Error(Math.sqrt(sums.error / sums.count), sums.max, Math.sqrt(sums.reference / sums.count), sums.rows,
-                marginSteps, marginMisses);
-    }
 }
