@@ -42,18 +42,8 @@ __device__ __forceinline__ void gemv_chunk(const float (&wv)[V], const float* __
     }
 }
 
-// Quad q (four consecutive weights) of a 16-byte chunk of T, decoded: a lane holds four decoded weights at a time
-// instead of the chunk's 4-16, the same products in the same order.
-__device__ __forceinline__ void decode_quad(const uint4& raw, int, const float*, float (&out)[4]) {
-    tramontane::decode(raw, out);
-}
-__device__ __forceinline__ void decode_quad(const uint4& raw, int q, const __nv_bfloat16*, float (&out)[4]) {
-    const uint32_t lo = q == 0 ? raw.x : raw.z, hi = q == 0 ? raw.y : raw.w;
-    out[0] = __uint_as_float(lo << 16);
-    out[1] = __uint_as_float(lo & 0xffff0000u);
-    out[2] = __uint_as_float(hi << 16);
-    out[3] = __uint_as_float(hi & 0xffff0000u);
-}
+// Quad q (four consecutive weights) of a 16-byte chunk of e4m3, decoded: a lane holds four decoded weights at a
+// time instead of sixteen, the same products in the same order (the QUADS candidate below is e4m3 only).
 __device__ __forceinline__ void decode_quad(const uint4& raw, int q, const __nv_fp8_e4m3*, float (&out)[4]) {
     const uint32_t word = q == 0 ? raw.x : q == 1 ? raw.y : q == 2 ? raw.z : raw.w;
 #pragma unroll
@@ -66,59 +56,23 @@ __device__ __forceinline__ void decode_quad(const uint4& raw, int q, const __nv_
     }
 }
 
-// The gemv below with chunks decoded a quad at a time and UNROLL chunks in flight per lane: fewer live registers,
-// so more warps stream weights per SM (a candidate for the H200's e4m3 gemv, at a third of the read bandwidth with
-// 16 warps per SM; GemvTiming times both). Same grid, block and results, bit for bit.
-template <typename T, int UNROLL>
-__device__ __forceinline__ void gemv_lean(const float* __restrict__ x, const T* __restrict__ w, int64_t stride,
-                                          float* __restrict__ y, int m, int n, int k, float scale) {
+// One 16-byte chunk of weights (first weight k0) into acc: decoded whole, or with QUADS four weights at a time (fewer
+// live registers: the candidate below). The same products in the same order either way.
+template <bool QUADS, typename T>
+__device__ __forceinline__ void gemv_raw(const uint4& raw, const T* w, const float* __restrict__ xs, int k, int k0, int tokens,
+                                         bool x_aligned, float (&acc)[GEMV_TOKENS]) {
     constexpr int V = tramontane::Chunk<T>::ELEMENTS;
-    __shared__ float partial[GEMV_WARPS_PER_BLOCK][GEMV_TOKENS];
-    const int lane = threadIdx.x, part = threadIdx.y, parts = blockDim.y;
-    const int warp = threadIdx.z * parts + part;
-    const int row = blockIdx.x * blockDim.z + threadIdx.z;
-    const int t0 = blockIdx.y * GEMV_TOKENS, tokens = min(GEMV_TOKENS, m - t0);
-    float acc[GEMV_TOKENS] = {};
-    if (row < n) {
-        const uint4* w_row = reinterpret_cast<const uint4*>(w + row * stride);
-        const float* xs = x + static_cast<int64_t>(t0) * k;
-        const int chunks = (k + V - 1) / V, step = 32 * parts;
-        const bool x_aligned = (k & 3) == 0;
-        int c = part * 32 + lane;
-        for (; c + (UNROLL - 1) * step < chunks; c += UNROLL * step) {
-            uint4 raw[UNROLL];
+    if constexpr (QUADS) {
 #pragma unroll
-            for (int u = 0; u < UNROLL; u++) raw[u] = __ldcs(w_row + c + u * step);
-#pragma unroll
-            for (int u = 0; u < UNROLL; u++) {
-#pragma unroll
-                for (int q = 0; q < V / 4; q++) {
-                    float wq[4];
-                    decode_quad(raw[u], q, w, wq);
-                    gemv_chunk(wq, xs, k, (c + u * step) * V + 4 * q, tokens, x_aligned, acc);
-                }
-            }
+        for (int q = 0; q < V / 4; q++) {
+            float wq[4];
+            decode_quad(raw, q, w, wq);
+            gemv_chunk(wq, xs, k, k0 + 4 * q, tokens, x_aligned, acc);
         }
-        for (; c < chunks; c += step) {
-            const uint4 raw = __ldcs(w_row + c);
-#pragma unroll
-            for (int q = 0; q < V / 4; q++) {
-                float wq[4];
-                decode_quad(raw, q, w, wq);
-                gemv_chunk(wq, xs, k, c * V + 4 * q, tokens, x_aligned, acc);
-            }
-        }
-    }
-#pragma unroll
-    for (int t = 0; t < GEMV_TOKENS; t++) {
-        const float sum = tramontane::warp_sum(acc[t]);
-        if (lane == 0) partial[warp][t] = sum;
-    }
-    __syncthreads();
-    if (part == 0 && lane < tokens && row < n) {
-        float sum = 0.0f;
-        for (int p = 0; p < parts; p++) sum += partial[threadIdx.z * parts + p][lane];
-        y[static_cast<int64_t>(t0 + lane) * n + row] = sum * scale;
+    } else {
+        float wv[V];
+        tramontane::decode(raw, wv);
+        gemv_chunk(wv, xs, k, k0, tokens, x_aligned, acc);
     }
 }
 
@@ -126,7 +80,7 @@ __device__ __forceinline__ void gemv_lean(const float* __restrict__ x, const T* 
 // each output row is split over `parts` warps (blockDim.y; more for narrow layers, so that enough warps stream
 // weights to cover the memory latency), each warp keeping GEMV_UNROLL 16-byte weight loads in flight per lane
 // (evict-first: a decode step reads each weight once). Partial sums meet in shared memory.
-template <typename T>
+template <typename T, bool QUADS = false>
 __device__ __forceinline__ void gemv(const float* __restrict__ x, const T* __restrict__ w, int64_t stride,
                                      float* __restrict__ y, int m, int n, int k, float scale) {
     constexpr int V = tramontane::Chunk<T>::ELEMENTS;
@@ -147,17 +101,9 @@ __device__ __forceinline__ void gemv(const float* __restrict__ x, const T* __res
 #pragma unroll
             for (int u = 0; u < GEMV_UNROLL; u++) raw[u] = __ldcs(w_row + c + u * step);
 #pragma unroll
-            for (int u = 0; u < GEMV_UNROLL; u++) {
-                float wv[V];
-                tramontane::decode(raw[u], wv);
-                gemv_chunk(wv, xs, k, (c + u * step) * V, tokens, x_aligned, acc);
-            }
+            for (int u = 0; u < GEMV_UNROLL; u++) gemv_raw<QUADS>(raw[u], w, xs, k, (c + u * step) * V, tokens, x_aligned, acc);
         }
-        for (; c < chunks; c += step) {
-            float wv[V];
-            tramontane::decode(__ldcs(w_row + c), wv);
-            gemv_chunk(wv, xs, k, c * V, tokens, x_aligned, acc);
-        }
+        for (; c < chunks; c += step) gemv_raw<QUADS>(__ldcs(w_row + c), w, xs, k, c * V, tokens, x_aligned, acc);
     }
 #pragma unroll
     for (int t = 0; t < GEMV_TOKENS; t++) {
@@ -251,5 +197,5 @@ HOT_KERNEL void __launch_bounds__(256) linear_gemm_e4m3(const float* x, const __
 // 8 chunks spill at that cap.
 HOT_KERNEL void __launch_bounds__(256, 3) linear_gemv_lean4_e4m3(const float* x, const __nv_fp8_e4m3* w, int64_t stride,
                                                               float* y, int m, int n, int k, float scale) {
-    gemv_lean<__nv_fp8_e4m3, 4>(x, w, stride, y, m, n, k, scale);
+    gemv<__nv_fp8_e4m3, true>(x, w, stride, y, m, n, k, scale);
 }

@@ -50,6 +50,17 @@ public final class GoldenChecks {
         };
     }
 
+    /** The directory holding {@code expected.safetensors} for a model directory of {@link #modelDirs}. */
+    public static Path caseDir(Path modelDir) {
+        return Files.isRegularFile(modelDir.resolve("expected.safetensors")) ? modelDir : modelDir.getParent();
+    }
+
+    /** A model directory's name in check rows: the case, and its layout where it has several. */
+    static String caseName(Path modelDir) {
+        Path caseDir = caseDir(modelDir);
+        return caseDir.getFileName() + (caseDir.equals(modelDir) ? "" : "/" + modelDir.getFileName());
+    }
+
     /** The model directories under {@code golden}: each case's native and hf layouts, or the case itself. */
     static List<Path> modelDirs(Path golden, List<String> cases) {
         List<Path> dirs = new ArrayList<>();
@@ -84,9 +95,8 @@ public final class GoldenChecks {
      * at scale 1 moved one such step of 34 in the simulation: reported, not judged).
      */
     private static CheckResult cudaKvCache(Path dir, KvCacheDtype dtype) {
-        Path caseDir = Files.isRegularFile(dir.resolve("expected.safetensors")) ? dir : dir.getParent();
-        String name = caseDir.getFileName() + (caseDir.equals(dir) ? "" : "/" + dir.getFileName());
-        String check = "golden kv " + dtype.name().toLowerCase(Locale.ROOT);
+        Path caseDir = caseDir(dir);
+        String name = caseName(dir), check = "golden kv " + dtype.name().toLowerCase(Locale.ROOT);
         long started = System.nanoTime();
         KvBound bound = kvBound(dtype);
         try (Checkpoint checkpoint = Checkpoint.open(dir);
@@ -110,8 +120,8 @@ public final class GoldenChecks {
                                  BiFunction<ModelWeights, ModelFactory.Options, LanguageModel> factory) {
         List<CheckResult> results = new ArrayList<>();
         for (Path dir : modelDirs(golden, cases)) {
-            Path caseDir = Files.isRegularFile(dir.resolve("expected.safetensors")) ? dir : dir.getParent();
-            String name = caseDir.getFileName() + (caseDir.equals(dir) ? "" : "/" + dir.getFileName());
+            Path caseDir = caseDir(dir);
+            String name = caseName(dir);
             results.add(check(name, dir, caseDir, false, factory));
             if (name.startsWith("fp8")) results.add(check(name, dir, caseDir, true, factory));
         }

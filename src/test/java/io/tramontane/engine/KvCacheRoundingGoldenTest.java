@@ -15,7 +15,6 @@ import io.tramontane.weights.Tensor;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.IntStream;
@@ -43,7 +42,7 @@ class KvCacheRoundingGoldenTest {
     void roundingKAndVStaysWellInsideTheGpuChecksBound(String name, KvCacheDtype dtype) {
         Path golden = SharedFixtures.resolve("golden");
         Path dir = GoldenChecks.modelDirs(golden, List.of(name)).getFirst();
-        Path caseDir = Files.isRegularFile(dir.resolve("expected.safetensors")) ? dir : dir.getParent();
+        Path caseDir = GoldenChecks.caseDir(dir);
         try (Checkpoint checkpoint = Checkpoint.open(dir)) {
             CpuBackend cpu = new CpuBackend(new CpuBackend.Options(2, false));
             TeacherForced.Error e;

@@ -6,7 +6,6 @@ import io.tramontane.backend.cpu.CpuWeights;
 import io.tramontane.model.LanguageModel;
 import io.tramontane.testing.SharedFixtures;
 import io.tramontane.weights.Checkpoint;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
@@ -35,7 +34,7 @@ class QuantizedGoldenTest {
     void teacherForcedLogitsStayWithinTheDerivedBound(String name, CpuWeights format) {
         Path golden = SharedFixtures.resolve("golden");
         Path dir = GoldenChecks.modelDirs(golden, List.of(name)).getFirst();
-        Path caseDir = Files.isRegularFile(dir.resolve("expected.safetensors")) ? dir : dir.getParent();
+        Path caseDir = GoldenChecks.caseDir(dir);
         try (Checkpoint checkpoint = Checkpoint.open(dir);
              LanguageModel model = ModelFactory.cpu(checkpoint.weights(), new ModelFactory.Options(2, 1, BLOCKS, BLOCK, false, format))) {
             TeacherForced.Error e = TeacherForced.measure(model, caseDir);
