@@ -43,30 +43,20 @@ public final class CudaBackend implements Backend {
      * @param tensorCoreLinears   prefill BF16/FP8 linears on tensor cores where the device has the kernel (sm_90:
      *                            activations rounded to BF16 or e4m3, TensorCoreGemm); false keeps FP32 activations in
      *                            every linear (the golden checks' exact path)
-     * @param cudaGraphs          decode steps captured and launched as CUDA graphs ({@link StepGraphs}); on unless
-     *                            the environment sets TRAMONTANE_CUDA_GRAPHS=0
+     * @param cudaGraphs          whether decode steps run as CUDA graphs ({@link StepGraphs}): as measured (AUTO, unless
+     *                            TRAMONTANE_CUDA_GRAPHS says otherwise), always or never
      */
     public record Options(int device, boolean staticActivationFp8, long activationBudget, KvCacheDtype kvCache,
-                          boolean tensorCoreLinears, boolean cudaGraphs) {
-        /** Tensor-core linears where available, CUDA graphs unless the environment turns them off. */
+                          boolean tensorCoreLinears, GraphPolicy cudaGraphs) {
+        /** Tensor-core linears where available, CUDA graphs as TRAMONTANE_CUDA_GRAPHS says (AUTO by default). */
         public Options(int device, boolean staticActivationFp8, long activationBudget, KvCacheDtype kvCache) {
-            this(device, staticActivationFp8, activationBudget, kvCache, true, graphsByDefault());
+            this(device, staticActivationFp8, activationBudget, kvCache, true, GraphPolicy.fromEnvironment());
         }
 
-        /** CUDA graphs unless the environment turns them off. */
+        /** CUDA graphs as TRAMONTANE_CUDA_GRAPHS says (AUTO by default). */
         public Options(int device, boolean staticActivationFp8, long activationBudget, KvCacheDtype kvCache,
                        boolean tensorCoreLinears) {
-            this(device, staticActivationFp8, activationBudget, kvCache, tensorCoreLinears, graphsByDefault());
-        }
-
-        /** False when TRAMONTANE_CUDA_GRAPHS is 0 (or false): the switch for a GPU session that must rule graphs out. */
-        public static boolean graphsByDefault() {
-            String value = System.getenv("TRAMONTANE_CUDA_GRAPHS");
-            return value == null || !(value.equals("0") || value.equalsIgnoreCase("false"));
-        }
-
-        public Options withCudaGraphs(boolean enabled) {
-            return new Options(device, staticActivationFp8, activationBudget, kvCache, tensorCoreLinears, enabled);
+            this(device, staticActivationFp8, activationBudget, kvCache, tensorCoreLinears, GraphPolicy.fromEnvironment());
         }
 
         /** A BF16 KV cache. */
@@ -132,7 +122,7 @@ public final class CudaBackend implements Backend {
         this.columnMoves = new CollectiveKernels(module);
         this.stream = driver.streamCreate(0);
         List<DeviceUpload> uploads = new ArrayList<>();
-        this.graphs = new StepGraphs(StepGraphs.Driver.of(driver, stream), options.cudaGraphs(),
+        this.graphs = new StepGraphs(StepGraphs.Driver.of(driver, stream), new GraphChoice(options.cudaGraphs(), System::nanoTime),
                 () -> uploads.forEach(DeviceUpload::forget));
         this.tokens = newUpload(uploads);
         this.rowIndices = newUpload(uploads);

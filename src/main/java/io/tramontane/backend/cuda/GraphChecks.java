@@ -57,7 +57,7 @@ public final class GraphChecks {
     /** The steps on a fresh model on device 0 with or without graphs: every step's logits, the decode steps' mean time. */
     private static Run run(BenchModel model, List<Step> steps, boolean graphs) {
         var options = new CudaBackend.Options(0, true, CudaBackend.Options.defaults().activationBudget(), KvCacheDtype.BF16,
-                false, graphs);
+                false, graphs ? GraphPolicy.ON : GraphPolicy.OFF);
         CudaBackend backend = CudaBackend.open(options);
         int blocks = SequenceBatch.blocksNeeded(SEQUENCES, PROMPT + STEPS, BLOCK);
         try (Model m = new Model(model.weights(), backend, Shard.of(model.config(), 0, 1), blocks, BLOCK)) {

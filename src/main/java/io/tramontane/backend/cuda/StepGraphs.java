@@ -78,23 +78,35 @@ final class StepGraphs implements AutoCloseable {
     }
 
     private final Driver driver;
+    private final GraphChoice choice;
     private final Runnable abandoned;
     private final Map<Integer, GraphExec> executables = new HashMap<>();
     private boolean enabled;
     private int capturing = -1;  // the step size being captured, or -1
     private long launches, updates, instantiations;
 
-    /** @param abandoned called when a capture is dropped unlaunched: what it recorded as uploaded never happened */
-    StepGraphs(Driver driver, boolean enabled, Runnable abandoned) {
+    /**
+     * @param choice    which decode-sized steps to capture ({@link GraphPolicy#OFF}: none)
+     * @param abandoned called when a capture is dropped unlaunched: what it recorded as uploaded never happened
+     */
+    StepGraphs(Driver driver, GraphChoice choice, Runnable abandoned) {
         this.driver = driver;
-        this.enabled = enabled;
+        this.choice = choice;
+        this.enabled = true;
         this.abandoned = abandoned;
     }
 
-    /** At the first op of a forward of {@code tokens} tokens: the ops from here on are captured if it is decode-sized. */
+    /**
+     * At the first op of a forward of {@code tokens} tokens: the ops from here on are captured if it is decode-sized
+     * and the choice says so.
+     */
     void begin(int tokens) {
         if (capturing >= 0) abandon();  // the last forward failed before it reached a wait: it never ran
-        if (!enabled || tokens > MAX_TOKENS) return;
+        if (!enabled || tokens > MAX_TOKENS) {
+            choice.interrupt();
+            return;
+        }
+        if (!choice.graph(tokens)) return;
         driver.beginCapture();
         capturing = tokens;
     }

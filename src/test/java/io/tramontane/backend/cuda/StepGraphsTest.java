@@ -56,7 +56,7 @@ class StepGraphsTest {
 
     private final Recording driver = new Recording();
     private int forgotten;
-    private final StepGraphs graphs = new StepGraphs(driver, true, () -> forgotten++);
+    private final StepGraphs graphs = new StepGraphs(driver, new GraphChoice(GraphPolicy.ON, System::nanoTime), () -> forgotten++);
 
     @Test
     void eachStepSizeInstantiatesOnceThenUpdatesInPlace() {
@@ -88,7 +88,7 @@ class StepGraphsTest {
     void prefillSizedStepsAndDisabledGraphsRunKernelByKernel() {
         graphs.begin(StepGraphs.MAX_TOKENS + 1);
         graphs.flush();
-        new StepGraphs(driver, false, () -> {}).begin(1);
+        new StepGraphs(driver, new GraphChoice(GraphPolicy.OFF, System::nanoTime), () -> {}).begin(1);
         assertThat(driver.calls).isEmpty();
         graphs.flush();  // nothing captured: nothing to do
         assertThat(driver.calls).isEmpty();
@@ -128,6 +128,21 @@ class StepGraphsTest {
         assertThat(forgotten).isEqualTo(1);
         graphs.close();
         assertThat(driver.calls).hasSize(6);  // nothing left to destroy
+    }
+
+    @Test
+    void autoCapturesOnlyTheStepsItsTrialChose() {
+        long[] now = {0};
+        StepGraphs auto = new StepGraphs(driver, new GraphChoice(GraphPolicy.AUTO, () -> now[0]), () -> {});
+        int captured = 0;
+        for (int step = 0; step < 4 * GraphChoice.TRIAL; step++) {
+            int before = driver.calls.size();
+            auto.begin(1);
+            auto.flush();
+            if (driver.calls.size() > before) captured++;
+            now[0] += 1_000_000;  // both modes take 1 ms: graphs are not faster, so the trial settles on kernel by kernel
+        }
+        assertThat(captured).isEqualTo(GraphChoice.TRIAL);
     }
 
     @Test
