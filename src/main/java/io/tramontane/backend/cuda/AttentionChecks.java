@@ -1,12 +1,12 @@
 package io.tramontane.backend.cuda;
 
-import io.tramontane.weights.KvCacheScales;
 import io.tramontane.backend.Activation;
 import io.tramontane.backend.AttentionBatch;
 import io.tramontane.backend.AttentionBatch.Segment;
 import io.tramontane.backend.KvCache;
 import io.tramontane.backend.cuda.BackendChecks.Pair;
 import io.tramontane.weights.Floats;
+import io.tramontane.weights.KvCacheScales;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

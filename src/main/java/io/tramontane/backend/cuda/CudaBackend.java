@@ -3,7 +3,6 @@ package io.tramontane.backend.cuda;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import io.tramontane.weights.KvCacheScales;
 import io.tramontane.backend.Activation;
 import io.tramontane.backend.AttentionBatch;
 import io.tramontane.backend.Backend;
@@ -17,6 +16,7 @@ import io.tramontane.cuda.DeviceArena;
 import io.tramontane.cuda.DeviceBuffer;
 import io.tramontane.cuda.Stream;
 import io.tramontane.sampling.DrawRequest;
+import io.tramontane.weights.KvCacheScales;
 import io.tramontane.weights.Linear;
 import io.tramontane.weights.Progress;
 import io.tramontane.weights.Tensor;

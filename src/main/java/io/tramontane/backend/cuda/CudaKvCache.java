@@ -1,9 +1,9 @@
 package io.tramontane.backend.cuda;
 
-import io.tramontane.weights.KvCacheScales;
 import io.tramontane.backend.KvCache;
 import io.tramontane.cuda.DeviceArena;
 import io.tramontane.cuda.DeviceBuffer;
+import io.tramontane.weights.KvCacheScales;
 
 /**
  * Key and value pools in device memory, one pair per layer, laid out like CpuKvCache:

@@ -3,12 +3,12 @@ package io.tramontane.backend.cuda;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.offset;
 
-import io.tramontane.weights.KvCacheScales;
 import io.tramontane.backend.AttentionBatch;
 import io.tramontane.backend.AttentionBatch.Segment;
 import io.tramontane.backend.cuda.AttentionChecks.Errors;
 import io.tramontane.backend.cuda.AttentionChecks.Scenario;
 import io.tramontane.weights.Floats;
+import io.tramontane.weights.KvCacheScales;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;

@@ -3,7 +3,6 @@ package io.tramontane.backend.cuda;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.tramontane.weights.KvCacheScales;
 import io.tramontane.backend.Activation;
 import io.tramontane.backend.AttentionBatch;
 import io.tramontane.backend.KvCache;
@@ -12,6 +11,7 @@ import io.tramontane.backend.cuda.AttentionChecks.AttentionShape;
 import io.tramontane.backend.cuda.AttentionChecks.Scenario;
 import io.tramontane.cuda.DeviceBuffer;
 import io.tramontane.weights.Floats;
+import io.tramontane.weights.KvCacheScales;
 import io.tramontane.weights.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

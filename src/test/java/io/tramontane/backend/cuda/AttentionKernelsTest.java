@@ -5,13 +5,13 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.tramontane.weights.KvCacheScales;
 import io.tramontane.backend.AttentionBatch;
 import io.tramontane.backend.AttentionBatch.Segment;
 import io.tramontane.cuda.DeviceBuffer;
 import io.tramontane.cuda.Dim3;
 import io.tramontane.cuda.KernelArgs;
 import io.tramontane.cuda.LaunchConfig;
+import io.tramontane.weights.KvCacheScales;
 import java.lang.foreign.Arena;
 import java.util.List;
 import java.util.stream.IntStream;
