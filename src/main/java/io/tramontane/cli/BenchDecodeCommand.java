@@ -19,7 +19,8 @@ final class BenchDecodeCommand implements Callable<Integer> {
     BenchModelOptions modelOptions;
     @Option(names = "--tokens", defaultValue = "32", description = "Timed steps; each gives --batch tokens (default: ${DEFAULT-VALUE}).")
     int tokens;
-    @Option(names = "--warmup", defaultValue = "4", description = "Untimed steps first (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", defaultValue = "12",
+            description = "Untimed steps first: the JIT, and on CUDA the graph trial's 10 steps (default: ${DEFAULT-VALUE}).")
     int warmup;
 
     @Spec
