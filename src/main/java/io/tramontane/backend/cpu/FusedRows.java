@@ -39,17 +39,17 @@ final class FusedRows {
 
     /** The dot of the BF16 row at byte offset {@code b} with the token at {@code x0} (order: see {@link DotKernels}). */
     static float bf16Row(MemorySegment w, long b, float[] x, int x0, int n, int vectorEnd, float[] lanes) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int i = 0;
         for (; i + 4 * L <= vectorEnd; i += 4 * L) {
             a0 = ((IntVector) ShortVector.fromMemorySegment(S, w, b + 2L * (i), LE).convertShape(VectorOperators.S2I, I, 0))
                     .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, x0 + i), a0);
             a1 = ((IntVector) ShortVector.fromMemorySegment(S, w, b + 2L * (i + L), LE).convertShape(VectorOperators.S2I, I, 0))
                     .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, x0 + i + L), a1);
-            a2 = ((IntVector) ShortVector.fromMemorySegment(S, w, b + 2L * (i + 2 * L), LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, x0 + i + 2 * L), a2);
-            a3 = ((IntVector) ShortVector.fromMemorySegment(S, w, b + 2L * (i + 3 * L), LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, x0 + i + 3 * L), a3);
+            a0 = ((IntVector) ShortVector.fromMemorySegment(S, w, b + 2L * (i + 2 * L), LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, x0 + i + 2 * L), a0);
+            a1 = ((IntVector) ShortVector.fromMemorySegment(S, w, b + 2L * (i + 3 * L), LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, x0 + i + 3 * L), a1);
         }
         if (i < vectorEnd) {
             a0 = ((IntVector) ShortVector.fromMemorySegment(S, w, b + 2L * (i), LE).convertShape(VectorOperators.S2I, I, 0))
@@ -61,19 +61,18 @@ final class FusedRows {
                     .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, x0 + i), a1);
             i += L;
         }
-        if (i < vectorEnd) a2 = ((IntVector) ShortVector.fromMemorySegment(S, w, b + 2L * (i), LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, x0 + i), a2);
+        if (i < vectorEnd) a0 = ((IntVector) ShortVector.fromMemorySegment(S, w, b + 2L * (i), LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, x0 + i), a0);
         a0.intoArray(lanes, 0);
         a1.intoArray(lanes, L);
-        a2.intoArray(lanes, 2 * L);
-        a3.intoArray(lanes, 3 * L);
         return bf16Tail(w, b, x, x0, vectorEnd, n, LaneSums.sum1(lanes));
     }
 
     /** Four BF16 rows with four tokens at {@code x0 + t * n}: {@code sums[4 * row + token]}, each weight widened once. */
     static void bf16Tile4x4(MemorySegment w, long b0, long b1, long b2, long b3, float[] x, int x0, int n, int vectorEnd,
                            float[] sums, float[] lanes) {
-        for (int pass = 0; pass < 4; pass++) bf16Pass4x4(w, b0, b1, b2, b3, x, x0, n, vectorEnd, pass, lanes);
+        bf16Half(w, b0, b1, x, x0, n, vectorEnd, 0, lanes);
+        bf16Half(w, b2, b3, x, x0, n, vectorEnd, 1, lanes);
         LaneSums.sums16(lanes, sums);
         for (int k = 0; vectorEnd < n && k < 16; k++) {
             long row = k < 4 ? b0 : k < 8 ? b1 : k < 12 ? b2 : b3;
@@ -81,72 +80,98 @@ final class FusedRows {
         }
     }
 
-    /** Pass {@code pass} of {@link #bf16Tile4x4}: the chunks j with j % 4 == pass, partials into {@code lanes[16 pass L ..]}. */
-    private static void bf16Pass4x4(MemorySegment w, long b0, long b1, long b2, long b3, float[] x, int x0, int n, int vectorEnd,
-                           int pass, float[] lanes) {
+    /**
+     * Rows 2 half and 2 half + 1 (at {@code wa}, {@code wb}) with the four tokens at {@code x0 + t * n}, in one pass:
+     * chunk j into chain j % 2, each weight widened once; chain c of accumulator 4 r + t into {@code lanes[(16 c + 8 half
+     * + 4 r + t) L ..]}.
+     */
+    private static void bf16Half(MemorySegment w, long ba, long bb, float[] x, int x0, int n, int vectorEnd, int half, float[] lanes) {
         int x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
-        FloatVector c00 = FloatVector.zero(F), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00;
-        FloatVector c13 = c00, c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
-        for (int i = pass * L; i < vectorEnd; i += 4 * L) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+        FloatVector b00 = a00, b01 = a00, b10 = a00, b11 = a00, b20 = a00, b21 = a00, b30 = a00, b31 = a00;
+        int pairs = vectorEnd / (2 * L);
+        for (int k = 0; k < pairs; k++) {  // offsets linear in the loop counter, so C2 drops the bounds checks
+            int i = k * 2 * L;
+            {
+                FloatVector t0 = FloatVector.fromArray(F, x, x0 + i), t1 = FloatVector.fromArray(F, x, x1 + i);
+                FloatVector t2 = FloatVector.fromArray(F, x, x2 + i), t3 = FloatVector.fromArray(F, x, x3 + i);
+                FloatVector r = ((IntVector) ShortVector.fromMemorySegment(S, w, ba + 2L * (i), LE).convertShape(VectorOperators.S2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                a00 = r.fma(t0, a00);
+                a10 = r.fma(t1, a10);
+                a20 = r.fma(t2, a20);
+                a30 = r.fma(t3, a30);
+                r = ((IntVector) ShortVector.fromMemorySegment(S, w, bb + 2L * (i), LE).convertShape(VectorOperators.S2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                b00 = r.fma(t0, b00);
+                b10 = r.fma(t1, b10);
+                b20 = r.fma(t2, b20);
+                b30 = r.fma(t3, b30);
+            }
+            FloatVector t0 = FloatVector.fromArray(F, x, x0 + i + L), t1 = FloatVector.fromArray(F, x, x1 + i + L);
+            FloatVector t2 = FloatVector.fromArray(F, x, x2 + i + L), t3 = FloatVector.fromArray(F, x, x3 + i + L);
+            FloatVector r = ((IntVector) ShortVector.fromMemorySegment(S, w, ba + 2L * (i + L), LE).convertShape(VectorOperators.S2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            a01 = r.fma(t0, a01);
+            a11 = r.fma(t1, a11);
+            a21 = r.fma(t2, a21);
+            a31 = r.fma(t3, a31);
+            r = ((IntVector) ShortVector.fromMemorySegment(S, w, bb + 2L * (i + L), LE).convertShape(VectorOperators.S2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            b01 = r.fma(t0, b01);
+            b11 = r.fma(t1, b11);
+            b21 = r.fma(t2, b21);
+            b31 = r.fma(t3, b31);
+        }
+        if (pairs * 2 * L < vectorEnd) {  // a last, odd chunk: chain 0
+            int k = pairs, i = k * 2 * L;
             FloatVector t0 = FloatVector.fromArray(F, x, x0 + i), t1 = FloatVector.fromArray(F, x, x1 + i);
             FloatVector t2 = FloatVector.fromArray(F, x, x2 + i), t3 = FloatVector.fromArray(F, x, x3 + i);
-            FloatVector r = ((IntVector) ShortVector.fromMemorySegment(S, w, b0 + 2L * (i), LE).convertShape(VectorOperators.S2I, I, 0))
+            FloatVector r = ((IntVector) ShortVector.fromMemorySegment(S, w, ba + 2L * (i), LE).convertShape(VectorOperators.S2I, I, 0))
                         .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            c00 = r.fma(t0, c00);
-            c01 = r.fma(t1, c01);
-            c02 = r.fma(t2, c02);
-            c03 = r.fma(t3, c03);
-            r = ((IntVector) ShortVector.fromMemorySegment(S, w, b1 + 2L * (i), LE).convertShape(VectorOperators.S2I, I, 0))
+            a00 = r.fma(t0, a00);
+            a10 = r.fma(t1, a10);
+            a20 = r.fma(t2, a20);
+            a30 = r.fma(t3, a30);
+            r = ((IntVector) ShortVector.fromMemorySegment(S, w, bb + 2L * (i), LE).convertShape(VectorOperators.S2I, I, 0))
                         .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            c10 = r.fma(t0, c10);
-            c11 = r.fma(t1, c11);
-            c12 = r.fma(t2, c12);
-            c13 = r.fma(t3, c13);
-            r = ((IntVector) ShortVector.fromMemorySegment(S, w, b2 + 2L * (i), LE).convertShape(VectorOperators.S2I, I, 0))
-                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            c20 = r.fma(t0, c20);
-            c21 = r.fma(t1, c21);
-            c22 = r.fma(t2, c22);
-            c23 = r.fma(t3, c23);
-            r = ((IntVector) ShortVector.fromMemorySegment(S, w, b3 + 2L * (i), LE).convertShape(VectorOperators.S2I, I, 0))
-                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            c30 = r.fma(t0, c30);
-            c31 = r.fma(t1, c31);
-            c32 = r.fma(t2, c32);
-            c33 = r.fma(t3, c33);
+            b00 = r.fma(t0, b00);
+            b10 = r.fma(t1, b10);
+            b20 = r.fma(t2, b20);
+            b30 = r.fma(t3, b30);
         }
-        int o = 16 * pass * L;
-        c00.intoArray(lanes, o);
-        c01.intoArray(lanes, o + L);
-        c02.intoArray(lanes, o + 2 * L);
-        c03.intoArray(lanes, o + 3 * L);
-        c10.intoArray(lanes, o + 4 * L);
-        c11.intoArray(lanes, o + 5 * L);
-        c12.intoArray(lanes, o + 6 * L);
-        c13.intoArray(lanes, o + 7 * L);
-        c20.intoArray(lanes, o + 8 * L);
-        c21.intoArray(lanes, o + 9 * L);
-        c22.intoArray(lanes, o + 10 * L);
-        c23.intoArray(lanes, o + 11 * L);
-        c30.intoArray(lanes, o + 12 * L);
-        c31.intoArray(lanes, o + 13 * L);
-        c32.intoArray(lanes, o + 14 * L);
-        c33.intoArray(lanes, o + 15 * L);
+        int o = 8 * half * L;  // accumulator 4 r + t of rows 2 half + r; chain 1 sixteen vectors further
+        a00.intoArray(lanes, o);
+        a01.intoArray(lanes, o + 16 * L);
+        a10.intoArray(lanes, o + 1 * L);
+        a11.intoArray(lanes, o + 17 * L);
+        a20.intoArray(lanes, o + 2 * L);
+        a21.intoArray(lanes, o + 18 * L);
+        a30.intoArray(lanes, o + 3 * L);
+        a31.intoArray(lanes, o + 19 * L);
+        b00.intoArray(lanes, o + 4 * L);
+        b01.intoArray(lanes, o + 20 * L);
+        b10.intoArray(lanes, o + 5 * L);
+        b11.intoArray(lanes, o + 21 * L);
+        b20.intoArray(lanes, o + 6 * L);
+        b21.intoArray(lanes, o + 22 * L);
+        b30.intoArray(lanes, o + 7 * L);
+        b31.intoArray(lanes, o + 23 * L);
     }
 
     /** The dot of the e4m3 row at byte offset {@code b} with the token at {@code x0} (order: see {@link DotKernels}). */
     static float e4m3Row(MemorySegment w, long b, float[] x, int x0, int n, int vectorEnd, float[] lanes) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int i = 0;
         for (; i + 4 * L <= vectorEnd; i += 4 * L) {
             a0 = ((IntVector) ByteVector.fromMemorySegment(B, w, b + (i), LE).convertShape(VectorOperators.B2I, I, 0))
                     .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE).fma(FloatVector.fromArray(F, x, x0 + i), a0);
             a1 = ((IntVector) ByteVector.fromMemorySegment(B, w, b + (i + L), LE).convertShape(VectorOperators.B2I, I, 0))
                     .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE).fma(FloatVector.fromArray(F, x, x0 + i + L), a1);
-            a2 = ((IntVector) ByteVector.fromMemorySegment(B, w, b + (i + 2 * L), LE).convertShape(VectorOperators.B2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE).fma(FloatVector.fromArray(F, x, x0 + i + 2 * L), a2);
-            a3 = ((IntVector) ByteVector.fromMemorySegment(B, w, b + (i + 3 * L), LE).convertShape(VectorOperators.B2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE).fma(FloatVector.fromArray(F, x, x0 + i + 3 * L), a3);
+            a0 = ((IntVector) ByteVector.fromMemorySegment(B, w, b + (i + 2 * L), LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE).fma(FloatVector.fromArray(F, x, x0 + i + 2 * L), a0);
+            a1 = ((IntVector) ByteVector.fromMemorySegment(B, w, b + (i + 3 * L), LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE).fma(FloatVector.fromArray(F, x, x0 + i + 3 * L), a1);
         }
         if (i < vectorEnd) {
             a0 = ((IntVector) ByteVector.fromMemorySegment(B, w, b + (i), LE).convertShape(VectorOperators.B2I, I, 0))
@@ -158,19 +183,18 @@ final class FusedRows {
                     .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE).fma(FloatVector.fromArray(F, x, x0 + i), a1);
             i += L;
         }
-        if (i < vectorEnd) a2 = ((IntVector) ByteVector.fromMemorySegment(B, w, b + (i), LE).convertShape(VectorOperators.B2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE).fma(FloatVector.fromArray(F, x, x0 + i), a2);
+        if (i < vectorEnd) a0 = ((IntVector) ByteVector.fromMemorySegment(B, w, b + (i), LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE).fma(FloatVector.fromArray(F, x, x0 + i), a0);
         a0.intoArray(lanes, 0);
         a1.intoArray(lanes, L);
-        a2.intoArray(lanes, 2 * L);
-        a3.intoArray(lanes, 3 * L);
         return e4m3Tail(w, b, x, x0, vectorEnd, n, LaneSums.sum1(lanes));
     }
 
     /** Four e4m3 rows with four tokens at {@code x0 + t * n}: {@code sums[4 * row + token]}, each weight widened once. */
     static void e4m3Tile4x4(MemorySegment w, long b0, long b1, long b2, long b3, float[] x, int x0, int n, int vectorEnd,
                            float[] sums, float[] lanes) {
-        for (int pass = 0; pass < 4; pass++) e4m3Pass4x4(w, b0, b1, b2, b3, x, x0, n, vectorEnd, pass, lanes);
+        e4m3Half(w, b0, b1, x, x0, n, vectorEnd, 0, lanes);
+        e4m3Half(w, b2, b3, x, x0, n, vectorEnd, 1, lanes);
         LaneSums.sums16(lanes, sums);
         for (int k = 0; vectorEnd < n && k < 16; k++) {
             long row = k < 4 ? b0 : k < 8 ? b1 : k < 12 ? b2 : b3;
@@ -178,68 +202,94 @@ final class FusedRows {
         }
     }
 
-    /** Pass {@code pass} of {@link #e4m3Tile4x4}: the chunks j with j % 4 == pass, partials into {@code lanes[16 pass L ..]}. */
-    private static void e4m3Pass4x4(MemorySegment w, long b0, long b1, long b2, long b3, float[] x, int x0, int n, int vectorEnd,
-                           int pass, float[] lanes) {
+    /**
+     * Rows 2 half and 2 half + 1 (at {@code wa}, {@code wb}) with the four tokens at {@code x0 + t * n}, in one pass:
+     * chunk j into chain j % 2, each weight widened once; chain c of accumulator 4 r + t into {@code lanes[(16 c + 8 half
+     * + 4 r + t) L ..]}.
+     */
+    private static void e4m3Half(MemorySegment w, long ba, long bb, float[] x, int x0, int n, int vectorEnd, int half, float[] lanes) {
         int x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
-        FloatVector c00 = FloatVector.zero(F), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00;
-        FloatVector c13 = c00, c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
-        for (int i = pass * L; i < vectorEnd; i += 4 * L) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+        FloatVector b00 = a00, b01 = a00, b10 = a00, b11 = a00, b20 = a00, b21 = a00, b30 = a00, b31 = a00;
+        int pairs = vectorEnd / (2 * L);
+        for (int k = 0; k < pairs; k++) {  // offsets linear in the loop counter, so C2 drops the bounds checks
+            int i = k * 2 * L;
+            {
+                FloatVector t0 = FloatVector.fromArray(F, x, x0 + i), t1 = FloatVector.fromArray(F, x, x1 + i);
+                FloatVector t2 = FloatVector.fromArray(F, x, x2 + i), t3 = FloatVector.fromArray(F, x, x3 + i);
+                FloatVector r = ((IntVector) ByteVector.fromMemorySegment(B, w, ba + (i), LE).convertShape(VectorOperators.B2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE);
+                a00 = r.fma(t0, a00);
+                a10 = r.fma(t1, a10);
+                a20 = r.fma(t2, a20);
+                a30 = r.fma(t3, a30);
+                r = ((IntVector) ByteVector.fromMemorySegment(B, w, bb + (i), LE).convertShape(VectorOperators.B2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE);
+                b00 = r.fma(t0, b00);
+                b10 = r.fma(t1, b10);
+                b20 = r.fma(t2, b20);
+                b30 = r.fma(t3, b30);
+            }
+            FloatVector t0 = FloatVector.fromArray(F, x, x0 + i + L), t1 = FloatVector.fromArray(F, x, x1 + i + L);
+            FloatVector t2 = FloatVector.fromArray(F, x, x2 + i + L), t3 = FloatVector.fromArray(F, x, x3 + i + L);
+            FloatVector r = ((IntVector) ByteVector.fromMemorySegment(B, w, ba + (i + L), LE).convertShape(VectorOperators.B2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE);
+            a01 = r.fma(t0, a01);
+            a11 = r.fma(t1, a11);
+            a21 = r.fma(t2, a21);
+            a31 = r.fma(t3, a31);
+            r = ((IntVector) ByteVector.fromMemorySegment(B, w, bb + (i + L), LE).convertShape(VectorOperators.B2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE);
+            b01 = r.fma(t0, b01);
+            b11 = r.fma(t1, b11);
+            b21 = r.fma(t2, b21);
+            b31 = r.fma(t3, b31);
+        }
+        if (pairs * 2 * L < vectorEnd) {  // a last, odd chunk: chain 0
+            int k = pairs, i = k * 2 * L;
             FloatVector t0 = FloatVector.fromArray(F, x, x0 + i), t1 = FloatVector.fromArray(F, x, x1 + i);
             FloatVector t2 = FloatVector.fromArray(F, x, x2 + i), t3 = FloatVector.fromArray(F, x, x3 + i);
-            FloatVector r = ((IntVector) ByteVector.fromMemorySegment(B, w, b0 + (i), LE).convertShape(VectorOperators.B2I, I, 0))
+            FloatVector r = ((IntVector) ByteVector.fromMemorySegment(B, w, ba + (i), LE).convertShape(VectorOperators.B2I, I, 0))
                         .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE);
-            c00 = r.fma(t0, c00);
-            c01 = r.fma(t1, c01);
-            c02 = r.fma(t2, c02);
-            c03 = r.fma(t3, c03);
-            r = ((IntVector) ByteVector.fromMemorySegment(B, w, b1 + (i), LE).convertShape(VectorOperators.B2I, I, 0))
+            a00 = r.fma(t0, a00);
+            a10 = r.fma(t1, a10);
+            a20 = r.fma(t2, a20);
+            a30 = r.fma(t3, a30);
+            r = ((IntVector) ByteVector.fromMemorySegment(B, w, bb + (i), LE).convertShape(VectorOperators.B2I, I, 0))
                         .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE);
-            c10 = r.fma(t0, c10);
-            c11 = r.fma(t1, c11);
-            c12 = r.fma(t2, c12);
-            c13 = r.fma(t3, c13);
-            r = ((IntVector) ByteVector.fromMemorySegment(B, w, b2 + (i), LE).convertShape(VectorOperators.B2I, I, 0))
-                        .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE);
-            c20 = r.fma(t0, c20);
-            c21 = r.fma(t1, c21);
-            c22 = r.fma(t2, c22);
-            c23 = r.fma(t3, c23);
-            r = ((IntVector) ByteVector.fromMemorySegment(B, w, b3 + (i), LE).convertShape(VectorOperators.B2I, I, 0))
-                        .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE);
-            c30 = r.fma(t0, c30);
-            c31 = r.fma(t1, c31);
-            c32 = r.fma(t2, c32);
-            c33 = r.fma(t3, c33);
+            b00 = r.fma(t0, b00);
+            b10 = r.fma(t1, b10);
+            b20 = r.fma(t2, b20);
+            b30 = r.fma(t3, b30);
         }
-        int o = 16 * pass * L;
-        c00.intoArray(lanes, o);
-        c01.intoArray(lanes, o + L);
-        c02.intoArray(lanes, o + 2 * L);
-        c03.intoArray(lanes, o + 3 * L);
-        c10.intoArray(lanes, o + 4 * L);
-        c11.intoArray(lanes, o + 5 * L);
-        c12.intoArray(lanes, o + 6 * L);
-        c13.intoArray(lanes, o + 7 * L);
-        c20.intoArray(lanes, o + 8 * L);
-        c21.intoArray(lanes, o + 9 * L);
-        c22.intoArray(lanes, o + 10 * L);
-        c23.intoArray(lanes, o + 11 * L);
-        c30.intoArray(lanes, o + 12 * L);
-        c31.intoArray(lanes, o + 13 * L);
-        c32.intoArray(lanes, o + 14 * L);
-        c33.intoArray(lanes, o + 15 * L);
+        int o = 8 * half * L;  // accumulator 4 r + t of rows 2 half + r; chain 1 sixteen vectors further
+        a00.intoArray(lanes, o);
+        a01.intoArray(lanes, o + 16 * L);
+        a10.intoArray(lanes, o + 1 * L);
+        a11.intoArray(lanes, o + 17 * L);
+        a20.intoArray(lanes, o + 2 * L);
+        a21.intoArray(lanes, o + 18 * L);
+        a30.intoArray(lanes, o + 3 * L);
+        a31.intoArray(lanes, o + 19 * L);
+        b00.intoArray(lanes, o + 4 * L);
+        b01.intoArray(lanes, o + 20 * L);
+        b10.intoArray(lanes, o + 5 * L);
+        b11.intoArray(lanes, o + 21 * L);
+        b20.intoArray(lanes, o + 6 * L);
+        b21.intoArray(lanes, o + 22 * L);
+        b30.intoArray(lanes, o + 7 * L);
+        b31.intoArray(lanes, o + 23 * L);
     }
 
     /** The dot of the F32 row at byte offset {@code b} with the token at {@code x0} (order: see {@link DotKernels}). */
     static float f32Row(MemorySegment w, long b, float[] x, int x0, int n, int vectorEnd, float[] lanes) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int i = 0;
         for (; i + 4 * L <= vectorEnd; i += 4 * L) {
             a0 = FloatVector.fromMemorySegment(F, w, b + 4L * (i), LE).fma(FloatVector.fromArray(F, x, x0 + i), a0);
             a1 = FloatVector.fromMemorySegment(F, w, b + 4L * (i + L), LE).fma(FloatVector.fromArray(F, x, x0 + i + L), a1);
-            a2 = FloatVector.fromMemorySegment(F, w, b + 4L * (i + 2 * L), LE).fma(FloatVector.fromArray(F, x, x0 + i + 2 * L), a2);
-            a3 = FloatVector.fromMemorySegment(F, w, b + 4L * (i + 3 * L), LE).fma(FloatVector.fromArray(F, x, x0 + i + 3 * L), a3);
+            a0 = FloatVector.fromMemorySegment(F, w, b + 4L * (i + 2 * L), LE).fma(FloatVector.fromArray(F, x, x0 + i + 2 * L), a0);
+            a1 = FloatVector.fromMemorySegment(F, w, b + 4L * (i + 3 * L), LE).fma(FloatVector.fromArray(F, x, x0 + i + 3 * L), a1);
         }
         if (i < vectorEnd) {
             a0 = FloatVector.fromMemorySegment(F, w, b + 4L * (i), LE).fma(FloatVector.fromArray(F, x, x0 + i), a0);
@@ -249,18 +299,17 @@ final class FusedRows {
             a1 = FloatVector.fromMemorySegment(F, w, b + 4L * (i), LE).fma(FloatVector.fromArray(F, x, x0 + i), a1);
             i += L;
         }
-        if (i < vectorEnd) a2 = FloatVector.fromMemorySegment(F, w, b + 4L * (i), LE).fma(FloatVector.fromArray(F, x, x0 + i), a2);
+        if (i < vectorEnd) a0 = FloatVector.fromMemorySegment(F, w, b + 4L * (i), LE).fma(FloatVector.fromArray(F, x, x0 + i), a0);
         a0.intoArray(lanes, 0);
         a1.intoArray(lanes, L);
-        a2.intoArray(lanes, 2 * L);
-        a3.intoArray(lanes, 3 * L);
         return f32Tail(w, b, x, x0, vectorEnd, n, LaneSums.sum1(lanes));
     }
 
     /** Four F32 rows with four tokens at {@code x0 + t * n}: {@code sums[4 * row + token]}, each weight widened once. */
     static void f32Tile4x4(MemorySegment w, long b0, long b1, long b2, long b3, float[] x, int x0, int n, int vectorEnd,
                            float[] sums, float[] lanes) {
-        for (int pass = 0; pass < 4; pass++) f32Pass4x4(w, b0, b1, b2, b3, x, x0, n, vectorEnd, pass, lanes);
+        f32Half(w, b0, b1, x, x0, n, vectorEnd, 0, lanes);
+        f32Half(w, b2, b3, x, x0, n, vectorEnd, 1, lanes);
         LaneSums.sums16(lanes, sums);
         for (int k = 0; vectorEnd < n && k < 16; k++) {
             long row = k < 4 ? b0 : k < 8 ? b1 : k < 12 ? b2 : b3;
@@ -268,53 +317,77 @@ final class FusedRows {
         }
     }
 
-    /** Pass {@code pass} of {@link #f32Tile4x4}: the chunks j with j % 4 == pass, partials into {@code lanes[16 pass L ..]}. */
-    private static void f32Pass4x4(MemorySegment w, long b0, long b1, long b2, long b3, float[] x, int x0, int n, int vectorEnd,
-                           int pass, float[] lanes) {
+    /**
+     * Rows 2 half and 2 half + 1 (at {@code wa}, {@code wb}) with the four tokens at {@code x0 + t * n}, in one pass:
+     * chunk j into chain j % 2, each weight widened once; chain c of accumulator 4 r + t into {@code lanes[(16 c + 8 half
+     * + 4 r + t) L ..]}.
+     */
+    private static void f32Half(MemorySegment w, long ba, long bb, float[] x, int x0, int n, int vectorEnd, int half, float[] lanes) {
         int x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
-        FloatVector c00 = FloatVector.zero(F), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00;
-        FloatVector c13 = c00, c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
-        for (int i = pass * L; i < vectorEnd; i += 4 * L) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+        FloatVector b00 = a00, b01 = a00, b10 = a00, b11 = a00, b20 = a00, b21 = a00, b30 = a00, b31 = a00;
+        int pairs = vectorEnd / (2 * L);
+        for (int k = 0; k < pairs; k++) {  // offsets linear in the loop counter, so C2 drops the bounds checks
+            int i = k * 2 * L;
+            {
+                FloatVector t0 = FloatVector.fromArray(F, x, x0 + i), t1 = FloatVector.fromArray(F, x, x1 + i);
+                FloatVector t2 = FloatVector.fromArray(F, x, x2 + i), t3 = FloatVector.fromArray(F, x, x3 + i);
+                FloatVector r = FloatVector.fromMemorySegment(F, w, ba + 4L * (i), LE);
+                a00 = r.fma(t0, a00);
+                a10 = r.fma(t1, a10);
+                a20 = r.fma(t2, a20);
+                a30 = r.fma(t3, a30);
+                r = FloatVector.fromMemorySegment(F, w, bb + 4L * (i), LE);
+                b00 = r.fma(t0, b00);
+                b10 = r.fma(t1, b10);
+                b20 = r.fma(t2, b20);
+                b30 = r.fma(t3, b30);
+            }
+            FloatVector t0 = FloatVector.fromArray(F, x, x0 + i + L), t1 = FloatVector.fromArray(F, x, x1 + i + L);
+            FloatVector t2 = FloatVector.fromArray(F, x, x2 + i + L), t3 = FloatVector.fromArray(F, x, x3 + i + L);
+            FloatVector r = FloatVector.fromMemorySegment(F, w, ba + 4L * (i + L), LE);
+            a01 = r.fma(t0, a01);
+            a11 = r.fma(t1, a11);
+            a21 = r.fma(t2, a21);
+            a31 = r.fma(t3, a31);
+            r = FloatVector.fromMemorySegment(F, w, bb + 4L * (i + L), LE);
+            b01 = r.fma(t0, b01);
+            b11 = r.fma(t1, b11);
+            b21 = r.fma(t2, b21);
+            b31 = r.fma(t3, b31);
+        }
+        if (pairs * 2 * L < vectorEnd) {  // a last, odd chunk: chain 0
+            int k = pairs, i = k * 2 * L;
             FloatVector t0 = FloatVector.fromArray(F, x, x0 + i), t1 = FloatVector.fromArray(F, x, x1 + i);
             FloatVector t2 = FloatVector.fromArray(F, x, x2 + i), t3 = FloatVector.fromArray(F, x, x3 + i);
-            FloatVector r = FloatVector.fromMemorySegment(F, w, b0 + 4L * (i), LE);
-            c00 = r.fma(t0, c00);
-            c01 = r.fma(t1, c01);
-            c02 = r.fma(t2, c02);
-            c03 = r.fma(t3, c03);
-            r = FloatVector.fromMemorySegment(F, w, b1 + 4L * (i), LE);
-            c10 = r.fma(t0, c10);
-            c11 = r.fma(t1, c11);
-            c12 = r.fma(t2, c12);
-            c13 = r.fma(t3, c13);
-            r = FloatVector.fromMemorySegment(F, w, b2 + 4L * (i), LE);
-            c20 = r.fma(t0, c20);
-            c21 = r.fma(t1, c21);
-            c22 = r.fma(t2, c22);
-            c23 = r.fma(t3, c23);
-            r = FloatVector.fromMemorySegment(F, w, b3 + 4L * (i), LE);
-            c30 = r.fma(t0, c30);
-            c31 = r.fma(t1, c31);
-            c32 = r.fma(t2, c32);
-            c33 = r.fma(t3, c33);
+            FloatVector r = FloatVector.fromMemorySegment(F, w, ba + 4L * (i), LE);
+            a00 = r.fma(t0, a00);
+            a10 = r.fma(t1, a10);
+            a20 = r.fma(t2, a20);
+            a30 = r.fma(t3, a30);
+            r = FloatVector.fromMemorySegment(F, w, bb + 4L * (i), LE);
+            b00 = r.fma(t0, b00);
+            b10 = r.fma(t1, b10);
+            b20 = r.fma(t2, b20);
+            b30 = r.fma(t3, b30);
         }
-        int o = 16 * pass * L;
-        c00.intoArray(lanes, o);
-        c01.intoArray(lanes, o + L);
-        c02.intoArray(lanes, o + 2 * L);
-        c03.intoArray(lanes, o + 3 * L);
-        c10.intoArray(lanes, o + 4 * L);
-        c11.intoArray(lanes, o + 5 * L);
-        c12.intoArray(lanes, o + 6 * L);
-        c13.intoArray(lanes, o + 7 * L);
-        c20.intoArray(lanes, o + 8 * L);
-        c21.intoArray(lanes, o + 9 * L);
-        c22.intoArray(lanes, o + 10 * L);
-        c23.intoArray(lanes, o + 11 * L);
-        c30.intoArray(lanes, o + 12 * L);
-        c31.intoArray(lanes, o + 13 * L);
-        c32.intoArray(lanes, o + 14 * L);
-        c33.intoArray(lanes, o + 15 * L);
+        int o = 8 * half * L;  // accumulator 4 r + t of rows 2 half + r; chain 1 sixteen vectors further
+        a00.intoArray(lanes, o);
+        a01.intoArray(lanes, o + 16 * L);
+        a10.intoArray(lanes, o + 1 * L);
+        a11.intoArray(lanes, o + 17 * L);
+        a20.intoArray(lanes, o + 2 * L);
+        a21.intoArray(lanes, o + 18 * L);
+        a30.intoArray(lanes, o + 3 * L);
+        a31.intoArray(lanes, o + 19 * L);
+        b00.intoArray(lanes, o + 4 * L);
+        b01.intoArray(lanes, o + 20 * L);
+        b10.intoArray(lanes, o + 5 * L);
+        b11.intoArray(lanes, o + 21 * L);
+        b20.intoArray(lanes, o + 6 * L);
+        b21.intoArray(lanes, o + 22 * L);
+        b30.intoArray(lanes, o + 7 * L);
+        b31.intoArray(lanes, o + 23 * L);
     }
 
     private static float bf16Tail(MemorySegment w, long base, float[] x, int x0, int from, int n, float sum) {

@@ -40,10 +40,9 @@ final class LaneSums {
     // kernels that call them, and once a kernel's node budget is spent it stops inlining small helpers
     // (their vectors would then be boxed) but still inlines the Vector API's own force-inlined methods.
 
-    /** The total of the four partial accumulators in {@code lanes[0 .. 4L)}: (a0 + a1) + (a2 + a3), then its lanes. */
+    /** The total of the two chains in {@code lanes[0 .. 2L)}: a0 + a1, then its lanes. */
     static float sum1(float[] lanes) {
-        FloatVector a = FloatVector.fromArray(F, lanes, 0).add(FloatVector.fromArray(F, lanes, L))
-                .add(FloatVector.fromArray(F, lanes, 2 * L).add(FloatVector.fromArray(F, lanes, 3 * L)));
+        FloatVector a = FloatVector.fromArray(F, lanes, 0).add(FloatVector.fromArray(F, lanes, L));
         a = LOWER0.selectFrom(a, ZERO).add(UPPER0.selectFrom(a, ZERO));
         a = LOWER1.selectFrom(a, ZERO).add(UPPER1.selectFrom(a, ZERO));
         if (L >= 8) a = LOWER2.selectFrom(a, ZERO).add(UPPER2.selectFrom(a, ZERO));
@@ -52,14 +51,12 @@ final class LaneSums {
     }
 
     /**
-     * {@code sums[k]} for k < 16 = the total of accumulator k over four passes: its partials lie at
-     * {@code lanes[(16 p + k) L ...]} for pass p (clobbered); each total is (p0 + p1) + (p2 + p3), then its lanes.
+     * {@code sums[k]} for k < 16 = the total of accumulator k's two chains: chain c lies at {@code lanes[(16 c + k) L ...]}
+     * (clobbered); each total is c0 + c1, then its lanes.
      */
     static void sums16(float[] lanes, float[] sums) {
-        for (int k = 0; k < 16; k++) {  // combined in place of pass 0's partial (C1 cannot compile it written out)
-            FloatVector.fromArray(F, lanes, k * L).add(FloatVector.fromArray(F, lanes, (16 + k) * L))
-                    .add(FloatVector.fromArray(F, lanes, (32 + k) * L).add(FloatVector.fromArray(F, lanes, (48 + k) * L)))
-                    .intoArray(lanes, k * L);
+        for (int k = 0; k < 16; k++) {  // combined in place of chain 0 (C1 cannot compile it written out)
+            FloatVector.fromArray(F, lanes, k * L).add(FloatVector.fromArray(F, lanes, (16 + k) * L)).intoArray(lanes, k * L);
         }
         FloatVector a0 = FloatVector.fromArray(F, lanes, 0), a1 = FloatVector.fromArray(F, lanes, 1 * L);
         FloatVector a2 = FloatVector.fromArray(F, lanes, 2 * L), a3 = FloatVector.fromArray(F, lanes, 3 * L);

@@ -16,7 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
  * ({@link QuantizedMatrix#Q4_PAIR}); the low nibbles are sign-extended by a shift pair, the high ones by one
  * arithmetic shift, converted to FP32 and multiplied by the block's scale (one FP32 multiply), so the weights
  * are those {@link #decode} writes for the prefill path; then the order of {@link DotKernels} (chunk j into
- * accumulator j % 4, ...), so both paths give identical bits (batch invariance). Loads are written out in Vector
+ * accumulator j % 2, ...), so both paths give identical bits (batch invariance). Loads are written out in Vector
  * API calls, as in {@link FusedRows}: C2 boxes vectors handed to helpers it does not inline.
  */
 final class Q4Rows {
@@ -39,7 +39,7 @@ final class Q4Rows {
     static float row(QuantizedMatrix m, int r, float[] x, int x0, int n, int vectorEnd, float[] lanes) {
         MemorySegment q = m.quants(), s = m.scales();
         long q0 = m.quantOffset(r), s0 = m.scaleOffset(r);
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int steps = vectorEnd / (4 * L);
         for (int p = 0; p < steps; p++) {  // bytes [i/2, i/2 + L) hold chunks i and i + L, the next L the other two
             int i = p * 4 * L;  // offsets linear in the loop counter, so C2 drops the bounds checks
@@ -54,10 +54,10 @@ final class Q4Rows {
                     .convert(VectorOperators.I2F, 0)).mul(d).fma(FloatVector.fromArray(F, x, x0 + i), a0);
             a1 = ((FloatVector) v.lanewise(VectorOperators.ASHR, 4).convert(VectorOperators.I2F, 0))
                     .mul(d).fma(FloatVector.fromArray(F, x, x0 + i + L), a1);
-            a2 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28)
-                    .convert(VectorOperators.I2F, 0)).mul(e).fma(FloatVector.fromArray(F, x, x0 + i + 2 * L), a2);
-            a3 = ((FloatVector) u.lanewise(VectorOperators.ASHR, 4).convert(VectorOperators.I2F, 0))
-                    .mul(e).fma(FloatVector.fromArray(F, x, x0 + i + 3 * L), a3);
+            a0 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28)
+                    .convert(VectorOperators.I2F, 0)).mul(e).fma(FloatVector.fromArray(F, x, x0 + i + 2 * L), a0);
+            a1 = ((FloatVector) u.lanewise(VectorOperators.ASHR, 4).convert(VectorOperators.I2F, 0))
+                    .mul(e).fma(FloatVector.fromArray(F, x, x0 + i + 3 * L), a1);
         }
         int i = steps * 4 * L;
         if (i < vectorEnd) {  // chunks left: i (low nibbles), i + L (high ones, same bytes), i + 2L (low, next bytes)
@@ -74,21 +74,21 @@ final class Q4Rows {
                 float e = scale(s, s0, i + 2 * L);
                 IntVector u = (IntVector) ByteVector.fromMemorySegment(B, q, q0 + i / 2 + L, LE)
                         .convertShape(VectorOperators.B2I, I, 0);
-                a2 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28)
-                        .convert(VectorOperators.I2F, 0)).mul(e).fma(FloatVector.fromArray(F, x, x0 + i + 2 * L), a2);
+                a0 = ((FloatVector) u.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28)
+                        .convert(VectorOperators.I2F, 0)).mul(e).fma(FloatVector.fromArray(F, x, x0 + i + 2 * L), a0);
             }
         }
         a0.intoArray(lanes, 0);
         a1.intoArray(lanes, L);
-        a2.intoArray(lanes, 2 * L);
-        a3.intoArray(lanes, 3 * L);
         return tail(q, q0, s, s0, x, x0, vectorEnd, n, LaneSums.sum1(lanes));
     }
     /** Four rows from {@code r} with four tokens at {@code x0 + t * n}: {@code sums[4 * row + token]}, each weight widened once. */
     static void tile4x4(QuantizedMatrix m, int r, float[] x, int x0, int n, int vectorEnd, float[] sums, float[] lanes) {
         long q0 = m.quantOffset(r), q1 = m.quantOffset(r + 1), q2 = m.quantOffset(r + 2), q3 = m.quantOffset(r + 3);
         long s0 = m.scaleOffset(r), s1 = m.scaleOffset(r + 1), s2 = m.scaleOffset(r + 2), s3 = m.scaleOffset(r + 3);
-        for (int pass = 0; pass < 4; pass++) pass4x4(m, q0, q1, q2, q3, s0, s1, s2, s3, x, x0, n, vectorEnd, pass, lanes);
+        MemorySegment q = m.quants(), s = m.scales();
+        half(q, s, q0, q1, s0, s1, x, x0, n, vectorEnd, 0, lanes);
+        half(q, s, q2, q3, s2, s3, x, x0, n, vectorEnd, 1, lanes);
         LaneSums.sums16(lanes, sums);
         for (int k = 0; vectorEnd < n && k < 16; k++) {
             int i = k / 4;
@@ -97,71 +97,90 @@ final class Q4Rows {
         }
     }
 
-    /** Pass {@code pass} of {@link #tile4x4}: the chunks j with j % 4 == pass, partials into {@code lanes[16 pass L ..]}. */
-    private static void pass4x4(QuantizedMatrix m, long q0, long q1, long q2, long q3, long s0, long s1, long s2, long s3,
-                                float[] x, int x0, int n, int vectorEnd, int pass, float[] lanes) {
-        MemorySegment q = m.quants(), s = m.scales();
+    /**
+     * Rows 2 half and 2 half + 1 (at {@code wa}, {@code wb}) with the four tokens at {@code x0 + t * n}, in one pass:
+     * chunk j into chain j % 2, each weight widened once; chain c of accumulator 4 r + t into {@code lanes[(16 c + 8 half
+     * + 4 r + t) L ..]}.
+     */
+    private static void half(MemorySegment q, MemorySegment s, long qa, long qb, long sa, long sb, float[] x, int x0, int n,
+                             int vectorEnd, int half, float[] lanes) {
         int x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
-        FloatVector c00 = FloatVector.zero(F), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00;
-        FloatVector c13 = c00, c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
-        int shift = pass % 2 == 0 ? 28 : 24;  // low nibbles for even chunks, high ones for odd (then both >> 28)
-        int steps = (vectorEnd - pass * L + 4 * L - 1) / (4 * L);
-        for (int k = 0; k < steps; k++) {  // offsets linear in the loop counter, so C2 drops the bounds checks
-            int i = pass * L + k * 4 * L;
-            long b = pass / 2 * L + k * 2 * L;  // the bytes of chunk pair i / 2L
-            long h = QuantizedMatrix.passStepScale(pass, k);
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+        FloatVector b00 = a00, b01 = a00, b10 = a00, b11 = a00, b20 = a00, b21 = a00, b30 = a00, b31 = a00;
+        int pairs = vectorEnd / (2 * L);
+        for (int k = 0; k < pairs; k++) {  // offsets linear in the loop counter, so C2 drops the bounds checks
+            int i = k * 2 * L;
+            long h = QuantizedMatrix.pairScale(k);  // chunks i and i + L share a block and its bytes
+            float da = s.get(SCALE, sa + h), db = s.get(SCALE, sb + h);
+            IntVector va = (IntVector) ByteVector.fromMemorySegment(B, q, qa + (long) k * L, LE).convertShape(VectorOperators.B2I, I, 0);
+            IntVector vb = (IntVector) ByteVector.fromMemorySegment(B, q, qb + (long) k * L, LE).convertShape(VectorOperators.B2I, I, 0);
+            {
+                FloatVector t0 = FloatVector.fromArray(F, x, x0 + i), t1 = FloatVector.fromArray(F, x, x1 + i);
+                FloatVector t2 = FloatVector.fromArray(F, x, x2 + i), t3 = FloatVector.fromArray(F, x, x3 + i);
+                FloatVector r = ((FloatVector) va.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28)
+                        .convert(VectorOperators.I2F, 0)).mul(da);
+                a00 = r.fma(t0, a00);
+                a10 = r.fma(t1, a10);
+                a20 = r.fma(t2, a20);
+                a30 = r.fma(t3, a30);
+                r = ((FloatVector) vb.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28)
+                        .convert(VectorOperators.I2F, 0)).mul(db);
+                b00 = r.fma(t0, b00);
+                b10 = r.fma(t1, b10);
+                b20 = r.fma(t2, b20);
+                b30 = r.fma(t3, b30);
+            }
+            FloatVector t0 = FloatVector.fromArray(F, x, x0 + i + L), t1 = FloatVector.fromArray(F, x, x1 + i + L);
+            FloatVector t2 = FloatVector.fromArray(F, x, x2 + i + L), t3 = FloatVector.fromArray(F, x, x3 + i + L);
+            FloatVector r = ((FloatVector) va.lanewise(VectorOperators.ASHR, 4).convert(VectorOperators.I2F, 0)).mul(da);
+            a01 = r.fma(t0, a01);
+            a11 = r.fma(t1, a11);
+            a21 = r.fma(t2, a21);
+            a31 = r.fma(t3, a31);
+            r = ((FloatVector) vb.lanewise(VectorOperators.ASHR, 4).convert(VectorOperators.I2F, 0)).mul(db);
+            b01 = r.fma(t0, b01);
+            b11 = r.fma(t1, b11);
+            b21 = r.fma(t2, b21);
+            b31 = r.fma(t3, b31);
+        }
+        if (pairs * 2 * L < vectorEnd) {  // a last, odd chunk: chain 0
+            int k = pairs, i = k * 2 * L;
+            long h = QuantizedMatrix.pairScale(k);  // chunks i and i + L share a block and its bytes
+            float da = s.get(SCALE, sa + h), db = s.get(SCALE, sb + h);
+            IntVector va = (IntVector) ByteVector.fromMemorySegment(B, q, qa + (long) k * L, LE).convertShape(VectorOperators.B2I, I, 0);
+            IntVector vb = (IntVector) ByteVector.fromMemorySegment(B, q, qb + (long) k * L, LE).convertShape(VectorOperators.B2I, I, 0);
             FloatVector t0 = FloatVector.fromArray(F, x, x0 + i), t1 = FloatVector.fromArray(F, x, x1 + i);
             FloatVector t2 = FloatVector.fromArray(F, x, x2 + i), t3 = FloatVector.fromArray(F, x, x3 + i);
-            FloatVector w = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(B, q, q0 + b, LE)
-                    .convertShape(VectorOperators.B2I, I, 0)).lanewise(VectorOperators.LSHL, shift)
-                    .lanewise(VectorOperators.ASHR, 28).convert(VectorOperators.I2F, 0))
-                    .mul(s.get(SCALE, s0 + h));
-            c00 = w.fma(t0, c00);
-            c01 = w.fma(t1, c01);
-            c02 = w.fma(t2, c02);
-            c03 = w.fma(t3, c03);
-            w = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(B, q, q1 + b, LE)
-                    .convertShape(VectorOperators.B2I, I, 0)).lanewise(VectorOperators.LSHL, shift)
-                    .lanewise(VectorOperators.ASHR, 28).convert(VectorOperators.I2F, 0))
-                    .mul(s.get(SCALE, s1 + h));
-            c10 = w.fma(t0, c10);
-            c11 = w.fma(t1, c11);
-            c12 = w.fma(t2, c12);
-            c13 = w.fma(t3, c13);
-            w = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(B, q, q2 + b, LE)
-                    .convertShape(VectorOperators.B2I, I, 0)).lanewise(VectorOperators.LSHL, shift)
-                    .lanewise(VectorOperators.ASHR, 28).convert(VectorOperators.I2F, 0))
-                    .mul(s.get(SCALE, s2 + h));
-            c20 = w.fma(t0, c20);
-            c21 = w.fma(t1, c21);
-            c22 = w.fma(t2, c22);
-            c23 = w.fma(t3, c23);
-            w = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(B, q, q3 + b, LE)
-                    .convertShape(VectorOperators.B2I, I, 0)).lanewise(VectorOperators.LSHL, shift)
-                    .lanewise(VectorOperators.ASHR, 28).convert(VectorOperators.I2F, 0))
-                    .mul(s.get(SCALE, s3 + h));
-            c30 = w.fma(t0, c30);
-            c31 = w.fma(t1, c31);
-            c32 = w.fma(t2, c32);
-            c33 = w.fma(t3, c33);
+            FloatVector r = ((FloatVector) va.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28)
+                        .convert(VectorOperators.I2F, 0)).mul(da);
+            a00 = r.fma(t0, a00);
+            a10 = r.fma(t1, a10);
+            a20 = r.fma(t2, a20);
+            a30 = r.fma(t3, a30);
+            r = ((FloatVector) vb.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28)
+                        .convert(VectorOperators.I2F, 0)).mul(db);
+            b00 = r.fma(t0, b00);
+            b10 = r.fma(t1, b10);
+            b20 = r.fma(t2, b20);
+            b30 = r.fma(t3, b30);
         }
-        int o = 16 * pass * L;
-        c00.intoArray(lanes, o);
-        c01.intoArray(lanes, o + L);
-        c02.intoArray(lanes, o + 2 * L);
-        c03.intoArray(lanes, o + 3 * L);
-        c10.intoArray(lanes, o + 4 * L);
-        c11.intoArray(lanes, o + 5 * L);
-        c12.intoArray(lanes, o + 6 * L);
-        c13.intoArray(lanes, o + 7 * L);
-        c20.intoArray(lanes, o + 8 * L);
-        c21.intoArray(lanes, o + 9 * L);
-        c22.intoArray(lanes, o + 10 * L);
-        c23.intoArray(lanes, o + 11 * L);
-        c30.intoArray(lanes, o + 12 * L);
-        c31.intoArray(lanes, o + 13 * L);
-        c32.intoArray(lanes, o + 14 * L);
-        c33.intoArray(lanes, o + 15 * L);
+        int o = 8 * half * L;  // accumulator 4 r + t of rows 2 half + r; chain 1 sixteen vectors further
+        a00.intoArray(lanes, o);
+        a01.intoArray(lanes, o + 16 * L);
+        a10.intoArray(lanes, o + 1 * L);
+        a11.intoArray(lanes, o + 17 * L);
+        a20.intoArray(lanes, o + 2 * L);
+        a21.intoArray(lanes, o + 18 * L);
+        a30.intoArray(lanes, o + 3 * L);
+        a31.intoArray(lanes, o + 19 * L);
+        b00.intoArray(lanes, o + 4 * L);
+        b01.intoArray(lanes, o + 20 * L);
+        b10.intoArray(lanes, o + 5 * L);
+        b11.intoArray(lanes, o + 21 * L);
+        b20.intoArray(lanes, o + 6 * L);
+        b21.intoArray(lanes, o + 22 * L);
+        b30.intoArray(lanes, o + 7 * L);
+        b31.intoArray(lanes, o + 23 * L);
     }
     /** Row {@code row}'s weights {@code [0, n)} into {@code out[o ...]}: the values every kernel multiplies with. */
     static void decode(QuantizedMatrix m, int row, float[] out, int o, int n, int vectorEnd) {

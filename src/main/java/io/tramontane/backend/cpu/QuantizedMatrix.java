@@ -56,9 +56,9 @@ record QuantizedMatrix(String name, CpuWeights format, int rows, int cols, Memor
     /** From the scale of chunks 4p, 4p + 1 to that of chunks 4p + 2, 4p + 3: the next block with 16 lanes. */
     static final int SECOND_HALF_STEP = 2 * L >= CpuWeights.BLOCK ? CpuWeights.SCALE_BYTES : 0;
 
-    /** Byte offset, within a row's scales, of the block holding chunk 4k + pass (step k of a 4x4 pass). */
-    static long passStepScale(int pass, int k) {
-        return CpuWeights.SCALE_BYTES * (L >= 8 ? pass * L / CpuWeights.BLOCK + (long) k * (4 * L / CpuWeights.BLOCK) : k / 2);
+    /** Byte offset, within a row's scales, of the block holding chunks 2k and 2k + 1 (pair k of a tile's single pass). */
+    static long pairScale(int k) {
+        return CpuWeights.SCALE_BYTES * ((long) k * (2 * L) / CpuWeights.BLOCK);
     }
 
     int blocksPerRow() {
