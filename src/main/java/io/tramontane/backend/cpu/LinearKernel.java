@@ -7,12 +7,20 @@ import io.tramontane.weights.Tensor;
  * Few tokens (decode): the stored rows stream once, widened in registers, one row at a time for single
  * tokens (one sequential stream runs at twice the bandwidth of four interleaved rows) and four rows by four
  * tokens otherwise. Many tokens (prefill): tokens in panels that stay in L2; for each panel the rows are
- * decoded four at a time into an L1 block that serves every token of the panel, four tokens at a time.
+ * decoded four at a time into an L1 block that serves every token of the panel, four tokens at a time, unless the
+ * rows are wider than {@link #BLOCK_MAX_COLUMNS}: then the panel takes the stored rows as decode does.
  */
 final class LinearKernel {
     private static final int TOKEN_PANEL = 64;
     /** Below this many tokens, widening the weights again per four tokens beats decoding them into a block. */
     private static final int FUSED_BELOW = 32;
+    /**
+     * Wider rows than this widen in registers at every size: four FP32 rows of more than 32 KB (two thirds of this
+     * VM's 48 KB L1d) no longer stay in L1 beside the tokens, and the half-size stored rows do better (measured
+     * 2026-11-26, JMH LinearBenchmark, 512 tokens, 2 threads: 2048x5632 +4% F32 to +29% e4m3; at 2048 columns the
+     * block is 0-9% faster).
+     */
+    static final int BLOCK_MAX_COLUMNS = 2048;
 
     /** Per-thread scratch, so a decode step allocates nothing here: the pool's threads live as long as the backend. */
     private static final class Scratch {
@@ -70,19 +78,12 @@ final class LinearKernel {
         Scratch scratch = SCRATCH.get();
         float[] sums = scratch.sums, lanes = scratch.lanes;
         if (tokens < FUSED_BELOW) {  // decode-shaped: stream the stored rows, widening in registers
-            int quads = tokens / 4 * 4;
-            int r = from;
-            for (; quads > 0 && r + 4 <= to; r += 4) {
-                for (int t = 0; t < quads; t += 4) {
-                    fusedTile4x4(weight, r, x, t * in, in, vectorEnd, sums, lanes);
-                    storeTile(sums, scale, out, outStride, t, r);
-                }
-                for (int i = 0; i < 4; i++) {
-                    for (int t = quads; t < tokens; t++) out[t * outStride + r + i] = fusedRow(weight, r + i, x, t * in, in, vectorEnd, lanes) * scale;
-                }
-            }
-            for (; r < to; r++) {
-                for (int t = 0; t < tokens; t++) out[t * outStride + r] = fusedRow(weight, r, x, t * in, in, vectorEnd, lanes) * scale;
+            fused(weight, x, 0, tokens, in, from, to, vectorEnd, scale, out, outStride, sums, lanes);
+            return;
+        }
+        if (in > BLOCK_MAX_COLUMNS) {  // four FP32 rows would not stay in L1: widen the stored rows per token panel
+            for (int p = 0; p < tokens; p += TOKEN_PANEL) {
+                fused(weight, x, p, Math.min(tokens, p + TOKEN_PANEL), in, from, to, vectorEnd, scale, out, outStride, sums, lanes);
             }
             return;
         }
@@ -105,6 +106,25 @@ final class LinearKernel {
                 RowBlockDecoder.decode(weight, r, 1, block);
                 for (int t = p; t < panelEnd; t++) out[t * outStride + r] = DotKernels.dot1(block, 0, x, t * in, in, vectorEnd, lanes) * scale;
             }
+        }
+    }
+
+    /** Tokens {@code [t0, t1)} of rows {@code [from, to)} from the stored rows, four rows by four tokens where they can. */
+    private static void fused(CpuWeight weight, float[] x, int t0, int t1, int in, int from, int to, int vectorEnd, float scale,
+                              float[] out, int outStride, float[] sums, float[] lanes) {
+        int quadsEnd = t0 + (t1 - t0) / 4 * 4;
+        int r = from;
+        for (; quadsEnd > t0 && r + 4 <= to; r += 4) {
+            for (int t = t0; t < quadsEnd; t += 4) {
+                fusedTile4x4(weight, r, x, t * in, in, vectorEnd, sums, lanes);
+                storeTile(sums, scale, out, outStride, t, r);
+            }
+            for (int i = 0; i < 4; i++) {
+                for (int t = quadsEnd; t < t1; t++) out[t * outStride + r + i] = fusedRow(weight, r + i, x, t * in, in, vectorEnd, lanes) * scale;
+            }
+        }
+        for (; r < to; r++) {
+            for (int t = t0; t < t1; t++) out[t * outStride + r] = fusedRow(weight, r, x, t * in, in, vectorEnd, lanes) * scale;
         }
     }
 

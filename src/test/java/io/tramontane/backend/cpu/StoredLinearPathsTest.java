@@ -1,0 +1,62 @@
+package io.tramontane.backend.cpu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tramontane.backend.Activation;
+import io.tramontane.backend.Weight;
+import io.tramontane.weights.DType;
+import io.tramontane.weights.Linear;
+import io.tramontane.weights.Tensor;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * {@link CpuBackend#linear} on stored weights through every path of {@link LinearKernel}: fused rows below 32 tokens,
+ * the decoded FP32 block from 32 tokens up to {@link LinearKernel#BLOCK_MAX_COLUMNS} columns, the fused kernels per
+ * token panel beyond; each token's outputs identical, bit for bit, to the token computed alone.
+ */
+class StoredLinearPathsTest {
+
+    @ParameterizedTest(name = "{0} [{1}, {2}]")
+    @CsvSource({"BF16,9,1000", "BF16,9,2100", "F8_E4M3,6,2052", "F8_E4M3,7,333", "F32,5,2049", "F32,6,64"})
+    void everyPathGivesEachTokenTheBitsItGetsAlone(DType dtype, int out, int in) {
+        SplittableRandom random = new SplittableRandom(in * 7L + dtype.ordinal());
+        Tensor tensor = DotKernelsTest.randomRows(dtype, out, in, random);
+        try (CpuBackend backend = new CpuBackend(new CpuBackend.Options(2, true))) {
+            Weight weight = backend.linear(Linear.of(tensor));
+            int tokens = 70;  // two token panels, the second partial; a partial quad in each
+            float[] x = new float[tokens * in];
+            for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
+            float[] all = linear(backend, weight, x, tokens, in, out);
+            float[] natural = tensor.toFloatArray();
+            for (int t = 0; t < tokens; t++) {
+                float[] alone = linear(backend, weight, Arrays.copyOfRange(x, t * in, (t + 1) * in), 1, in, out);
+                for (int r = 0; r < out; r++) {
+                    assertThat(all[t * out + r]).as("token %d row %d of 70 equals the token alone", t, r).isEqualTo(alone[r]);
+                    double exact = 0, magnitude = 0;
+                    for (int i = 0; i < in; i++) {
+                        double p = (double) natural[r * in + i] * x[t * in + i];
+                        exact += p;
+                        magnitude += Math.abs(p);
+                    }
+                    assertThat((double) alone[r]).isCloseTo(exact, org.assertj.core.data.Offset.offset(1e-5 * magnitude + 1e-6));
+                }
+            }
+        }
+    }
+
+    private static float[] linear(CpuBackend backend, Weight weight, float[] x, int tokens, int in, int out) {
+        Activation input = backend.allocate(tokens, in), output = backend.allocate(tokens, out);
+        backend.embed(backend.weight(Tensor.ofFloats("x", new long[] {tokens, in}, x)), IntStream.range(0, tokens).toArray(), input);
+        backend.linear(input, weight, output);
+        float[] result = new float[tokens * out], row = new float[out];
+        for (int t = 0; t < tokens; t++) {
+            backend.readRow(output, t, row);
+            System.arraycopy(row, 0, result, t * out, out);
+        }
+        return result;
+    }
+}
