@@ -76,18 +76,26 @@ __device__ __forceinline__ void decode(const uint4& raw, float (&out)[8]) {
     }
 }
 
+// Four e4m3 in a 32-bit word, the first in the low byte: two cvt.rn.f16x2.e4m3x2, then to FP32.
+__device__ __forceinline__ void decode_e4m3x4(uint32_t word, float (&out)[4]) {
+#pragma unroll
+    for (int j = 0; j < 2; j++) {
+        __nv_fp8x2_e4m3 pair;
+        pair.__x = static_cast<__nv_fp8x2_storage_t>(word >> (16 * j));
+        const float2 f = static_cast<float2>(pair);
+        out[2 * j] = f.x;
+        out[2 * j + 1] = f.y;
+    }
+}
+
 __device__ __forceinline__ void decode(const uint4& raw, float (&out)[16]) {
     const uint32_t words[4] = {raw.x, raw.y, raw.z, raw.w};
 #pragma unroll
     for (int i = 0; i < 4; i++) {
+        float quad[4];
+        decode_e4m3x4(words[i], quad);
 #pragma unroll
-        for (int j = 0; j < 2; j++) {
-            __nv_fp8x2_e4m3 pair;
-            pair.__x = static_cast<__nv_fp8x2_storage_t>(words[i] >> (16 * j));
-            const float2 f = static_cast<float2>(pair);
-            out[4 * i + 2 * j] = f.x;
-            out[4 * i + 2 * j + 1] = f.y;
-        }
+        for (int j = 0; j < 4; j++) out[4 * i + j] = quad[j];
     }
 }
 

@@ -45,15 +45,7 @@ __device__ __forceinline__ void gemv_chunk(const float (&wv)[V], const float* __
 // Quad q (four consecutive weights) of a 16-byte chunk of e4m3, decoded: a lane holds four decoded weights at a
 // time instead of sixteen, the same products in the same order (the QUADS candidate below is e4m3 only).
 __device__ __forceinline__ void decode_quad(const uint4& raw, int q, const __nv_fp8_e4m3*, float (&out)[4]) {
-    const uint32_t word = q == 0 ? raw.x : q == 1 ? raw.y : q == 2 ? raw.z : raw.w;
-#pragma unroll
-    for (int j = 0; j < 2; j++) {
-        __nv_fp8x2_e4m3 pair;
-        pair.__x = static_cast<__nv_fp8x2_storage_t>(word >> (16 * j));
-        const float2 f = static_cast<float2>(pair);
-        out[2 * j] = f.x;
-        out[2 * j + 1] = f.y;
-    }
+    tramontane::decode_e4m3x4(q == 0 ? raw.x : q == 1 ? raw.y : q == 2 ? raw.z : raw.w, out);
 }
 
 // One 16-byte chunk of weights (first weight k0) into acc: decoded whole, or with QUADS four weights at a time (fewer
