@@ -41,10 +41,10 @@ public final class GoldenChecks {
 
     private GoldenChecks() {}
 
-    /** The bound for a cache of {@code dtype} (F32: the FP32 tolerance itself); derived in KvCacheRoundingGoldenTest. */
+    /** The bound for a lossy cache of {@code dtype}, derived in KvCacheRoundingGoldenTest (an F32 cache has the FP32 tolerance). */
     public static KvBound kvBound(KvCacheDtype dtype) {
         return switch (dtype) {
-            case F32 -> new KvBound(FP32_TOLERANCE, FP32_TOLERANCE);
+            case F32 -> throw new IllegalArgumentException("an F32 cache is held to the FP32 tolerance, " + FP32_TOLERANCE);
             case BF16 -> new KvBound(KV_BF16_RELATIVE_RMS, KV_BF16_MAX);
             case FP8_E4M3 -> new KvBound(KV_FP8_RELATIVE_RMS, KV_FP8_MAX);
         };

@@ -23,8 +23,8 @@ import java.util.SplittableRandom;
  * the kernel the issue wants at the HBM roofline. Each shape's weight is repeated in as many copies as make 512 MB (far
  * past L2, as 40 layers are) and one pass over the copies is captured as a graph, so neither L2 hits nor launch gaps
  * flatter the figure. Beside each e4m3 row, {@link #LEAN_E4M3}'s rate. Weights are all 1.0, so each output is its
- * token's sum of x: every kernel's output is checked against that, NaN-poisoned. (On an H200, 2026-11-26: e4m3 at 17-36% of the read bandwidth, the BF16 head at 101%; see
- * docs/gpu-log.md.)
+ * token's sum of x: every kernel's output is checked against that, NaN-poisoned. (On an H200, 2026-11-26: e4m3 at
+ * 17-36% of the read bandwidth, the BF16 head at 101%; see docs/gpu-log.md.)
  */
 final class GemvTiming {
     /** A decode linear: {@code m} tokens through an n x k weight of {@code format}. */
