@@ -390,17 +390,17 @@ final class FusedRows {
         b31.intoArray(lanes, o + 23 * L);
     }
 
-    private static float bf16Tail(MemorySegment w, long base, float[] x, int x0, int from, int n, float sum) {
+    static float bf16Tail(MemorySegment w, long base, float[] x, int x0, int from, int n, float sum) {
         for (int i = from; i < n; i++) sum += Floats.bf16ToFloat(w.get(I16, base + 2L * i)) * x[x0 + i];
         return sum;
     }
 
-    private static float e4m3Tail(MemorySegment w, long base, float[] x, int x0, int from, int n, float sum) {
+    static float e4m3Tail(MemorySegment w, long base, float[] x, int x0, int from, int n, float sum) {
         for (int i = from; i < n; i++) sum += Floats.e4m3ToFloat(w.get(ValueLayout.JAVA_BYTE, base + i)) * x[x0 + i];
         return sum;
     }
 
-    private static float f32Tail(MemorySegment w, long base, float[] x, int x0, int from, int n, float sum) {
+    static float f32Tail(MemorySegment w, long base, float[] x, int x0, int from, int n, float sum) {
         for (int i = from; i < n; i++) sum += w.get(F32, base + 4L * i) * x[x0 + i];
         return sum;
     }

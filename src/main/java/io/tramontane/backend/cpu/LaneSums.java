@@ -55,7 +55,16 @@ final class LaneSums {
      * (clobbered); each total is c0 + c1, then its lanes.
      */
     static void sums16(float[] lanes, float[] sums) {
-        for (int k = 0; k < 16; k++) {  // combined in place of chain 0 (C1 cannot compile it written out)
+        sums(lanes, sums, 16);
+    }
+
+    /** As {@link #sums16} for the first twelve accumulators (a 3x4 tile); {@code sums[12 ..16)} come out zero. */
+    static void sums12(float[] lanes, float[] sums) {
+        sums(lanes, sums, 12);
+    }
+
+    private static void sums(float[] lanes, float[] sums, int count) {
+        for (int k = 0; k < count; k++) {  // combined in place of chain 0 (C1 cannot compile it written out)
             FloatVector.fromArray(F, lanes, k * L).add(FloatVector.fromArray(F, lanes, (16 + k) * L)).intoArray(lanes, k * L);
         }
         FloatVector a0 = FloatVector.fromArray(F, lanes, 0), a1 = FloatVector.fromArray(F, lanes, 1 * L);
@@ -64,8 +73,13 @@ final class LaneSums {
         FloatVector a6 = FloatVector.fromArray(F, lanes, 6 * L), a7 = FloatVector.fromArray(F, lanes, 7 * L);
         FloatVector a8 = FloatVector.fromArray(F, lanes, 8 * L), a9 = FloatVector.fromArray(F, lanes, 9 * L);
         FloatVector a10 = FloatVector.fromArray(F, lanes, 10 * L), a11 = FloatVector.fromArray(F, lanes, 11 * L);
-        FloatVector a12 = FloatVector.fromArray(F, lanes, 12 * L), a13 = FloatVector.fromArray(F, lanes, 13 * L);
-        FloatVector a14 = FloatVector.fromArray(F, lanes, 14 * L), a15 = FloatVector.fromArray(F, lanes, 15 * L);
+        FloatVector a12 = ZERO, a13 = ZERO, a14 = ZERO, a15 = ZERO;
+        if (count == 16) {
+            a12 = FloatVector.fromArray(F, lanes, 12 * L);
+            a13 = FloatVector.fromArray(F, lanes, 13 * L);
+            a14 = FloatVector.fromArray(F, lanes, 14 * L);
+            a15 = FloatVector.fromArray(F, lanes, 15 * L);
+        }
         FloatVector b0 = LOWER0.selectFrom(a0, a1).add(UPPER0.selectFrom(a0, a1));
         FloatVector b1 = LOWER0.selectFrom(a2, a3).add(UPPER0.selectFrom(a2, a3));
         FloatVector b2 = LOWER0.selectFrom(a4, a5).add(UPPER0.selectFrom(a4, a5));

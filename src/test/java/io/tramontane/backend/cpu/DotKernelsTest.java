@@ -49,7 +49,7 @@ class DotKernelsTest {
         int end = RowBlockDecoder.vectorEnd(n, CpuWeight.linear(weight, 1f, Float.NaN));
         float[] tile = new float[16], fusedTile = new float[16];
         float[] lanes = new float[DotKernels.LANES];
-        DotKernels.tile4x4(block, 0, x, 0, n, end, tile, lanes);
+        DotKernels.tile3x4(block, 0, x, 0, n, end, tile, lanes);
         long c0 = weight.rowByteOffset(0), c1 = weight.rowByteOffset(1), c2 = weight.rowByteOffset(2), c3 = weight.rowByteOffset(3);
         switch (dtype) {
             case BF16 -> FusedRows.bf16Tile4x4(weight.storage(), c0, c1, c2, c3, x, 0, n, end, fusedTile, lanes);
@@ -64,7 +64,7 @@ class DotKernelsTest {
                     case F8_E4M3 -> FusedRows.e4m3Row(weight.storage(), weight.rowByteOffset(r), x, t * n, n, end, lanes);
                     default -> FusedRows.f32Row(weight.storage(), weight.rowByteOffset(r), x, t * n, n, end, lanes);
                 };
-                assertThat(tile[4 * r + t]).as("tile4x4 (%d, %d) equals dot1 bit for bit", r, t).isEqualTo(single);
+                if (r < 3) assertThat(tile[4 * r + t]).as("tile3x4 (%d, %d) equals dot1 bit for bit", r, t).isEqualTo(single);
                 assertThat(fused).as("fused %s row %d equals dot1 bit for bit", dtype, r).isEqualTo(single);
                 assertThat(fusedTile[4 * r + t]).as("fused %s tile (%d, %d) equals dot1 bit for bit", dtype, r, t)
                         .isEqualTo(single);

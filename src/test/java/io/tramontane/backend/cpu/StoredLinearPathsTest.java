@@ -14,14 +14,15 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * {@link CpuBackend#linear} on stored weights through every path of {@link LinearKernel}: fused rows below 32 tokens,
- * the decoded FP32 block from 32 tokens up to {@link LinearKernel#BLOCK_MAX_COLUMNS} columns, the fused kernels per
- * token panel beyond; each token's outputs identical, bit for bit, to the token computed alone.
+ * {@link CpuBackend#linear} on stored weights through every path of {@link LinearKernel}: fused rows and 4x4 tiles
+ * below 32 tokens, the 3x4 prefill tiles from 32 (row groups, several of them for 400 rows, leftover rows and tokens);
+ * each token's outputs identical, bit for bit, to the token computed alone.
  */
 class StoredLinearPathsTest {
 
     @ParameterizedTest(name = "{0} [{1}, {2}]")
-    @CsvSource({"BF16,9,1000", "BF16,9,2100", "F8_E4M3,6,2052", "F8_E4M3,7,333", "F32,5,2049", "F32,6,64"})
+    @CsvSource({"BF16,9,1000", "BF16,9,2100", "F8_E4M3,6,2052", "F8_E4M3,7,333", "F32,5,2049", "F32,6,64",
+            "BF16,400,1030"})
     void everyPathGivesEachTokenTheBitsItGetsAlone(DType dtype, int out, int in) {
         SplittableRandom random = new SplittableRandom(in * 7L + dtype.ordinal());
         Tensor tensor = DotKernelsTest.randomRows(dtype, out, in, random);
