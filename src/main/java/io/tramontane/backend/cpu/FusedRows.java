@@ -395,7 +395,7 @@ final class FusedRows {
         return sum;
     }
 
-    static float e4m3Tail(MemorySegment w, long base, float[] x, int x0, int from, int n, float sum) {
+    private static float e4m3Tail(MemorySegment w, long base, float[] x, int x0, int from, int n, float sum) {
         for (int i = from; i < n; i++) sum += Floats.e4m3ToFloat(w.get(ValueLayout.JAVA_BYTE, base + i)) * x[x0 + i];
         return sum;
     }

@@ -1,37 +1,37 @@
 package io.tramontane.backend.cpu;
 
+import io.tramontane.weights.DType;
 import io.tramontane.weights.Tensor;
+import java.lang.foreign.MemorySegment;
 
 /**
  * {@code out[t, r] = scale * dot(w[r], x[t])} for the output rows {@code [from, to)} of one thread.
  * Few tokens (decode): the stored rows stream once, widened in registers, one row at a time for single
  * tokens (one sequential stream runs at twice the bandwidth of four interleaved rows) and four rows by four
- * tokens otherwise. Many tokens (prefill): tokens in panels that stay in L2; for each panel the rows are
- * decoded three at a time into an L1 block that serves every token of the panel, four tokens at a time, unless the
- * rows are wider than {@link #BLOCK_MAX_COLUMNS}: then the panel takes the stored rows as decode does.
+ * tokens otherwise. Many tokens (prefill): tokens in panels, rows in groups that stay in L2, three rows by four
+ * tokens a tile ({@link #prefill}).
  */
 final class LinearKernel {
     private static final int TOKEN_PANEL = 64;
-    /** Below this many tokens, widening the weights again per four tokens beats decoding them into a block. */
+    /** Below this many tokens the stored rows stream from memory once, four rows by four tokens (decode batches). */
     private static final int FUSED_BELOW = 32;
-    /**
-     * Wider rows than this widen in registers at every size: four FP32 rows of more than 32 KB (two thirds of this
-     * VM's 48 KB L1d) no longer stay in L1 beside the tokens, and the half-size stored rows do better (measured
-     * 2026-11-26, JMH LinearBenchmark, 512 tokens, 2 threads: 2048x5632 +4% F32 to +29% e4m3; at 2048 columns the
-     * block is 0-9% faster).
-     */
-    static final int BLOCK_MAX_COLUMNS = 2048;
-    /** Stored weight bytes of a row group in {@link #storedTiles}: re-read from L2 once per four tokens. */
+    /** Bytes of a prefill row group as its tiles read it: re-read from L2 once per four tokens. */
     private static final int GROUP_BYTES = 192 << 10;
 
     /** Per-thread scratch, so a decode step allocates nothing here: the pool's threads live as long as the backend. */
     private static final class Scratch {
         final float[] sums = new float[16], lanes = new float[DotKernels.LANES];
         float[] block = new float[0];
+        MemorySegment bf16 = MemorySegment.NULL;
 
         float[] block(int floats) {
             if (block.length < floats) block = new float[floats];
             return block;
+        }
+
+        MemorySegment bf16(long bytes) {
+            if (bf16.byteSize() < bytes) bf16 = MemorySegment.ofArray(new short[(int) (bytes / 2)]);
+            return bf16;
         }
     }
 
@@ -41,12 +41,11 @@ final class LinearKernel {
 
     private static float fusedRow(CpuWeight cpu, int r, float[] x, int x0, int n, int vectorEnd, float[] lanes) {
         QuantizedMatrix m = cpu.quantized();
-        if (m == null) return storedRow(cpu.tensor(), r, x, x0, n, vectorEnd, lanes);
-        return m.format() == CpuWeights.Q8 ? Q8Rows.row(m, r, x, x0, n, vectorEnd, lanes)
-                : Q4Rows.row(m, r, x, x0, n, vectorEnd, lanes);
-    }
-
-    private static float storedRow(Tensor weight, int r, float[] x, int x0, int n, int vectorEnd, float[] lanes) {
+        if (m != null) {
+            return m.format() == CpuWeights.Q8 ? Q8Rows.row(m, r, x, x0, n, vectorEnd, lanes)
+                    : Q4Rows.row(m, r, x, x0, n, vectorEnd, lanes);
+        }
+        Tensor weight = cpu.tensor();
         var w = weight.storage();
         long b = weight.rowByteOffset(r);
         return switch (weight.dtype()) {
@@ -84,72 +83,70 @@ final class LinearKernel {
             fused(weight, x, 0, tokens, in, from, to, vectorEnd, scale, out, outStride, sums, lanes);
             return;
         }
-        if (weight.quantized() == null) {
-            storedTiles(weight.tensor(), x, tokens, in, from, to, vectorEnd, scale, out, outStride, sums, lanes);
-            return;
-        }
-        if (in > BLOCK_MAX_COLUMNS) {  // four FP32 rows would not stay in L1: widen the stored rows per token panel
-            for (int p = 0; p < tokens; p += TOKEN_PANEL) {
-                fused(weight, x, p, Math.min(tokens, p + TOKEN_PANEL), in, from, to, vectorEnd, scale, out, outStride, sums, lanes);
-            }
-            return;
-        }
-        float[] block = scratch.block(3 * in);
-        for (int p = 0; p < tokens; p += TOKEN_PANEL) {
-            int panelEnd = Math.min(tokens, p + TOKEN_PANEL);
-            int r = from;
-            for (; r + 3 <= to; r += 3) {
-                RowBlockDecoder.decode(weight, r, 3, block);
-                int t = p;
-                for (; t + 4 <= panelEnd; t += 4) {
-                    DotKernels.tile3x4(block, 0, x, t * in, in, vectorEnd, sums, lanes);
-                    storeTile(sums, 3, scale, out, outStride, t, r);
-                }
-                for (; t < panelEnd; t++) {
-                    for (int i = 0; i < 3; i++) out[t * outStride + r + i] = DotKernels.dot1(block, i * in, x, t * in, in, vectorEnd, lanes) * scale;
-                }
-            }
-            for (; r < to; r++) {
-                RowBlockDecoder.decode(weight, r, 1, block);
-                for (int t = p; t < panelEnd; t++) out[t * outStride + r] = DotKernels.dot1(block, 0, x, t * in, in, vectorEnd, lanes) * scale;
-            }
-        }
+        prefill(weight, x, tokens, in, from, to, vectorEnd, scale, out, outStride, scratch);
     }
 
     /**
-     * Prefill on stored weights: per token panel, the rows in groups that stay in L2 ({@link #GROUP_BYTES}); for each
-     * four tokens of the panel (16 KB-88 KB of FP32, kept in L1 across the group) the group's rows three at a time,
-     * widened in registers ({@link StoredTiles}). Rows then stream from L2 at half or a quarter of FP32's bytes, and the
-     * tokens' loads, four of a tile's seven, hit L1 (measured 2026-11-26 against four rows of an FP32 block per token
-     * panel: docs/cpu-kernels.md).
+     * Prefill: per token panel, the rows in groups that stay in L2 ({@link #GROUP_BYTES}); for each four tokens of the
+     * panel (16-88 KB of FP32, kept in L1 across the group) the group's rows three at a time ({@link StoredTiles},
+     * {@link DotKernels#tile3x4}). BF16 and F32 groups are the stored rows, widened in registers; e4m3 groups are widened
+     * to BF16 once per panel (exact, and the tiles then decode nothing per use); quantized groups are decoded to FP32.
+     * Measured 2026-11-26 against four rows of an FP32 block per token panel: docs/cpu-kernels.md.
      */
-    private static void storedTiles(Tensor weight, float[] x, int tokens, int in, int from, int to, int vectorEnd,
-                                    float scale, float[] out, int outStride, float[] sums, float[] lanes) {
-        var w = weight.storage();
+    private static void prefill(CpuWeight cpu, float[] x, int tokens, int in, int from, int to, int vectorEnd,
+                                float scale, float[] out, int outStride, Scratch scratch) {
+        float[] sums = scratch.sums, lanes = scratch.lanes;
+        Tensor weight = cpu.tensor();
+        Group source = cpu.quantized() != null ? Group.FP32 : switch (weight.dtype()) {
+            case BF16 -> Group.STORED_BF16;
+            case F8_E4M3 -> Group.BF16;
+            default -> Group.STORED_F32;
+        };
         int triplesEnd = from + (to - from) / 3 * 3;
-        int group = Math.max(3, (int) (GROUP_BYTES / ((long) in * weight.dtype().bits() / 8)) / 3 * 3);
+        int group = Math.max(3, (int) (GROUP_BYTES / ((long) in * source.bytes)) / 3 * 3);
         for (int p = 0; p < tokens; p += TOKEN_PANEL) {
             int panelEnd = Math.min(tokens, p + TOKEN_PANEL), quadsEnd = p + (panelEnd - p) / 4 * 4;
             for (int g = from; g < triplesEnd; g += group) {
-                int groupEnd = Math.min(triplesEnd, g + group);
+                int rows = Math.min(triplesEnd, g + group) - g;
+                MemorySegment w = weight.storage();
+                float[] block = null;
+                switch (source) {
+                    case BF16 -> RowBlockDecoder.e4m3ToBf16(weight, g, rows, w = scratch.bf16(2L * rows * in));
+                    case FP32 -> RowBlockDecoder.decode(cpu, g, rows, block = scratch.block(rows * in));
+                    default -> { }
+                }
                 for (int t = p; t < quadsEnd; t += 4) {
-                    for (int r = g; r < groupEnd; r += 3) {
-                        long ba = weight.rowByteOffset(r), bb = weight.rowByteOffset(r + 1), bc = weight.rowByteOffset(r + 2);
-                        switch (weight.dtype()) {
-                            case BF16 -> StoredTiles.bf16Tile3x4(w, ba, bb, bc, x, t * in, in, vectorEnd, sums, lanes);
-                            case F8_E4M3 -> StoredTiles.e4m3Tile3x4(w, ba, bb, bc, x, t * in, in, vectorEnd, sums, lanes);
-                            default -> StoredTiles.f32Tile3x4(w, ba, bb, bc, x, t * in, in, vectorEnd, sums, lanes);
+                    for (int r = 0; r < rows; r += 3) {
+                        switch (source) {
+                            case FP32 -> DotKernels.tile3x4(block, r * in, x, t * in, in, vectorEnd, sums, lanes);
+                            case BF16 -> StoredTiles.bf16Tile3x4(w, 2L * r * in, 2L * (r + 1) * in, 2L * (r + 2) * in, x, t * in, in,
+                                    vectorEnd, sums, lanes);
+                            case STORED_BF16 -> StoredTiles.bf16Tile3x4(w, weight.rowByteOffset(g + r), weight.rowByteOffset(g + r + 1),
+                                    weight.rowByteOffset(g + r + 2), x, t * in, in, vectorEnd, sums, lanes);
+                            case STORED_F32 -> StoredTiles.f32Tile3x4(w, weight.rowByteOffset(g + r), weight.rowByteOffset(g + r + 1),
+                                    weight.rowByteOffset(g + r + 2), x, t * in, in, vectorEnd, sums, lanes);
                         }
-                        storeTile(sums, 3, scale, out, outStride, t, r);
+                        storeTile(sums, 3, scale, out, outStride, t, g + r);
                     }
                 }
             }
             for (int t = quadsEnd; t < panelEnd; t++) {
-                for (int r = from; r < triplesEnd; r++) out[t * outStride + r] = storedRow(weight, r, x, t * in, in, vectorEnd, lanes) * scale;
+                for (int r = from; r < triplesEnd; r++) out[t * outStride + r] = fusedRow(cpu, r, x, t * in, in, vectorEnd, lanes) * scale;
             }
             for (int r = triplesEnd; r < to; r++) {
-                for (int t = p; t < panelEnd; t++) out[t * outStride + r] = storedRow(weight, r, x, t * in, in, vectorEnd, lanes) * scale;
+                for (int t = p; t < panelEnd; t++) out[t * outStride + r] = fusedRow(cpu, r, x, t * in, in, vectorEnd, lanes) * scale;
             }
+        }
+    }
+
+    /** Where a prefill row group's tiles read, and its bytes per weight there. */
+    private enum Group {
+        STORED_BF16(2), STORED_F32(4), BF16(2), FP32(4);
+
+        final int bytes;
+
+        Group(int bytes) {
+            this.bytes = bytes;
         }
     }
 

@@ -89,6 +89,28 @@ final class RowBlockDecoder {
         }
     }
 
+    /**
+     * Rows {@code [row, row + count)} of an e4m3 tensor as BF16 into {@code out} from byte 0, {@code 2n} bytes a row:
+     * exact (an e4m3 value has four significant bits), so a BF16 kernel on them sums the floats the e4m3 kernels do.
+     */
+    static void e4m3ToBf16(Tensor weight, int row, int count, MemorySegment out) {
+        MemorySegment w = weight.storage();
+        int n = (int) weight.cols(), vectorEnd = e4m3VectorEnd(n);
+        for (int r = 0; r < count; r++) {
+            long base = weight.rowByteOffset(row + r), o = 2L * r * n;
+            for (int i = 0; i < vectorEnd; i += L) {
+                ((IntVector) ByteVector.fromMemorySegment(B, w, base + i, LE).convertShape(VectorOperators.B2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, 20).and(FusedRows.E4M3_BITS).reinterpretAsFloats()
+                        .mul(FusedRows.E4M3_REBASE).reinterpretAsInts().lanewise(VectorOperators.LSHR, 16)
+                        .convertShape(VectorOperators.I2S, S, 0).intoMemorySegment(out, o + 2L * i, LE);
+            }
+            for (int i = vectorEnd; i < n; i++) {
+                float v = Floats.e4m3ToFloat(w.get(ValueLayout.JAVA_BYTE, base + i));
+                out.set(I16, o + 2L * i, (short) (Float.floatToRawIntBits(v) >>> 16));
+            }
+        }
+    }
+
     private static void bf16(MemorySegment w, long base, float[] out, int o, int n, int vectorEnd) {
         for (int i = 0; i < vectorEnd; i += L) {
             ((IntVector) ShortVector.fromMemorySegment(S, w, base + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
