@@ -121,31 +121,19 @@ final class DotKernels {
             c20 = r.fma(t2, c20);
             c30 = r.fma(t3, c30);
         }
-        // accumulator 4 r + t at lanes[(4 r + t) L], its chain 1 sixteen vectors further (the layout of LaneSums.sums16)
-        a00.intoArray(lanes, 0);
-        a01.intoArray(lanes, 16 * L);
-        a10.intoArray(lanes, L);
-        a11.intoArray(lanes, 17 * L);
-        a20.intoArray(lanes, 2 * L);
-        a21.intoArray(lanes, 18 * L);
-        a30.intoArray(lanes, 3 * L);
-        a31.intoArray(lanes, 19 * L);
-        b00.intoArray(lanes, 4 * L);
-        b01.intoArray(lanes, 20 * L);
-        b10.intoArray(lanes, 5 * L);
-        b11.intoArray(lanes, 21 * L);
-        b20.intoArray(lanes, 6 * L);
-        b21.intoArray(lanes, 22 * L);
-        b30.intoArray(lanes, 7 * L);
-        b31.intoArray(lanes, 23 * L);
-        c00.intoArray(lanes, 8 * L);
-        c01.intoArray(lanes, 24 * L);
-        c10.intoArray(lanes, 9 * L);
-        c11.intoArray(lanes, 25 * L);
-        c20.intoArray(lanes, 10 * L);
-        c21.intoArray(lanes, 26 * L);
-        c30.intoArray(lanes, 11 * L);
-        c31.intoArray(lanes, 27 * L);
+        // chains added, c0 + c1 (the first step of every lane sum), accumulator 4 r + t at lanes[(4 r + t) L]
+        a00.add(a01).intoArray(lanes, 0);
+        a10.add(a11).intoArray(lanes, L);
+        a20.add(a21).intoArray(lanes, 2 * L);
+        a30.add(a31).intoArray(lanes, 3 * L);
+        b00.add(b01).intoArray(lanes, 4 * L);
+        b10.add(b11).intoArray(lanes, 5 * L);
+        b20.add(b21).intoArray(lanes, 6 * L);
+        b30.add(b31).intoArray(lanes, 7 * L);
+        c00.add(c01).intoArray(lanes, 8 * L);
+        c10.add(c11).intoArray(lanes, 9 * L);
+        c20.add(c21).intoArray(lanes, 10 * L);
+        c30.add(c31).intoArray(lanes, 11 * L);
         LaneSums.sums12(lanes, sums);
         for (int k = 0; vectorEnd < n && k < 12; k++) sums[k] = tail(w, w0 + (k >> 2) * n, x, x0 + (k & 3) * n, vectorEnd, n, sums[k]);
     }

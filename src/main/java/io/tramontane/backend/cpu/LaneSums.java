@@ -55,18 +55,22 @@ final class LaneSums {
      * (clobbered); each total is c0 + c1, then its lanes.
      */
     static void sums16(float[] lanes, float[] sums) {
+        for (int k = 0; k < 16; k++) {  // combined in place of chain 0 (C1 cannot compile it written out)
+            FloatVector.fromArray(F, lanes, k * L).add(FloatVector.fromArray(F, lanes, (16 + k) * L)).intoArray(lanes, k * L);
+        }
         sums(lanes, sums, 16);
     }
 
-    /** As {@link #sums16} for the first twelve accumulators (a 3x4 tile); {@code sums[12 ..16)} come out zero. */
+    /**
+     * As {@link #sums16} for twelve accumulators (a 3x4 tile) whose chains the tile has added already, c0 + c1 at
+     * {@code lanes[k L ...]}; {@code sums[12 .. 16)} come out zero.
+     */
     static void sums12(float[] lanes, float[] sums) {
         sums(lanes, sums, 12);
     }
 
+    /** The lanes of the combined accumulators {@code lanes[k L ...]}, k < count (12 or 16), folded. */
     private static void sums(float[] lanes, float[] sums, int count) {
-        for (int k = 0; k < count; k++) {  // combined in place of chain 0 (C1 cannot compile it written out)
-            FloatVector.fromArray(F, lanes, k * L).add(FloatVector.fromArray(F, lanes, (16 + k) * L)).intoArray(lanes, k * L);
-        }
         FloatVector a0 = FloatVector.fromArray(F, lanes, 0), a1 = FloatVector.fromArray(F, lanes, 1 * L);
         FloatVector a2 = FloatVector.fromArray(F, lanes, 2 * L), a3 = FloatVector.fromArray(F, lanes, 3 * L);
         FloatVector a4 = FloatVector.fromArray(F, lanes, 4 * L), a5 = FloatVector.fromArray(F, lanes, 5 * L);
