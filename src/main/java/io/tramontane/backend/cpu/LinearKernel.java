@@ -6,15 +6,20 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * {@code out[t, r] = scale * dot(w[r], x[t])} for the output rows {@code [from, to)} of one thread.
- * Few tokens (decode): the stored rows stream once, widened in registers, one row at a time for single
- * tokens (one sequential stream runs at twice the bandwidth of four interleaved rows) and four rows by four
- * tokens otherwise. Many tokens (prefill): tokens in panels, rows in groups that stay in L2, three rows by four
- * tokens a tile ({@link #prefill}).
+ * Up to three tokens (decode): the stored rows stream once, widened in registers, one row at a time (one sequential
+ * stream runs at twice the bandwidth of four interleaved rows). More: tokens in panels, rows in groups that stay in L2,
+ * three rows by four tokens a tile ({@link #prefill}); except that e4m3 and quantized weights below
+ * {@link #WIDENED_GROUPS_FROM} tokens stream once, four rows by four tokens.
  */
 final class LinearKernel {
     private static final int TOKEN_PANEL = 64;
-    /** Below this many tokens the stored rows stream from memory once, four rows by four tokens (decode batches). */
-    private static final int FUSED_BELOW = 32;
+    /**
+     * Below this many tokens, weights that a row group would widen (e4m3, q8, q4) stream from memory once, four rows by
+     * four tokens: widening a group for so few tokens costs more than it saves (2026-11-26, 16 streams: FP8 113 fused
+     * against 55 grouped tok/s). BF16 and F32 groups are the stored rows: they take the 3x4 tiles from four tokens
+     * (16 streams 96-98 -> 112-120, 8 streams 63-68 -> 71-81 tok/s).
+     */
+    private static final int WIDENED_GROUPS_FROM = 32;
     /** Bytes of a prefill row group as its tiles read it: re-read from L2 once per four tokens. */
     private static final int GROUP_BYTES = 192 << 10;
 
@@ -63,15 +68,9 @@ final class LinearKernel {
             else Q4Rows.tile4x4(m, r, x, x0, n, vectorEnd, sums, lanes);
             return;
         }
-        Tensor weight = cpu.tensor();
-        var w = weight.storage();
-        long b0 = weight.rowByteOffset(r), b1 = weight.rowByteOffset(r + 1);
-        long b2 = weight.rowByteOffset(r + 2), b3 = weight.rowByteOffset(r + 3);
-        switch (weight.dtype()) {
-            case BF16 -> FusedRows.bf16Tile4x4(w, b0, b1, b2, b3, x, x0, n, vectorEnd, sums, lanes);
-            case F8_E4M3 -> FusedRows.e4m3Tile4x4(w, b0, b1, b2, b3, x, x0, n, vectorEnd, sums, lanes);
-            default -> FusedRows.f32Tile4x4(w, b0, b1, b2, b3, x, x0, n, vectorEnd, sums, lanes);
-        }
+        Tensor weight = cpu.tensor();  // e4m3: BF16 and F32 take the 3x4 tiles from four tokens
+        FusedRows.e4m3Tile4x4(weight.storage(), weight.rowByteOffset(r), weight.rowByteOffset(r + 1), weight.rowByteOffset(r + 2),
+                weight.rowByteOffset(r + 3), x, x0, n, vectorEnd, sums, lanes);
     }
 
     static void rows(CpuWeight weight, float[] x, int tokens, int in, int from, int to, float scale, float[] out,
@@ -79,7 +78,8 @@ final class LinearKernel {
         int vectorEnd = RowBlockDecoder.vectorEnd(in, weight);
         Scratch scratch = SCRATCH.get();
         float[] sums = scratch.sums, lanes = scratch.lanes;
-        if (tokens < FUSED_BELOW) {  // decode-shaped: stream the stored rows, widening in registers
+        boolean widened = weight.quantized() != null || weight.tensor().dtype() == DType.F8_E4M3;
+        if (tokens < 4 || widened && tokens < WIDENED_GROUPS_FROM) {  // decode-shaped: stream the stored rows once
             fused(weight, x, 0, tokens, in, from, to, vectorEnd, scale, out, outStride, sums, lanes);
             return;
         }

@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
@@ -25,8 +26,17 @@ final class RowBlockDecoder {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    /** Lane i takes short 2i + 1 of the pair [lo, hi] of float vectors seen as shorts: the BF16 of float i. */
+    private static final ShortVector HIGH_HALVES = ShortVector.fromArray(
+            VectorSpecies.of(short.class, DotKernels.F.vectorShape()), highHalves(), 0);
 
     private RowBlockDecoder() {}
+
+    private static short[] highHalves() {
+        short[] index = new short[2 * L];
+        for (int i = 0; i < index.length; i++) index[i] = (short) (2 * i + 1);
+        return index;
+    }
 
     /** End of the part of a row of {@code n} features that the kernels cover with whole vectors. */
     static int vectorEnd(int n) {
@@ -95,20 +105,23 @@ final class RowBlockDecoder {
      */
     static void e4m3ToBf16(Tensor weight, int row, int count, MemorySegment out) {
         MemorySegment w = weight.storage();
-        int n = (int) weight.cols(), vectorEnd = e4m3VectorEnd(n);
+        int n = (int) weight.cols(), vectorEnd = e4m3VectorEnd(n), pairsEnd = vectorEnd / (2 * L) * (2 * L);
         for (int r = 0; r < count; r++) {
             long base = weight.rowByteOffset(row + r), o = 2L * r * n;
-            for (int i = 0; i < vectorEnd; i += L) {
-                ((IntVector) ByteVector.fromMemorySegment(B, w, base + i, LE).convertShape(VectorOperators.B2I, I, 0))
-                        .lanewise(VectorOperators.LSHL, 20).and(FusedRows.E4M3_BITS).reinterpretAsFloats()
-                        .mul(FusedRows.E4M3_REBASE).reinterpretAsInts().lanewise(VectorOperators.LSHR, 16)
-                        .convertShape(VectorOperators.I2S, S, 0).intoMemorySegment(out, o + 2L * i, LE);
+            for (int i = 0; i < pairsEnd; i += 2 * L) {  // the high halves of two chunks' floats, gathered by one permute
+                ShortVector lo = e4m3(w, base + i).reinterpretAsShorts(), hi = e4m3(w, base + i + L).reinterpretAsShorts();
+                HIGH_HALVES.selectFrom(lo, hi).intoMemorySegment(out, o + 2L * i, LE);
             }
-            for (int i = vectorEnd; i < n; i++) {
+            for (int i = pairsEnd; i < n; i++) {
                 float v = Floats.e4m3ToFloat(w.get(ValueLayout.JAVA_BYTE, base + i));
                 out.set(I16, o + 2L * i, (short) (Float.floatToRawIntBits(v) >>> 16));
             }
         }
+    }
+
+    private static FloatVector e4m3(MemorySegment w, long offset) {
+        return ((IntVector) ByteVector.fromMemorySegment(B, w, offset, LE).convertShape(VectorOperators.B2I, I, 0))
+                .lanewise(VectorOperators.LSHL, 20).and(FusedRows.E4M3_BITS).reinterpretAsFloats().mul(FusedRows.E4M3_REBASE);
     }
 
     private static void bf16(MemorySegment w, long base, float[] out, int o, int n, int vectorEnd) {
@@ -120,11 +133,7 @@ final class RowBlockDecoder {
     }
 
     private static void e4m3(MemorySegment w, long base, float[] out, int o, int n, int vectorEnd) {
-        for (int i = 0; i < vectorEnd; i += L) {
-            ((IntVector) ByteVector.fromMemorySegment(B, w, base + i, LE).convertShape(VectorOperators.B2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 20).and(FusedRows.E4M3_BITS).reinterpretAsFloats()
-                    .mul(FusedRows.E4M3_REBASE).intoArray(out, o + i);
-        }
+        for (int i = 0; i < vectorEnd; i += L) e4m3(w, base + i).intoArray(out, o + i);
         for (int i = vectorEnd; i < n; i++) out[o + i] = Floats.e4m3ToFloat(w.get(ValueLayout.JAVA_BYTE, base + i));
     }
 }

@@ -51,10 +51,20 @@ class DotKernelsTest {
         float[] lanes = new float[DotKernels.LANES];
         DotKernels.tile3x4(block, 0, x, 0, n, end, tile, lanes);
         long c0 = weight.rowByteOffset(0), c1 = weight.rowByteOffset(1), c2 = weight.rowByteOffset(2), c3 = weight.rowByteOffset(3);
-        switch (dtype) {
-            case BF16 -> FusedRows.bf16Tile4x4(weight.storage(), c0, c1, c2, c3, x, 0, n, end, fusedTile, lanes);
+        switch (dtype) {  // the stored formats' own tiles: 3x4 on BF16 and F32, 4x4 on e4m3 (and 3x4 on its BF16 widening)
+            case BF16 -> StoredTiles.bf16Tile3x4(weight.storage(), c0, c1, c2, x, 0, n, end, fusedTile, lanes);
             case F8_E4M3 -> FusedRows.e4m3Tile4x4(weight.storage(), c0, c1, c2, c3, x, 0, n, end, fusedTile, lanes);
-            default -> FusedRows.f32Tile4x4(weight.storage(), c0, c1, c2, c3, x, 0, n, end, fusedTile, lanes);
+            default -> StoredTiles.f32Tile3x4(weight.storage(), c0, c1, c2, x, 0, n, end, fusedTile, lanes);
+        }
+        float[] widenedTile = new float[16];
+        if (dtype == DType.F8_E4M3) {
+            MemorySegment widened = MemorySegment.ofArray(new short[4 * n]);
+            RowBlockDecoder.e4m3ToBf16(weight, 0, 4, widened);
+            for (int i = 0; i < 4 * n; i++) {
+                assertThat(Floats.bf16ToFloat(widened.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i)))
+                        .as("e4m3 weight %d widened to BF16 exactly", i).isEqualTo(natural[i]);
+            }
+            StoredTiles.bf16Tile3x4(widened, 0, 2L * n, 4L * n, x, 0, n, end, widenedTile, lanes);
         }
         for (int t = 0; t < 4; t++) {
             for (int r = 0; r < 4; r++) {
@@ -66,8 +76,14 @@ class DotKernelsTest {
                 };
                 if (r < 3) assertThat(tile[4 * r + t]).as("tile3x4 (%d, %d) equals dot1 bit for bit", r, t).isEqualTo(single);
                 assertThat(fused).as("fused %s row %d equals dot1 bit for bit", dtype, r).isEqualTo(single);
-                assertThat(fusedTile[4 * r + t]).as("fused %s tile (%d, %d) equals dot1 bit for bit", dtype, r, t)
-                        .isEqualTo(single);
+                if (r < 3 || dtype == DType.F8_E4M3) {
+                    assertThat(fusedTile[4 * r + t]).as("fused %s tile (%d, %d) equals dot1 bit for bit", dtype, r, t)
+                            .isEqualTo(single);
+                }
+                if (r < 3 && dtype == DType.F8_E4M3) {
+                    assertThat(widenedTile[4 * r + t]).as("3x4 tile on widened e4m3 (%d, %d) equals dot1 bit for bit", r, t)
+                            .isEqualTo(single);
+                }
                 double exact = 0, magnitude = 0;
                 for (int i = 0; i < n; i++) {
                     exact += (double) natural[r * n + i] * naturalX[t * n + i];
