@@ -26,12 +26,15 @@ final class LinearKernel {
     /** Per-thread scratch, so a decode step allocates nothing here: the pool's threads live as long as the backend. */
     private static final class Scratch {
         final float[] sums = new float[16], lanes = new float[DotKernels.LANES];
-        float[] block = new float[0];
-        MemorySegment bf16 = MemorySegment.NULL;
+        float[] fp32 = new float[0];
+        MemorySegment fp32View = MemorySegment.NULL, bf16 = MemorySegment.NULL;
 
-        float[] block(int floats) {
-            if (block.length < floats) block = new float[floats];
-            return block;
+        float[] fp32(int floats) {
+            if (fp32.length < floats) {
+                fp32 = new float[floats];
+                fp32View = MemorySegment.ofArray(fp32);
+            }
+            return fp32;
         }
 
         MemorySegment bf16(long bytes) {
@@ -88,8 +91,7 @@ final class LinearKernel {
 
     /**
      * Prefill: per token panel, the rows in groups that stay in L2 ({@link #GROUP_BYTES}); for each four tokens of the
-     * panel (16-88 KB of FP32, kept in L1 across the group) the group's rows three at a time ({@link StoredTiles},
-     * {@link DotKernels#tile3x4}). BF16 and F32 groups are the stored rows, widened in registers; e4m3 groups are widened
+     * panel (16-88 KB of FP32, kept in L1 across the group) the group's rows three at a time ({@link StoredTiles}). BF16 and F32 groups are the stored rows, widened in registers; e4m3 groups are widened
      * to BF16 once per panel (exact, and the tiles then decode nothing per use); quantized groups are decoded to FP32.
      * Measured 2026-11-26 against four rows of an FP32 block per token panel: docs/cpu-kernels.md.
      */
@@ -109,16 +111,19 @@ final class LinearKernel {
             for (int g = from; g < triplesEnd; g += group) {
                 int rows = Math.min(triplesEnd, g + group) - g;
                 MemorySegment w = weight.storage();
-                float[] block = null;
                 switch (source) {
                     case BF16 -> RowBlockDecoder.e4m3ToBf16(weight, g, rows, w = scratch.bf16(2L * rows * in));
-                    case FP32 -> RowBlockDecoder.decode(cpu, g, rows, block = scratch.block(rows * in));
+                    case FP32 -> {
+                        RowBlockDecoder.decode(cpu, g, rows, scratch.fp32(rows * in));
+                        w = scratch.fp32View;
+                    }
                     default -> { }
                 }
                 for (int t = p; t < quadsEnd; t += 4) {
                     for (int r = 0; r < rows; r += 3) {
                         switch (source) {
-                            case FP32 -> DotKernels.tile3x4(block, r * in, x, t * in, in, vectorEnd, sums, lanes);
+                            case FP32 -> StoredTiles.f32Tile3x4(w, 4L * r * in, 4L * (r + 1) * in, 4L * (r + 2) * in, x, t * in, in,
+                                    vectorEnd, sums, lanes);
                             case BF16 -> StoredTiles.bf16Tile3x4(w, 2L * r * in, 2L * (r + 1) * in, 2L * (r + 2) * in, x, t * in, in,
                                     vectorEnd, sums, lanes);
                             case STORED_BF16 -> StoredTiles.bf16Tile3x4(w, weight.rowByteOffset(g + r), weight.rowByteOffset(g + r + 1),

@@ -9,6 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.SplittableRandom;
+import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -49,7 +50,7 @@ class DotKernelsTest {
         int end = RowBlockDecoder.vectorEnd(n, CpuWeight.linear(weight, 1f, Float.NaN));
         float[] tile = new float[16], fusedTile = new float[16];
         float[] lanes = new float[DotKernels.LANES];
-        DotKernels.tile3x4(block, 0, x, 0, n, end, tile, lanes);
+        StoredTiles.f32Tile3x4(MemorySegment.ofArray(block), 0, 4L * n, 8L * n, x, 0, n, end, tile, lanes);  // a q8/q4 group
         long c0 = weight.rowByteOffset(0), c1 = weight.rowByteOffset(1), c2 = weight.rowByteOffset(2), c3 = weight.rowByteOffset(3);
         switch (dtype) {  // the stored formats' own tiles: 3x4 on BF16 and F32, 4x4 on e4m3 (and 3x4 on its BF16 widening)
             case BF16 -> StoredTiles.bf16Tile3x4(weight.storage(), c0, c1, c2, x, 0, n, end, fusedTile, lanes);
@@ -68,13 +69,13 @@ class DotKernelsTest {
         }
         for (int t = 0; t < 4; t++) {
             for (int r = 0; r < 4; r++) {
-                float single = DotKernels.dot1(block, r * n, x, t * n, n, end, lanes);
+                float single = dot1(block, r * n, x, t * n, n, end, lanes);
                 float fused = switch (dtype) {
                     case BF16 -> FusedRows.bf16Row(weight.storage(), weight.rowByteOffset(r), x, t * n, n, end, lanes);
                     case F8_E4M3 -> FusedRows.e4m3Row(weight.storage(), weight.rowByteOffset(r), x, t * n, n, end, lanes);
                     default -> FusedRows.f32Row(weight.storage(), weight.rowByteOffset(r), x, t * n, n, end, lanes);
                 };
-                if (r < 3) assertThat(tile[4 * r + t]).as("tile3x4 (%d, %d) equals dot1 bit for bit", r, t).isEqualTo(single);
+                if (r < 3) assertThat(tile[4 * r + t]).as("3x4 tile on the decoded block (%d, %d) equals dot1 bit for bit", r, t).isEqualTo(single);
                 assertThat(fused).as("fused %s row %d equals dot1 bit for bit", dtype, r).isEqualTo(single);
                 if (r < 3 || dtype == DType.F8_E4M3) {
                     assertThat(fusedTile[4 * r + t]).as("fused %s tile (%d, %d) equals dot1 bit for bit", dtype, r, t)
@@ -92,5 +93,37 @@ class DotKernelsTest {
                 assertThat((double) single).isCloseTo(exact, org.assertj.core.data.Offset.offset(1e-5 * magnitude + 1e-6));
             }
         }
+    }
+
+    private static final int L = DotKernels.F.length();
+
+    /** The order of {@link DotKernels} written plainly on float arrays: the reference every kernel must equal. */
+    private static float dot1(float[] w, int w0, float[] x, int x0, int n, int vectorEnd, float[] lanes) {
+        FloatVector a0 = FloatVector.zero(DotKernels.F), a1 = a0;
+        int i = 0;
+        for (; i + 4 * L <= vectorEnd; i += 4 * L) {
+            a0 = FloatVector.fromArray(DotKernels.F, w, w0 + i).fma(FloatVector.fromArray(DotKernels.F, x, x0 + i), a0);
+            a1 = FloatVector.fromArray(DotKernels.F, w, w0 + i + L).fma(FloatVector.fromArray(DotKernels.F, x, x0 + i + L), a1);
+            a0 = FloatVector.fromArray(DotKernels.F, w, w0 + i + 2 * L).fma(FloatVector.fromArray(DotKernels.F, x, x0 + i + 2 * L), a0);
+            a1 = FloatVector.fromArray(DotKernels.F, w, w0 + i + 3 * L).fma(FloatVector.fromArray(DotKernels.F, x, x0 + i + 3 * L), a1);
+        }
+        if (i < vectorEnd) {
+            a0 = FloatVector.fromArray(DotKernels.F, w, w0 + i).fma(FloatVector.fromArray(DotKernels.F, x, x0 + i), a0);
+            i += L;
+        }
+        if (i < vectorEnd) {
+            a1 = FloatVector.fromArray(DotKernels.F, w, w0 + i).fma(FloatVector.fromArray(DotKernels.F, x, x0 + i), a1);
+            i += L;
+        }
+        if (i < vectorEnd) a0 = FloatVector.fromArray(DotKernels.F, w, w0 + i).fma(FloatVector.fromArray(DotKernels.F, x, x0 + i), a0);
+        a0.intoArray(lanes, 0);
+        a1.intoArray(lanes, L);
+        return tail(w, w0, x, x0, vectorEnd, n, LaneSums.sum1(lanes));
+    }
+
+    /** Adds the scalar tail {@code [from, n)} to a lane sum. */
+    private static float tail(float[] w, int w0, float[] x, int x0, int from, int n, float sum) {
+        for (int i = from; i < n; i++) sum += w[w0 + i] * x[x0 + i];
+        return sum;
     }
 }
