@@ -5,7 +5,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The summation order every dot-product kernel of the CPU backend follows, and the vector species they share.
  *
- * <p>The order, shared by every kernel here and in {@link FusedRows}, {@link Q8Rows} and {@link Q4Rows}: a row of n
+ * <p>The order, shared by every kernel in {@link FusedRows}, {@link StoredTiles}, {@link Q8Rows} and {@link Q4Rows}: a row of n
  * features is read in chunks of L (the vector length); chunk j goes into lane-wise accumulator {@code j % 2} by FMA, in
  * order (two independent chains: enough to keep a streamed row ahead of the FMA latency); the two are added, the lanes
  * summed by the fixed butterfly of {@link VectorMath#sumLanes(float[], int)} ({@link LaneSums}), then the scalar tail

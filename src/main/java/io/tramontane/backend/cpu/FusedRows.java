@@ -17,8 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
  * bytes, widening narrow weights in registers. One method per format so each loop compiles without a
  * per-vector dispatch; loads are written out in Vector API calls (a helper that C2 declines to inline, as it
  * does once a big method's node budget is spent, would box its vectors). Each (row, token) sum is the
- * order of {@link DotKernels}, so these give the bits of {@link DotKernels} on a block decoded by
- * {@link RowBlockDecoder}.
+ * order of {@link DotKernels}, so these give the bits of the prefill tiles ({@link StoredTiles}) on the same rows.
  */
 final class FusedRows {
     private static final VectorSpecies<Float> F = DotKernels.F;

@@ -91,7 +91,8 @@ final class LinearKernel {
 
     /**
      * Prefill: per token panel, the rows in groups that stay in L2 ({@link #GROUP_BYTES}); for each four tokens of the
-     * panel (16-88 KB of FP32, kept in L1 across the group) the group's rows three at a time ({@link StoredTiles}). BF16 and F32 groups are the stored rows, widened in registers; e4m3 groups are widened
+     * panel (32 KB of FP32 at 2048 columns, which stays in L1 across the group; wider rows spill to L2) the group's rows
+     * three at a time ({@link StoredTiles}). BF16 and F32 groups are the stored rows, widened in registers; e4m3 groups are widened
      * to BF16 once per panel (exact, and the tiles then decode nothing per use); quantized groups are decoded to FP32.
      * Measured 2026-11-26 against four rows of an FP32 block per token panel: docs/cpu-kernels.md.
      */
@@ -114,7 +115,7 @@ final class LinearKernel {
                 switch (source) {
                     case BF16 -> RowBlockDecoder.e4m3ToBf16(weight, g, rows, w = scratch.bf16(2L * rows * in));
                     case FP32 -> {
-                        RowBlockDecoder.decode(cpu, g, rows, scratch.fp32(rows * in));
+                        RowBlockDecoder.decode(cpu.quantized(), g, rows, scratch.fp32(rows * in));
                         w = scratch.fp32View;
                     }
                     default -> { }

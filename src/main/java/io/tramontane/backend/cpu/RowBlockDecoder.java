@@ -15,8 +15,8 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Decodes a few weight rows at a time into a small FP32 block that stays in L1 while the kernels use it
- * for every token of a panel: the weights are never dequantized as a whole.
+ * Decodes a prefill row group (see {@code LinearKernel.prefill}) into a scratch that stays in L2 while the tiles use it
+ * for every token of a panel: quantized rows to FP32, e4m3 rows to BF16. The weights are never dequantized as a whole.
  */
 final class RowBlockDecoder {
     private static final int L = DotKernels.F.length();
@@ -70,13 +70,8 @@ final class RowBlockDecoder {
         return w.quantized() != null || supports(w.tensor());
     }
 
-    /** Rows {@code [row, row + count)} of a linear, quantized or stored, into {@code out[r * n ...]}, n = columns. */
-    static void decode(CpuWeight weight, int row, int count, float[] out) {
-        QuantizedMatrix m = weight.quantized();
-        if (m == null) {
-            decode(weight.tensor(), row, count, out);
-            return;
-        }
+    /** Rows {@code [row, row + count)} of a quantized linear into {@code out[r * n ...]}, n = columns. */
+    static void decode(QuantizedMatrix m, int row, int count, float[] out) {
         int n = m.cols(), end = vectorEnd(n);
         for (int r = 0; r < count; r++) {
             if (m.format() == CpuWeights.Q8) Q8Rows.decode(m, row + r, out, r * n, n, end);
@@ -112,7 +107,11 @@ final class RowBlockDecoder {
                 ShortVector lo = e4m3(w, base + i).reinterpretAsShorts(), hi = e4m3(w, base + i + L).reinterpretAsShorts();
                 HIGH_HALVES.selectFrom(lo, hi).intoMemorySegment(out, o + 2L * i, LE);
             }
-            for (int i = pairsEnd; i < n; i++) {
+            if (pairsEnd < vectorEnd) {  // an odd last chunk: widened as the vector kernels widen it (NaN codes included)
+                e4m3(w, base + pairsEnd).reinterpretAsInts().lanewise(VectorOperators.LSHR, 16)
+                        .convertShape(VectorOperators.I2S, S, 0).intoMemorySegment(out, o + 2L * pairsEnd, LE);
+            }
+            for (int i = vectorEnd; i < n; i++) {
                 float v = Floats.e4m3ToFloat(w.get(ValueLayout.JAVA_BYTE, base + i));
                 out.set(I16, o + 2L * i, (short) (Float.floatToRawIntBits(v) >>> 16));
             }

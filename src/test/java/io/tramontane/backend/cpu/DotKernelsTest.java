@@ -95,6 +95,37 @@ class DotKernelsTest {
         }
     }
 
+    /**
+     * e4m3's two NaN codes (0x7F, 0xFF): the vector widening and the scalar tail treat them differently (a pre-existing
+     * property of the format's kernels), so every e4m3 path must cover the same columns with vectors: the widened 3x4
+     * tile, the 4x4 tile and the row kernel agree bit for bit, odd last chunks included.
+     */
+    @ParameterizedTest(name = "n={0}")
+    @CsvSource({"48", "50", "112", "133"})
+    void e4m3NanCodesGiveTheSameBitsOnEveryPath(int n) {
+        SplittableRandom random = new SplittableRandom(n);
+        Tensor weight = randomRows(DType.F8_E4M3, 4, n, random);
+        for (int i = 0; i < 4 * n; i += 7) weight.storage().set(ValueLayout.JAVA_BYTE, i, (byte) (i % 2 == 0 ? 0x7F : 0xFF));
+        float[] x = new float[4 * n];
+        for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
+        int end = RowBlockDecoder.vectorEnd(n, CpuWeight.linear(weight, 1f, Float.NaN));
+        float[] lanes = new float[DotKernels.LANES], tile = new float[16], widenedTile = new float[16];
+        MemorySegment w = weight.storage();
+        FusedRows.e4m3Tile4x4(w, weight.rowByteOffset(0), weight.rowByteOffset(1), weight.rowByteOffset(2), weight.rowByteOffset(3),
+                x, 0, n, end, tile, lanes);
+        MemorySegment widened = MemorySegment.ofArray(new short[4 * n]);
+        RowBlockDecoder.e4m3ToBf16(weight, 0, 4, widened);
+        StoredTiles.bf16Tile3x4(widened, 0, 2L * n, 4L * n, x, 0, n, end, widenedTile, lanes);
+        for (int r = 0; r < 3; r++) {
+            for (int t = 0; t < 4; t++) {
+                float row = FusedRows.e4m3Row(w, weight.rowByteOffset(r), x, t * n, n, end, lanes);
+                assertThat(Float.floatToRawIntBits(tile[4 * r + t])).as("4x4 (%d, %d)", r, t).isEqualTo(Float.floatToRawIntBits(row));
+                assertThat(Float.floatToRawIntBits(widenedTile[4 * r + t])).as("widened 3x4 (%d, %d)", r, t)
+                        .isEqualTo(Float.floatToRawIntBits(row));
+            }
+        }
+    }
+
     private static final int L = DotKernels.F.length();
 
     /** The order of {@link DotKernels} written plainly on float arrays: the reference every kernel must equal. */

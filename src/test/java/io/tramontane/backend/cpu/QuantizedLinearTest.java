@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * {@link CpuBackend#linear} on quantized weights against a float64 dot over the dequantized values, for 1..40
+ * {@link CpuBackend#linear} on quantized weights against a float64 dot over the dequantized values, for 1..40 and 70
  * tokens (the fused decode kernels below 32 tokens, from 32 the prefill tiles on row groups decoded to FP32, several
  * groups for [60, 2080]) and 1..3 threads; and each
  * token's logits identical, bit for bit, whichever path and batch computed them.
@@ -35,17 +35,17 @@ class QuantizedLinearTest {
 
     @ParameterizedTest(name = "{0}, {1} threads, [{2}, {3}]")
     @MethodSource("formatsThreadsAndShapes")
-    void matchesFloat64DotOverDequantizedWeightsForOneToFortyTokens(CpuWeights format, int threads, int out, int in) {
+    void matchesFloat64DotOverDequantizedWeightsForOneToFortyTokensAndSeventy(CpuWeights format, int threads, int out, int in) {
         SplittableRandom random = new SplittableRandom(format.ordinal() * 100L + threads * 10L + in);
         Tensor tensor = QuantizedWeights.random("w", out, in, random);
         try (CpuBackend backend = new CpuBackend(new CpuBackend.Options(threads, true, format))) {
             Weight weight = backend.linear(Linear.of(tensor));
             QuantizedMatrix m = CpuWeight.of(weight).quantized();
-            float[] all = new float[40 * in];
+            float[] all = new float[70 * in];
             for (int i = 0; i < all.length; i++) all[i] = (float) random.nextGaussian();
-            float[][] alone = new float[40][];
-            for (int t = 0; t < 40; t++) alone[t] = linear(backend, weight, Arrays.copyOfRange(all, t * in, (t + 1) * in), out);
-            for (int tokens = 1; tokens <= 40; tokens++) {
+            float[][] alone = new float[70][];
+            for (int t = 0; t < 70; t++) alone[t] = linear(backend, weight, Arrays.copyOfRange(all, t * in, (t + 1) * in), out);
+            for (int tokens : IntStream.concat(IntStream.rangeClosed(1, 40), IntStream.of(70)).toArray()) {  // 70: two panels
                 float[] y = linear(backend, weight, Arrays.copyOf(all, tokens * in), out);
                 for (int t = 0; t < tokens; t++) {
                     for (int r = 0; r < out; r++) {
