@@ -12,7 +12,14 @@ import java.lang.foreign.MemorySegment;
  * {@link #WIDENED_GROUPS_FROM} tokens stream once, four rows by four tokens.
  */
 final class LinearKernel {
-    private static final int TOKEN_PANEL = 64;
+    /**
+     * FP32 activations a prefill token panel may take: they are re-read from L3 once per row group, while each row group
+     * (widened, for e4m3 and quantized weights) is read once per panel. 8 MB of this VM's 32 MB L3 holds 1024 tokens of
+     * 2048 features; panels of 64 tokens (the earlier size) re-read every weight eight times in a 512-token prefill and
+     * widened e4m3 groups eight times (whole-prompt panels, three interleaved pairs: BF16 +2-6%, FP8 +5-11%).
+     */
+    private static final long PANEL_BYTES = 8L << 20;
+    private static final int MIN_PANEL = 64;
     /**
      * Below this many tokens, weights that a row group would widen (e4m3, q8, q4) stream from memory once, four rows by
      * four tokens: widening a group for so few tokens costs more than it saves (2026-11-26, 16 streams: FP8 113 fused
@@ -90,11 +97,12 @@ final class LinearKernel {
     }
 
     /**
-     * Prefill: per token panel, the rows in groups that stay in L2 ({@link #GROUP_BYTES}); for each four tokens of the
-     * panel (32 KB of FP32 at 2048 columns, which stays in L1 across the group; wider rows spill to L2) the group's rows
-     * three at a time ({@link StoredTiles}). BF16 and F32 groups are the stored rows, widened in registers; e4m3 groups are widened
-     * to BF16 once per panel (exact, and the tiles then decode nothing per use); quantized groups are decoded to FP32.
-     * Measured 2026-11-26 against four rows of an FP32 block per token panel: docs/cpu-kernels.md.
+     * Prefill: per token panel ({@link #PANEL_BYTES}), the rows in groups that stay in L2 ({@link #GROUP_BYTES}); for
+     * each four tokens of the panel (32 KB of FP32 at 2048 columns, which stays in L1 across the group; wider rows spill
+     * to L2) the group's rows three at a time ({@link StoredTiles}). BF16 and F32 groups are the stored rows, widened in
+     * registers; e4m3 groups are widened to BF16 once per panel (exact, and the tiles then decode nothing per use);
+     * quantized groups are decoded to FP32. Measured 2026-11-26 against four rows of an FP32 block per token panel:
+     * docs/cpu-kernels.md.
      */
     private static void prefill(CpuWeight cpu, float[] x, int tokens, int in, int from, int to, int vectorEnd,
                                 float scale, float[] out, int outStride, Scratch scratch) {
@@ -107,8 +115,9 @@ final class LinearKernel {
         };
         int triplesEnd = from + (to - from) / 3 * 3;
         int group = Math.max(3, (int) (GROUP_BYTES / ((long) in * source.bytes)) / 3 * 3);
-        for (int p = 0; p < tokens; p += TOKEN_PANEL) {
-            int panelEnd = Math.min(tokens, p + TOKEN_PANEL), quadsEnd = p + (panelEnd - p) / 4 * 4;
+        int panel = (int) Math.max(MIN_PANEL, PANEL_BYTES / (4L * in) / 4 * 4);
+        for (int p = 0; p < tokens; p += panel) {
+            int panelEnd = Math.min(tokens, p + panel), quadsEnd = p + (panelEnd - p) / 4 * 4;
             for (int g = from; g < triplesEnd; g += group) {
                 int rows = Math.min(triplesEnd, g + group) - g;
                 MemorySegment w = weight.storage();

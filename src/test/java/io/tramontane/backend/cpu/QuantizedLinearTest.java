@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * {@link CpuBackend#linear} on quantized weights against a float64 dot over the dequantized values, for 1..40 and 70
  * tokens (the fused decode kernels below 32 tokens, from 32 the prefill tiles on row groups decoded to FP32, several
- * groups for [60, 2080]) and 1..3 threads; and each
+ * groups for [60, 2080], two token panels for 70 tokens of [4, 30016]) and 1..3 threads; and each
  * token's logits identical, bit for bit, whichever path and batch computed them.
  */
 class QuantizedLinearTest {
@@ -29,7 +29,7 @@ class QuantizedLinearTest {
     static Stream<Arguments> formatsThreadsAndShapes() {
         return Stream.of(CpuWeights.Q8, CpuWeights.Q4).flatMap(format -> IntStream.rangeClosed(1, 3).boxed()
                 .flatMap(threads -> Stream.of(new int[] {37, 64}, new int[] {24, 100}, new int[] {9, 2048}, new int[] {6, 2080},
-                        new int[] {60, 2080})
+                        new int[] {60, 2080}, new int[] {4, 30016})
                         .map(shape -> Arguments.of(format, threads, shape[0], shape[1]))));
     }
 

@@ -16,20 +16,20 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * {@link CpuBackend#linear} on stored weights through every path of {@link LinearKernel}: fused rows for one token,
  * e4m3's 4x4 tiles for 22 tokens, the 3x4 tiles for 22 BF16/F32 tokens and for 70 (row groups, several of them for 400
- * and 120 rows; e4m3 at 1043 columns widens an odd last chunk; leftover rows and tokens); each token's outputs identical,
- * bit for bit, to the token computed alone.
+ * and 120 rows; e4m3 at 1043 columns widens an odd last chunk; two token panels at 30001 and 30040 columns; leftover
+ * rows and tokens); each token's outputs identical, bit for bit, to the token computed alone.
  */
 class StoredLinearPathsTest {
 
     @ParameterizedTest(name = "{0} [{1}, {2}]")
     @CsvSource({"BF16,9,1000", "BF16,9,2100", "F8_E4M3,6,2052", "F8_E4M3,7,333", "F32,5,2049", "F32,6,64",
-            "BF16,400,1030", "F8_E4M3,400,1043", "F32,120,1030"})
+            "BF16,400,1030", "F8_E4M3,400,1043", "F32,120,1030", "BF16,7,30001", "F8_E4M3,5,30040"})
     void everyPathGivesEachTokenTheBitsItGetsAlone(DType dtype, int out, int in) {
         SplittableRandom random = new SplittableRandom(in * 7L + dtype.ordinal());
         Tensor tensor = DotKernelsTest.randomRows(dtype, out, in, random);
         try (CpuBackend backend = new CpuBackend(new CpuBackend.Options(2, true))) {
             Weight weight = backend.linear(Linear.of(tensor));
-            int tokens = 70;  // two token panels, the second partial; a partial quad in each
+            int tokens = 70;  // a partial quad; at 30001 and 30040 columns two token panels (68 tokens, then 2)
             float[] x = new float[tokens * in];
             for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
             float[] all = linear(backend, weight, x, tokens, in, out);
