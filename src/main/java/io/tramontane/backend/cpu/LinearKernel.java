@@ -90,7 +90,7 @@ final class LinearKernel {
         float[] sums = scratch.sums, lanes = scratch.lanes;
         boolean widened = weight.quantized() != null || weight.tensor().dtype() == DType.F8_E4M3;
         if (tokens < 4 || widened && tokens < WIDENED_GROUPS_FROM) {  // decode-shaped: stream the stored rows once
-            fused(weight, x, 0, tokens, in, from, to, vectorEnd, scale, out, outStride, sums, lanes);
+            fused(weight, x, tokens, in, from, to, vectorEnd, scale, out, outStride, sums, lanes);
             return;
         }
         prefill(weight, x, tokens, in, from, to, vectorEnd, scale, out, outStride, scratch);
@@ -165,22 +165,22 @@ final class LinearKernel {
         }
     }
 
-    /** Tokens {@code [t0, t1)} of rows {@code [from, to)} from the stored rows, four rows by four tokens where they can. */
-    private static void fused(CpuWeight weight, float[] x, int t0, int t1, int in, int from, int to, int vectorEnd, float scale,
+    /** All tokens of rows {@code [from, to)} from the stored rows, four rows by four tokens where they can. */
+    private static void fused(CpuWeight weight, float[] x, int tokens, int in, int from, int to, int vectorEnd, float scale,
                               float[] out, int outStride, float[] sums, float[] lanes) {
-        int quadsEnd = t0 + (t1 - t0) / 4 * 4;
+        int quadsEnd = tokens / 4 * 4;
         int r = from;
-        for (; quadsEnd > t0 && r + 4 <= to; r += 4) {
-            for (int t = t0; t < quadsEnd; t += 4) {
+        for (; quadsEnd > 0 && r + 4 <= to; r += 4) {
+            for (int t = 0; t < quadsEnd; t += 4) {
                 fusedTile4x4(weight, r, x, t * in, in, vectorEnd, sums, lanes);
                 storeTile(sums, 4, scale, out, outStride, t, r);
             }
             for (int i = 0; i < 4; i++) {
-                for (int t = quadsEnd; t < t1; t++) out[t * outStride + r + i] = fusedRow(weight, r + i, x, t * in, in, vectorEnd, lanes) * scale;
+                for (int t = quadsEnd; t < tokens; t++) out[t * outStride + r + i] = fusedRow(weight, r + i, x, t * in, in, vectorEnd, lanes) * scale;
             }
         }
         for (; r < to; r++) {
-            for (int t = t0; t < t1; t++) out[t * outStride + r] = fusedRow(weight, r, x, t * in, in, vectorEnd, lanes) * scale;
+            for (int t = 0; t < tokens; t++) out[t * outStride + r] = fusedRow(weight, r, x, t * in, in, vectorEnd, lanes) * scale;
         }
     }
 
