@@ -53,58 +53,13 @@ __device__ __forceinline__ float to_float(float v) { return v; }
 __device__ __forceinline__ float to_float(__nv_bfloat16 v) { return __bfloat162float(v); }
 __device__ __forceinline__ float to_float(__nv_fp8_e4m3 v) { return static_cast<float>(v); }
 
-// 16 bytes of weights hold 16 / sizeof(T) elements; weight rows are padded to 16 bytes so rows load as uint4.
-template <typename T>
-struct Chunk {
-    static constexpr int ELEMENTS = 16 / sizeof(T);
-};
-
-__device__ __forceinline__ void decode(const uint4& raw, float (&out)[4]) {
-    out[0] = __uint_as_float(raw.x);
-    out[1] = __uint_as_float(raw.y);
-    out[2] = __uint_as_float(raw.z);
-    out[3] = __uint_as_float(raw.w);
-}
-
-// BF16 is the high half of an FP32: shifting a pair into place decodes exactly.
-__device__ __forceinline__ void decode(const uint4& raw, float (&out)[8]) {
-    const uint32_t words[4] = {raw.x, raw.y, raw.z, raw.w};
-#pragma unroll
-    for (int i = 0; i < 4; i++) {
-        out[2 * i] = __uint_as_float(words[i] << 16);
-        out[2 * i + 1] = __uint_as_float(words[i] & 0xffff0000u);
-    }
-}
-
-// Four e4m3 in a 32-bit word, the first in the low byte: two cvt.rn.f16x2.e4m3x2, then to FP32.
-__device__ __forceinline__ void decode_e4m3x4(uint32_t word, float (&out)[4]) {
-#pragma unroll
-    for (int j = 0; j < 2; j++) {
-        __nv_fp8x2_e4m3 pair;
-        pair.__x = static_cast<__nv_fp8x2_storage_t>(word >> (16 * j));
-        const float2 f = static_cast<float2>(pair);
-        out[2 * j] = f.x;
-        out[2 * j + 1] = f.y;
-    }
-}
-
-__device__ __forceinline__ void decode(const uint4& raw, float (&out)[16]) {
-    const uint32_t words[4] = {raw.x, raw.y, raw.z, raw.w};
-#pragma unroll
-    for (int i = 0; i < 4; i++) {
-        float quad[4];
-        decode_e4m3x4(words[i], quad);
-#pragma unroll
-        for (int j = 0; j < 4; j++) out[4 * i + j] = quad[j];
-    }
-}
-
 // The hardware operations every kernel family's Ops type supplies alike (the bodies in *_core.cuh are written
 // against an Ops type so the host emulators can run them); each family's Ops derives from this and adds its own.
 struct DeviceOpsBase {
     static __device__ __forceinline__ int block_x() { return blockIdx.x; }
     static __device__ __forceinline__ int block_y() { return blockIdx.y; }
     static __device__ __forceinline__ int block_z() { return blockIdx.z; }
+    static __device__ __forceinline__ int grid_x() { return gridDim.x; }
     static __device__ __forceinline__ int thread() { return threadIdx.x; }
     static __device__ __forceinline__ void sync() { __syncthreads(); }
     static __device__ __forceinline__ float shfl_xor(float v, int mask) {

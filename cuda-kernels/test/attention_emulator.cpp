@@ -1,6 +1,8 @@
-// Runs the attention kernels of attention_core.cuh, the sampling kernel of sampling_core.cuh and the MoE kernels of
-// moe_core.cuh on the host, for AttentionEmulationTest, SamplingEmulationTest and MoeEmulationTest (no GPU needed).
-// moe_core.cuh is found on the include path (-I), so a test can compile a deliberately broken copy in its place.
+// Runs the attention kernels of attention_core.cuh, the sampling kernel of sampling_core.cuh, the MoE kernels of
+// moe_core.cuh and the decode gemv of linear_core.cuh on the host, for AttentionEmulationTest, SamplingEmulationTest,
+// MoeEmulationTest and LinearEmulationTest (no GPU needed).
+// linear_core.cuh and moe_core.cuh are found on the include path (-I), so a test can compile a deliberately broken copy
+// in their place.
 //
 // The kernel bodies are the device code itself, instantiated with HostOps instead of attention.cu's DeviceOps:
 // every CUDA thread of a CTA is a fiber (ucontext) and the fibers of a CTA take turns; a fiber switches only at a
@@ -20,6 +22,7 @@
 // Usage: attention_emulator INPUT OUTPUT
 #include "../attention_core.cuh"
 #include "../sampling_core.cuh"
+#include "linear_core.cuh"
 #include "moe_core.cuh"
 #include "emulated_device.h"
 
@@ -41,6 +44,7 @@ namespace {
 namespace attn = tramontane::attention;
 namespace smp = tramontane::sampling;
 namespace moe = tramontane::moe;
+namespace lin = tramontane::linear;
 
 using namespace tramontane::emulator;
 
@@ -91,6 +95,7 @@ struct Cta {
 };
 
 Cta* cta = nullptr;
+int grid_x = 1;  // the launch's grid.x, for kernels that stride over their blocks
 Lane* current = nullptr;
 ucontext_t scheduler;
 std::function<void()> body;
@@ -227,6 +232,7 @@ struct HostOps {
     static int block_x() { return cta->x; }
     static int block_y() { return cta->y; }
     static int block_z() { return cta->z; }
+    static int grid_x() { return ::grid_x; }
     static int thread() { return current->thread; }
     static unsigned char* shared() { return cta->shared.data(); }
     static void sync() { arrive(cta->barrier, cta->threads, "__syncthreads"); }
@@ -458,6 +464,14 @@ struct HostOps {
             current->open.push_back(copy);
         }
     }
+    static void cp_async16(unsigned char* dst, const void* src, bool fill) {  // the gemv's untyped ring
+        cp_async16(reinterpret_cast<uint16_t*>(dst), static_cast<const uint16_t*>(src), fill);
+    }
+    static void load16_shared(const unsigned char* p, uint32_t (&out)[4]) {
+        require_shared(p, 16, "16-byte shared load");
+        require_aligned(p, 16, "16-byte shared load");
+        std::memcpy(out, p, 16);
+    }
     static void land(const Copy& c) {
         if (c.fill) {
             std::memcpy(c.dst, c.src, 16);
@@ -568,6 +582,7 @@ Kernel kernel(void (*entry)(P...), int threads, int shared) {
                          std::to_string(launch.slots.size()));
                 }
                 auto args = arguments<P...>(launch, std::index_sequence_for<P...>{});
+                grid_x = launch.grid[0];
                 for (int z = 0; z < launch.grid[2]; z++) {
                     for (int y = 0; y < launch.grid[1]; y++) {
                         for (int x = 0; x < launch.grid[0]; x++) {
@@ -614,6 +629,9 @@ const std::map<std::string, Kernel>& kernels() {
          kernel(&attn::decode_e4m3<128, CoarseE4m3Ops>, attn::DECODE_THREADS, attn::decode_smem_bytes(128))},
         {"sample_rows", kernel(&smp::sample_rows<HostOps>, smp::THREADS, smp::smem_bytes())},
         {"sample_rows_lost_peers", kernel(&smp::sample_rows<LostPeersOps>, smp::THREADS, smp::smem_bytes())},
+        {"linear_gemv_f32", kernel(&lin::gemv<float, HostOps>, lin::GEMV_THREADS, lin::gemv_smem_bytes())},
+        {"linear_gemv_bf16", kernel(&lin::gemv<uint16_t, HostOps>, lin::GEMV_THREADS, lin::gemv_smem_bytes())},
+        {"linear_gemv_e4m3", kernel(&lin::gemv<uint8_t, HostOps>, lin::GEMV_THREADS, lin::gemv_smem_bytes())},
         {"moe_route", kernel(&moe::route<HostOps>, moe::ROUTE_THREADS, 0)},
         {"moe_permute", kernel(&moe::permute<HostOps>, moe::PERMUTE_THREADS, moe::permute_smem_bytes())},
         {"moe_gather", kernel(&moe::gather<HostOps>, moe::ROW_THREADS, 0)},

@@ -22,9 +22,9 @@ import java.util.SplittableRandom;
  * The decode linears of Devstral Small on their own: the gemv's GB/s of weights against the measured read bandwidth,
  * the kernel the issue wants at the HBM roofline. Each shape's weight is repeated in as many copies as make 512 MB (far
  * past L2, as 40 layers are) and one pass over the copies is captured as a graph, so neither L2 hits nor launch gaps
- * flatter the figure. Beside each e4m3 row, {@link #LEAN_E4M3}'s rate. Weights are all 1.0, so each output is its
- * token's sum of x: every kernel's output is checked against that, NaN-poisoned. (On an H200, 2026-11-26: e4m3 at
- * 17-36% of the read bandwidth, the BF16 head at 101%; see docs/gpu-log.md.)
+ * flatter the figure. Weights are all 1.0, so each output is its token's sum of x: the output is checked against
+ * that, NaN-poisoned. (On an H200, 2026-11-26, with the gemv before the shared-memory ring: e4m3 at 17-36% of the
+ * read bandwidth, the BF16 head at 101%; see docs/gpu-log.md.)
  */
 final class GemvTiming {
     /** A decode linear: {@code m} tokens through an n x k weight of {@code format}. */
@@ -43,12 +43,6 @@ final class GemvTiming {
     private static final long PASS_BYTES = 512L << 20;
     private static final int NAN_BITS = 0x7fc00000;
     private static final double BOUND = 1e-5;
-    /**
-     * The e4m3 gemv decoded a quad at a time in at most 80 registers (3 blocks per SM, against 2), timed beside the
-     * production kernel on every e4m3 shape: the A/B for the next GPU session (docs/gpu-log.md, "For the next GPU session").
-     */
-    static final String LEAN_E4M3 = "linear_gemv_lean4_e4m3";
-
     private final CudaDriver driver;
     private final KernelModule module;
     private final int multiprocessors;
@@ -88,32 +82,18 @@ final class GemvTiming {
                 driver.streamSynchronize(Stream.DEFAULT);  // the memsets, before the non-blocking stream reads
                 long outFloats = (long) s.m() * s.n();
                 DeviceBuffer y = device.allocate(outFloats * Float.BYTES);
-                LaunchConfig config = LinearKernels.config(s.m(), s.n(), multiprocessors);
-                List<String> kernels = new ArrayList<>(List.of(LinearKernels.name(s.format(), s.m())));
-                if (s.format() == WeightFormat.E4M3) kernels.add(LEAN_E4M3);
-                double[] micros = new double[kernels.size()];
-                String failure = null;
-                for (int variant = 0; variant < kernels.size() && failure == null; variant++) {
-                    Launcher launcher = Launcher.of(module, kernels.get(variant), 8);
-                    driver.memsetD32Async(y, NAN_BITS, stream);
-                    micros[variant] = timePass(stream, () -> {
-                        for (CudaWeight w : weights) {
-                            launcher.launch(stream, config, args -> LinearKernels.arguments(args, xs, w, y, s.m(), 1f));
-                        }
-                    });
-                    MemorySegment out = host.allocate(outFloats * Float.BYTES);
-                    driver.copyToHost(out, y);
-                    failure = compare(out.toArray(JAVA_FLOAT), x, s);
-                    if (failure != null) failure = kernels.get(variant) + ": " + failure;
-                }
-                double bytes = (double) copies * weightBytes, rate = bytes / (micros[0] * 1e-6);
+                LinearKernels linear = new LinearKernels(module, multiprocessors);
+                driver.memsetD32Async(y, NAN_BITS, stream);
+                double micros = timePass(stream, () -> {
+                    for (CudaWeight w : weights) linear.launch(stream, xs, w, y, s.m(), 1f);
+                });
+                MemorySegment out = host.allocate(outFloats * Float.BYTES);
+                driver.copyToHost(out, y);
+                String failure = compare(out.toArray(JAVA_FLOAT), x, s);
+                double bytes = (double) copies * weightBytes, rate = bytes / (micros * 1e-6);
                 String detail = failure != null ? failure : String.format(Locale.ROOT, "%.0f GB/s = %.0f%% of the measured %.0f GB/s",
                         rate / 1e9, 100 * rate / readBytesPerSecond, readBytesPerSecond / 1e9);
-                if (failure == null && micros.length > 1) {
-                    double lean = bytes / (micros[1] * 1e-6);
-                    detail += String.format(Locale.ROOT, "; %s %.0f GB/s (%.2fx)", LEAN_E4M3, lean / 1e9, lean / rate);
-                }
-                return new CheckResult(check, shape, seed, failure == null, 0, BOUND, micros[0] / copies, detail);
+                return new CheckResult(check, shape, seed, failure == null, 0, BOUND, micros / copies, detail);
             } finally {
                 driver.streamDestroy(stream);
             }

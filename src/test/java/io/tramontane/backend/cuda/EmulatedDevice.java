@@ -2,8 +2,10 @@ package io.tramontane.backend.cuda;
 
 import io.tramontane.cuda.DeviceBuffer;
 import io.tramontane.cuda.LaunchConfig;
+import io.tramontane.weights.Tensor;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -126,6 +128,16 @@ abstract class EmulatedDevice {
     }
 
     /** A little-endian buffer of {@code bytes} bytes, as the emulators read their input. */
+    /** {@code w}'s rows in its stored bytes, each padded with zeros to the format's 16-byte stride (as WeightUpload). */
+    static byte[] padded(Tensor w, WeightFormat format) {
+        int rowBytes = Math.toIntExact(format.stride(w.cols()) * format.bytes);
+        byte[] out = new byte[Math.toIntExact(w.rows()) * rowBytes];
+        for (int r = 0; r < w.rows(); r++) {
+            MemorySegment.copy(w.rowBytes(r), 0, MemorySegment.ofArray(out), (long) r * rowBytes, w.cols() * format.bytes);
+        }
+        return out;
+    }
+
     protected static ByteBuffer le(int bytes) {
         return ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
     }

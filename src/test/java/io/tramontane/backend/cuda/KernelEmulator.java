@@ -34,7 +34,7 @@ final class KernelEmulator extends EmulatedDevice {
         this(binary().orElseThrow());
     }
 
-    /** On the given emulator binary (a {@link #withMoeCore} variant). */
+    /** On the given emulator binary (a {@link #withCore} variant). */
     KernelEmulator(Path emulator) {
         super("TRAMEMU1");
         this.emulator = emulator;
@@ -47,14 +47,14 @@ final class KernelEmulator extends EmulatedDevice {
     }
 
     /**
-     * An emulator whose moe_core.cuh is {@code source} instead of the repository's (a deliberately broken variant),
-     * compiled into {@code dir}; empty without g++.
+     * An emulator whose kernel core {@code core} (moe_core.cuh, linear_core.cuh) is {@code source} instead of the
+     * repository's (a deliberately broken variant), compiled into {@code dir}; empty without g++.
      */
-    static Optional<Path> withMoeCore(String source, Path dir) throws IOException {
+    static Optional<Path> withCore(String core, String source, Path dir) throws IOException {
         if (CudaToolkit.gxx().isEmpty()) return Optional.empty();
         Path include = Files.createDirectories(dir.resolve("include"));
-        Files.writeString(include.resolve("moe_core.cuh"), source);
-        // moe_core.cuh is looked up in include/ first, then beside the other kernels
+        Files.writeString(include.resolve(core), source);
+        // the cores are looked up in include/ first, then beside the other kernels
         return Optional.of(EmulatorBuild.compile(NAME, List.of(include, EmulatorBuild.KERNELS), dir.resolve(NAME)));
     }
 

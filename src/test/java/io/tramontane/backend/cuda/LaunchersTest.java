@@ -62,13 +62,21 @@ class LaunchersTest {
         assertThat(LinearKernels.name(WeightFormat.BF16, 1)).isEqualTo("linear_gemv_bf16");
         assertThat(LinearKernels.name(WeightFormat.E4M3, 8)).isEqualTo("linear_gemv_e4m3");
         assertThat(LinearKernels.name(WeightFormat.F32, 9)).isEqualTo("linear_gemm_f32");
-        // 132 SMs want 3168 streaming warps: narrow layers split each row over up to 8 warps, wide ones use one
-        assertThat(LinearKernels.config(3, 129, 132)).isEqualTo(new LaunchConfig(Dim3.of(129, 1), new Dim3(32, 8, 1), 0));
-        assertThat(LinearKernels.config(8, 4, 132)).isEqualTo(new LaunchConfig(Dim3.of(4, 2), new Dim3(32, 8, 1), 0));
-        assertThat(LinearKernels.config(1, 1024, 132)).isEqualTo(new LaunchConfig(Dim3.of(512, 1), new Dim3(32, 4, 2), 0));
-        assertThat(LinearKernels.config(1, 2001, 132)).isEqualTo(new LaunchConfig(Dim3.of(501, 1), new Dim3(32, 2, 4), 0));
-        assertThat(LinearKernels.config(1, 32769, 132)).isEqualTo(new LaunchConfig(Dim3.of(4097, 1), new Dim3(32, 1, 8), 0));
-        assertThat(LinearKernels.config(1, 32768, 1)).isEqualTo(new LaunchConfig(Dim3.of(4096, 1), new Dim3(32, 1, 8), 0));
+        // 132 SMs want 3168 streaming warps (3 resident blocks of 8): narrow layers split each row over up to 8 warps,
+        // wide ones use one; each block walks an equal share of the units of 16 / parts rows
+        int shared = LinearKernels.GEMV_SHARED_BYTES;
+        assertThat(shared).isEqualTo(66048);
+        assertThat(LinearKernels.gemvParts(129, 132)).isEqualTo(8);
+        assertThat(LinearKernels.gemvParts(2001, 132)).isEqualTo(4);
+        assertThat(LinearKernels.gemvParts(5120, 132)).isEqualTo(2);
+        assertThat(LinearKernels.gemvParts(32768, 132)).isEqualTo(1);
+        assertThat(LinearKernels.config(3, 129, 132)).isEqualTo(new LaunchConfig(Dim3.of(65, 1), Dim3.of(256), shared));
+        assertThat(LinearKernels.config(8, 4, 132)).isEqualTo(new LaunchConfig(Dim3.of(2, 2), Dim3.of(256), shared));
+        assertThat(LinearKernels.config(1, 1024, 132)).isEqualTo(new LaunchConfig(Dim3.of(256, 1), Dim3.of(256), shared));
+        assertThat(LinearKernels.config(1, 2001, 132)).isEqualTo(new LaunchConfig(Dim3.of(251, 1), Dim3.of(256), shared));
+        // 2049 units of 16 rows over 396 slots: 6 each, so 342 blocks that finish together
+        assertThat(LinearKernels.config(1, 32769, 132)).isEqualTo(new LaunchConfig(Dim3.of(342, 1), Dim3.of(256), shared));
+        assertThat(LinearKernels.config(1, 32768, 1)).isEqualTo(new LaunchConfig(Dim3.of(3, 1), Dim3.of(256), shared));
         assertThat(LinearKernels.config(130, 257, 132)).isEqualTo(new LaunchConfig(Dim3.of(5, 3), Dim3.of(256), 0));
     }
 
@@ -76,8 +84,8 @@ class LaunchersTest {
     void linearMarshalsItsParametersInKernelOrder() {
         DeviceBuffer x = floats(3 * 33), y = floats(3 * 7);
         CudaWeight w = new CudaWeight(buffer(7 * 40 * 2), WeightFormat.BF16, 7, 33, 40, 0.5f, Float.NaN);
-        KernelArgs args = LinearKernels.arguments(args(), x, w, y, 3, 0.25f);
-        assertThat(args.count()).isEqualTo(8);
+        KernelArgs args = LinearKernels.arguments(args(), x, w, y, 3, 0.25f, 132);
+        assertThat(args.count()).isEqualTo(9);
         assertThat(slot(args, 0).get(JAVA_LONG, 0)).isEqualTo(x.address());
         assertThat(slot(args, 1).get(JAVA_LONG, 0)).isEqualTo(w.data().address());
         assertThat(slot(args, 2).get(JAVA_LONG, 0)).isEqualTo(40);
@@ -86,19 +94,22 @@ class LaunchersTest {
         assertThat(slot(args, 5).get(JAVA_INT, 0)).isEqualTo(7);
         assertThat(slot(args, 6).get(JAVA_INT, 0)).isEqualTo(33);
         assertThat(slot(args, 7).get(JAVA_FLOAT, 0)).isEqualTo(0.25f);
+        assertThat(slot(args, 8).get(JAVA_INT, 0)).isEqualTo(8);  // the gemv's warps per row
+        DeviceBuffer x9 = floats(9 * 33), y9 = floats(9 * 7);
+        assertThat(LinearKernels.arguments(args(), x9, w, y9, 9, 1f, 132).count()).isEqualTo(8);  // the gemm's
     }
 
     @Test
     void linearRejectsBuffersThatDoNotMatchTheShape() {
         CudaWeight w = weight(WeightFormat.F32, 7, 33, floats(7 * 36));
-        assertThatThrownBy(() -> LinearKernels.arguments(args(), floats(3 * 32), w, floats(21), 3, 1f))
+        assertThatThrownBy(() -> LinearKernels.arguments(args(), floats(3 * 32), w, floats(21), 3, 1f, 132))
                 .hasMessageContaining("linear input");
-        assertThatThrownBy(() -> LinearKernels.arguments(args(), floats(99), w, floats(20), 3, 1f))
+        assertThatThrownBy(() -> LinearKernels.arguments(args(), floats(99), w, floats(20), 3, 1f, 132))
                 .hasMessageContaining("linear output");
         CudaWeight unpadded = new CudaWeight(floats(7 * 33), WeightFormat.F32, 7, 33, 33, 1f, Float.NaN);
-        assertThatThrownBy(() -> LinearKernels.arguments(args(), floats(99), unpadded, floats(21), 3, 1f))
+        assertThatThrownBy(() -> LinearKernels.arguments(args(), floats(99), unpadded, floats(21), 3, 1f, 132))
                 .hasMessageContaining("16-byte");
-        assertThatThrownBy(() -> LinearKernels.arguments(args(), floats(99), w, floats(21), 3, Float.NaN))
+        assertThatThrownBy(() -> LinearKernels.arguments(args(), floats(99), w, floats(21), 3, Float.NaN, 132))
                 .hasMessageContaining("scale");
     }
 

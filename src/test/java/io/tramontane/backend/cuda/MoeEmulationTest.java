@@ -10,7 +10,6 @@ import io.tramontane.backend.cuda.MoeChecks.MoeShape;
 import io.tramontane.weights.DType;
 import io.tramontane.weights.Linear;
 import io.tramontane.weights.Tensor;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -78,7 +77,7 @@ class MoeEmulationTest {
     void brokenVariantsFail(String name, String original, String broken, @TempDir Path work) throws Exception {
         String source = Files.readString(MOE_CORE);
         assertThat(source).as("moe_core.cuh still has the code this variant breaks").contains(original);
-        Path emulator = KernelEmulator.withMoeCore(source.replace(original, broken), work).orElseThrow();
+        Path emulator = KernelEmulator.withCore("moe_core.cuh", source.replace(original, broken), work).orElseThrow();
         boolean failed = false;
         List<Check> checks = List.of(
                 () -> mismatch(new KernelEmulator(emulator), MoeChecks.SHAPES.get(2), work),
@@ -138,7 +137,7 @@ class MoeEmulationTest {
             Linear linear = new Linear(w, format == WeightFormat.E4M3 ? 0.0625f * (1 + e % 3) : 1f,
                     w8a8 ? 0.05f / (1 + e % 2) : Float.NaN);
             linears.add(linear);
-            weights.add(new CudaWeight(device.bytes(padded(w, format)), format, s.hidden(), s.dim(), format.stride(s.dim()),
+            weights.add(new CudaWeight(device.bytes(EmulatedDevice.padded(w, format)), format, s.hidden(), s.dim(), format.stride(s.dim()),
                     linear.weightScale(), linear.activationScale()));
         }
         CudaExperts.Tables tables = CudaExperts.tables(weights);
@@ -168,16 +167,6 @@ class MoeEmulationTest {
             System.err.printf("MoeEmulationTest: %s %s: max %.2e%n", linear.kernel(), s, result.maxRelativeError());
             return result.passed() ? null : s + " " + linear.kernel() + ": " + result.detail();
         }
-    }
-
-    /** {@code w}'s rows in its stored bytes, each padded with zeros to the format's 16-byte stride (as WeightUpload). */
-    private static byte[] padded(Tensor w, WeightFormat format) {
-        int rowBytes = Math.toIntExact(format.stride(w.cols()) * format.bytes);
-        byte[] out = new byte[Math.toIntExact(w.rows()) * rowBytes];
-        for (int r = 0; r < w.rows(); r++) {
-            MemorySegment.copy(w.rowBytes(r), 0, MemorySegment.ofArray(out), (long) r * rowBytes, w.cols() * format.bytes);
-        }
-        return out;
     }
 
     /** Null when the emulated routing of {@code s} matches the CPU's; otherwise what differs first. */

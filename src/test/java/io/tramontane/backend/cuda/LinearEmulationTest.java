@@ -1,0 +1,156 @@
+package io.tramontane.backend.cuda;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.tramontane.cuda.DeviceBuffer;
+import io.tramontane.weights.DType;
+import io.tramontane.weights.Tensor;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The decode gemv of linear_core.cuh without a GPU: launches as LinearKernels builds them, run by {@link KernelEmulator}
+ * (cp.async copies land at issue or only at the wait that covers them; shared memory and unwritten outputs start as
+ * NaN), against a Java model of the kernel's summation order, bit for bit, and against a double-precision dot product.
+ * The cases cover every weight format, rows split over 1 to 8 warps, several row units per block and an uneven last
+ * block, more ring stages per row than the ring holds, a partial last chunk, columns not a multiple of 4 (scalar x
+ * loads) and 1 to 8 tokens (two token groups). Skipped, visibly, without g++.
+ */
+class LinearEmulationTest {
+    private static final Path LINEAR_CORE = CudaToolkit.repositoryRoot().resolve("cuda-kernels/linear_core.cuh");
+
+    /** m tokens through an n x k weight on a device of {@code multiprocessors} SMs (which sets the rows' split). */
+    record Case(WeightFormat format, int m, int n, int k, int multiprocessors) {
+        @Override
+        public String toString() {
+            return format + " " + m + "x" + n + "x" + k + " on " + multiprocessors + " SMs, " + LinearKernels.gemvParts(n, multiprocessors)
+                    + " warps a row";
+        }
+    }
+
+    @BeforeEach
+    void needsGxx() {
+        boolean present = KernelEmulator.binary().isPresent();
+        if (!present) System.err.println("SKIPPED: LinearEmulationTest: g++ not found");
+        assumeTrue(present, "g++ not found: the kernel emulator cannot be built");
+    }
+
+    static Stream<Case> cases() {
+        return Stream.of(WeightFormat.values()).flatMap(f -> Stream.of(
+                new Case(f, 1, 64, 2100, 1),   // one warp a row, 2 blocks of 2 units, many stages a row
+                new Case(f, 5, 21, 301, 1),    // 4 warps a row, uneven blocks, a partial unit, scalar x loads
+                new Case(f, 3, 20, 300, 2),    // 2 warps a row
+                new Case(f, 8, 7, 33, 132),    // 8 warps a row, two token groups, a partial chunk
+                new Case(f, 2, 129, 1000, 132)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void gemvMatchesItsSummationOrderBitForBit(Case c, @TempDir Path work) throws Exception {
+        assertThat(mismatch(new KernelEmulator(), c, work)).isNull();
+    }
+
+    @Test
+    void aRingReadBeforeItsStageHasLandedIsCaught(@TempDir Path work) throws Exception {
+        String source = Files.readString(LINEAR_CORE);
+        String original = "Ops::template cp_async_wait<S - 2>();";
+        assertThat(source).contains(original);
+        Path emulator = KernelEmulator.withCore("linear_core.cuh", source.replace(original, "Ops::template cp_async_wait<S - 1>();"),
+                work).orElseThrow();
+        String why = mismatch(new KernelEmulator(emulator), new Case(WeightFormat.E4M3, 1, 64, 2100, 1), work);
+        System.err.println("LinearEmulationTest: waiting one stage short caught: " + why);
+        assertThat(why).isNotNull();
+    }
+
+    @Test
+    void theWarpsOfARowAddedInAnotherOrderAreCaught(@TempDir Path work) throws Exception {
+        String source = Files.readString(LINEAR_CORE);
+        String original = "for (int p = 0; p < parts; p++) sum += slot_partials[(p * R + r) * GEMV_TOKENS + lane];";
+        assertThat(source).contains(original);
+        Path emulator = KernelEmulator.withCore("linear_core.cuh", source.replace(original,
+                "for (int p = parts - 1; p >= 0; p--) sum += slot_partials[(p * R + r) * GEMV_TOKENS + lane];"), work).orElseThrow();
+        String why = mismatch(new KernelEmulator(emulator), new Case(WeightFormat.F32, 2, 129, 1000, 132), work);
+        System.err.println("LinearEmulationTest: parts summed backwards caught: " + why);
+        assertThat(why).isNotNull();
+    }
+
+    /** Null when the emulated gemv gives the modelled bits (and agrees with a double dot product); else what differs. */
+    static String mismatch(KernelEmulator device, Case c, Path work) throws Exception {
+        SplittableRandom random = new SplittableRandom(20261126L + c.hashCode());
+        DType dtype = switch (c.format()) {
+            case F32 -> DType.F32;
+            case BF16 -> DType.BF16;
+            case E4M3 -> DType.F8_E4M3;
+        };
+        Tensor w = RandomTensors.tensor("w", dtype, c.n(), c.k(), random, c.format() == WeightFormat.E4M3 ? 8 : 0.5);
+        float[] weights = w.toFloatArray(), x = RandomTensors.floats(random, c.m() * c.k(), 1);
+        float scale = 0.75f;
+        CudaWeight weight = new CudaWeight(device.bytes(EmulatedDevice.padded(w, c.format())), c.format(), c.n(), c.k(),
+                c.format().stride(c.k()), 1f, Float.NaN);
+        DeviceBuffer xs = device.floats(x), y = device.allocate((long) c.m() * c.n() * Float.BYTES);
+        assertThat(LinearKernels.name(c.format(), c.m())).startsWith("linear_gemv_");
+        device.launch(LinearKernels.name(c.format(), c.m()), LinearKernels.config(c.m(), c.n(), c.multiprocessors()),
+                args -> LinearKernels.arguments(args, xs, weight, y, c.m(), scale, c.multiprocessors()));
+        float[] got = device.run(work, java.util.List.of(y)).getFirst();
+
+        int parts = LinearKernels.gemvParts(c.n(), c.multiprocessors()), elements = 16 / c.format().bytes;
+        for (int t = 0; t < c.m(); t++) {
+            for (int row = 0; row < c.n(); row++) {
+                float expected = modelled(weights, x, row, t, c.k(), elements, parts) * scale;
+                float actual = got[t * c.n() + row];
+                if (Float.floatToRawIntBits(actual) != Float.floatToRawIntBits(expected)) {
+                    return c + ": token " + t + " row " + row + ": " + actual + ", modelled " + expected;
+                }
+                double exact = 0, norm = 0;
+                for (int i = 0; i < c.k(); i++) {
+                    exact += (double) weights[row * c.k() + i] * x[t * c.k() + i];
+                    norm += Math.abs((double) weights[row * c.k() + i] * x[t * c.k() + i]);
+                }
+                if (Math.abs(actual - exact * scale) > 1e-5 * norm * scale) {
+                    return c + ": token " + t + " row " + row + ": " + actual + ", exactly " + exact * scale;
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The kernel's order for one output: lane l of part p sums, by fma in column order, the chunks p * 32 + l + j * 32 * parts
+     * of {@code elements} columns; the 32 lanes meet in a butterfly (offsets 16 .. 1); the parts are added in order from 0.
+     */
+    private static float modelled(float[] w, float[] x, int row, int t, int k, int elements, int parts) {
+        int chunks = (k + elements - 1) / elements;
+        float[] perPart = new float[parts];
+        for (int p = 0; p < parts; p++) {
+            float[] lanes = new float[32];
+            for (int lane = 0; lane < 32; lane++) {
+                float acc = 0f;
+                for (int chunk = p * 32 + lane; chunk < chunks; chunk += 32 * parts) {
+                    for (int e = 0; e < elements; e++) {
+                        int col = chunk * elements + e;
+                        if (col < k) acc = Math.fma(w[row * k + col], x[t * k + col], acc);
+                    }
+                }
+                lanes[lane] = acc;
+            }
+            for (int offset = 16; offset > 0; offset >>= 1) {
+                float[] next = new float[32];
+                for (int lane = 0; lane < 32; lane++) next[lane] = lanes[lane] + lanes[lane ^ offset];
+                lanes = next;
+            }
+            perPart[p] = lanes[0];
+        }
+        if (parts == 1) return perPart[0];
+        float sum = 0f;
+        for (float part : perPart) sum += part;
+        return sum;
+    }
+}
