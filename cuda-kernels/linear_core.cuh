@@ -9,13 +9,13 @@
 // plain form (load four chunks into registers, wait, compute, repeat) leaves each warp idle for a full memory latency
 // per group and holds its in-flight bytes in registers (2 blocks per SM at 86 registers): e4m3 layers ran at 17-36%
 // of the read bandwidth on an H200 (docs/gpu-log.md). Here each thread streams its chunks through its own slots of a
-// shared-memory ring with cp.async: GEMV_STAGES - 1 stages are in flight while one is read, across row boundaries, as
+// shared-memory ring with cp.async: L::S - 1 stages are in flight while one is read, across row boundaries, as
 // the block walks its rows; no thread reads another's slots, so cp.async.wait_group alone orders the ring.
 //
-// Layout: blocks of GEMV_WARPS warps; each warp streams GEMV_ROWS_PER_WARP rows side by side (one x load feeds both)
+// Layout: blocks of GEMV_WARPS warps; each warp streams L::R rows side by side (one x load feeds them all)
 // over its share of the columns: a row's 16-byte chunks are split over `parts` warps (more for narrow layers, so that
 // enough warps stream), lane l of part p taking chunks p * 32 + l + j * 32 * parts. A block covers units of
-// GEMV_WARPS / parts * GEMV_ROWS_PER_WARP rows, unit blockIdx.x, then + gridDim.x, ...; grid.y covers the tokens, 4
+// GEMV_WARPS / parts * L::R rows, unit blockIdx.x, then + gridDim.x, ...; grid.y covers the tokens, 4
 // at a time. Weight rows are padded with zeros to a multiple of 16 bytes (`stride` elements).
 //
 // Summation order (bit for bit that of the plain gemv it replaces): per lane, per token, the products in column order
@@ -35,17 +35,19 @@ namespace tramontane::linear {
 
 constexpr int WARP = 32;
 constexpr int GEMV_WARPS = 8, GEMV_THREADS = GEMV_WARPS * WARP;
-constexpr int GEMV_TOKENS = 4;         // tokens per block; grid.y covers the rest
-constexpr int GEMV_ROWS_PER_WARP = 2;  // rows a warp streams side by side
-constexpr int GEMV_CHUNKS = 2;         // 16-byte chunks of each row per lane per stage
-constexpr int GEMV_STAGES = 4;         // stages of each thread's ring
+constexpr int GEMV_TOKENS = 4;  // tokens per block; grid.y covers the rest
 
-// the ring: [stage][row of the warp][chunk][thread] 16-byte slots (a warp's 32 slots are 512 contiguous bytes)
-LINEAR_CONSTEXPR int gemv_ring_bytes() { return GEMV_STAGES * GEMV_ROWS_PER_WARP * GEMV_CHUNKS * GEMV_THREADS * 16; }
-// then the parts' partial sums of the last two units: [2][warp][row of the warp][token] floats
-LINEAR_CONSTEXPR int gemv_smem_bytes() {
-    return gemv_ring_bytes() + 2 * GEMV_WARPS * GEMV_ROWS_PER_WARP * GEMV_TOKENS * 4;
-}
+// The ring's shape: rows a warp streams side by side, 16-byte chunks of each row per lane per stage, stages of each
+// thread's ring. Production: 2, 2, 4 (LinearKernels.GemvLayout has the same numbers and the timed alternatives).
+template <int ROWS, int CHUNKS, int STAGES>
+struct Layout {
+    static constexpr int R = ROWS, C = CHUNKS, S = STAGES;
+    // the ring: [stage][row of the warp][chunk][thread] 16-byte slots (a warp's 32 slots are 512 contiguous bytes)
+    static LINEAR_CONSTEXPR int ring_bytes() { return S * R * C * GEMV_THREADS * 16; }
+    // then the parts' partial sums of the last two units: [2][warp][row of the warp][token] floats
+    static LINEAR_CONSTEXPR int smem_bytes() { return ring_bytes() + 2 * GEMV_WARPS * R * GEMV_TOKENS * 4; }
+};
+using Production = Layout<2, 2, 4>;
 
 // Quad q (four consecutive weights) of a 16-byte chunk of T (float, BF16 bits, e4m3 bits), decoded to FP32.
 template <typename T, class Ops>
@@ -67,16 +69,16 @@ LINEAR_FN void decode_quad(const uint32_t (&raw)[4], int q, float (&out)[4]) {
 
 // One chunk position (first column k0) of the warp's rows into acc[row][token]: each x quad is loaded once for all
 // rows. Columns past k (the padding of the last chunk) are skipped, not multiplied by zero.
-template <typename T, class Ops>
-LINEAR_FN void accumulate(const uint32_t (&raw)[GEMV_ROWS_PER_WARP][4], const float* __restrict__ xs, int k, int k0,
-                          int tokens, float (&acc)[GEMV_ROWS_PER_WARP][GEMV_TOKENS]) {
+template <typename T, int R, class Ops>
+LINEAR_FN void accumulate(const uint32_t (&raw)[R][4], const float* __restrict__ xs, int k, int k0, int tokens,
+                          float (&acc)[R][GEMV_TOKENS]) {
     constexpr int V = 16 / sizeof(T);
 #pragma unroll
     for (int q = 0; q < V / 4; q++) {
         const int c = k0 + 4 * q;
-        float wq[GEMV_ROWS_PER_WARP][4];
+        float wq[R][4];
 #pragma unroll
-        for (int r = 0; r < GEMV_ROWS_PER_WARP; r++) decode_quad<T, Ops>(raw[r], q, wq[r]);
+        for (int r = 0; r < R; r++) decode_quad<T, Ops>(raw[r], q, wq[r]);
         const bool whole = (k & 3) == 0 && c + 4 <= k;  // rows of x start on 16 bytes: one float4
 #pragma unroll
         for (int t = 0; t < GEMV_TOKENS; t++) {
@@ -90,7 +92,7 @@ LINEAR_FN void accumulate(const uint32_t (&raw)[GEMV_ROWS_PER_WARP][4], const fl
                 for (int e = 0; e < 4; e++) xv[e] = c + e < k ? xt[e] : 0.0f;
             }
 #pragma unroll
-            for (int r = 0; r < GEMV_ROWS_PER_WARP; r++) {
+            for (int r = 0; r < R; r++) {
 #pragma unroll
                 for (int e = 0; e < 4; e++) {
                     if (whole || c + e < k) acc[r][t] = Ops::fma(wq[r][e], xv[e], acc[r][t]);
@@ -107,14 +109,14 @@ LINEAR_FN float warp_sum(float v) {
     return v;
 }
 
-// grid = (blocks, ceil(m / GEMV_TOKENS)), block = GEMV_THREADS, gemv_smem_bytes() of dynamic shared memory;
+// grid = (blocks, ceil(m / GEMV_TOKENS)), block = GEMV_THREADS, L::smem_bytes() of dynamic shared memory;
 // parts in {1, 2, 4, 8} (LinearKernels.gemvParts).
-template <typename T, class Ops>
+template <typename T, class L, class Ops>
 LINEAR_FN void gemv(const float* __restrict__ x, const T* __restrict__ w, int64_t stride, float* __restrict__ y, int m,
                     int n, int k, float scale, int parts) {
-    constexpr int V = 16 / sizeof(T), R = GEMV_ROWS_PER_WARP, C = GEMV_CHUNKS, S = GEMV_STAGES;
+    constexpr int V = 16 / sizeof(T), R = L::R, C = L::C, S = L::S;
     unsigned char* smem = Ops::shared();
-    float* partial = reinterpret_cast<float*>(smem + gemv_ring_bytes());
+    float* partial = reinterpret_cast<float*>(smem + L::ring_bytes());
     const int tid = Ops::thread(), lane = tid % WARP, warp = tid / WARP;
     const int part = warp % parts, slot = warp / parts;  // warps slot * parts + [0, parts) share the slot's rows
     const int unit_rows = GEMV_WARPS / parts * R;
@@ -163,7 +165,7 @@ LINEAR_FN void gemv(const float* __restrict__ x, const T* __restrict__ w, int64_
                 uint32_t raw[R][4];
 #pragma unroll
                 for (int r = 0; r < R; r++) Ops::load16_shared(ring(i % S, r, c), raw[r]);
-                accumulate<T, Ops>(raw, xs, k, chunk * V, tokens, acc);
+                accumulate<T, R, Ops>(raw, xs, k, chunk * V, tokens, acc);
             }
         }
         if (g != groups - 1) continue;

@@ -22,8 +22,8 @@ import java.util.SplittableRandom;
  * The decode linears of Devstral Small on their own: the gemv's GB/s of weights against the measured read bandwidth,
  * the kernel the issue wants at the HBM roofline. Each shape's weight is repeated in as many copies as make 512 MB (far
  * past L2, as 40 layers are) and one pass over the copies is captured as a graph, so neither L2 hits nor launch gaps
- * flatter the figure. Weights are all 1.0, so each output is its token's sum of x: the output is checked against
- * that, NaN-poisoned. (On an H200, 2026-11-26, with the gemv before the shared-memory ring: e4m3 at 17-36% of the
+ * flatter the figure. Beside each e4m3 and BF16 row, the rates of the {@link GemvLayout#ALTERNATIVES}. Weights are all
+ * 1.0, so each output is its token's sum of x: every layout's output is checked against that, NaN-poisoned. (On an H200, 2026-11-26, with the gemv before the shared-memory ring: e4m3 at 17-36% of the
  * read bandwidth, the BF16 head at 101%; see docs/gpu-log.md.)
  */
 final class GemvTiming {
@@ -82,18 +82,35 @@ final class GemvTiming {
                 driver.streamSynchronize(Stream.DEFAULT);  // the memsets, before the non-blocking stream reads
                 long outFloats = (long) s.m() * s.n();
                 DeviceBuffer y = device.allocate(outFloats * Float.BYTES);
-                LinearKernels linear = new LinearKernels(module, multiprocessors);
-                driver.memsetD32Async(y, NAN_BITS, stream);
-                double micros = timePass(stream, () -> {
-                    for (CudaWeight w : weights) linear.launch(stream, xs, w, y, s.m(), 1f);
-                });
-                MemorySegment out = host.allocate(outFloats * Float.BYTES);
-                driver.copyToHost(out, y);
-                String failure = compare(out.toArray(JAVA_FLOAT), x, s);
-                double bytes = (double) copies * weightBytes, rate = bytes / (micros * 1e-6);
+                List<GemvLayout> layouts = new ArrayList<>(List.of(GemvLayout.PRODUCTION));
+                if (s.format() != WeightFormat.F32) layouts.addAll(GemvLayout.ALTERNATIVES);
+                double[] micros = new double[layouts.size()];
+                String failure = null;
+                for (int i = 0; i < layouts.size() && failure == null; i++) {
+                    GemvLayout layout = layouts.get(i);
+                    Launcher launcher = layout.launcher(module, s.format());
+                    LaunchConfig config = layout.config(s.m(), s.n(), multiprocessors);
+                    driver.memsetD32Async(y, NAN_BITS, stream);
+                    micros[i] = timePass(stream, () -> {
+                        for (CudaWeight w : weights) {
+                            launcher.launch(stream, config,
+                                    args -> LinearKernels.arguments(args, xs, w, y, s.m(), 1f, layout, multiprocessors));
+                        }
+                    });
+                    MemorySegment out = host.allocate(outFloats * Float.BYTES);
+                    driver.copyToHost(out, y);
+                    failure = compare(out.toArray(JAVA_FLOAT), x, s);
+                    if (failure != null) failure = layout.kernel(s.format()) + ": " + failure;
+                }
+                double bytes = (double) copies * weightBytes, rate = bytes / (micros[0] * 1e-6);
                 String detail = failure != null ? failure : String.format(Locale.ROOT, "%.0f GB/s = %.0f%% of the measured %.0f GB/s",
                         rate / 1e9, 100 * rate / readBytesPerSecond, readBytesPerSecond / 1e9);
-                return new CheckResult(check, shape, seed, failure == null, 0, BOUND, micros / copies, detail);
+                for (int i = 1; i < layouts.size() && failure == null; i++) {
+                    double other = bytes / (micros[i] * 1e-6);
+                    detail += String.format(Locale.ROOT, "; %s %.0f GB/s (%.2fx)", layouts.get(i).suffix().substring(1), other / 1e9,
+                            other / rate);
+                }
+                return new CheckResult(check, shape, seed, failure == null, 0, BOUND, micros[0] / copies, detail);
             } finally {
                 driver.streamDestroy(stream);
             }

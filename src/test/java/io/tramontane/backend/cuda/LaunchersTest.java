@@ -64,12 +64,12 @@ class LaunchersTest {
         assertThat(LinearKernels.name(WeightFormat.F32, 9)).isEqualTo("linear_gemm_f32");
         // 132 SMs want 3168 streaming warps (3 resident blocks of 8): narrow layers split each row over up to 8 warps,
         // wide ones use one; each block walks an equal share of the units of 16 / parts rows
-        int shared = LinearKernels.GEMV_SHARED_BYTES;
+        int shared = GemvLayout.PRODUCTION.sharedBytes();
         assertThat(shared).isEqualTo(66048);
-        assertThat(LinearKernels.gemvParts(129, 132)).isEqualTo(8);
-        assertThat(LinearKernels.gemvParts(2001, 132)).isEqualTo(4);
-        assertThat(LinearKernels.gemvParts(5120, 132)).isEqualTo(2);
-        assertThat(LinearKernels.gemvParts(32768, 132)).isEqualTo(1);
+        assertThat(GemvLayout.PRODUCTION.parts(129, 132)).isEqualTo(8);
+        assertThat(GemvLayout.PRODUCTION.parts(2001, 132)).isEqualTo(4);
+        assertThat(GemvLayout.PRODUCTION.parts(5120, 132)).isEqualTo(2);
+        assertThat(GemvLayout.PRODUCTION.parts(32768, 132)).isEqualTo(1);
         assertThat(LinearKernels.config(3, 129, 132)).isEqualTo(new LaunchConfig(Dim3.of(65, 1), Dim3.of(256), shared));
         assertThat(LinearKernels.config(8, 4, 132)).isEqualTo(new LaunchConfig(Dim3.of(2, 2), Dim3.of(256), shared));
         assertThat(LinearKernels.config(1, 1024, 132)).isEqualTo(new LaunchConfig(Dim3.of(256, 1), Dim3.of(256), shared));

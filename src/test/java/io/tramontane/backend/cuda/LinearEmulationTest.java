@@ -28,10 +28,14 @@ class LinearEmulationTest {
     private static final Path LINEAR_CORE = CudaToolkit.repositoryRoot().resolve("cuda-kernels/linear_core.cuh");
 
     /** m tokens through an n x k weight on a device of {@code multiprocessors} SMs (which sets the rows' split). */
-    record Case(WeightFormat format, int m, int n, int k, int multiprocessors) {
+    record Case(WeightFormat format, GemvLayout layout, int m, int n, int k, int multiprocessors) {
+        Case(WeightFormat format, int m, int n, int k, int multiprocessors) {
+            this(format, GemvLayout.PRODUCTION, m, n, k, multiprocessors);
+        }
+
         @Override
         public String toString() {
-            return format + " " + m + "x" + n + "x" + k + " on " + multiprocessors + " SMs, " + LinearKernels.gemvParts(n, multiprocessors)
+            return layout.kernel(format) + " " + m + "x" + n + "x" + k + " on " + multiprocessors + " SMs, " + layout.parts(n, multiprocessors)
                     + " warps a row";
         }
     }
@@ -44,12 +48,18 @@ class LinearEmulationTest {
     }
 
     static Stream<Case> cases() {
-        return Stream.of(WeightFormat.values()).flatMap(f -> Stream.of(
+        return Stream.concat(Stream.of(WeightFormat.values()).flatMap(f -> Stream.of(
                 new Case(f, 1, 64, 2100, 1),   // one warp a row, 2 blocks of 2 units, many stages a row
                 new Case(f, 5, 21, 301, 1),    // 4 warps a row, uneven blocks, a partial unit, scalar x loads
                 new Case(f, 3, 20, 300, 2),    // 2 warps a row
                 new Case(f, 8, 7, 33, 132),    // 8 warps a row, two token groups, a partial chunk
-                new Case(f, 2, 129, 1000, 132)));
+                new Case(f, 2, 129, 1000, 132))), alternatives());
+    }
+
+    /** The ring shapes GemvTiming times beside the production one. */
+    private static Stream<Case> alternatives() {
+        return GemvLayout.ALTERNATIVES.stream().flatMap(layout -> Stream.of(WeightFormat.E4M3, WeightFormat.BF16).flatMap(f -> Stream.of(
+                new Case(f, layout, 1, 64, 2100, 1), new Case(f, layout, 5, 21, 301, 1), new Case(f, layout, 8, 7, 33, 132))));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -97,11 +107,11 @@ class LinearEmulationTest {
                 c.format().stride(c.k()), 1f, Float.NaN);
         DeviceBuffer xs = device.floats(x), y = device.allocate((long) c.m() * c.n() * Float.BYTES);
         assertThat(LinearKernels.name(c.format(), c.m())).startsWith("linear_gemv_");
-        device.launch(LinearKernels.name(c.format(), c.m()), LinearKernels.config(c.m(), c.n(), c.multiprocessors()),
-                args -> LinearKernels.arguments(args, xs, weight, y, c.m(), scale, c.multiprocessors()));
+        device.launch(c.layout().kernel(c.format()), c.layout().config(c.m(), c.n(), c.multiprocessors()),
+                args -> LinearKernels.arguments(args, xs, weight, y, c.m(), scale, c.layout(), c.multiprocessors()));
         float[] got = device.run(work, java.util.List.of(y)).getFirst();
 
-        int parts = LinearKernels.gemvParts(c.n(), c.multiprocessors()), elements = 16 / c.format().bytes;
+        int parts = c.layout().parts(c.n(), c.multiprocessors()), elements = 16 / c.format().bytes;
         for (int t = 0; t < c.m(); t++) {
             for (int row = 0; row < c.n(); row++) {
                 float expected = modelled(weights, x, row, t, c.k(), elements, parts) * scale;

@@ -1,0 +1,67 @@
+package io.tramontane.backend.cuda;
+
+import io.tramontane.cuda.Dim3;
+import io.tramontane.cuda.LaunchConfig;
+import java.util.List;
+
+/**
+ * A ring shape of the decode gemv (cuda-kernels/linear_core.cuh's {@code Layout<ROWS, CHUNKS, STAGES>}) and how to
+ * launch it: blocks of {@link #WARPS} warps, each warp streaming {@code rowsPerWarp} rows through a per-thread ring of
+ * {@code stages} stages of {@code chunks} 16-byte chunks a row, {@link #TOKENS} tokens a block; {@code blocksPerSm}
+ * resident blocks per SM (the kernel's launch bounds). The kernel is {@code linear_gemv_<format><suffix>}.
+ */
+record GemvLayout(String suffix, int rowsPerWarp, int chunks, int stages, int blocksPerSm) {
+    static final int WARPS = 8, THREADS = 32 * WARPS, TOKENS = 4;
+    /** The layout LinearKernels launches: 74 registers and 64.5 KB of shared memory, 3 blocks per SM. */
+    static final GemvLayout PRODUCTION = new GemvLayout("", 2, 2, 4, 3);
+    /**
+     * Timed beside it by GemvTiming (e4m3 and BF16 only): 4 rows a warp (half the x loads per weight; 2 blocks per SM,
+     * as 80 registers spill) and a ring of 2 stages (half the shared memory, so L1 keeps more of x).
+     */
+    static final List<GemvLayout> ALTERNATIVES = List.of(new GemvLayout("_r4c1s4", 4, 1, 4, 2), new GemvLayout("_r2c2s2", 2, 2, 2, 3));
+
+    String kernel(WeightFormat format) {
+        return "linear_gemv_" + format.suffix + suffix;
+    }
+
+    /** The ring, then the parts' partial sums of two units: [2][warp][row of the warp][token] floats. */
+    int sharedBytes() {
+        return stages * rowsPerWarp * chunks * THREADS * 16 + 2 * WARPS * rowsPerWarp * TOKENS * Float.BYTES;
+    }
+
+    /**
+     * The warps a row is split over: the fewest (a power of two up to 8) that give every resident warp of the device
+     * rows to stream, so that narrow layers (k/v: 1024 rows) do not leave SMs idle.
+     */
+    int parts(int n, int multiprocessors) {
+        long wanted = (long) blocksPerSm * WARPS * multiprocessors, rowGroups = ceil(n, rowsPerWarp);
+        int parts = 1;
+        while (parts < WARPS && rowGroups * parts < wanted) parts *= 2;
+        return parts;
+    }
+
+    /**
+     * The launch for {@code m} tokens (up to 8) and {@code n} output rows: blocks that each walk an equal share of the
+     * units of {@code WARPS / parts * rowsPerWarp} rows (the fewest blocks that fill the resident slots no more than the
+     * units allow, so that all finish together), grid.y over the tokens.
+     */
+    LaunchConfig config(int m, int n, int multiprocessors) {
+        Launcher.requirePositive("gemv shape", m, n, multiprocessors);
+        int tokenGroups = ceil(m, TOKENS);
+        long units = ceil(n, WARPS / parts(n, multiprocessors) * rowsPerWarp);
+        long slots = Math.max(1, (long) blocksPerSm * multiprocessors / tokenGroups);
+        int unitsPerBlock = Math.toIntExact((units + slots - 1) / slots);
+        return new LaunchConfig(Dim3.of(ceil(units, unitsPerBlock), tokenGroups), Dim3.of(THREADS), sharedBytes());
+    }
+
+    /** The kernel of {@code format} in this layout, allowed its shared memory (above the 48 KB a kernel gets unasked). */
+    Launcher launcher(KernelModule module, WeightFormat format) {
+        Launcher launcher = Launcher.of(module, kernel(format), 9);
+        module.driver().setMaxDynamicSharedMemory(launcher.kernel(), sharedBytes());
+        return launcher;
+    }
+
+    private static int ceil(long a, int b) {
+        return Math.toIntExact((a + b - 1) / b);
+    }
+}
