@@ -93,10 +93,10 @@ __device__ __forceinline__ void gemm(const float* __restrict__ x, const T* __res
 }
 }  // namespace
 
-// One gemv (lin::GEMV_THREADS, Production::smem_bytes() of dynamic shared memory; 3 blocks per SM: at most 80
-// registers and 3 x 64.5 KB of shared memory) and one gemm (GEMM_THREADS) kernel per weight type.
+// One gemv (lin::GEMV_THREADS, Production::smem_bytes() of dynamic shared memory; 2 blocks per SM: 4 rows a warp need
+// more than the 80 registers of 3) and one gemm (GEMM_THREADS) kernel per weight type.
 using lin::Production;
-HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 3) linear_gemv_f32(const float* x, const float* w, int64_t stride,
+HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 2) linear_gemv_f32(const float* x, const float* w, int64_t stride,
                                                                        float* y, int m, int n, int k, float scale, int parts) {
     lin::gemv<float, Production, LinearDeviceOps>(x, w, stride, y, m, n, k, scale, parts);
 }
@@ -105,7 +105,7 @@ HOT_KERNEL void __launch_bounds__(256) linear_gemm_f32(const float* x, const flo
     gemm(x, w, stride, y, m, n, k, scale);
 }
 
-HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 3) linear_gemv_bf16(const float* x, const uint16_t* w, int64_t stride,
+HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 2) linear_gemv_bf16(const float* x, const uint16_t* w, int64_t stride,
                                                                         float* y, int m, int n, int k, float scale, int parts) {
     lin::gemv<uint16_t, Production, LinearDeviceOps>(x, w, stride, y, m, n, k, scale, parts);
 }
@@ -114,7 +114,7 @@ HOT_KERNEL void __launch_bounds__(256) linear_gemm_bf16(const float* x, const __
     gemm(x, w, stride, y, m, n, k, scale);
 }
 
-HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 3) linear_gemv_e4m3(const float* x, const uint8_t* w, int64_t stride,
+HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 2) linear_gemv_e4m3(const float* x, const uint8_t* w, int64_t stride,
                                                                         float* y, int m, int n, int k, float scale, int parts) {
     lin::gemv<uint8_t, Production, LinearDeviceOps>(x, w, stride, y, m, n, k, scale, parts);
 }
@@ -123,20 +123,20 @@ HOT_KERNEL void __launch_bounds__(256) linear_gemm_e4m3(const float* x, const __
     gemm(x, w, stride, y, m, n, k, scale);
 }
 
-// Other ring shapes, timed beside the production one by GemvTiming (LinearKernels.GemvLayout.ALTERNATIVES): 4 rows a
-// warp (half the x loads per weight; 2 blocks per SM, as 80 registers spill), and a ring of 2 stages (half the shared
-// memory, so L1 keeps more of x).
-HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 2) linear_gemv_e4m3_r4c1s4(const float* x, const uint8_t* w,
+// Other ring shapes, timed beside the production one by GemvTiming (GemvLayout.ALTERNATIVES): 2 rows a warp with a
+// ring of 4 stages of 2 chunks (the first production shape) or of 2 stages (half the shared memory, so L1 keeps more
+// of x); 3 blocks per SM.
+HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 3) linear_gemv_e4m3_r2c2s4(const float* x, const uint8_t* w,
         int64_t stride, float* y, int m, int n, int k, float scale, int parts) {
-    lin::gemv<uint8_t, lin::Layout<4, 1, 4>, LinearDeviceOps>(x, w, stride, y, m, n, k, scale, parts);
+    lin::gemv<uint8_t, lin::Layout<2, 2, 4>, LinearDeviceOps>(x, w, stride, y, m, n, k, scale, parts);
 }
 HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 3) linear_gemv_e4m3_r2c2s2(const float* x, const uint8_t* w,
         int64_t stride, float* y, int m, int n, int k, float scale, int parts) {
     lin::gemv<uint8_t, lin::Layout<2, 2, 2>, LinearDeviceOps>(x, w, stride, y, m, n, k, scale, parts);
 }
-HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 2) linear_gemv_bf16_r4c1s4(const float* x, const uint16_t* w,
+HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 3) linear_gemv_bf16_r2c2s4(const float* x, const uint16_t* w,
         int64_t stride, float* y, int m, int n, int k, float scale, int parts) {
-    lin::gemv<uint16_t, lin::Layout<4, 1, 4>, LinearDeviceOps>(x, w, stride, y, m, n, k, scale, parts);
+    lin::gemv<uint16_t, lin::Layout<2, 2, 4>, LinearDeviceOps>(x, w, stride, y, m, n, k, scale, parts);
 }
 HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 3) linear_gemv_bf16_r2c2s2(const float* x, const uint16_t* w,
         int64_t stride, float* y, int m, int n, int k, float scale, int parts) {

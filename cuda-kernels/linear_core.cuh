@@ -38,7 +38,7 @@ constexpr int GEMV_WARPS = 8, GEMV_THREADS = GEMV_WARPS * WARP;
 constexpr int GEMV_TOKENS = 4;  // tokens per block; grid.y covers the rest
 
 // The ring's shape: rows a warp streams side by side, 16-byte chunks of each row per lane per stage, stages of each
-// thread's ring. Production: 2, 2, 4 (LinearKernels.GemvLayout has the same numbers and the timed alternatives).
+// thread's ring. Production: 4, 1, 4 (GemvLayout.java has the same numbers and the timed alternatives).
 template <int ROWS, int CHUNKS, int STAGES>
 struct Layout {
     static constexpr int R = ROWS, C = CHUNKS, S = STAGES;
@@ -47,7 +47,7 @@ struct Layout {
     // then the parts' partial sums of the last two units: [2][warp][row of the warp][token] floats
     static LINEAR_CONSTEXPR int smem_bytes() { return ring_bytes() + 2 * GEMV_WARPS * R * GEMV_TOKENS * 4; }
 };
-using Production = Layout<2, 2, 4>;
+using Production = Layout<4, 1, 4>;
 
 // Quad q (four consecutive weights) of a 16-byte chunk of T (float, BF16 bits, e4m3 bits), decoded to FP32.
 template <typename T, class Ops>

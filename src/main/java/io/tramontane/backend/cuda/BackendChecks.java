@@ -46,11 +46,12 @@ public final class BackendChecks implements AutoCloseable {
             shapes.add(new LinearShape(dtype, 1, 7, 33, false));
             shapes.add(new LinearShape(dtype, 3, 129, 1000, false));
             shapes.add(new LinearShape(dtype, 8, 300, 4096, false));
-            // rows split over 8, 4, 2 and 1 warps on a 132-SM device (LinearKernels.gemvParts), partial row units
+            // rows split over 8, 4, 2 and 1 warps on a 132-SM device (GemvLayout.parts), partial row units
             shapes.add(new LinearShape(dtype, 1, 1500, 1000, false));
             shapes.add(new LinearShape(dtype, 2, 2001, 333, false));
             shapes.add(new LinearShape(dtype, 5, 4001, 64, false));
             shapes.add(new LinearShape(dtype, 1, 6401, 96, false));
+            shapes.add(new LinearShape(dtype, 3, 8501, 64, false));
             // gemm: partial tiles in m, n and k
             shapes.add(new LinearShape(dtype, 9, 70, 33, false));
             shapes.add(new LinearShape(dtype, 130, 257, 1000, false));

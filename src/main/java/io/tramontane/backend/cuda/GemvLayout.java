@@ -12,13 +12,17 @@ import java.util.List;
  */
 record GemvLayout(String suffix, int rowsPerWarp, int chunks, int stages, int blocksPerSm) {
     static final int WARPS = 8, THREADS = 32 * WARPS, TOKENS = 4;
-    /** The layout LinearKernels launches: 74 registers and 64.5 KB of shared memory, 3 blocks per SM. */
-    static final GemvLayout PRODUCTION = new GemvLayout("", 2, 2, 4, 3);
     /**
-     * Timed beside it by GemvTiming (e4m3 and BF16 only): 4 rows a warp (half the x loads per weight; 2 blocks per SM,
-     * as 80 registers spill) and a ring of 2 stages (half the shared memory, so L1 keeps more of x).
+     * The layout LinearKernels launches: 4 rows a warp (each x load feeds four weights), 65 KB of shared memory, 2 blocks
+     * per SM (3 would cap it at 80 registers, which spill). On an H200 it beat 2 rows a warp at 3 blocks per SM by
+     * 1.00-1.38x on Devstral Small's e4m3 decode linears and 1.15x on the BF16 head (docs/gpu-log.md, 2026-11-26).
      */
-    static final List<GemvLayout> ALTERNATIVES = List.of(new GemvLayout("_r4c1s4", 4, 1, 4, 2), new GemvLayout("_r2c2s2", 2, 2, 2, 3));
+    static final GemvLayout PRODUCTION = new GemvLayout("", 4, 1, 4, 2);
+    /**
+     * Timed beside it by GemvTiming (e4m3 and BF16 only): 2 rows a warp with 4 stages of 2 chunks (the first ring) and
+     * with 2 stages (half the shared memory, so L1 keeps more of x: 1.14-1.19x on o and down, where x is 16 and 128 KB).
+     */
+    static final List<GemvLayout> ALTERNATIVES = List.of(new GemvLayout("_r2c2s4", 2, 2, 4, 3), new GemvLayout("_r2c2s2", 2, 2, 2, 3));
 
     String kernel(WeightFormat format) {
         return "linear_gemv_" + format.suffix + suffix;

@@ -62,21 +62,25 @@ class LaunchersTest {
         assertThat(LinearKernels.name(WeightFormat.BF16, 1)).isEqualTo("linear_gemv_bf16");
         assertThat(LinearKernels.name(WeightFormat.E4M3, 8)).isEqualTo("linear_gemv_e4m3");
         assertThat(LinearKernels.name(WeightFormat.F32, 9)).isEqualTo("linear_gemm_f32");
-        // 132 SMs want 3168 streaming warps (3 resident blocks of 8): narrow layers split each row over up to 8 warps,
-        // wide ones use one; each block walks an equal share of the units of 16 / parts rows
+        // 132 SMs want 2112 streaming warps (2 resident blocks of 8): narrow layers split each row over up to 8 warps,
+        // wide ones use one; each block walks an equal share of the units of 32 / parts rows
         int shared = GemvLayout.PRODUCTION.sharedBytes();
-        assertThat(shared).isEqualTo(66048);
+        assertThat(shared).isEqualTo(66560);
         assertThat(GemvLayout.PRODUCTION.parts(129, 132)).isEqualTo(8);
-        assertThat(GemvLayout.PRODUCTION.parts(2001, 132)).isEqualTo(4);
+        assertThat(GemvLayout.PRODUCTION.parts(2400, 132)).isEqualTo(4);
         assertThat(GemvLayout.PRODUCTION.parts(5120, 132)).isEqualTo(2);
         assertThat(GemvLayout.PRODUCTION.parts(32768, 132)).isEqualTo(1);
-        assertThat(LinearKernels.config(3, 129, 132)).isEqualTo(new LaunchConfig(Dim3.of(65, 1), Dim3.of(256), shared));
-        assertThat(LinearKernels.config(8, 4, 132)).isEqualTo(new LaunchConfig(Dim3.of(2, 2), Dim3.of(256), shared));
+        assertThat(LinearKernels.config(3, 129, 132)).isEqualTo(new LaunchConfig(Dim3.of(33, 1), Dim3.of(256), shared));
+        assertThat(LinearKernels.config(8, 4, 132)).isEqualTo(new LaunchConfig(Dim3.of(1, 2), Dim3.of(256), shared));
         assertThat(LinearKernels.config(1, 1024, 132)).isEqualTo(new LaunchConfig(Dim3.of(256, 1), Dim3.of(256), shared));
         assertThat(LinearKernels.config(1, 2001, 132)).isEqualTo(new LaunchConfig(Dim3.of(251, 1), Dim3.of(256), shared));
-        // 2049 units of 16 rows over 396 slots: 6 each, so 342 blocks that finish together
-        assertThat(LinearKernels.config(1, 32769, 132)).isEqualTo(new LaunchConfig(Dim3.of(342, 1), Dim3.of(256), shared));
-        assertThat(LinearKernels.config(1, 32768, 1)).isEqualTo(new LaunchConfig(Dim3.of(3, 1), Dim3.of(256), shared));
+        // 1025 units of 32 rows over 264 slots: 4 each, so 257 blocks that finish together
+        assertThat(LinearKernels.config(1, 32769, 132)).isEqualTo(new LaunchConfig(Dim3.of(257, 1), Dim3.of(256), shared));
+        assertThat(LinearKernels.config(1, 32768, 1)).isEqualTo(new LaunchConfig(Dim3.of(2, 1), Dim3.of(256), shared));
+        // the first ring shape: 2 rows a warp, 3 blocks per SM
+        GemvLayout r2 = GemvLayout.ALTERNATIVES.getFirst();
+        assertThat(r2.sharedBytes()).isEqualTo(66048);
+        assertThat(r2.config(1, 32769, 132)).isEqualTo(new LaunchConfig(Dim3.of(342, 1), Dim3.of(256), 66048));
         assertThat(LinearKernels.config(130, 257, 132)).isEqualTo(new LaunchConfig(Dim3.of(5, 3), Dim3.of(256), 0));
     }
 

@@ -49,9 +49,9 @@ class LinearEmulationTest {
 
     static Stream<Case> cases() {
         return Stream.concat(Stream.of(WeightFormat.values()).flatMap(f -> Stream.of(
-                new Case(f, 1, 64, 2100, 1),   // one warp a row, 2 blocks of 2 units, many stages a row
-                new Case(f, 5, 21, 301, 1),    // 4 warps a row, uneven blocks, a partial unit, scalar x loads
-                new Case(f, 3, 20, 300, 2),    // 2 warps a row
+                new Case(f, 1, 128, 2100, 1),  // one warp a row, 2 blocks of 2 units, many stages a row
+                new Case(f, 3, 21, 301, 1),    // 4 warps a row, blocks of 2 and 1 units, a partial unit, scalar x loads
+                new Case(f, 5, 100, 300, 2),   // 2 warps a row, two token groups, blocks of 4 and 3 units
                 new Case(f, 8, 7, 33, 132),    // 8 warps a row, two token groups, a partial chunk
                 new Case(f, 2, 129, 1000, 132))), alternatives());
     }
@@ -75,7 +75,7 @@ class LinearEmulationTest {
         assertThat(source).contains(original);
         Path emulator = KernelEmulator.withCore("linear_core.cuh", source.replace(original, "Ops::template cp_async_wait<S - 1>();"),
                 work).orElseThrow();
-        String why = mismatch(new KernelEmulator(emulator), new Case(WeightFormat.E4M3, 1, 64, 2100, 1), work);
+        String why = mismatch(new KernelEmulator(emulator), new Case(WeightFormat.E4M3, 1, 128, 2100, 1), work);
         System.err.println("LinearEmulationTest: waiting one stage short caught: " + why);
         assertThat(why).isNotNull();
     }
