@@ -5,12 +5,13 @@
 // instantiates it with LinearDeviceOps as linear_gemv_<format>; test/attention_emulator.cpp with its emulated warps
 // (LinearEmulationTest).
 //
-// Why a ring: a decode step reads every weight once, so the gemv is bound by how many weight bytes are in flight. The
-// plain form (load four chunks into registers, wait, compute, repeat) leaves each warp idle for a full memory latency
-// per group and holds its in-flight bytes in registers (2 blocks per SM at 86 registers): e4m3 layers ran at 17-36%
-// of the read bandwidth on an H200 (docs/gpu-log.md). Here each thread streams its chunks through its own slots of a
-// shared-memory ring with cp.async: L::S - 1 stages are in flight while one is read, across row boundaries, as
-// the block walks its rows; no thread reads another's slots, so cp.async.wait_group alone orders the ring.
+// Why a ring: a decode step reads every weight once. The plain form (load four chunks into registers, wait, compute,
+// repeat) leaves each warp idle for a full memory latency per group: e4m3 layers ran at 17-36% of the read bandwidth
+// on an H200 (docs/gpu-log.md). Here each thread streams its chunks through its own slots of a shared-memory ring with
+// cp.async: L::S - 1 stages are in flight while one is read, across row boundaries, as the block walks its rows; no
+// thread reads another's slots, so cp.async.wait_group alone orders the ring. The other half of the cost is x: every
+// weight needs its x element from L1, and the ring's shared memory shrinks L1, so a warp streams several rows side by
+// side and each x load feeds all of them (4 rows: gate/up 1.38x over 2, measured).
 //
 // Layout: blocks of GEMV_WARPS warps; each warp streams L::R rows side by side (one x load feeds them all)
 // over its share of the columns: a row's 16-byte chunks are split over `parts` warps (more for narrow layers, so that
@@ -110,7 +111,7 @@ LINEAR_FN float warp_sum(float v) {
 }
 
 // grid = (blocks, ceil(m / GEMV_TOKENS)), block = GEMV_THREADS, L::smem_bytes() of dynamic shared memory;
-// parts in {1, 2, 4, 8} (LinearKernels.gemvParts).
+// parts in {1, 2, 4, 8} (GemvLayout.parts).
 template <typename T, class L, class Ops>
 LINEAR_FN void gemv(const float* __restrict__ x, const T* __restrict__ w, int64_t stride, float* __restrict__ y, int m,
                     int n, int k, float scale, int parts) {
