@@ -123,22 +123,31 @@ HOT_KERNEL void __launch_bounds__(256) linear_gemm_e4m3(const float* x, const __
     gemm(x, w, stride, y, m, n, k, scale);
 }
 
-// Other ring shapes, timed beside the production one by GemvTiming (GemvLayout.ALTERNATIVES): 2 rows a warp with a
-// ring of 4 stages of 2 chunks (the first production shape) or of 2 stages (half the shared memory, so L1 keeps more
-// of x); 3 blocks per SM.
-HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 3) linear_gemv_e4m3_r2c2s4(const float* x, const uint8_t* w,
-        int64_t stride, float* y, int m, int n, int k, float scale, int parts) {
-    lin::gemv<uint8_t, lin::Layout<2, 2, 4>, LinearDeviceOps>(x, w, stride, y, m, n, k, scale, parts);
-}
+// Other ring shapes, timed beside the production one by GemvTiming (GemvLayout.ALTERNATIVES), the next session's A/B
+// on what the production shape leaves to L1: a 2-stage ring of 2 rows a warp (3 blocks per SM; the larger L1 won o
+// and down by 1.13-1.19x on an H200), 4 rows a warp with 3 stages (L1 large enough for down's 128 KB of x) and 8 rows
+// a warp with 2 stages (each x load feeds eight weights; 126 registers).
 HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 3) linear_gemv_e4m3_r2c2s2(const float* x, const uint8_t* w,
         int64_t stride, float* y, int m, int n, int k, float scale, int parts) {
     lin::gemv<uint8_t, lin::Layout<2, 2, 2>, LinearDeviceOps>(x, w, stride, y, m, n, k, scale, parts);
 }
-HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 3) linear_gemv_bf16_r2c2s4(const float* x, const uint16_t* w,
+HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 2) linear_gemv_e4m3_r4c1s3(const float* x, const uint8_t* w,
         int64_t stride, float* y, int m, int n, int k, float scale, int parts) {
-    lin::gemv<uint16_t, lin::Layout<2, 2, 4>, LinearDeviceOps>(x, w, stride, y, m, n, k, scale, parts);
+    lin::gemv<uint8_t, lin::Layout<4, 1, 3>, LinearDeviceOps>(x, w, stride, y, m, n, k, scale, parts);
+}
+HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 2) linear_gemv_e4m3_r8c1s2(const float* x, const uint8_t* w,
+        int64_t stride, float* y, int m, int n, int k, float scale, int parts) {
+    lin::gemv<uint8_t, lin::Layout<8, 1, 2>, LinearDeviceOps>(x, w, stride, y, m, n, k, scale, parts);
 }
 HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 3) linear_gemv_bf16_r2c2s2(const float* x, const uint16_t* w,
         int64_t stride, float* y, int m, int n, int k, float scale, int parts) {
     lin::gemv<uint16_t, lin::Layout<2, 2, 2>, LinearDeviceOps>(x, w, stride, y, m, n, k, scale, parts);
+}
+HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 2) linear_gemv_bf16_r4c1s3(const float* x, const uint16_t* w,
+        int64_t stride, float* y, int m, int n, int k, float scale, int parts) {
+    lin::gemv<uint16_t, lin::Layout<4, 1, 3>, LinearDeviceOps>(x, w, stride, y, m, n, k, scale, parts);
+}
+HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 2) linear_gemv_bf16_r8c1s2(const float* x, const uint16_t* w,
+        int64_t stride, float* y, int m, int n, int k, float scale, int parts) {
+    lin::gemv<uint16_t, lin::Layout<8, 1, 2>, LinearDeviceOps>(x, w, stride, y, m, n, k, scale, parts);
 }

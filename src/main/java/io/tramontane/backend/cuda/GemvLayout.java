@@ -19,10 +19,13 @@ record GemvLayout(String suffix, int rowsPerWarp, int chunks, int stages, int bl
      */
     static final GemvLayout PRODUCTION = new GemvLayout("", 4, 1, 4, 2);
     /**
-     * Timed beside it by GemvTiming (e4m3 and BF16 only): 2 rows a warp with 4 stages of 2 chunks (the first ring) and
-     * with 2 stages (half the shared memory, so L1 keeps more of x: 1.14-1.19x on o and down, where x is 16 and 128 KB).
+     * Timed beside it by GemvTiming (e4m3 and BF16 only), on what the production shape leaves to L1 (x is re-read from
+     * it for every row group): a 2-stage ring of 2 rows a warp (3 blocks per SM; its larger L1 won o and down by
+     * 1.13-1.19x on an H200, 2026-11-26), 4 rows a warp with 3 stages (L1 large enough for down's 128 KB of x) and 8 rows
+     * a warp with 2 stages (each x load feeds eight weights).
      */
-    static final List<GemvLayout> ALTERNATIVES = List.of(new GemvLayout("_r2c2s4", 2, 2, 4, 3), new GemvLayout("_r2c2s2", 2, 2, 2, 3));
+    static final List<GemvLayout> ALTERNATIVES = List.of(new GemvLayout("_r2c2s2", 2, 2, 2, 3), new GemvLayout("_r4c1s3", 4, 1, 3, 2),
+            new GemvLayout("_r8c1s2", 8, 1, 2, 2));
 
     String kernel(WeightFormat format) {
         return "linear_gemv_" + format.suffix + suffix;

@@ -77,10 +77,10 @@ class LaunchersTest {
         // 1025 units of 32 rows over 264 slots: 4 each, so 257 blocks that finish together
         assertThat(LinearKernels.config(1, 32769, 132)).isEqualTo(new LaunchConfig(Dim3.of(257, 1), Dim3.of(256), shared));
         assertThat(LinearKernels.config(1, 32768, 1)).isEqualTo(new LaunchConfig(Dim3.of(2, 1), Dim3.of(256), shared));
-        // the first ring shape: 2 rows a warp, 3 blocks per SM
+        // a 2-stage ring of 2 rows a warp, 3 blocks per SM: 2049 units of 16 rows over 396 slots
         GemvLayout r2 = GemvLayout.ALTERNATIVES.getFirst();
-        assertThat(r2.sharedBytes()).isEqualTo(66048);
-        assertThat(r2.config(1, 32769, 132)).isEqualTo(new LaunchConfig(Dim3.of(342, 1), Dim3.of(256), 66048));
+        assertThat(r2.sharedBytes()).isEqualTo(33280);
+        assertThat(r2.config(1, 32769, 132)).isEqualTo(new LaunchConfig(Dim3.of(342, 1), Dim3.of(256), 33280));
         assertThat(LinearKernels.config(130, 257, 132)).isEqualTo(new LaunchConfig(Dim3.of(5, 3), Dim3.of(256), 0));
     }
 
