@@ -142,22 +142,52 @@ HOT_KERNEL void __launch_bounds__(tc::THREADS, 1) gemm_sm90_e4m3(
     run_gemm_sm90<1>(x_map, w_map, y, row_scales, m, n, k, scale);
 }
 
+namespace {
+// Four converted elements as one store: 8 bytes of BF16, 4 of e4m3.
+__device__ __forceinline__ void store4(__nv_bfloat16* dst, const __nv_bfloat16 (&v)[4]) {
+    __nv_bfloat162 lo(v[0], v[1]), hi(v[2], v[3]);
+    uint2 packed;
+    packed.x = *reinterpret_cast<const uint32_t*>(&lo);
+    packed.y = *reinterpret_cast<const uint32_t*>(&hi);
+    *reinterpret_cast<uint2*>(dst) = packed;
+}
+__device__ __forceinline__ void store4(uint8_t* dst, const uint8_t (&v)[4]) {
+    *reinterpret_cast<uint32_t*>(dst) = v[0] | v[1] << 8 | v[2] << 16 | static_cast<uint32_t>(v[3]) << 24;
+}
+
+// dst[c] = convert(row[c]) for c < k, by the CTA's INPUT_THREADS threads. Where rows are 16-byte aligned (k % 4 == 0,
+// as every model width) four elements a step: a float4 load and one packed store, four steps unrolled so each thread
+// has several loads in flight (one 4-byte load per thread held the conversion at ~1 TB/s on an H200).
+template <typename Out, typename Convert>
+__device__ __forceinline__ void convert_row(const float* __restrict__ row, Out* __restrict__ dst, int k, Convert convert) {
+    if ((k & 3) == 0) {
+        const float4* quads = reinterpret_cast<const float4*>(row);
+#pragma unroll 4
+        for (int q = threadIdx.x; q < k / 4; q += INPUT_THREADS) {
+            const float4 v = quads[q];
+            const Out out[4] = {convert(v.x), convert(v.y), convert(v.z), convert(v.w)};
+            store4(dst + 4 * q, out);
+        }
+    } else {
+        for (int c = threadIdx.x; c < k; c += INPUT_THREADS) dst[c] = convert(row[c]);
+    }
+}
+}  // namespace
+
 // One CTA of INPUT_THREADS per row r of x [m, k] FP32 (grid = m): out[r, c] = bf16(x[r, c]), rounded to nearest
 // even, out rows `stride` elements apart.
 HOT_KERNEL void __launch_bounds__(INPUT_THREADS) gemm_input_bf16(
     const float* __restrict__ x, __nv_bfloat16* __restrict__ out, int k, int64_t stride) {
-    const float* row = x + static_cast<int64_t>(blockIdx.x) * k;
-    __nv_bfloat16* dst = out + static_cast<int64_t>(blockIdx.x) * stride;
-    for (int c = threadIdx.x; c < k; c += INPUT_THREADS) dst[c] = __float2bfloat16_rn(row[c]);
+    convert_row(x + static_cast<int64_t>(blockIdx.x) * k, out + static_cast<int64_t>(blockIdx.x) * stride, k,
+                [](float v) { return __float2bfloat16_rn(v); });
 }
 
 // One CTA per row (grid = m): out[r, c] = e4m3(x[r, c] / scale), rounded to nearest even and saturated to +-448 (as
 // quantize_e4m3_f32 and the CPU backend's static w8a8).
 HOT_KERNEL void __launch_bounds__(INPUT_THREADS) gemm_input_e4m3(
     const float* __restrict__ x, uint8_t* __restrict__ out, int k, int64_t stride, float scale) {
-    const float* row = x + static_cast<int64_t>(blockIdx.x) * k;
-    uint8_t* dst = out + static_cast<int64_t>(blockIdx.x) * stride;
-    for (int c = threadIdx.x; c < k; c += INPUT_THREADS) dst[c] = e4m3_bits(__fdiv_rn(row[c], scale));
+    convert_row(x + static_cast<int64_t>(blockIdx.x) * k, out + static_cast<int64_t>(blockIdx.x) * stride, k,
+                [scale](float v) { return e4m3_bits(__fdiv_rn(v, scale)); });
 }
 
 // One CTA per row r: row_scales[r] = max |x[r, :]| / 448 (1 for an all-zero row), out[r, c] = e4m3(x[r, c] /
@@ -168,10 +198,19 @@ HOT_KERNEL void __launch_bounds__(INPUT_THREADS) gemm_input_e4m3_rows(
     __shared__ float scratch[INPUT_THREADS / 32];
     const float* row = x + static_cast<int64_t>(blockIdx.x) * k;
     float amax = 0.0f;
-    for (int c = threadIdx.x; c < k; c += INPUT_THREADS) amax = fmaxf(amax, fabsf(row[c]));
+    if ((k & 3) == 0) {
+        const float4* quads = reinterpret_cast<const float4*>(row);
+#pragma unroll 4
+        for (int q = threadIdx.x; q < k / 4; q += INPUT_THREADS) {
+            const float4 v = quads[q];
+            amax = fmaxf(amax, fmaxf(fmaxf(fabsf(v.x), fabsf(v.y)), fmaxf(fabsf(v.z), fabsf(v.w))));
+        }
+    } else {
+        for (int c = threadIdx.x; c < k; c += INPUT_THREADS) amax = fmaxf(amax, fabsf(row[c]));
+    }
     amax = tramontane::block_max(amax, scratch);
     const float scale = amax > 0.0f ? amax / E4M3_MAX : 1.0f;
-    uint8_t* dst = out + static_cast<int64_t>(blockIdx.x) * stride;
-    for (int c = threadIdx.x; c < k; c += INPUT_THREADS) dst[c] = e4m3_bits(__fdiv_rn(row[c], scale));
+    convert_row(row, out + static_cast<int64_t>(blockIdx.x) * stride, k,
+                [scale](float v) { return e4m3_bits(__fdiv_rn(v, scale)); });
     if (threadIdx.x == 0) row_scales[blockIdx.x] = scale;
 }

@@ -515,6 +515,18 @@ public final class CudaBackend implements Backend {
         return tensorCores != null && tensorCoresEnabled && TensorCoreGemm.serves(w, m);
     }
 
+    /**
+     * The GPU checks: only the input conversion {@link #linear} of {@code x} over {@code weight} runs first on tensor
+     * cores (BF16 rounding or e4m3 quantization), to tell its time from the GEMM's.
+     */
+    void convertTensorCoreInput(Activation x, Weight weight) {
+        enter();
+        CudaActivation in = CudaActivation.of(x);
+        CudaWeight w = CudaWeight.of(weight);
+        if (!usesTensorCores(w, in.rows())) throw new IllegalStateException("no tensor-core linear for " + in.rows() + " rows");
+        tensorCores.convert(stream, in.data(), w, in.rows());
+    }
+
     /** True on a compute capability 9.0 device: prefill BF16 and FP8 linears run on tensor cores (when enabled). */
     boolean hasTensorCoreGemm() {
         return tensorCores != null;

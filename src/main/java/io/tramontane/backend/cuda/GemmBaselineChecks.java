@@ -127,9 +127,6 @@ public final class GemmBaselineChecks implements AutoCloseable {
     private final CudaDriver driver = Cuda.driver();
     private final DeviceArena arena;
     private final DeviceBuffer workspace;
-    /** Our quantize kernel on its own, to tell the w8a8 linear's GEMM from its activation quantization. */
-    private final KernelModule module;
-    private final ElementwiseKernels elementwise;
     private final PyTorchBaseline pytorch;
 
     private GemmBaselineChecks(BackendChecks ops, CublasLt lt, PyTorchBaseline pytorch) {
@@ -138,13 +135,10 @@ public final class GemmBaselineChecks implements AutoCloseable {
         this.cuda = ops.cuda;
         this.lt = lt;
         this.arena = new DeviceArena(driver);
-        this.module = KernelModule.load(driver);
-        this.elementwise = new ElementwiseKernels(module);
         try {
             this.workspace = arena.allocate(WORKSPACE_BYTES);
             this.handle = lt.create();
         } catch (RuntimeException e) {
-            module.close();
             arena.close();
             throw e;
         }
@@ -258,8 +252,11 @@ public final class GemmBaselineChecks implements AutoCloseable {
                 CheckResult result = BackendChecks.compare(check, shape, seed, BackendChecks.read(cuda, ours),
                         BackendChecks.read(cuda, theirs), guards, precision.bound, oursMicros);
                 String timing = timing(gemm.shape().flops(), oursMicros, theirsMicros);
-                if (operands.weight().quantizesActivations()) {
-                    timing += quantizeNote(quantizeMicros(x, operands.weight().activationScale()), oursMicros, theirsMicros);
+                if (cuda.usesTensorCores(CudaWeight.of(operands.weight()), m)) {
+                    Runnable convert = () -> cuda.convertTensorCoreInput(x, operands.weight());
+                    convert.run();
+                    timing += conversionNote(TensorCoreGemm.conversionKernel(CudaWeight.of(operands.weight())),
+                            best(() -> cuda.timeMicros(convert)), oursMicros, theirsMicros);
                 }
                 timing += pytorchNote(pytorch, precision.torch, m, n, k, oursMicros);
                 String detail = result.detail().isEmpty() ? timing : result.detail() + "; " + timing;
@@ -279,18 +276,10 @@ public final class GemmBaselineChecks implements AutoCloseable {
                 flops / oursMicros / 1e6, theirsMicros, flops / theirsMicros / 1e6, theirsMicros / oursMicros);
     }
 
-    /** The time of our quantize_e4m3_f32 on {@code x} alone (what the w8a8 linear runs before its GEMM). */
-    private double quantizeMicros(Activation x, float scale) {
-        CudaActivation in = CudaActivation.of(x), out = CudaActivation.of(cuda.allocate(in.rows(), in.cols()));
-        Runnable quantize = () -> elementwise.quantizeE4m3(Stream.DEFAULT, in.data(), out.data(), scale, in.elements());
-        quantize.run();
-        return best(() -> cuda.timeMicros(quantize));
-    }
-
-    /** "; quantize_e4m3_f32 31.0 us of it, ours/cuBLASLt 0.78 without it". */
-    static String quantizeNote(double quantizeMicros, double oursMicros, double theirsMicros) {
-        return String.format(Locale.ROOT, "; quantize_e4m3_f32 %.1f us of it, ours/cuBLASLt %.2f without it",
-                quantizeMicros, theirsMicros / (oursMicros - quantizeMicros));
+    /** "; gemm_input_e4m3 31.0 us of it, ours/cuBLASLt 0.78 without it": our input conversion, timed alone. */
+    static String conversionNote(String kernel, double conversionMicros, double oursMicros, double theirsMicros) {
+        return String.format(Locale.ROOT, "; %s %.1f us of it, ours/cuBLASLt %.2f without it", kernel, conversionMicros,
+                theirsMicros / (oursMicros - conversionMicros));
     }
 
     /** "; PyTorch 410.2 us, ours/PyTorch 0.65", PyTorch's error for the shape, or nothing without PyTorch. */
@@ -390,7 +379,7 @@ public final class GemmBaselineChecks implements AutoCloseable {
 
     @Override
     public void close() {
-        try (module; arena) {
+        try (arena) {
             lt.destroy(handle);
         }
     }

@@ -101,20 +101,37 @@ final class TensorCoreGemm {
 
     /** @param x [m, w.cols] FP32; @param y [m, w.rows] FP32 */
     void launch(Stream stream, DeviceBuffer x, CudaWeight w, DeviceBuffer y, int m) {
+        Converted converted = convert(stream, x, w, m);
         Input input = Input.of(w);
-        if (input == null || m < 1) throw new IllegalArgumentException("no tensor-core GEMM for " + w.format() + " weights, m " + m);
         int k = Math.toIntExact(w.cols());
-        long rowBytes = w.stride() * w.format().bytes;
-        Launcher.requireFloats(x, (long) m * k, "tensor-core linear input");
-        DeviceBuffer converted = scratch(Math.multiplyExact(m, rowBytes));
-        DeviceBuffer scales = input == Input.E4M3_PER_TOKEN ? rowScales(m) : null;
-        launchers.get(input.convert).launch(stream, inputConfig(m, k), args -> inputArguments(args, input, x, converted,
-                scales, m, k, w));
-        TensorMap xMap = activationMap(activationSpec(input, converted, m, k, rowBytes));
+        TensorMap xMap = activationMap(activationSpec(input, converted.data(), m, k, w.stride() * w.format().bytes));
         TensorMap wMap = weightMaps.computeIfAbsent(w, weight -> driver.tensorMapEncodeTiled(weightSpec(weight)));
         float scale = input == Input.E4M3_STATIC ? w.weightScale() * w.activationScale() : w.weightScale();
         launchers.get(input.gemm).launch(stream, config(m, Math.toIntExact(w.rows())),
-                args -> arguments(args, xMap, wMap, y, scales, m, w, scale));
+                args -> arguments(args, xMap, wMap, y, converted.rowScales(), m, w, scale));
+    }
+
+    /** The converted input of a launch: BF16 or e4m3 rows, and for per-token FP8 the row scales (else null). */
+    record Converted(DeviceBuffer data, DeviceBuffer rowScales) {}
+
+    /** The first half of {@link #launch}: x [m, w.cols] converted to the GEMM's input type (timed alone by the GPU check). */
+    Converted convert(Stream stream, DeviceBuffer x, CudaWeight w, int m) {
+        Input input = Input.of(w);
+        if (input == null || m < 1) throw new IllegalArgumentException("no tensor-core GEMM for " + w.format() + " weights, m " + m);
+        int k = Math.toIntExact(w.cols());
+        Launcher.requireFloats(x, (long) m * k, "tensor-core linear input");
+        DeviceBuffer converted = scratch(Math.multiplyExact(m, w.stride() * w.format().bytes));
+        DeviceBuffer scales = input == Input.E4M3_PER_TOKEN ? rowScales(m) : null;
+        launchers.get(input.convert).launch(stream, inputConfig(m, k), args -> inputArguments(args, input, x, converted,
+                scales, m, k, w));
+        return new Converted(converted, scales);
+    }
+
+    /** The conversion kernel {@link #convert} launches for {@code w}. */
+    static String conversionKernel(CudaWeight w) {
+        Input input = Input.of(w);
+        if (input == null) throw new IllegalArgumentException("no tensor-core GEMM for " + w.format() + " weights");
+        return input.convert;
     }
 
     // ---- launch shapes and parameters, checked before anything reaches the driver

@@ -80,8 +80,8 @@ class GemmBaselineChecksTest {
     void timingReportsBothThroughputsAndTheirRatio() {
         assertThat(GemmBaselineChecks.timing(2e12, 2000, 1000))
                 .isEqualTo("1000 TFLOP/s; cuBLASLt 1000.0 us 2000 TFLOP/s; ours/cuBLASLt 0.50");
-        assertThat(GemmBaselineChecks.quantizeNote(31, 1000, 700))
-                .isEqualTo("; quantize_e4m3_f32 31.0 us of it, ours/cuBLASLt 0.72 without it");
+        assertThat(GemmBaselineChecks.conversionNote("gemm_input_e4m3", 31, 1000, 700))
+                .isEqualTo("; gemm_input_e4m3 31.0 us of it, ours/cuBLASLt 0.72 without it");
         AtomicInteger call = new AtomicInteger();
         double[] times = {5, 3, 4, 9, 3.5};
         assertThat(GemmBaselineChecks.best(() -> times[call.getAndIncrement()])).isEqualTo(3);
