@@ -24,13 +24,7 @@ struct DeviceOps : tramontane::DeviceOpsBase {
         const __nv_bfloat162 pair = __floats2bfloat162_rn(lo, hi);
         return *reinterpret_cast<const uint32_t*>(&pair);
     }
-    static __device__ __forceinline__ void load4(const float* p, float (&out)[4]) {
-        const float4 v = __ldg(reinterpret_cast<const float4*>(p));
-        out[0] = v.x;
-        out[1] = v.y;
-        out[2] = v.z;
-        out[3] = v.w;
-    }
+    using tramontane::DeviceOpsBase::load4;  // FP32; the cache formats below
     static __device__ __forceinline__ void load4(const uint16_t* p, float (&out)[4]) {
         const uint2 v = __ldg(reinterpret_cast<const uint2*>(p));
         out[0] = __uint_as_float(v.x << 16);
@@ -76,18 +70,6 @@ struct DeviceOps : tramontane::DeviceOpsBase {
             "{%0, %1, %2, %3};\n"
             : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
             : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-    }
-    // 16 bytes global -> shared, bypassing L1; fill = false writes 16 zero bytes and reads nothing
-    static __device__ __forceinline__ void cp_async16(uint16_t* dst, const uint16_t* src, bool fill) {
-        const uint32_t address = static_cast<uint32_t>(__cvta_generic_to_shared(dst));
-        const int bytes = fill ? 16 : 0;
-        asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(address), "l"(src), "r"(bytes)
-                     : "memory");
-    }
-    static __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
-    template <int PENDING>
-    static __device__ __forceinline__ void cp_async_wait() {
-        asm volatile("cp.async.wait_group %0;\n" ::"n"(PENDING) : "memory");
     }
 };
 }  // namespace

@@ -66,6 +66,7 @@ struct DeviceOpsBase {
         return __shfl_xor_sync(0xffffffffu, v, mask);
     }
     static __device__ __forceinline__ float as_float(uint32_t bits) { return __uint_as_float(bits); }
+    static __device__ __forceinline__ float fma(float a, float b, float c) { return fmaf(a, b, c); }
     static __device__ __forceinline__ void store2(float* p, float a, float b) {
         *reinterpret_cast<float2*>(p) = make_float2(a, b);
     }
@@ -73,6 +74,26 @@ struct DeviceOpsBase {
         __nv_fp8_e4m3 v;
         v.__x = bits;
         return static_cast<float>(v);
+    }
+    // four FP32 read-only for the kernel's lifetime (activations, read by many warps), through the non-coherent cache
+    static __device__ __forceinline__ void load4(const float* p, float (&out)[4]) {
+        const float4 v = __ldg(reinterpret_cast<const float4*>(p));
+        out[0] = v.x;
+        out[1] = v.y;
+        out[2] = v.z;
+        out[3] = v.w;
+    }
+    // 16 bytes global -> shared, bypassing L1; fill = false writes 16 zero bytes and reads nothing
+    static __device__ __forceinline__ void cp_async16(void* dst, const void* src, bool fill) {
+        const uint32_t address = static_cast<uint32_t>(__cvta_generic_to_shared(dst));
+        const int bytes = fill ? 16 : 0;
+        asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(address), "l"(src), "r"(bytes)
+                     : "memory");
+    }
+    static __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+    template <int PENDING>
+    static __device__ __forceinline__ void cp_async_wait() {
+        asm volatile("cp.async.wait_group %0;\n" ::"n"(PENDING) : "memory");
     }
     // two e4m3 in the low 16 bits, the first in the low byte (cvt.rn.f16x2.e4m3x2, then to FP32)
     static __device__ __forceinline__ void e4m3x2(uint32_t bits, float& lo, float& hi) {

@@ -16,34 +16,12 @@ extern __shared__ __align__(16) unsigned char linear_smem[];
 // The hardware the gemv body runs on (test/attention_emulator.cpp has the host emulation of each).
 struct LinearDeviceOps : tramontane::DeviceOpsBase {
     static __device__ __forceinline__ unsigned char* shared() { return linear_smem; }
-    static __device__ __forceinline__ float fma(float a, float b, float c) { return fmaf(a, b, c); }
-    // activations: read-only for the kernel's lifetime and read by every warp, through the non-coherent cache
-    static __device__ __forceinline__ void load4(const float* p, float (&out)[4]) {
-        const float4 v = __ldg(reinterpret_cast<const float4*>(p));
-        out[0] = v.x;
-        out[1] = v.y;
-        out[2] = v.z;
-        out[3] = v.w;
-    }
     static __device__ __forceinline__ void load16_shared(const unsigned char* p, uint32_t (&out)[4]) {
         const uint4 v = *reinterpret_cast<const uint4*>(p);
         out[0] = v.x;
         out[1] = v.y;
         out[2] = v.z;
         out[3] = v.w;
-    }
-    // 16 bytes global -> shared, bypassing L1 (each weight is read once); fill = false writes 16 zero bytes and reads
-    // nothing
-    static __device__ __forceinline__ void cp_async16(unsigned char* dst, const void* src, bool fill) {
-        const uint32_t address = static_cast<uint32_t>(__cvta_generic_to_shared(dst));
-        const int bytes = fill ? 16 : 0;
-        asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(address), "l"(src), "r"(bytes)
-                     : "memory");
-    }
-    static __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
-    template <int PENDING>
-    static __device__ __forceinline__ void cp_async_wait() {
-        asm volatile("cp.async.wait_group %0;\n" ::"n"(PENDING) : "memory");
     }
 };
 

@@ -19,17 +19,9 @@ struct MoeDeviceOps : tramontane::DeviceOpsBase {
     static __device__ __forceinline__ unsigned char* shared() { return moe_smem; }
     static __device__ __forceinline__ uint32_t ballot(bool p) { return __ballot_sync(0xffffffffu, p); }
     static __device__ __forceinline__ double exp(double x) { return ::exp(x); }
-    static __device__ __forceinline__ float fma(float a, float b, float c) { return fmaf(a, b, c); }
     // weights: read-only for the kernel's lifetime, through the non-coherent cache
     static __device__ __forceinline__ void load16(const void* p, uint32_t (&out)[4]) {
         const uint4 v = __ldg(reinterpret_cast<const uint4*>(p));
-        out[0] = v.x;
-        out[1] = v.y;
-        out[2] = v.z;
-        out[3] = v.w;
-    }
-    static __device__ __forceinline__ void load4(const float* p, float (&out)[4]) {
-        const float4 v = __ldg(reinterpret_cast<const float4*>(p));
         out[0] = v.x;
         out[1] = v.y;
         out[2] = v.z;

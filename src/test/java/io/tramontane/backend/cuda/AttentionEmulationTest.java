@@ -1,7 +1,6 @@
 package io.tramontane.backend.cuda;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.tramontane.backend.Activation;
 import io.tramontane.backend.AttentionBatch;
@@ -42,9 +41,7 @@ class AttentionEmulationTest {
 
     @BeforeEach
     void needsGxx() {
-        boolean present = KernelEmulator.binary().isPresent();
-        if (!present) System.err.println("SKIPPED: AttentionEmulationTest: g++ not found");
-        assumeTrue(present, "g++ not found: the kernel emulator cannot be built");
+        EmulatorBuild.assumeBuilt(KernelEmulator.binary(), "AttentionEmulationTest");
     }
 
     static Stream<Arguments> cases() {

@@ -25,6 +25,12 @@ final class EmulatorBuild {
 
     private EmulatorBuild() {}
 
+    /** For a test's {@code @BeforeEach}: skips it, visibly, when {@code binary} (an emulator) could not be built. */
+    static void assumeBuilt(Optional<Path> binary, String test) {
+        if (binary.isEmpty()) System.err.println("SKIPPED: " + test + ": g++ not found");
+        org.junit.jupiter.api.Assumptions.assumeTrue(binary.isPresent(), "g++ not found: the emulator cannot be built");
+    }
+
     private static Path source(String name) {
         return EMULATORS.resolve(name + ".cpp");
     }

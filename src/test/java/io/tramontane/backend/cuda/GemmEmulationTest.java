@@ -1,7 +1,6 @@
 package io.tramontane.backend.cuda;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.tramontane.backend.Activation;
 import io.tramontane.backend.cpu.CpuBackend;
@@ -41,9 +40,7 @@ class GemmEmulationTest {
 
     @BeforeEach
     void needsGxx() {
-        boolean present = GemmEmulator.binary().isPresent();
-        if (!present) System.err.println("SKIPPED: GemmEmulationTest: g++ not found");
-        assumeTrue(present, "g++ not found: the GEMM emulator cannot be built");
+        EmulatorBuild.assumeBuilt(GemmEmulator.binary(), "GemmEmulationTest");
     }
 
     static Stream<GemmShape> shapes() {

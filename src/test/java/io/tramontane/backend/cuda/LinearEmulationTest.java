@@ -1,7 +1,6 @@
 package io.tramontane.backend.cuda;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.tramontane.cuda.DeviceBuffer;
 import io.tramontane.weights.DType;
@@ -42,9 +41,7 @@ class LinearEmulationTest {
 
     @BeforeEach
     void needsGxx() {
-        boolean present = KernelEmulator.binary().isPresent();
-        if (!present) System.err.println("SKIPPED: LinearEmulationTest: g++ not found");
-        assumeTrue(present, "g++ not found: the kernel emulator cannot be built");
+        EmulatorBuild.assumeBuilt(KernelEmulator.binary(), "LinearEmulationTest");
     }
 
     static Stream<Case> cases() {

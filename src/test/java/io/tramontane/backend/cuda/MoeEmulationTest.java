@@ -1,7 +1,6 @@
 package io.tramontane.backend.cuda;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.tramontane.backend.Activation;
 import io.tramontane.backend.cpu.CpuBackend;
@@ -38,9 +37,7 @@ class MoeEmulationTest {
 
     @BeforeEach
     void needsGxx() {
-        boolean present = KernelEmulator.binary().isPresent();
-        if (!present) System.err.println("SKIPPED: MoeEmulationTest: g++ not found");
-        assumeTrue(present, "g++ not found: the kernel emulator cannot be built");
+        EmulatorBuild.assumeBuilt(KernelEmulator.binary(), "MoeEmulationTest");
     }
 
     /** The GPU check's shapes, plus the limits (256 experts, top-8) and 140 rows (several ballot chunks and tiles). */

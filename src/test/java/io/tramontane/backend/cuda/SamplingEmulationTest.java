@@ -1,7 +1,6 @@
 package io.tramontane.backend.cuda;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.tramontane.cuda.DeviceBuffer;
 import io.tramontane.sampling.DrawRequest;
@@ -26,9 +25,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class SamplingEmulationTest {
     @BeforeEach
     void needsGxx() {
-        boolean present = KernelEmulator.binary().isPresent();
-        if (!present) System.err.println("SKIPPED: SamplingEmulationTest: g++ not found");
-        assumeTrue(present, "g++ not found: the kernel emulator cannot be built");
+        EmulatorBuild.assumeBuilt(KernelEmulator.binary(), "SamplingEmulationTest");
     }
 
     /**
