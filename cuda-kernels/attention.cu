@@ -18,7 +18,6 @@ struct DeviceOps : tramontane::DeviceOpsBase {
     static __device__ __forceinline__ unsigned char* shared() { return attention_smem; }
     static __device__ __forceinline__ float exp(float x) { return expf(x); }
     static __device__ __forceinline__ float exp2(float x) { return exp2f(x); }
-    static __device__ __forceinline__ uint16_t to_bf16(float x) { return __bfloat16_as_ushort(__float2bfloat16_rn(x)); }
     // lo in the low half, as mma reads element pairs
     static __device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
         const __nv_bfloat162 pair = __floats2bfloat162_rn(lo, hi);
@@ -41,10 +40,6 @@ struct DeviceOps : tramontane::DeviceOpsBase {
         const uint2 v = __ldg(reinterpret_cast<const uint2*>(p));
         out[0] = v.x;
         out[1] = v.y;
-    }
-    // round to nearest even, saturated to +-448 (cvt.rn.satfinite.e4m3x2.f32), as the CPU's Floats.floatToE4m3
-    static __device__ __forceinline__ uint8_t to_e4m3(float x) {
-        return static_cast<uint8_t>(__nv_cvt_float_to_fp8(x, __NV_SATFINITE, __NV_E4M3));
     }
     static __device__ __forceinline__ void store_shared16(uint16_t* p, const uint32_t (&v)[4]) {
         *reinterpret_cast<uint4*>(p) = make_uint4(v[0], v[1], v[2], v[3]);

@@ -95,6 +95,11 @@ struct DeviceOpsBase {
     static __device__ __forceinline__ void cp_async_wait() {
         asm volatile("cp.async.wait_group %0;\n" ::"n"(PENDING) : "memory");
     }
+    static __device__ __forceinline__ uint16_t to_bf16(float x) { return __bfloat16_as_ushort(__float2bfloat16_rn(x)); }
+    // round to nearest even, saturated to +-448 (cvt.rn.satfinite.e4m3x2.f32), as the CPU's Floats.floatToE4m3
+    static __device__ __forceinline__ uint8_t to_e4m3(float x) {
+        return static_cast<uint8_t>(__nv_cvt_float_to_fp8(x, __NV_SATFINITE, __NV_E4M3));
+    }
     // two e4m3 in the low 16 bits, the first in the low byte (cvt.rn.f16x2.e4m3x2, then to FP32)
     static __device__ __forceinline__ void e4m3x2(uint32_t bits, float& lo, float& hi) {
         __nv_fp8x2_e4m3 pair;

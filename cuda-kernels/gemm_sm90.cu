@@ -3,12 +3,13 @@
 //  - gemm_input_bf16: FP32 activations -> BF16 (round to nearest even) into 16-byte padded rows;
 //  - gemm_input_e4m3: FP32 -> e4m3(x / scale) with the checkpoint's static activation scale (w8a8), as CpuBackend;
 //  - gemm_input_e4m3_rows: FP32 -> e4m3 with one dynamic scale per row (max |x| / 448), for FP8 linears without an
-//    activation scale; the row scales are folded into the GEMM's epilogue;
+//    activation scale; the row scales are folded into the GEMM's epilogue (the three bodies: gemm_input_core.cuh);
 //  - gemm_sm90_bf16 / gemm_sm90_e4m3: TMA + mbarrier pipeline + wgmma. Their bodies exist only in the sm_90a
 //    image (__CUDA_ARCH_FEAT_SM90_ALL: wgmma exists on sm_90a alone); on sm_100a and in
 //    the compute_90 PTX they are empty stubs that trap, and TensorCoreGemm selects them on compute capability 9.0
 //    only (sm_100 keeps linear_gemm_<format> until it gets a tcgen05 kernel).
 #include "common.cuh"
+#include "gemm_input_core.cuh"
 #include "gemm_sm90_core.cuh"
 
 #include <cuda.h>  // CUtensorMap
@@ -16,8 +17,7 @@
 namespace {
 namespace tc = tramontane::gemm;
 
-constexpr float E4M3_MAX = 448.0f;
-constexpr int INPUT_THREADS = 256;
+namespace input = tramontane::gemm_input;
 
 extern __shared__ __align__(16) unsigned char gemm_smem[];  // rounded up to 1024 bytes by the body
 
@@ -125,9 +125,19 @@ __device__ __forceinline__ void run_gemm_sm90(const CUtensorMap& x_map, const CU
 #endif
 }
 
-__device__ __forceinline__ uint8_t e4m3_bits(float v) {
-    return static_cast<uint8_t>(__nv_cvt_float_to_fp8(v, __NV_SATFINITE, __NV_E4M3));
-}
+// The hardware the input conversions run on (test/attention_emulator.cpp has the host emulation of each).
+struct InputDeviceOps : tramontane::DeviceOpsBase {
+    static __device__ __forceinline__ unsigned char* shared() { return gemm_smem; }
+    static __device__ __forceinline__ float div(float a, float b) { return __fdiv_rn(a, b); }
+    static __device__ __forceinline__ float max(float a, float b) { return fmaxf(a, b); }
+    static __device__ __forceinline__ float abs(float a) { return fabsf(a); }
+    static __device__ __forceinline__ void store4(uint16_t* dst, const uint16_t (&v)[4]) {
+        *reinterpret_cast<uint2*>(dst) = make_uint2(v[0] | static_cast<uint32_t>(v[1]) << 16, v[2] | static_cast<uint32_t>(v[3]) << 16);
+    }
+    static __device__ __forceinline__ void store4(uint8_t* dst, const uint8_t (&v)[4]) {
+        *reinterpret_cast<uint32_t*>(dst) = v[0] | v[1] << 8 | v[2] << 16 | static_cast<uint32_t>(v[3]) << 24;
+    }
+};
 }  // namespace
 
 HOT_KERNEL void __launch_bounds__(tc::THREADS, 1) gemm_sm90_bf16(
@@ -142,75 +152,16 @@ HOT_KERNEL void __launch_bounds__(tc::THREADS, 1) gemm_sm90_e4m3(
     run_gemm_sm90<1>(x_map, w_map, y, row_scales, m, n, k, scale);
 }
 
-namespace {
-// Four converted elements as one store: 8 bytes of BF16, 4 of e4m3.
-__device__ __forceinline__ void store4(__nv_bfloat16* dst, const __nv_bfloat16 (&v)[4]) {
-    __nv_bfloat162 lo(v[0], v[1]), hi(v[2], v[3]);
-    uint2 packed;
-    packed.x = *reinterpret_cast<const uint32_t*>(&lo);
-    packed.y = *reinterpret_cast<const uint32_t*>(&hi);
-    *reinterpret_cast<uint2*>(dst) = packed;
+// grid = m rows, block = input::THREADS, input::smem_bytes() of dynamic shared memory (bodies in gemm_input_core.cuh).
+HOT_KERNEL void __launch_bounds__(input::THREADS) gemm_input_bf16(const float* __restrict__ x, uint16_t* __restrict__ out,
+                                                                 int k, int64_t stride) {
+    input::bf16<InputDeviceOps>(x, out, k, stride);
 }
-__device__ __forceinline__ void store4(uint8_t* dst, const uint8_t (&v)[4]) {
-    *reinterpret_cast<uint32_t*>(dst) = v[0] | v[1] << 8 | v[2] << 16 | static_cast<uint32_t>(v[3]) << 24;
+HOT_KERNEL void __launch_bounds__(input::THREADS) gemm_input_e4m3(const float* __restrict__ x, uint8_t* __restrict__ out,
+                                                                 int k, int64_t stride, float scale) {
+    input::e4m3<InputDeviceOps>(x, out, k, stride, scale);
 }
-
-// dst[c] = convert(row[c]) for c < k, by the CTA's INPUT_THREADS threads. Where rows are 16-byte aligned (k % 4 == 0,
-// as every model width) four elements a step: a float4 load and one packed store, four steps unrolled so each thread
-// has several loads in flight (one 4-byte load per thread held the conversion at ~1 TB/s on an H200).
-template <typename Out, typename Convert>
-__device__ __forceinline__ void convert_row(const float* __restrict__ row, Out* __restrict__ dst, int k, Convert convert) {
-    if ((k & 3) == 0) {
-        const float4* quads = reinterpret_cast<const float4*>(row);
-#pragma unroll 4
-        for (int q = threadIdx.x; q < k / 4; q += INPUT_THREADS) {
-            const float4 v = quads[q];
-            const Out out[4] = {convert(v.x), convert(v.y), convert(v.z), convert(v.w)};
-            store4(dst + 4 * q, out);
-        }
-    } else {
-        for (int c = threadIdx.x; c < k; c += INPUT_THREADS) dst[c] = convert(row[c]);
-    }
-}
-}  // namespace
-
-// One CTA of INPUT_THREADS per row r of x [m, k] FP32 (grid = m): out[r, c] = bf16(x[r, c]), rounded to nearest
-// even, out rows `stride` elements apart.
-HOT_KERNEL void __launch_bounds__(INPUT_THREADS) gemm_input_bf16(
-    const float* __restrict__ x, __nv_bfloat16* __restrict__ out, int k, int64_t stride) {
-    convert_row(x + static_cast<int64_t>(blockIdx.x) * k, out + static_cast<int64_t>(blockIdx.x) * stride, k,
-                [](float v) { return __float2bfloat16_rn(v); });
-}
-
-// One CTA per row (grid = m): out[r, c] = e4m3(x[r, c] / scale), rounded to nearest even and saturated to +-448 (as
-// quantize_e4m3_f32 and the CPU backend's static w8a8).
-HOT_KERNEL void __launch_bounds__(INPUT_THREADS) gemm_input_e4m3(
-    const float* __restrict__ x, uint8_t* __restrict__ out, int k, int64_t stride, float scale) {
-    convert_row(x + static_cast<int64_t>(blockIdx.x) * k, out + static_cast<int64_t>(blockIdx.x) * stride, k,
-                [scale](float v) { return e4m3_bits(__fdiv_rn(v, scale)); });
-}
-
-// One CTA per row r: row_scales[r] = max |x[r, :]| / 448 (1 for an all-zero row), out[r, c] = e4m3(x[r, c] /
-// row_scales[r]). The largest element maps to 448 exactly; every element keeps e4m3's 3-bit relative precision
-// down to 2^-6 of the row's maximum (smaller ones lose bits to subnormals), which the dot products average out.
-HOT_KERNEL void __launch_bounds__(INPUT_THREADS) gemm_input_e4m3_rows(
-    const float* __restrict__ x, uint8_t* __restrict__ out, float* __restrict__ row_scales, int k, int64_t stride) {
-    __shared__ float scratch[INPUT_THREADS / 32];
-    const float* row = x + static_cast<int64_t>(blockIdx.x) * k;
-    float amax = 0.0f;
-    if ((k & 3) == 0) {
-        const float4* quads = reinterpret_cast<const float4*>(row);
-#pragma unroll 4
-        for (int q = threadIdx.x; q < k / 4; q += INPUT_THREADS) {
-            const float4 v = quads[q];
-            amax = fmaxf(amax, fmaxf(fmaxf(fabsf(v.x), fabsf(v.y)), fmaxf(fabsf(v.z), fabsf(v.w))));
-        }
-    } else {
-        for (int c = threadIdx.x; c < k; c += INPUT_THREADS) amax = fmaxf(amax, fabsf(row[c]));
-    }
-    amax = tramontane::block_max(amax, scratch);
-    const float scale = amax > 0.0f ? amax / E4M3_MAX : 1.0f;
-    convert_row(row, out + static_cast<int64_t>(blockIdx.x) * stride, k,
-                [scale](float v) { return e4m3_bits(__fdiv_rn(v, scale)); });
-    if (threadIdx.x == 0) row_scales[blockIdx.x] = scale;
+HOT_KERNEL void __launch_bounds__(input::THREADS) gemm_input_e4m3_rows(const float* __restrict__ x, uint8_t* __restrict__ out,
+                                                                      float* __restrict__ row_scales, int k, int64_t stride) {
+    input::e4m3_rows<InputDeviceOps>(x, out, row_scales, k, stride);
 }

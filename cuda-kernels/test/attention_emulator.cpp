@@ -1,8 +1,9 @@
 // Runs the attention kernels of attention_core.cuh, the sampling kernel of sampling_core.cuh, the MoE kernels of
-// moe_core.cuh and the decode gemv of linear_core.cuh on the host, for AttentionEmulationTest, SamplingEmulationTest,
-// MoeEmulationTest and LinearEmulationTest (no GPU needed).
-// linear_core.cuh and moe_core.cuh are found on the include path (-I), so a test can compile a deliberately broken copy
-// in their place.
+// moe_core.cuh, the decode gemv of linear_core.cuh and the tensor-core GEMM's input conversions of gemm_input_core.cuh
+// on the host, for AttentionEmulationTest, SamplingEmulationTest, MoeEmulationTest, LinearEmulationTest and
+// GemmInputEmulationTest (no GPU needed).
+// gemm_input_core.cuh, linear_core.cuh and moe_core.cuh are found on the include path (-I), so a test can compile a
+// deliberately broken copy in their place.
 //
 // The kernel bodies are the device code itself, instantiated with HostOps instead of attention.cu's DeviceOps:
 // every CUDA thread of a CTA is a fiber (ucontext) and the fibers of a CTA take turns; a fiber switches only at a
@@ -22,6 +23,7 @@
 // Usage: attention_emulator INPUT OUTPUT
 #include "../attention_core.cuh"
 #include "../sampling_core.cuh"
+#include "gemm_input_core.cuh"
 #include "linear_core.cuh"
 #include "moe_core.cuh"
 #include "emulated_device.h"
@@ -45,6 +47,7 @@ namespace attn = tramontane::attention;
 namespace smp = tramontane::sampling;
 namespace moe = tramontane::moe;
 namespace lin = tramontane::linear;
+namespace input = tramontane::gemm_input;
 
 using namespace tramontane::emulator;
 
@@ -467,6 +470,16 @@ struct HostOps {
     static void cp_async16(unsigned char* dst, const void* src, bool fill) {  // the gemv's untyped ring
         cp_async16(reinterpret_cast<uint16_t*>(dst), static_cast<const uint16_t*>(src), fill);
     }
+    // the tensor-core GEMM's input conversions
+    static float div(float a, float b) { return a / b; }
+    static float max(float a, float b) { return std::fmax(a, b); }
+    static float abs(float a) { return std::fabs(a); }
+    template <typename T>
+    static void store4(T* p, const T (&v)[4]) {
+        require_aligned(p, 4 * sizeof(T), "packed store");
+        require_in_buffer(p, 4 * sizeof(T), "packed store");
+        std::memcpy(p, v, 4 * sizeof(T));
+    }
     static void load16_shared(const unsigned char* p, uint32_t (&out)[4]) {
         require_shared(p, 16, "16-byte shared load");
         require_aligned(p, 16, "16-byte shared load");
@@ -629,6 +642,9 @@ const std::map<std::string, Kernel>& kernels() {
          kernel(&attn::decode_e4m3<128, CoarseE4m3Ops>, attn::DECODE_THREADS, attn::decode_smem_bytes(128))},
         {"sample_rows", kernel(&smp::sample_rows<HostOps>, smp::THREADS, smp::smem_bytes())},
         {"sample_rows_lost_peers", kernel(&smp::sample_rows<LostPeersOps>, smp::THREADS, smp::smem_bytes())},
+        {"gemm_input_bf16", kernel(&input::bf16<HostOps>, input::THREADS, input::smem_bytes())},
+        {"gemm_input_e4m3", kernel(&input::e4m3<HostOps>, input::THREADS, input::smem_bytes())},
+        {"gemm_input_e4m3_rows", kernel(&input::e4m3_rows<HostOps>, input::THREADS, input::smem_bytes())},
         {"linear_gemv_f32", kernel(&lin::gemv<float, lin::Production, HostOps>, lin::GEMV_THREADS,
                                    lin::Production::smem_bytes())},
         {"linear_gemv_bf16", kernel(&lin::gemv<uint16_t, lin::Production, HostOps>, lin::GEMV_THREADS,

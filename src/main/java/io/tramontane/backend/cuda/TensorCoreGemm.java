@@ -36,7 +36,8 @@ final class TensorCoreGemm {
     /** gemm_sm90_core.cuh smem_bytes(): the stages, 2 mbarriers per stage, 1024 bytes to align the swizzle atoms. */
     static final int SHARED_BYTES = STAGES * (BLOCK_M + BLOCK_N) * BLOCK_K_BYTES + 2 * STAGES * 8 + 1024;
     /** Threads of the conversion kernels (one CTA per row). */
-    static final int INPUT_THREADS = 256;
+    /** gemm_input_core.cuh's CTA per row, and its shared memory: one row-maximum partial per warp. */
+    static final int INPUT_THREADS = 256, INPUT_SHARED_BYTES = INPUT_THREADS / 32 * Float.BYTES;
     private static final int ACTIVATION_MAPS = 64;
 
     /** How the activations are converted for one weight. */
@@ -146,7 +147,7 @@ final class TensorCoreGemm {
     /** One CTA per row of x (grid.x has no practical limit). */
     static LaunchConfig inputConfig(int m, int k) {
         Launcher.requirePositive("tensor-core linear input shape", m, k);
-        return new LaunchConfig(Dim3.of(m), Dim3.of(INPUT_THREADS), 0);
+        return new LaunchConfig(Dim3.of(m), Dim3.of(INPUT_THREADS), INPUT_SHARED_BYTES);
     }
 
     /** The conversion kernel's parameters: (x, out, k, stride), (x, out, k, stride, scale) or (x, out, row_scales, k, stride). */

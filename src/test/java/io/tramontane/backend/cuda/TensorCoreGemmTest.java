@@ -90,6 +90,7 @@ class TensorCoreGemmTest {
         assertThat(TensorCoreGemm.inputConfig(300, 4096).grid()).isEqualTo(Dim3.of(300));
         assertThat(TensorCoreGemm.inputConfig(70000, 33).grid()).isEqualTo(Dim3.of(70000));  // grid.x: no 65535 limit
         assertThat(TensorCoreGemm.inputConfig(300, 4096).block()).isEqualTo(Dim3.of(TensorCoreGemm.INPUT_THREADS));
+        assertThat(TensorCoreGemm.inputConfig(300, 4096).sharedBytes()).isEqualTo(32);  // a row maximum per warp
     }
 
     @Test
