@@ -14,7 +14,8 @@ import java.util.Locale;
  * The issue's end-to-end targets on a GPU, on a model shaped like Devstral Small 2 (24B) with random FP8 weights of
  * the real size (about 25 GB: e4m3 linears, BF16 embeddings and head), through ModelFactory.cuda exactly as a served
  * model runs: batch-1 decode against the device's measured read bandwidth (the 75%-of-roofline target), and a
- * 2 x 2048-token prefill against the FP8 dense tensor-core peak. Measurements (they fail only if the run does).
+ * 2 x 2048-token prefill against the FP8 dense tensor-core peak. The decode is run again with each alternative gemv
+ * layout. Measurements (they fail only if the run does).
  */
 public final class DevstralChecks {
     public static final String DEVSTRAL_SMALL = "dim=5120,layers=40,heads=32,kv_heads=8,head_dim=128,hidden=32768,vocab=131072";
@@ -49,19 +50,38 @@ public final class DevstralChecks {
         }
     }
 
+    /**
+     * Batch-1 decode with the configured gemv layout, then once with each of {@link GemvLayout#ALTERNATIVES} (their
+     * tok/s and ratio appended), so one GPU run measures every candidate end to end.
+     */
     private static CheckResult decode(BenchModel model, double readGbPerSecond, long seed) {
         return KernelChecks.attempt(DECODE, DECODE_SHAPE, seed, () -> {
-            // warm-up past the CUDA graph trial, so the timed steps run in the mode it settled on
-            var settings = new DecodeBench.Settings(Runtime.getRuntime().availableProcessors(), 1, 32, 2 * GraphChoice.TRIAL + 2,
-                    seed, CpuWeights.STORED, "cuda");
-            DecodeBench.Result r = DecodeBench.run(model, settings, readGbPerSecond);
+            DecodeBench.Result r = decodeRun(model, readGbPerSecond, seed);
             double fraction = r.rooflineFraction();
-            String detail = String.format(Locale.ROOT, "%.1f tok/s, %.2f GB/token, %.0f GB/s = %.0f%% of read bandwidth "
-                    + "(target %.0f%%%s); upload %.1f s", r.tokensPerSecond(), r.weightBytesPerToken() / 1e9,
+            StringBuilder detail = new StringBuilder(String.format(Locale.ROOT, "%.1f tok/s, %.2f GB/token, %.0f GB/s = %.0f%% of "
+                    + "read bandwidth (target %.0f%%%s); upload %.1f s; gemv %s", r.tokensPerSecond(), r.weightBytesPerToken() / 1e9,
                     r.achievedGbPerSecond(), 100 * fraction, 100 * TARGET_FRACTION, fraction >= TARGET_FRACTION ? ", met" : ", NOT met",
-                    r.loadSeconds());
-            return new CheckResult(DECODE, DECODE_SHAPE, seed, true, Double.NaN, Double.NaN, r.stepMillisP50() * 1000, detail);
+                    r.loadSeconds(), GemvLayout.configured().name()));
+            for (GemvLayout layout : GemvLayout.ALTERNATIVES) {
+                if (layout.equals(GemvLayout.configured())) continue;
+                String previous = System.setProperty(GemvLayout.PROPERTY, layout.name());
+                try {
+                    double other = decodeRun(model, readGbPerSecond, seed).tokensPerSecond();
+                    detail.append(String.format(Locale.ROOT, "; %s %.1f tok/s (%.2fx)", layout.name(), other, other / r.tokensPerSecond()));
+                } finally {
+                    if (previous == null) System.clearProperty(GemvLayout.PROPERTY);
+                    else System.setProperty(GemvLayout.PROPERTY, previous);
+                }
+            }
+            return new CheckResult(DECODE, DECODE_SHAPE, seed, true, Double.NaN, Double.NaN, r.stepMillisP50() * 1000, detail.toString());
         });
+    }
+
+    private static DecodeBench.Result decodeRun(BenchModel model, double readGbPerSecond, long seed) {
+        // warm-up past the CUDA graph trial, so the timed steps run in the mode it settled on
+        var settings = new DecodeBench.Settings(Runtime.getRuntime().availableProcessors(), 1, 32, 2 * GraphChoice.TRIAL + 2,
+                seed, CpuWeights.STORED, "cuda");
+        return DecodeBench.run(model, settings, readGbPerSecond);
     }
 
     /** 2 prompts of 2048 tokens in one step: tok/s and TFLOP/s against {@code fp8PeakFlops}. */

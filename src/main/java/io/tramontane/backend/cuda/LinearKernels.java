@@ -18,13 +18,16 @@ final class LinearKernels {
     static final int GEMV_MAX_TOKENS = 8;
     static final int TILE = 64, GEMM_THREADS = 256;
     private final Map<WeightFormat, Launcher> gemv = new EnumMap<>(WeightFormat.class);
+    private final Map<WeightFormat, GemvLayout> gemvLayouts = new EnumMap<>(WeightFormat.class);
     private final Map<WeightFormat, Launcher> gemm = new EnumMap<>(WeightFormat.class);
     private final int multiprocessors;
 
     LinearKernels(KernelModule module, int multiprocessors) {
         this.multiprocessors = multiprocessors;
         for (WeightFormat f : WeightFormat.values()) {
-            gemv.put(f, GemvLayout.PRODUCTION.launcher(module, f));
+            GemvLayout layout = f == WeightFormat.F32 ? GemvLayout.PRODUCTION : GemvLayout.configured();
+            gemvLayouts.put(f, layout);
+            gemv.put(f, layout.launcher(module, f));
             gemm.put(f, Launcher.of(module, name(f, GEMV_MAX_TOKENS + 1), 8));
         }
     }
@@ -36,9 +39,14 @@ final class LinearKernels {
 
     /** @param x [m, w.cols] FP32; @param y [m, w.rows] FP32 */
     void launch(Stream stream, DeviceBuffer x, CudaWeight w, DeviceBuffer y, int m, float scale) {
-        Launcher launcher = (m <= GEMV_MAX_TOKENS ? gemv : gemm).get(w.format());
         int n = Math.toIntExact(w.rows());
-        launcher.launch(stream, config(m, n, multiprocessors), args -> arguments(args, x, w, y, m, scale, multiprocessors));
+        if (m > GEMV_MAX_TOKENS) {
+            gemm.get(w.format()).launch(stream, config(m, n, multiprocessors), args -> arguments(args, x, w, y, m, scale, multiprocessors));
+            return;
+        }
+        GemvLayout layout = gemvLayouts.get(w.format());
+        gemv.get(w.format()).launch(stream, layout.config(m, n, multiprocessors),
+                args -> arguments(args, x, w, y, m, scale, layout, multiprocessors));
     }
 
     /** The launch for {@code m} tokens and {@code n} output rows on a device of {@code multiprocessors} SMs. */
