@@ -19,8 +19,9 @@
 // GEMV_WARPS / parts * L::R rows, unit blockIdx.x, then + gridDim.x, ...; grid.y covers the tokens, 4
 // at a time. Weight rows are padded with zeros to a multiple of 16 bytes (`stride` elements).
 //
-// Summation order (bit for bit that of the plain gemv it replaces): per lane, per token, the products in column order
-// over its chunks; then a butterfly over the warp; then the parts in order.
+// Summation order (that of the plain gemv it replaced, bit for bit up to the sign of a zero sum; the same for every
+// Layout): per lane, per token, the products in column order over its chunks; then a butterfly over the warp; then
+// the parts in order.
 #pragma once
 #include <cstdint>
 

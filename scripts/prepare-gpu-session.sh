@@ -35,8 +35,9 @@ cat <<'CALLS'
 prepare-gpu-session: ready. The device tool calls (each under its 10-minute limit; rows stream as they finish):
   run(command = "target/gpu-check/run.sh \"$OUT\" --shared .gpu-shared/a", carry = ["target/gpu-check", ".gpu-shared/a"])
   run(command = "target/gpu-check/run.sh \"$OUT\" --shared .gpu-shared/b --only golden", carry = ["target/gpu-check", ".gpu-shared/b"])
-The first took 194 s on an H200 (2026-11-26); call the second within the machine's 30 s warm window. --only picks
-sections for a rerun (ops, attention, gemm, sampling, moe, cublaslt, golden, graphs, tp, devstral).
+The first took 194-212 s on an H200 (2026-11-26); call the second within the machine's 30 s warm window. --only picks
+sections for a rerun (ops, attention, gemm, sampling, moe, cublaslt, golden, graphs, tp, devstral); `--only
+gemm,devstral` alone times every gemv layout per shape and end to end (TRAMONTANE_GEMV_LAYOUT picks one).
 If CUDA graphs or tensor cores are suspect, prefix the command with TRAMONTANE_CUDA_GRAPHS=off (or on) to separate the causes.
 Record the card, driver, commit (BUILD_INFO) and the table in docs/gpu-log.md.
 CALLS
