@@ -71,30 +71,33 @@ __device__ __forceinline__ void gemm(const float* __restrict__ x, const T* __res
 }
 }  // namespace
 
+// The gemv kernels' parameters (linear_core.cuh's gemv: x, stride, m, k, parts, then three weights' w, y, n, scale).
+#define GEMV_PARAMETERS(T)                                                                                          \
+    const float *x, int64_t stride, int m, int k, int parts, const T *w0, float *y0, int n0, float scale0, const T *w1, \
+        float *y1, int n1, float scale1, const T *w2, float *y2, int n2, float scale2
+#define GEMV_ARGUMENTS x, stride, m, k, parts, w0, y0, n0, scale0, w1, y1, n1, scale1, w2, y2, n2, scale2
+
 // One gemv (lin::GEMV_THREADS, Production::smem_bytes() of dynamic shared memory; 2 blocks per SM: 4 rows a warp need
 // more than the 80 registers of 3) and one gemm (GEMM_THREADS) kernel per weight type.
 using lin::Production;
-HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 2) linear_gemv_f32(const float* x, const float* w, int64_t stride,
-                                                                       float* y, int m, int n, int k, float scale, int parts) {
-    lin::gemv<float, Production, LinearDeviceOps>(x, w, stride, y, m, n, k, scale, parts);
+HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 2) linear_gemv_f32(GEMV_PARAMETERS(float)) {
+    lin::gemv<float, Production, LinearDeviceOps>(GEMV_ARGUMENTS);
 }
 HOT_KERNEL void __launch_bounds__(256) linear_gemm_f32(const float* x, const float* w, int64_t stride, float* y,
                                                      int m, int n, int k, float scale) {
     gemm(x, w, stride, y, m, n, k, scale);
 }
 
-HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 2) linear_gemv_bf16(const float* x, const uint16_t* w, int64_t stride,
-                                                                        float* y, int m, int n, int k, float scale, int parts) {
-    lin::gemv<uint16_t, Production, LinearDeviceOps>(x, w, stride, y, m, n, k, scale, parts);
+HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 2) linear_gemv_bf16(GEMV_PARAMETERS(uint16_t)) {
+    lin::gemv<uint16_t, Production, LinearDeviceOps>(GEMV_ARGUMENTS);
 }
 HOT_KERNEL void __launch_bounds__(256) linear_gemm_bf16(const float* x, const __nv_bfloat16* w, int64_t stride, float* y,
                                                      int m, int n, int k, float scale) {
     gemm(x, w, stride, y, m, n, k, scale);
 }
 
-HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 2) linear_gemv_e4m3(const float* x, const uint8_t* w, int64_t stride,
-                                                                        float* y, int m, int n, int k, float scale, int parts) {
-    lin::gemv<uint8_t, Production, LinearDeviceOps>(x, w, stride, y, m, n, k, scale, parts);
+HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 2) linear_gemv_e4m3(GEMV_PARAMETERS(uint8_t)) {
+    lin::gemv<uint8_t, Production, LinearDeviceOps>(GEMV_ARGUMENTS);
 }
 HOT_KERNEL void __launch_bounds__(256) linear_gemm_e4m3(const float* x, const __nv_fp8_e4m3* w, int64_t stride, float* y,
                                                      int m, int n, int k, float scale) {
@@ -105,27 +108,21 @@ HOT_KERNEL void __launch_bounds__(256) linear_gemm_e4m3(const float* x, const __
 // on what the production shape leaves to L1: a 2-stage ring of 2 rows a warp (3 blocks per SM; the larger L1 won o
 // and down by 1.13-1.19x on an H200), 4 rows a warp with 3 stages (L1 large enough for down's 128 KB of x) and 8 rows
 // a warp with 2 stages (each x load feeds eight weights; 126 registers).
-HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 3) linear_gemv_e4m3_r2c2s2(const float* x, const uint8_t* w,
-        int64_t stride, float* y, int m, int n, int k, float scale, int parts) {
-    lin::gemv<uint8_t, lin::Layout<2, 2, 2>, LinearDeviceOps>(x, w, stride, y, m, n, k, scale, parts);
+HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 3) linear_gemv_e4m3_r2c2s2(GEMV_PARAMETERS(uint8_t)) {
+    lin::gemv<uint8_t, lin::Layout<2, 2, 2>, LinearDeviceOps>(GEMV_ARGUMENTS);
 }
-HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 2) linear_gemv_e4m3_r4c1s3(const float* x, const uint8_t* w,
-        int64_t stride, float* y, int m, int n, int k, float scale, int parts) {
-    lin::gemv<uint8_t, lin::Layout<4, 1, 3>, LinearDeviceOps>(x, w, stride, y, m, n, k, scale, parts);
+HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 2) linear_gemv_e4m3_r4c1s3(GEMV_PARAMETERS(uint8_t)) {
+    lin::gemv<uint8_t, lin::Layout<4, 1, 3>, LinearDeviceOps>(GEMV_ARGUMENTS);
 }
-HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 2) linear_gemv_e4m3_r8c1s2(const float* x, const uint8_t* w,
-        int64_t stride, float* y, int m, int n, int k, float scale, int parts) {
-    lin::gemv<uint8_t, lin::Layout<8, 1, 2>, LinearDeviceOps>(x, w, stride, y, m, n, k, scale, parts);
+HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 2) linear_gemv_e4m3_r8c1s2(GEMV_PARAMETERS(uint8_t)) {
+    lin::gemv<uint8_t, lin::Layout<8, 1, 2>, LinearDeviceOps>(GEMV_ARGUMENTS);
 }
-HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 3) linear_gemv_bf16_r2c2s2(const float* x, const uint16_t* w,
-        int64_t stride, float* y, int m, int n, int k, float scale, int parts) {
-    lin::gemv<uint16_t, lin::Layout<2, 2, 2>, LinearDeviceOps>(x, w, stride, y, m, n, k, scale, parts);
+HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 3) linear_gemv_bf16_r2c2s2(GEMV_PARAMETERS(uint16_t)) {
+    lin::gemv<uint16_t, lin::Layout<2, 2, 2>, LinearDeviceOps>(GEMV_ARGUMENTS);
 }
-HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 2) linear_gemv_bf16_r4c1s3(const float* x, const uint16_t* w,
-        int64_t stride, float* y, int m, int n, int k, float scale, int parts) {
-    lin::gemv<uint16_t, lin::Layout<4, 1, 3>, LinearDeviceOps>(x, w, stride, y, m, n, k, scale, parts);
+HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 2) linear_gemv_bf16_r4c1s3(GEMV_PARAMETERS(uint16_t)) {
+    lin::gemv<uint16_t, lin::Layout<4, 1, 3>, LinearDeviceOps>(GEMV_ARGUMENTS);
 }
-HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 2) linear_gemv_bf16_r8c1s2(const float* x, const uint16_t* w,
-        int64_t stride, float* y, int m, int n, int k, float scale, int parts) {
-    lin::gemv<uint16_t, lin::Layout<8, 1, 2>, LinearDeviceOps>(x, w, stride, y, m, n, k, scale, parts);
+HOT_KERNEL void __launch_bounds__(lin::GEMV_THREADS, 2) linear_gemv_bf16_r8c1s2(GEMV_PARAMETERS(uint16_t)) {
+    lin::gemv<uint16_t, lin::Layout<8, 1, 2>, LinearDeviceOps>(GEMV_ARGUMENTS);
 }

@@ -112,17 +112,33 @@ LINEAR_FN float warp_sum(float v) {
 }
 
 // grid = (blocks, ceil(m / GEMV_TOKENS)), block = GEMV_THREADS, L::smem_bytes() of dynamic shared memory;
-// parts in {1, 2, 4, 8} (GemvLayout.parts).
+// parts in {1, 2, 4, 8} (GemvLayout.parts). Up to three weights that share x (q, k and v; gate and up) run in one
+// launch: weight s is w_s [n_s, k] into y_s [m, n_s] times scale_s (n_s = 0: absent), all with `stride`; the row
+// units of weight 0 come first, then those of 1 and 2, so a unit lies in one weight.
 template <typename T, class L, class Ops>
-LINEAR_FN void gemv(const float* __restrict__ x, const T* __restrict__ w, int64_t stride, float* __restrict__ y, int m,
-                    int n, int k, float scale, int parts) {
+LINEAR_FN void gemv(const float* __restrict__ x, int64_t stride, int m, int k, int parts, const T* w0, float* y0, int n0,
+                    float scale0, const T* w1, float* y1, int n1, float scale1, const T* w2, float* y2, int n2,
+                    float scale2) {
     constexpr int V = 16 / sizeof(T), R = L::R, C = L::C, S = L::S;
     unsigned char* smem = Ops::shared();
     float* partial = reinterpret_cast<float*>(smem + L::ring_bytes());
     const int tid = Ops::thread(), lane = tid % WARP, warp = tid / WARP;
     const int part = warp % parts, slot = warp / parts;  // warps slot * parts + [0, parts) share the slot's rows
     const int unit_rows = GEMV_WARPS / parts * R;
-    const int units = (n + unit_rows - 1) / unit_rows;
+    const int units0 = (n0 + unit_rows - 1) / unit_rows, units01 = units0 + (n1 + unit_rows - 1) / unit_rows;
+    const int units = units01 + (n2 + unit_rows - 1) / unit_rows;
+    struct Rows {  // where a unit's rows are: its weight, output, row count, scale and first row
+        const T* w;
+        float* y;
+        int n;
+        float scale;
+        int row0;
+    };
+    auto rows_of = [&](int unit) {
+        return unit < units0    ? Rows{w0, y0, n0, scale0, unit * unit_rows}
+               : unit < units01 ? Rows{w1, y1, n1, scale1, (unit - units0) * unit_rows}
+                                : Rows{w2, y2, n2, scale2, (unit - units01) * unit_rows};
+    };
     const int first_unit = Ops::block_x(), unit_step = Ops::grid_x();
     const int my_units = first_unit < units ? (units - first_unit + unit_step - 1) / unit_step : 0;
     const int t0 = Ops::block_y() * GEMV_TOKENS, tokens = m - t0 < GEMV_TOKENS ? m - t0 : GEMV_TOKENS;
@@ -137,15 +153,16 @@ LINEAR_FN void gemv(const float* __restrict__ x, const T* __restrict__ w, int64_
     // commit, so that wait_group counts stages
     auto issue = [&](int i) {
         if (i < total) {
-            const int unit = first_unit + (i / groups) * unit_step, g = i % groups;
+            const Rows at = rows_of(first_unit + (i / groups) * unit_step);
+            const int g = i % groups;
 #pragma unroll
             for (int r = 0; r < R; r++) {
-                const int row = unit * unit_rows + slot * R + r;
+                const int row = at.row0 + slot * R + r;
 #pragma unroll
                 for (int c = 0; c < C; c++) {
                     const int chunk = part * WARP + lane + (g * C + c) * step;
-                    const bool valid = row < n && chunk < chunks;
-                    const T* src = valid ? w + static_cast<int64_t>(row) * stride + static_cast<int64_t>(chunk) * V : w;
+                    const bool valid = row < at.n && chunk < chunks;
+                    const T* src = valid ? at.w + static_cast<int64_t>(row) * stride + static_cast<int64_t>(chunk) * V : w0;
                     Ops::cp_async16(ring(i % S, r, c), src, valid);
                 }
             }
@@ -159,7 +176,7 @@ LINEAR_FN void gemv(const float* __restrict__ x, const T* __restrict__ w, int64_
     for (int i = 0; i < total; i++) {
         Ops::template cp_async_wait<S - 2>();  // stage i has landed; S - 2 later ones may be in flight
         issue(i + S - 1);                      // into the stage this thread read last iteration
-        const int unit = first_unit + (i / groups) * unit_step, g = i % groups;
+        const int g = i % groups;
 #pragma unroll
         for (int c = 0; c < C; c++) {
             const int chunk = part * WARP + lane + (g * C + c) * step;
@@ -172,7 +189,10 @@ LINEAR_FN void gemv(const float* __restrict__ x, const T* __restrict__ w, int64_
         }
         if (g != groups - 1) continue;
         // the unit's rows are complete: reduce, write, start the next unit from zero
-        const int row0 = unit * unit_rows + slot * R;
+        const Rows at = rows_of(first_unit + (i / groups) * unit_step);
+        const int row0 = at.row0 + slot * R, n = at.n;
+        float* y = at.y;
+        const float scale = at.scale;
         if (parts == 1) {
 #pragma unroll
             for (int r = 0; r < R; r++) {

@@ -42,6 +42,18 @@ public interface Backend extends AutoCloseable {
     void linear(Activation x, Weight w, Activation out);
 
     /**
+     * {@code outs[i] = x weights[i]^T} for linears that share their input (q, k and v; gate and up): each output as
+     * {@link #linear} computes it, except that a backend serving them together may sum in an order chosen for the group
+     * (the GPU's decode gemv splits rows over warps by the group's rows; the CPU serves them one by one).
+     */
+    default void linears(Activation x, Weight[] weights, Activation[] outs) {
+        if (weights.length != outs.length) {
+            throw new IllegalArgumentException(weights.length + " weights for " + outs.length + " outputs");
+        }
+        for (int i = 0; i < weights.length; i++) linear(x, weights[i], outs[i]);
+    }
+
+    /**
      * Rotate-half RoPE in place on each {@code headDim} slice of every row: pair {@code (i, i + headDim/2)}
      * of token {@code t} is rotated by {@code cos/sin[t * headDim/2 + i]}.
      */

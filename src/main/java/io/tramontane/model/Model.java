@@ -20,11 +20,16 @@ import java.util.List;
  */
 public final class Model implements LanguageModel {
 
-    private record Layer(Weight attentionNorm, Weight wq, Weight wk, Weight wv, Weight wo, Weight ffnNorm,
-                         Mlp mlp, Weight router, Mlp experts) {}
+    /** {@code qkv}: wq, wk and wv, which share their input ({@link Backend#linears}). */
+    private record Layer(Weight attentionNorm, Weight[] qkv, Weight wo, Weight ffnNorm, Mlp mlp, Weight router, Mlp experts) {}
 
     /** A SwiGLU MLP; in an MoE layer each weight holds that projection of every expert ({@link Backend#experts}). */
-    private record Mlp(Weight w1, Weight w2, Weight w3) {}
+    private record Mlp(Weight w1, Weight w2, Weight w3, Weight[] gateUp) {
+        /** {@code gateUp}: w1 and w3, which share their input ({@link Backend#linears}). */
+        Mlp(Weight w1, Weight w2, Weight w3) {
+            this(w1, w2, w3, new Weight[] {w1, w3});
+        }
+    }
 
     private final ModelConfig config;
     private final Backend backend;
@@ -58,9 +63,9 @@ public final class Model implements LanguageModel {
                     experts = expertsShard(moe.experts());
                 }
             }
-            layers.add(new Layer(backend.weight(l.attentionNorm()),
-                    backend.linear(l.wq().rowRange(q0, q1)), backend.linear(l.wk().rowRange(kv0, kv1)),
-                    backend.linear(l.wv().rowRange(kv0, kv1)), backend.linear(l.wo().columnRange(q0, q1)),
+            Weight[] qkv = {backend.linear(l.wq().rowRange(q0, q1)), backend.linear(l.wk().rowRange(kv0, kv1)),
+                    backend.linear(l.wv().rowRange(kv0, kv1))};
+            layers.add(new Layer(backend.weight(l.attentionNorm()), qkv, backend.linear(l.wo().columnRange(q0, q1)),
                     backend.weight(l.ffnNorm()), mlp, router, experts));
         }
         this.blockSize = blockSize;
@@ -138,13 +143,12 @@ public final class Model implements LanguageModel {
         Activation attended = workspace.get(Workspace.Slot.ATTENDED, n, shard.heads() * d);
         Activation k = workspace.get(Workspace.Slot.K, n, shard.kvHeads() * d);
         Activation v = workspace.get(Workspace.Slot.V, n, shard.kvHeads() * d);
+        Activation[] qkvOut = {q, k, v};
         for (int i = 0; i < layers.size(); i++) {
             Layer layer = layers.get(i);
             // h = x + Attention(RMSNorm(x))
             backend.rmsNorm(x, layer.attentionNorm(), config.normEps(), normed);
-            backend.linear(normed, layer.wq(), q);
-            backend.linear(normed, layer.wk(), k);
-            backend.linear(normed, layer.wv(), v);
+            backend.linears(normed, layer.qkv(), qkvOut);
             backend.rope(q, d, cos, sin);
             backend.rope(k, d, cos, sin);
             if (temperature != null) backend.scaleRows(q, temperature);
@@ -178,8 +182,7 @@ public final class Model implements LanguageModel {
 
     /** {@code out = w2(silu(w1 x) * w3 x)} over this rank's hidden units (a partial sum under TP). */
     private void mlp(Mlp mlp, Activation x, Activation gate, Activation up, Activation out) {
-        backend.linear(x, mlp.w1(), gate);
-        backend.linear(x, mlp.w3(), up);
+        backend.linears(x, mlp.gateUp(), new Activation[] {gate, up});
         backend.swiglu(gate, up);
         backend.linear(gate, mlp.w2(), out);
     }

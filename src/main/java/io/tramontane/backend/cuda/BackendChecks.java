@@ -8,6 +8,7 @@ import io.tramontane.weights.DType;
 import io.tramontane.weights.Linear;
 import io.tramontane.weights.Tensor;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
@@ -76,6 +77,11 @@ public final class BackendChecks implements AutoCloseable {
         results.add(embedPastStaging(seed()));
         for (int[] shape : new int[][] {{1, 1}, {3, 33}, {5, 1025}, {2, 5120}}) results.add(rmsNorm(shape[0], shape[1], seed()));
         for (LinearShape shape : LINEAR_SHAPES) results.add(linear(shape, seed()));
+        // q, k and v (or gate and up) in one gemv: rows split over 1-8 warps by the group's rows, partial units
+        results.add(linears(DType.F8_E4M3, 1, new int[] {8192, 1024, 1024}, 512, seed()));
+        results.add(linears(DType.F8_E4M3, 5, new int[] {64, 16, 16}, 5120, seed()));
+        results.add(linears(DType.BF16, 3, new int[] {300, 100, 100}, 1000, seed()));
+        results.add(linears(DType.F32, 8, new int[] {129, 33}, 333, seed()));
         results.add(rope(5, 3, 64, seed()));
         results.add(rope(2, 2, 6, seed()));
         results.add(elementwise("scaleRows", 7, 33, seed()));
@@ -173,6 +179,55 @@ public final class BackendChecks implements AutoCloseable {
             cpu.linear(x.cpu(), c, out.cpu());
             return compare(s.check(), s.toString(), seed, out, SUM_BOUND, op);
         });
+    }
+
+    /**
+     * Linears that share their input through {@link CudaBackend#linears} (one gemv launch for decode batches) against
+     * the CPU's, every output at {@link #SUM_BOUND}; the SIMT kernels, as {@link #linear}.
+     */
+    public CheckResult linears(DType dtype, int m, int[] rows, int k, long seed) {
+        String check = "linears " + dtype, shape = m + "x" + Arrays.toString(rows).replace(" ", "") + "x" + k;
+        boolean tensorCores = cuda.useTensorCores(false);
+        try {
+            return KernelChecks.attempt(check, shape, seed, () -> {
+                SplittableRandom random = new SplittableRandom(seed);
+                Weight[] g = new Weight[rows.length], c = new Weight[rows.length];
+                Pair[] outs = new Pair[rows.length];
+                for (int i = 0; i < rows.length; i++) {
+                    Tensor w = RandomTensors.tensor("w" + i, dtype, rows[i], k, random, dtype == DType.F8_E4M3 ? 8 : 0.5);
+                    Linear layer = new Linear(w, dtype == DType.F8_E4M3 ? 0.0625f * (i + 1) : 1f, Float.NaN);
+                    g[i] = cuda.linear(layer);
+                    c[i] = cpu.linear(layer);
+                    outs[i] = output(m, rows[i]);
+                }
+                Pair x = input(RandomTensors.floats(random, m * k, 1), m, k);
+                Activation[] gpuOuts = Arrays.stream(outs).map(Pair::gpu).toArray(Activation[]::new);
+                Activation[] cpuOuts = Arrays.stream(outs).map(Pair::cpu).toArray(Activation[]::new);
+                Runnable op = () -> cuda.linears(x.gpu(), g, gpuOuts);
+                op.run();
+                cpu.linears(x.cpu(), c, cpuOuts);
+                List<float[]> got = new ArrayList<>(), want = new ArrayList<>();
+                boolean guards = true;
+                for (Pair out : outs) {
+                    got.add(read(cuda, out.gpu()));
+                    want.add(read(cpu, out.cpu()));
+                    guards &= cuda.guardIntact(out.gpu());
+                }
+                return compare(check, shape, seed, concat(got), concat(want), guards, SUM_BOUND, cuda.timeMicros(op));
+            });
+        } finally {
+            cuda.useTensorCores(tensorCores);
+        }
+    }
+
+    private static float[] concat(List<float[]> parts) {
+        float[] all = new float[parts.stream().mapToInt(p -> p.length).sum()];
+        int at = 0;
+        for (float[] part : parts) {
+            System.arraycopy(part, 0, all, at, part.length);
+            at += part.length;
+        }
+        return all;
     }
 
     public CheckResult rope(int rows, int heads, int headDim, long seed) {

@@ -76,22 +76,31 @@ record GemvLayout(String suffix, int rowsPerWarp, int chunks, int stages, int bl
     }
 
     /**
-     * The launch for {@code m} tokens (up to 8) and {@code n} output rows: blocks that each walk an equal share of the
-     * units of {@code WARPS / parts * rowsPerWarp} rows (the fewest blocks that fill the resident slots no more than the
-     * units allow, so that all finish together), grid.y over the tokens.
+     * The launch for {@code m} tokens (up to 8) through weights of {@code rows[s]} output rows (up to three sharing x, in
+     * one launch: their units side by side): blocks that each walk an equal share of the units of
+     * {@code WARPS / parts * rowsPerWarp} rows, parts by the rows of all the weights (the fewest blocks that fill the
+     * resident slots no more than the units allow, so that all finish together), grid.y over the tokens.
      */
-    LaunchConfig config(int m, int n, int multiprocessors) {
-        Launcher.requirePositive("gemv shape", m, n, multiprocessors);
-        int tokenGroups = ceil(m, TOKENS);
-        long units = ceil(n, WARPS / parts(n, multiprocessors) * rowsPerWarp);
+    LaunchConfig config(int m, int[] rows, int multiprocessors) {
+        long total = 0;
+        for (int n : rows) total += n;
+        Launcher.requirePositive("gemv shape", m, total, multiprocessors);
+        int tokenGroups = ceil(m, TOKENS), unitRows = WARPS / parts(Math.toIntExact(total), multiprocessors) * rowsPerWarp;
+        long units = 0;
+        for (int n : rows) units += ceil(n, unitRows);
         long slots = Math.max(1, (long) blocksPerSm * multiprocessors / tokenGroups);
         int unitsPerBlock = Math.toIntExact((units + slots - 1) / slots);
         return new LaunchConfig(Dim3.of(ceil(units, unitsPerBlock), tokenGroups), Dim3.of(THREADS), sharedBytes());
     }
 
+    /** {@link #config(int, int[], int)} for one weight of {@code n} rows. */
+    LaunchConfig config(int m, int n, int multiprocessors) {
+        return config(m, new int[] {n}, multiprocessors);
+    }
+
     /** The kernel of {@code format} in this layout, allowed its shared memory (above the 48 KB a kernel gets unasked). */
     Launcher launcher(KernelModule module, WeightFormat format) {
-        Launcher launcher = Launcher.of(module, kernel(format), 9);
+        Launcher launcher = Launcher.of(module, kernel(format), LinearKernels.GEMV_PARAMETERS);
         module.driver().setMaxDynamicSharedMemory(launcher.kernel(), sharedBytes());
         return launcher;
     }

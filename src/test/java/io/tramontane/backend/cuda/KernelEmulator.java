@@ -76,7 +76,7 @@ final class KernelEmulator extends EmulatedDevice {
     /** Records a launch of {@code kernel} with the parameters {@code arguments} marshals. */
     void launch(String kernel, LaunchConfig c, Consumer<KernelArgs> arguments) {
         try (Arena arena = Arena.ofConfined()) {
-            KernelArgs args = new KernelArgs(arena, 16);
+            KernelArgs args = new KernelArgs(arena, 32);
             arguments.accept(args);
             ByteBuffer slots = le(4 + 8 * args.count()).putInt(args.count());
             for (int i = 0; i < args.count(); i++) {

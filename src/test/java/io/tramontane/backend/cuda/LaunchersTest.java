@@ -37,7 +37,7 @@ class LaunchersTest {
     }
 
     private KernelArgs args() {
-        return new KernelArgs(arena, 16);
+        return new KernelArgs(arena, 32);
     }
 
     private static MemorySegment slot(KernelArgs args, int i) {
@@ -89,18 +89,44 @@ class LaunchersTest {
         DeviceBuffer x = floats(3 * 33), y = floats(3 * 7);
         CudaWeight w = new CudaWeight(buffer(7 * 40 * 2), WeightFormat.BF16, 7, 33, 40, 0.5f, Float.NaN);
         KernelArgs args = LinearKernels.arguments(args(), x, w, y, 3, 0.25f, 132);
-        assertThat(args.count()).isEqualTo(9);
+        assertThat(args.count()).isEqualTo(LinearKernels.GEMV_PARAMETERS).isEqualTo(17);
         assertThat(slot(args, 0).get(JAVA_LONG, 0)).isEqualTo(x.address());
-        assertThat(slot(args, 1).get(JAVA_LONG, 0)).isEqualTo(w.data().address());
-        assertThat(slot(args, 2).get(JAVA_LONG, 0)).isEqualTo(40);
-        assertThat(slot(args, 3).get(JAVA_LONG, 0)).isEqualTo(y.address());
-        assertThat(slot(args, 4).get(JAVA_INT, 0)).isEqualTo(3);
-        assertThat(slot(args, 5).get(JAVA_INT, 0)).isEqualTo(7);
-        assertThat(slot(args, 6).get(JAVA_INT, 0)).isEqualTo(33);
-        assertThat(slot(args, 7).get(JAVA_FLOAT, 0)).isEqualTo(0.25f);
-        assertThat(slot(args, 8).get(JAVA_INT, 0)).isEqualTo(8);  // the gemv's warps per row
+        assertThat(slot(args, 1).get(JAVA_LONG, 0)).isEqualTo(40);  // stride
+        assertThat(slot(args, 2).get(JAVA_INT, 0)).isEqualTo(3);    // m
+        assertThat(slot(args, 3).get(JAVA_INT, 0)).isEqualTo(33);   // k
+        assertThat(slot(args, 4).get(JAVA_INT, 0)).isEqualTo(8);    // the gemv's warps per row
+        assertThat(slot(args, 5).get(JAVA_LONG, 0)).isEqualTo(w.data().address());
+        assertThat(slot(args, 6).get(JAVA_LONG, 0)).isEqualTo(y.address());
+        assertThat(slot(args, 7).get(JAVA_INT, 0)).isEqualTo(7);
+        assertThat(slot(args, 8).get(JAVA_FLOAT, 0)).isEqualTo(0.25f);
+        for (int absent = 9; absent < 17; absent += 4) assertThat(slot(args, absent + 2).get(JAVA_INT, 0)).isZero();  // no rows
         DeviceBuffer x9 = floats(9 * 33), y9 = floats(9 * 7);
-        assertThat(LinearKernels.arguments(args(), x9, w, y9, 9, 1f, 132).count()).isEqualTo(8);  // the gemm's
+        KernelArgs gemm = LinearKernels.arguments(args(), x9, w, y9, 9, 1f, 132);
+        assertThat(gemm.count()).isEqualTo(8);
+        assertThat(slot(gemm, 1).get(JAVA_LONG, 0)).isEqualTo(w.data().address());
+        assertThat(slot(gemm, 2).get(JAVA_LONG, 0)).isEqualTo(40);
+        assertThat(slot(gemm, 7).get(JAVA_FLOAT, 0)).isEqualTo(1f);
+    }
+
+    @Test
+    void oneGemvServesWeightsThatShareTheirInput() {
+        DeviceBuffer x = floats(2 * 33);
+        CudaWeight q = new CudaWeight(buffer(6 * 40 * 2), WeightFormat.BF16, 6, 33, 40, 0.5f, Float.NaN);
+        CudaWeight kv = new CudaWeight(buffer(3 * 40 * 2), WeightFormat.BF16, 3, 33, 40, 0.25f, Float.NaN);
+        DeviceBuffer[] ys = {floats(2 * 6), floats(2 * 3), floats(2 * 3)};
+        KernelArgs args = LinearKernels.gemvArguments(args(), x, new CudaWeight[] {q, kv, kv}, ys, new float[] {1, 2, 3}, 2,
+                GemvLayout.PRODUCTION, 132);
+        assertThat(slot(args, 10).get(JAVA_LONG, 0)).isEqualTo(ys[1].address());
+        assertThat(slot(args, 15).get(JAVA_INT, 0)).isEqualTo(3);
+        assertThat(slot(args, 16).get(JAVA_FLOAT, 0)).isEqualTo(3f);
+        // units of 4 rows (8 warps a row): 2 for q, 1 each for k and v
+        assertThat(GemvLayout.PRODUCTION.config(2, new int[] {6, 3, 3}, 132).grid()).isEqualTo(Dim3.of(4, 1));
+        CudaWeight f32 = weight(WeightFormat.F32, 3, 33, floats(3 * 36));
+        assertThatThrownBy(() -> LinearKernels.gemvArguments(args(), x, new CudaWeight[] {q, f32}, new DeviceBuffer[] {ys[0], ys[1]},
+                new float[] {1, 1}, 2, GemvLayout.PRODUCTION, 132)).hasMessageContaining("one format, width and stride");
+        assertThatThrownBy(() -> LinearKernels.gemvArguments(args(), x, new CudaWeight[] {q, kv, kv, kv},
+                new DeviceBuffer[] {ys[0], ys[1], ys[2], ys[2]}, new float[] {1, 1, 1, 1}, 2, GemvLayout.PRODUCTION, 132))
+                .hasMessageContaining("1 to 3 weights");
     }
 
     @Test

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -65,6 +66,58 @@ class LinearEmulationTest {
         assertThat(mismatch(new KernelEmulator(), c, work)).isNull();
     }
 
+    /** q, k and v of a GQA layer (and gate and up) in one launch: units of three weights side by side. */
+    static Stream<Arguments> groups() {
+        return Stream.of(Arguments.of(WeightFormat.E4M3, 1, new int[] {64, 16, 16}, 300, 1),  // 1 warp a row, partial units
+                Arguments.of(WeightFormat.BF16, 5, new int[] {40, 10, 10}, 301, 2),          // 2 warps a row, odd k
+                Arguments.of(WeightFormat.F32, 2, new int[] {24, 24}, 64, 132),              // 8 warps a row, two weights
+                Arguments.of(WeightFormat.E4M3, 8, new int[] {7, 3, 5}, 33, 132));
+    }
+
+    @ParameterizedTest(name = "{0} {1} tokens, rows {2}, k {3}, {4} SMs")
+    @MethodSource("groups")
+    void weightsSharingTheirInputGiveEachItsRowsBitForBit(WeightFormat format, int m, int[] rows, int k, int multiprocessors,
+                                                          @TempDir Path work) throws Exception {
+        KernelEmulator device = new KernelEmulator();
+        SplittableRandom random = new SplittableRandom(20261127L + k + m);
+        int count = rows.length, total = java.util.Arrays.stream(rows).sum();
+        float[] x = RandomTensors.floats(random, m * k, 1);
+        CudaWeight[] ws = new CudaWeight[count];
+        DeviceBuffer[] ys = new DeviceBuffer[count];
+        float[][] weights = new float[count][];
+        float[] scales = new float[count];
+        for (int i = 0; i < count; i++) {
+            Tensor w = RandomTensors.tensor("w" + i, dtype(format), rows[i], k, random, format == WeightFormat.E4M3 ? 8 : 0.5);
+            weights[i] = w.toFloatArray();
+            scales[i] = 0.5f + i;
+            ws[i] = new CudaWeight(device.bytes(EmulatedDevice.padded(w, format)), format, rows[i], k, format.stride(k), scales[i], Float.NaN);
+            ys[i] = device.allocate((long) m * rows[i] * Float.BYTES);
+        }
+        GemvLayout layout = GemvLayout.PRODUCTION;
+        DeviceBuffer xs = device.floats(x);
+        device.launch(layout.kernel(format), layout.config(m, rows, multiprocessors),
+                args -> LinearKernels.gemvArguments(args, xs, ws, ys, scales, m, layout, multiprocessors));
+        java.util.List<float[]> got = device.run(work, java.util.List.of(ys));
+        int parts = layout.parts(total, multiprocessors), elements = 16 / format.bytes;
+        for (int i = 0; i < count; i++) {
+            for (int t = 0; t < m; t++) {
+                for (int row = 0; row < rows[i]; row++) {
+                    float expected = modelled(weights[i], x, row, t, k, elements, parts) * scales[i];
+                    assertThat(Float.floatToRawIntBits(got.get(i)[t * rows[i] + row])).as("weight %d token %d row %d", i, t, row)
+                            .isEqualTo(Float.floatToRawIntBits(expected));
+                }
+            }
+        }
+    }
+
+    private static DType dtype(WeightFormat format) {
+        return switch (format) {
+            case F32 -> DType.F32;
+            case BF16 -> DType.BF16;
+            case E4M3 -> DType.F8_E4M3;
+        };
+    }
+
     @Test
     void aRingReadBeforeItsStageHasLandedIsCaught(@TempDir Path work) throws Exception {
         String source = Files.readString(LINEAR_CORE);
@@ -92,11 +145,7 @@ class LinearEmulationTest {
     /** Null when the emulated gemv gives the modelled bits (and agrees with a double dot product); else what differs. */
     static String mismatch(KernelEmulator device, Case c, Path work) throws Exception {
         SplittableRandom random = new SplittableRandom(20261126L + c.hashCode());
-        DType dtype = switch (c.format()) {
-            case F32 -> DType.F32;
-            case BF16 -> DType.BF16;
-            case E4M3 -> DType.F8_E4M3;
-        };
+        DType dtype = dtype(c.format());
         Tensor w = RandomTensors.tensor("w", dtype, c.n(), c.k(), random, c.format() == WeightFormat.E4M3 ? 8 : 0.5);
         float[] weights = w.toFloatArray(), x = RandomTensors.floats(random, c.m() * c.k(), 1);
         float scale = 0.75f;
