@@ -17,13 +17,7 @@
 #include <cmath>
 #endif
 
-#ifdef __CUDACC__
-#define ATTN_FN __device__ __forceinline__
-#define ATTN_CONSTEXPR __host__ __device__ constexpr
-#else
-#define ATTN_FN inline
-#define ATTN_CONSTEXPR constexpr
-#endif
+#include "core_prelude.cuh"
 
 namespace tramontane::attention {
 
@@ -38,37 +32,37 @@ constexpr int REDUCE_THREADS = 128;
 
 // Shared-memory rows of BF16 are padded by 8 elements (16 bytes): the 8 row addresses of one ldmatrix matrix then
 // fall in 8 different 16-byte bank groups (row stride 144 or 272 bytes), so ldmatrix is conflict-free.
-ATTN_CONSTEXPR int padded(int head_dim) { return head_dim + 8; }
+CORE_CONSTEXPR int padded(int head_dim) { return head_dim + 8; }
 
 // Dynamic shared memory of each kernel, in bytes (AttentionKernels.java has the same formulas).
-ATTN_CONSTEXPR int generic_smem_bytes() {
+CORE_CONSTEXPR int generic_smem_bytes() {
     return GENERIC_MAX_HEAD_DIM * 4 + GENERIC_THREADS * 4 + GENERIC_THREADS * 8 + WARP * 4;
 }
-ATTN_CONSTEXPR int prefill_smem_bytes(int head_dim, int warps) {
+CORE_CONSTEXPR int prefill_smem_bytes(int head_dim, int warps) {
     return (16 * warps + 4 * KEY_TILE) * padded(head_dim) * 2;  // Q tile, two stages of K and of V
 }
-ATTN_CONSTEXPR int decode_smem_bytes(int head_dim) { return (GROUP_ROWS + 4 * KEY_TILE) * padded(head_dim) * 2; }
+CORE_CONSTEXPR int decode_smem_bytes(int head_dim) { return (GROUP_ROWS + 4 * KEY_TILE) * padded(head_dim) * 2; }
 
-ATTN_FN int imin(int a, int b) { return a < b ? a : b; }
+CORE_FN int imin(int a, int b) { return a < b ? a : b; }
 
-ATTN_FN int64_t pool_row(const int* table, int j, int block_size) {
+CORE_FN int64_t pool_row(const int* table, int j, int block_size) {
     return static_cast<int64_t>(table[j / block_size]) * block_size + j % block_size;
 }
 
 template <class Ops>
-ATTN_FN float bf16_to_float(uint16_t bits) {
+CORE_FN float bf16_to_float(uint16_t bits) {
     return Ops::as_float(static_cast<uint32_t>(bits) << 16);
 }
 
 // ---- kv_store: k_pool[slots[i], :] = k[rows[i], :] (v likewise), converted to the pool's type. grid = items.
 
 template <class Ops>
-ATTN_FN void store_element(float* dst, float x) { *dst = x; }
+CORE_FN void store_element(float* dst, float x) { *dst = x; }
 template <class Ops>
-ATTN_FN void store_element(uint16_t* dst, float x) { *dst = Ops::to_bf16(x); }
+CORE_FN void store_element(uint16_t* dst, float x) { *dst = Ops::to_bf16(x); }
 
 template <typename T, class Ops>
-ATTN_FN void kv_store(const float* k, const float* v, const int* rows, const int* slots, T* k_pool, T* v_pool,
+CORE_FN void kv_store(const float* k, const float* v, const int* rows, const int* slots, T* k_pool, T* v_pool,
                       int width) {
     const int64_t src = static_cast<int64_t>(rows[Ops::block_x()]) * width;
     const int64_t dst = static_cast<int64_t>(slots[Ops::block_x()]) * width;
@@ -80,7 +74,7 @@ ATTN_FN void kv_store(const float* k, const float* v, const int* rows, const int
 
 // The e4m3 pools: e4m3(k / k_scale), e4m3(v / v_scale), rounded to nearest even and saturated to +-448.
 template <class Ops>
-ATTN_FN void kv_store_e4m3(const float* k, const float* v, const int* rows, const int* slots, uint8_t* k_pool,
+CORE_FN void kv_store_e4m3(const float* k, const float* v, const int* rows, const int* slots, uint8_t* k_pool,
                            uint8_t* v_pool, int width, float k_scale, float v_scale) {
     const int64_t src = static_cast<int64_t>(rows[Ops::block_x()]) * width;
     const int64_t dst = static_cast<int64_t>(slots[Ops::block_x()]) * width;
@@ -93,27 +87,27 @@ ATTN_FN void kv_store_e4m3(const float* k, const float* v, const int* rows, cons
 // ---- the generic kernel: any head_dim up to GENERIC_MAX_HEAD_DIM, FP32 or BF16 pools, FP32 arithmetic.
 
 template <class Ops>
-ATTN_FN float key_element(const float* p) { return *p; }
+CORE_FN float key_element(const float* p) { return *p; }
 template <class Ops>
-ATTN_FN float key_element(const uint16_t* p) { return bf16_to_float<Ops>(*p); }
+CORE_FN float key_element(const uint16_t* p) { return bf16_to_float<Ops>(*p); }
 template <class Ops>
-ATTN_FN float key_element(const uint8_t* p) { return Ops::e4m3(*p); }
+CORE_FN float key_element(const uint8_t* p) { return Ops::e4m3(*p); }
 
 template <class Ops>
-ATTN_FN float warp_max(float v) {
+CORE_FN float warp_max(float v) {
     for (int offset = 16; offset > 0; offset >>= 1) v = fmaxf(v, Ops::shfl_xor(v, offset));
     return v;
 }
 
 template <class Ops>
-ATTN_FN float warp_sum(float v) {
+CORE_FN float warp_sum(float v) {
     for (int offset = 16; offset > 0; offset >>= 1) v += Ops::shfl_xor(v, offset);
     return v;
 }
 
 // Max (is_max) or sum over the GENERIC_THREADS threads; every thread gets it. scratch: one float per warp.
 template <class Ops>
-ATTN_FN float block_reduce(float v, float* scratch, bool is_max) {
+CORE_FN float block_reduce(float v, float* scratch, bool is_max) {
     const int lane = Ops::thread() & 31, warp = Ops::thread() >> 5;
     constexpr int WARPS = GENERIC_THREADS / WARP;
     v = is_max ? warp_max<Ops>(v) : warp_sum<Ops>(v);
@@ -130,7 +124,7 @@ ATTN_FN float block_reduce(float v, float* scratch, bool is_max) {
 // visited in chunks of GENERIC_THREADS (one key per thread) with an online softmax: running max m, running sum l,
 // output rescaled by exp(m - m_new); each thread accumulates output dims tid and tid + GENERIC_THREADS.
 template <typename T, class Ops>
-ATTN_FN void generic_scaled(const float* q, const T* k_pool, const T* v_pool, const int* rows, const int* positions,
+CORE_FN void generic_scaled(const float* q, const T* k_pool, const T* v_pool, const int* rows, const int* positions,
                             const int* table_offsets, const int* tables, float* out, int q_cols, int head_dim,
                             int kv_width, int group, int block_size, float scale, float v_scale) {
     constexpr int THREADS = GENERIC_THREADS;
@@ -194,7 +188,7 @@ ATTN_FN void generic_scaled(const float* q, const T* k_pool, const T* v_pool, co
 }
 
 template <typename T, class Ops>
-ATTN_FN void generic(const float* q, const T* k_pool, const T* v_pool, const int* rows, const int* positions,
+CORE_FN void generic(const float* q, const T* k_pool, const T* v_pool, const int* rows, const int* positions,
                      const int* table_offsets, const int* tables, float* out, int q_cols, int head_dim, int kv_width,
                      int group, int block_size, float scale) {
     generic_scaled<T, Ops>(q, k_pool, v_pool, rows, positions, table_offsets, tables, out, q_cols, head_dim, kv_width,
@@ -202,7 +196,7 @@ ATTN_FN void generic(const float* q, const T* k_pool, const T* v_pool, const int
 }
 
 template <class Ops>
-ATTN_FN void generic_e4m3(const float* q, const uint8_t* k_pool, const uint8_t* v_pool, const int* rows,
+CORE_FN void generic_e4m3(const float* q, const uint8_t* k_pool, const uint8_t* v_pool, const int* rows,
                           const int* positions, const int* table_offsets, const int* tables, float* out, int q_cols,
                           int head_dim, int kv_width, int group, int block_size, float scale, float v_scale) {
     generic_scaled<uint8_t, Ops>(q, k_pool, v_pool, rows, positions, table_offsets, tables, out, q_cols, head_dim,
@@ -234,7 +228,7 @@ struct WarpState {
 };
 
 template <int D>
-ATTN_FN void init(WarpState<D>& st) {
+CORE_FN void init(WarpState<D>& st) {
 #pragma unroll
     for (int j = 0; j < D / 8; j++) st.o[j][0] = st.o[j][1] = st.o[j][2] = st.o[j][3] = 0.0f;
     st.m[0] = st.m[1] = -INFINITY;
@@ -243,7 +237,7 @@ ATTN_FN void init(WarpState<D>& st) {
 
 // The 16 x D query rows at q_s (padded rows) as A fragments, one per 16 dims.
 template <int D, class Ops>
-ATTN_FN void load_query_fragments(uint32_t (&qf)[D / 16][4], const uint16_t* q_s, int lane) {
+CORE_FN void load_query_fragments(uint32_t (&qf)[D / 16][4], const uint16_t* q_s, int lane) {
 #pragma unroll
     for (int ks = 0; ks < D / 16; ks++) {
         // matrices 0..3 = (rows 0-7, dims 0-7), (rows 8-15, dims 0-7), (rows 0-7, dims 8-15), (rows 8-15, dims 8-15)
@@ -255,7 +249,7 @@ ATTN_FN void load_query_fragments(uint32_t (&qf)[D / 16][4], const uint16_t* q_s
 // key index key0 + i for row i of the slice. Row r of the warp sees keys < limit of its row (limit0 for rows g,
 // limit1 for rows g + 8); `mask` (warp-uniform) is false when every key of the slice is below both limits.
 template <int D, int KEYS, class Ops>
-ATTN_FN void warp_tile(WarpState<D>& st, const uint32_t (&qf)[D / 16][4], const uint16_t* k_s, const uint16_t* v_s,
+CORE_FN void warp_tile(WarpState<D>& st, const uint32_t (&qf)[D / 16][4], const uint16_t* k_s, const uint16_t* v_s,
                        int key0, int limit0, int limit1, bool mask, float scale_log2, int lane) {
     static_assert(KEYS % 16 == 0, "keys come in mma k-steps of 16");
     float s[KEYS / 8][4];
@@ -334,7 +328,7 @@ ATTN_FN void warp_tile(WarpState<D>& st, const uint32_t (&qf)[D / 16][4], const 
 
 // Sums each row's probabilities over the quad that holds it.
 template <int D, class Ops>
-ATTN_FN void finish_sums(WarpState<D>& st) {
+CORE_FN void finish_sums(WarpState<D>& st) {
 #pragma unroll
     for (int h = 0; h < 2; h++) {
         st.l[h] += Ops::shfl_xor(st.l[h], 1);
@@ -344,7 +338,7 @@ ATTN_FN void finish_sums(WarpState<D>& st) {
 
 // 8 e4m3 (the first in the low byte of raw[0]) as 4 BF16 pairs, lo first: exact, every e4m3 value is a BF16 value.
 template <class Ops>
-ATTN_FN void e4m3x8_to_bf16(const uint32_t (&raw)[2], uint32_t (&out)[4]) {
+CORE_FN void e4m3x8_to_bf16(const uint32_t (&raw)[2], uint32_t (&out)[4]) {
 #pragma unroll
     for (int i = 0; i < 4; i++) {
         float lo, hi;
@@ -355,7 +349,7 @@ ATTN_FN void e4m3x8_to_bf16(const uint32_t (&raw)[2], uint32_t (&out)[4]) {
 
 // ROWS x D FP32 rows (row r at src + r * row_stride) into padded BF16 rows at dst; rows >= valid are zero.
 template <int D, int ROWS, int THREADS, class Ops>
-ATTN_FN void load_queries(uint16_t* dst, const float* src, int64_t row_stride, int valid, int tid) {
+CORE_FN void load_queries(uint16_t* dst, const float* src, int64_t row_stride, int valid, int tid) {
     constexpr int CHUNKS = D / 8;  // 8 values (16 bytes of BF16) per chunk
     static_assert(ROWS * CHUNKS % THREADS == 0, "whole chunks per thread");
 #pragma unroll
@@ -378,7 +372,7 @@ ATTN_FN void load_queries(uint16_t* dst, const float* src, int64_t row_stride, i
 // Starts the copy of keys [first, first + KEY_TILE) of one kv head (kv_offset = its first column) into a stage:
 // 16-byte cp.async chunks through the block table; keys >= end are zero-filled (and read nothing).
 template <int D, int THREADS, class Ops>
-ATTN_FN void load_kv_tile(uint16_t* k_s, uint16_t* v_s, const uint16_t* k_pool, const uint16_t* v_pool,
+CORE_FN void load_kv_tile(uint16_t* k_s, uint16_t* v_s, const uint16_t* k_pool, const uint16_t* v_pool,
                           const int* table, int block_size, int kv_width, int kv_offset, int first, int end,
                           int tid) {
     constexpr int CHUNKS = D / 8;
@@ -397,7 +391,7 @@ ATTN_FN void load_kv_tile(uint16_t* k_s, uint16_t* v_s, const uint16_t* k_pool, 
 // One pool's part of that tile from an e4m3 pool: 8-byte loads (8 dims of a key) into registers, BATCH loads issued
 // before the first is used, then decoded to BF16 and stored as the 16-byte chunks cp.async would have written.
 template <int D, int THREADS, class Ops>
-ATTN_FN void load_e4m3_tile(uint16_t* dst, const uint8_t* pool, const int* table, int block_size, int kv_width,
+CORE_FN void load_e4m3_tile(uint16_t* dst, const uint8_t* pool, const int* table, int block_size, int kv_width,
                             int kv_offset, int first, int end, int tid) {
     constexpr int CHUNKS = D / 8, PER_THREAD = KEY_TILE * CHUNKS / THREADS;
     constexpr int BATCH = PER_THREAD < 4 ? PER_THREAD : 4;  // 8 registers in flight: the d128 decode has no more
@@ -425,7 +419,7 @@ ATTN_FN void load_e4m3_tile(uint16_t* dst, const uint8_t* pool, const int* table
 // The same tile from e4m3 pools, K then V. The stores are plain: the tile is complete at the barrier that follows
 // (the cp.async waits find no copies pending).
 template <int D, int THREADS, class Ops>
-ATTN_FN void load_kv_tile(uint16_t* k_s, uint16_t* v_s, const uint8_t* k_pool, const uint8_t* v_pool,
+CORE_FN void load_kv_tile(uint16_t* k_s, uint16_t* v_s, const uint8_t* k_pool, const uint8_t* v_pool,
                           const int* table, int block_size, int kv_width, int kv_offset, int first, int end,
                           int tid) {
     load_e4m3_tile<D, THREADS, Ops>(k_s, k_pool, table, block_size, kv_width, kv_offset, first, end, tid);
@@ -440,7 +434,7 @@ ATTN_FN void load_kv_tile(uint16_t* k_s, uint16_t* v_s, const uint8_t* k_pool, c
 // stage loads while this one is used); the causal mask is applied only on tiles that reach past a warp's first row.
 // Tile rows past `rows` compute on zero queries and are not stored.
 template <int D, int WARPS, typename T, class Ops>
-ATTN_FN void prefill_scaled(const float* q, const T* k_pool, const T* v_pool, const int* tiles, const int* tables,
+CORE_FN void prefill_scaled(const float* q, const T* k_pool, const T* v_pool, const int* tiles, const int* tables,
                             float* out, int q_cols, int kv_width, int group, int block_size, float scale,
                             float v_scale) {
     constexpr int THREADS = WARPS * WARP, ROWS = 16 * WARPS, STAGE = KEY_TILE * padded(D);
@@ -499,7 +493,7 @@ ATTN_FN void prefill_scaled(const float* q, const T* k_pool, const T* v_pool, co
 }
 
 template <int D, int WARPS, class Ops>
-ATTN_FN void prefill(const float* q, const uint16_t* k_pool, const uint16_t* v_pool, const int* tiles,
+CORE_FN void prefill(const float* q, const uint16_t* k_pool, const uint16_t* v_pool, const int* tiles,
                      const int* tables, float* out, int q_cols, int kv_width, int group, int block_size,
                      float scale) {
     prefill_scaled<D, WARPS, uint16_t, Ops>(q, k_pool, v_pool, tiles, tables, out, q_cols, kv_width, group,
@@ -507,7 +501,7 @@ ATTN_FN void prefill(const float* q, const uint16_t* k_pool, const uint16_t* v_p
 }
 
 template <int D, int WARPS, class Ops>
-ATTN_FN void prefill_e4m3(const float* q, const uint8_t* k_pool, const uint8_t* v_pool, const int* tiles,
+CORE_FN void prefill_e4m3(const float* q, const uint8_t* k_pool, const uint8_t* v_pool, const int* tiles,
                           const int* tables, float* out, int q_cols, int kv_width, int group, int block_size,
                           float scale, float v_scale) {
     prefill_scaled<D, WARPS, uint8_t, Ops>(q, k_pool, v_pool, tiles, tables, out, q_cols, kv_width, group,
@@ -523,7 +517,7 @@ ATTN_FN void prefill_e4m3(const float* q, const uint8_t* k_pool, const uint8_t* 
 // context, the normalised output goes to out; otherwise the unnormalised output, max (log2 units) and sum go to
 // partial_o[slot, head, :] and partial_ml[slot, head, 0..1] for attention_reduce.
 template <int D, typename T, class Ops>
-ATTN_FN void decode_scaled(const float* q, const T* k_pool, const T* v_pool, const int* units, const int* tables,
+CORE_FN void decode_scaled(const float* q, const T* k_pool, const T* v_pool, const int* units, const int* tables,
                            float* out, float* partial_o, float* partial_ml, int q_cols, int kv_width, int group,
                            int block_size, float scale, float v_scale) {
     constexpr int THREADS = DECODE_THREADS, STAGE = KEY_TILE * padded(D);
@@ -617,7 +611,7 @@ ATTN_FN void decode_scaled(const float* q, const T* k_pool, const T* v_pool, con
 }
 
 template <int D, class Ops>
-ATTN_FN void decode(const float* q, const uint16_t* k_pool, const uint16_t* v_pool, const int* units,
+CORE_FN void decode(const float* q, const uint16_t* k_pool, const uint16_t* v_pool, const int* units,
                     const int* tables, float* out, float* partial_o, float* partial_ml, int q_cols, int kv_width,
                     int group, int block_size, float scale) {
     decode_scaled<D, uint16_t, Ops>(q, k_pool, v_pool, units, tables, out, partial_o, partial_ml, q_cols, kv_width,
@@ -625,7 +619,7 @@ ATTN_FN void decode(const float* q, const uint16_t* k_pool, const uint16_t* v_po
 }
 
 template <int D, class Ops>
-ATTN_FN void decode_e4m3(const float* q, const uint8_t* k_pool, const uint8_t* v_pool, const int* units,
+CORE_FN void decode_e4m3(const float* q, const uint8_t* k_pool, const uint8_t* v_pool, const int* units,
                          const int* tables, float* out, float* partial_o, float* partial_ml, int q_cols, int kv_width,
                          int group, int block_size, float scale, float v_scale) {
     decode_scaled<D, uint8_t, Ops>(q, k_pool, v_pool, units, tables, out, partial_o, partial_ml, q_cols, kv_width,
@@ -636,7 +630,7 @@ ATTN_FN void decode_e4m3(const float* q, const uint8_t* k_pool, const uint8_t* v
 // (head_dim <= REDUCE_THREADS: the tensor-core kernels' 64 or 128). items[3 * x ..] = {batch row, first partial slot,
 // partitions}: out[row, head] = sum_i o_i 2^(m_i - M) / sum_i l_i 2^(m_i - M), M = max_i m_i.
 template <class Ops>
-ATTN_FN void reduce(const int* items, const float* partial_o, const float* partial_ml, float* out, int q_cols,
+CORE_FN void reduce(const int* items, const float* partial_o, const float* partial_ml, float* out, int q_cols,
                     int head_dim) {
     const int* item = items + 3 * Ops::block_x();
     const int row = item[0], first = item[1], parts = item[2];

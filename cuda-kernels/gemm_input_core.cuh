@@ -12,13 +12,7 @@
 #pragma once
 #include <cstdint>
 
-#ifdef __CUDACC__
-#define INPUT_FN __device__ __forceinline__
-#define INPUT_CONSTEXPR __host__ __device__ constexpr
-#else
-#define INPUT_FN inline
-#define INPUT_CONSTEXPR constexpr
-#endif
+#include "core_prelude.cuh"
 
 namespace tramontane::gemm_input {
 
@@ -26,11 +20,11 @@ constexpr int THREADS = 256;
 constexpr float E4M3_MAX = 448.0f;
 
 // the row maximum's partials, one per warp
-INPUT_CONSTEXPR int smem_bytes() { return THREADS / 32 * 4; }
+CORE_CONSTEXPR int smem_bytes() { return THREADS / 32 * 4; }
 
 // dst[c] = convert(row[c]) for c < k by the CTA's threads (Out: uint16_t BF16 bits or uint8_t e4m3 bits).
 template <typename Out, class Ops, typename Convert>
-INPUT_FN void convert_row(const float* row, Out* dst, int k, Convert convert) {
+CORE_FN void convert_row(const float* row, Out* dst, int k, Convert convert) {
     const int tid = Ops::thread();
     if ((k & 3) == 0) {
 #pragma unroll 4
@@ -46,20 +40,21 @@ INPUT_FN void convert_row(const float* row, Out* dst, int k, Convert convert) {
 }
 
 template <class Ops>
-INPUT_FN void bf16(const float* x, uint16_t* out, int k, int64_t stride) {
+CORE_FN void bf16(const float* x, uint16_t* out, int k, int64_t stride) {
     const int r = Ops::block_x();
-    convert_row<uint16_t, Ops>(x + static_cast<int64_t>(r) * k, out + r * stride, k, [](float v) { return Ops::to_bf16(v); });
+    convert_row<uint16_t, Ops>(x + static_cast<int64_t>(r) * k, out + r * stride, k,
+                               [](float v) { return Ops::to_bf16(v); });
 }
 
 template <class Ops>
-INPUT_FN void e4m3(const float* x, uint8_t* out, int k, int64_t stride, float scale) {
+CORE_FN void e4m3(const float* x, uint8_t* out, int k, int64_t stride, float scale) {
     const int r = Ops::block_x();
     convert_row<uint8_t, Ops>(x + static_cast<int64_t>(r) * k, out + r * stride, k,
                               [scale](float v) { return Ops::to_e4m3(Ops::div(v, scale)); });
 }
 
 template <class Ops>
-INPUT_FN void e4m3_rows(const float* x, uint8_t* out, float* row_scales, int k, int64_t stride) {
+CORE_FN void e4m3_rows(const float* x, uint8_t* out, float* row_scales, int k, int64_t stride) {
     const int r = Ops::block_x(), tid = Ops::thread(), lane = tid % 32, warp = tid / 32;
     const float* row = x + static_cast<int64_t>(r) * k;
     float amax = 0.0f;

@@ -21,13 +21,7 @@
 #pragma once
 #include <cstdint>
 
-#ifdef __CUDACC__
-#define GEMM_FN __device__ __forceinline__
-#define GEMM_CONSTEXPR __host__ __device__ constexpr
-#else
-#define GEMM_FN inline
-#define GEMM_CONSTEXPR constexpr
-#endif
+#include "core_prelude.cuh"
 
 namespace tramontane::gemm {
 
@@ -44,14 +38,14 @@ constexpr int STAGE_BYTES = X_TILE_BYTES + W_TILE_BYTES;
 constexpr int SWIZZLE_ATOM_BYTES = 1024;                           // 8 rows of 128 bytes, the swizzle's period
 // Dynamic shared memory: the stages (1024-byte aligned, as the swizzle requires), then the mbarriers; the base
 // is rounded up to 1024 bytes at run time, hence the slack. GemmKernels.java has the same formula.
-GEMM_CONSTEXPR int smem_bytes() { return STAGES * STAGE_BYTES + 2 * STAGES * 8 + SWIZZLE_ATOM_BYTES; }
+CORE_CONSTEXPR int smem_bytes() { return STAGES * STAGE_BYTES + 2 * STAGES * 8 + SWIZZLE_ATOM_BYTES; }
 
 // A wgmma shared-memory matrix descriptor (PTX ISA "Matrix Descriptor Format") for a K-major operand whose rows
 // are 128 bytes, 128-byte swizzled, 8-row swizzle atoms stacked 1024 bytes apart: start address >> 4 (bits 0-13),
 // leading-dimension byte offset >> 4 (bits 16-29, unused for swizzled K-major layouts: 1), stride-dimension byte
 // offset >> 4 (bits 32-45: 1024 between 8-row groups), base offset 0 (bits 49-51: atoms are 1024-byte aligned),
 // swizzle mode 1 = 128B (bits 62-63).
-GEMM_CONSTEXPR uint64_t descriptor(uint32_t shared_address) {
+CORE_CONSTEXPR uint64_t descriptor(uint32_t shared_address) {
     return static_cast<uint64_t>((shared_address & 0x3ffff) >> 4) | (1ull << 16) |
            (static_cast<uint64_t>(SWIZZLE_ATOM_BYTES >> 4) << 32) | (1ull << 62);
 }
@@ -62,7 +56,7 @@ GEMM_CONSTEXPR uint64_t descriptor(uint32_t shared_address) {
 // x_map: [m, k] elements of the input type (16-byte padded rows), box BLOCK_K_BYTES x BLOCK_M; w_map: [n, k], box
 // BLOCK_K_BYTES x BLOCK_N; both 128-byte swizzled with zero fill. row_scales: null or one factor per row of x.
 template <class Ops>
-GEMM_FN void gemm(const typename Ops::TensorMap& x_map, const typename Ops::TensorMap& w_map, float* y,
+CORE_FN void gemm(const typename Ops::TensorMap& x_map, const typename Ops::TensorMap& w_map, float* y,
                   const float* row_scales, int m, int n, int k, float scale) {
     unsigned char* raw = Ops::shared();
     unsigned char* smem = raw + ((SWIZZLE_ATOM_BYTES - (Ops::shared_address(raw) & (SWIZZLE_ATOM_BYTES - 1))) &

@@ -25,13 +25,7 @@
 #pragma once
 #include <cstdint>
 
-#ifdef __CUDACC__
-#define LINEAR_FN __device__ __forceinline__
-#define LINEAR_CONSTEXPR __host__ __device__ constexpr
-#else
-#define LINEAR_FN inline
-#define LINEAR_CONSTEXPR constexpr
-#endif
+#include "core_prelude.cuh"
 
 namespace tramontane::linear {
 
@@ -45,15 +39,15 @@ template <int ROWS, int CHUNKS, int STAGES>
 struct Layout {
     static constexpr int R = ROWS, C = CHUNKS, S = STAGES;
     // the ring: [stage][row of the warp][chunk][thread] 16-byte slots (a warp's 32 slots are 512 contiguous bytes)
-    static LINEAR_CONSTEXPR int ring_bytes() { return S * R * C * GEMV_THREADS * 16; }
+    static CORE_CONSTEXPR int ring_bytes() { return S * R * C * GEMV_THREADS * 16; }
     // then the parts' partial sums of the last two units: [2][warp][row of the warp][token] floats
-    static LINEAR_CONSTEXPR int smem_bytes() { return ring_bytes() + 2 * GEMV_WARPS * R * GEMV_TOKENS * 4; }
+    static CORE_CONSTEXPR int smem_bytes() { return ring_bytes() + 2 * GEMV_WARPS * R * GEMV_TOKENS * 4; }
 };
 using Production = Layout<4, 1, 4>;
 
 // Quad q (four consecutive weights) of a 16-byte chunk of T (float, BF16 bits, e4m3 bits), decoded to FP32.
 template <typename T, class Ops>
-LINEAR_FN void decode_quad(const uint32_t (&raw)[4], int q, float (&out)[4]) {
+CORE_FN void decode_quad(const uint32_t (&raw)[4], int q, float (&out)[4]) {
     if constexpr (sizeof(T) == 4) {
 #pragma unroll
         for (int i = 0; i < 4; i++) out[i] = Ops::as_float(raw[i]);
@@ -72,7 +66,7 @@ LINEAR_FN void decode_quad(const uint32_t (&raw)[4], int q, float (&out)[4]) {
 // One chunk position (first column k0) of the warp's rows into acc[row][token]: each x quad is loaded once for all
 // rows. Columns past k (the padding of the last chunk) are skipped, not multiplied by zero.
 template <typename T, int R, class Ops>
-LINEAR_FN void accumulate(const uint32_t (&raw)[R][4], const float* __restrict__ xs, int k, int k0, int tokens,
+CORE_FN void accumulate(const uint32_t (&raw)[R][4], const float* __restrict__ xs, int k, int k0, int tokens,
                           float (&acc)[R][GEMV_TOKENS]) {
     constexpr int V = 16 / sizeof(T);
 #pragma unroll
@@ -105,7 +99,7 @@ LINEAR_FN void accumulate(const uint32_t (&raw)[R][4], const float* __restrict__
 }
 
 template <class Ops>
-LINEAR_FN float warp_sum(float v) {
+CORE_FN float warp_sum(float v) {
 #pragma unroll
     for (int offset = 16; offset > 0; offset >>= 1) v += Ops::shfl_xor(v, offset);
     return v;
@@ -116,7 +110,7 @@ LINEAR_FN float warp_sum(float v) {
 // launch: weight s is w_s [n_s, k] into y_s [m, n_s] times scale_s (n_s = 0: absent), all with `stride`; the row
 // units of weight 0 come first, then those of 1 and 2, so a unit lies in one weight.
 template <typename T, class L, class Ops>
-LINEAR_FN void gemv(const float* __restrict__ x, int64_t stride, int m, int k, int parts, const T* w0, float* y0, int n0,
+CORE_FN void gemv(const float* __restrict__ x, int64_t stride, int m, int k, int parts, const T* w0, float* y0, int n0,
                     float scale0, const T* w1, float* y1, int n1, float scale1, const T* w2, float* y2, int n2,
                     float scale2) {
     constexpr int V = 16 / sizeof(T), R = L::R, C = L::C, S = L::S;
@@ -162,7 +156,8 @@ LINEAR_FN void gemv(const float* __restrict__ x, int64_t stride, int m, int k, i
                 for (int c = 0; c < C; c++) {
                     const int chunk = part * WARP + lane + (g * C + c) * step;
                     const bool valid = row < at.n && chunk < chunks;
-                    const T* src = valid ? at.w + static_cast<int64_t>(row) * stride + static_cast<int64_t>(chunk) * V : w0;
+                    const T* src =
+                        valid ? at.w + static_cast<int64_t>(row) * stride + static_cast<int64_t>(chunk) * V : w0;
                     Ops::cp_async16(ring(i % S, r, c), src, valid);
                 }
             }
@@ -199,7 +194,9 @@ LINEAR_FN void gemv(const float* __restrict__ x, int64_t stride, int m, int k, i
 #pragma unroll
                 for (int t = 0; t < GEMV_TOKENS; t++) {
                     const float sum = warp_sum<Ops>(acc[r][t]);
-                    if (lane == t && t < tokens && row0 + r < n) y[static_cast<int64_t>(t0 + t) * n + row0 + r] = sum * scale;
+                    if (lane == t && t < tokens && row0 + r < n) {
+                        y[static_cast<int64_t>(t0 + t) * n + row0 + r] = sum * scale;
+                    }
                     acc[r][t] = 0.0f;
                 }
             }

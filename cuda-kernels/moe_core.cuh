@@ -15,13 +15,7 @@
 #include <cmath>
 #endif
 
-#ifdef __CUDACC__
-#define MOE_FN __device__ __forceinline__
-#define MOE_CONSTEXPR __host__ __device__ constexpr
-#else
-#define MOE_FN inline
-#define MOE_CONSTEXPR constexpr
-#endif
+#include "core_prelude.cuh"
 
 namespace tramontane::moe {
 
@@ -32,15 +26,16 @@ constexpr int PERMUTE_WARPS = 8, PERMUTE_THREADS = PERMUTE_WARPS * WARP;  // one
 constexpr int ROW_THREADS = 256;                      // gather / combine: a CTA per row, threads over columns
 
 // permute's shared memory: per-expert counts, first sorted rows and first tiles (+1 each), and the tile total
-MOE_CONSTEXPR int permute_smem_bytes() { return (3 * (MAX_EXPERTS + 1) + 1) * 4; }
+CORE_CONSTEXPR int permute_smem_bytes() { return (3 * (MAX_EXPERTS + 1) + 1) * 4; }
 
 // Grouped linears. gemv (decode): a warp per output column, tiles of GEMV_TILE_ROWS routed rows, the weight row
 // streamed once per tile. gemm (prefill): 64x64 output tiles over k-major shared-memory stages of 32, 4x4 per thread.
 constexpr int GEMV_WARPS = 4, GEMV_THREADS = GEMV_WARPS * WARP, GEMV_TILE_ROWS = 4;
 constexpr int TILE_M = 64, TILE_N = 64, TILE_K = 32, GEMM_THREADS = 256;
-MOE_CONSTEXPR int gemm_smem_bytes() { return 2 * TILE_K * (TILE_M + 4) * 4; }  // x and w stages; rows padded by 16 bytes
+// x and w stages; rows padded by 16 bytes
+CORE_CONSTEXPR int gemm_smem_bytes() { return 2 * TILE_K * (TILE_M + 4) * 4; }
 
-MOE_FN int popc(uint32_t bits) {
+CORE_FN int popc(uint32_t bits) {
 #ifdef __CUDACC__
     return __popc(bits);
 #else
@@ -53,7 +48,7 @@ MOE_FN int popc(uint32_t bits) {
 // grid = ceil(tokens / ROUTE_WARPS), block = ROUTE_THREADS.
 
 template <class Ops>
-MOE_FN void route(const float* logits, int tokens, int experts, int top_k, int* expert_of, float* weight_of) {
+CORE_FN void route(const float* logits, int tokens, int experts, int top_k, int* expert_of, float* weight_of) {
     constexpr int PER_LANE = MAX_EXPERTS / WARP;
     const int lane = Ops::thread() & (WARP - 1);
     const int t = Ops::block_x() * ROUTE_WARPS + Ops::thread() / WARP;
@@ -116,7 +111,7 @@ MOE_FN void route(const float* logits, int tokens, int experts, int top_k, int* 
 // placing each hit by a ballot, so rows of one expert keep ascending slots (ascending tokens).
 
 template <class Ops>
-MOE_FN void permute(const int* expert_of, int rows, int experts, int tile_rows, int max_tiles, int* order,
+CORE_FN void permute(const int* expert_of, int rows, int experts, int tile_rows, int max_tiles, int* order,
                     int* position, int* offsets, int* tiles) {
     int* count = reinterpret_cast<int*>(Ops::shared());
     int* first_row = count + MAX_EXPERTS + 1;
@@ -174,7 +169,7 @@ MOE_FN void permute(const int* expert_of, int rows, int experts, int tile_rows, 
 // ---- gather: x_sorted[i, :] = x[order[i] / top_k, :]. grid = rows, block = ROW_THREADS.
 
 template <class Ops>
-MOE_FN void gather(const float* x, const int* order, int top_k, int cols, float* x_sorted) {
+CORE_FN void gather(const float* x, const int* order, int top_k, int cols, float* x_sorted) {
     const int i = Ops::block_x();
     const float* src = x + static_cast<int64_t>(order[i] / top_k) * cols;
     float* dst = x_sorted + static_cast<int64_t>(i) * cols;
@@ -192,7 +187,7 @@ struct Tile {
 };
 
 template <class Ops>
-MOE_FN Tile tile_of(const int* tiles, const int* offsets, int tile_rows) {
+CORE_FN Tile tile_of(const int* tiles, const int* offsets, int tile_rows) {
     const int expert = tiles[2 * Ops::block_y()];
     if (expert < 0) return {-1, 0, 0};
     const int first = tiles[2 * Ops::block_y() + 1];
@@ -202,12 +197,12 @@ MOE_FN Tile tile_of(const int* tiles, const int* offsets, int tile_rows) {
 
 // 16 bytes of weights decoded to FP32: 4 floats, 8 BF16 (the high half of an FP32) or 16 e4m3.
 template <class Ops>
-MOE_FN void decode(const uint32_t (&raw)[4], float (&out)[4]) {
+CORE_FN void decode(const uint32_t (&raw)[4], float (&out)[4]) {
 #pragma unroll
     for (int i = 0; i < 4; i++) out[i] = Ops::as_float(raw[i]);
 }
 template <class Ops>
-MOE_FN void decode(const uint32_t (&raw)[4], float (&out)[8]) {
+CORE_FN void decode(const uint32_t (&raw)[4], float (&out)[8]) {
 #pragma unroll
     for (int i = 0; i < 4; i++) {
         out[2 * i] = Ops::as_float(raw[i] << 16);
@@ -215,7 +210,7 @@ MOE_FN void decode(const uint32_t (&raw)[4], float (&out)[8]) {
     }
 }
 template <class Ops>
-MOE_FN void decode(const uint32_t (&raw)[4], float (&out)[16]) {
+CORE_FN void decode(const uint32_t (&raw)[4], float (&out)[16]) {
 #pragma unroll
     for (int i = 0; i < 4; i++) {
         Ops::e4m3x2(raw[i] & 0xffffu, out[4 * i], out[4 * i + 1]);
@@ -224,20 +219,20 @@ MOE_FN void decode(const uint32_t (&raw)[4], float (&out)[16]) {
 }
 
 template <class Ops>
-MOE_FN float element(const float* p) { return *p; }
+CORE_FN float element(const float* p) { return *p; }
 template <class Ops>
-MOE_FN float element(const uint16_t* p) { return Ops::as_float(static_cast<uint32_t>(*p) << 16); }
+CORE_FN float element(const uint16_t* p) { return Ops::as_float(static_cast<uint32_t>(*p) << 16); }
 template <class Ops>
-MOE_FN float element(const uint8_t* p) { return Ops::e4m3(*p); }
+CORE_FN float element(const uint8_t* p) { return Ops::e4m3(*p); }
 
 template <bool QUANTIZE, class Ops>
-MOE_FN float input(float x, float activation_scale) {
+CORE_FN float input(float x, float activation_scale) {
     if constexpr (QUANTIZE) return Ops::quantize_e4m3(x, activation_scale);
     return x;
 }
 
 template <class Ops>
-MOE_FN float warp_sum(float v) {
+CORE_FN float warp_sum(float v) {
 #pragma unroll
     for (int mask = WARP / 2; mask > 0; mask >>= 1) v += Ops::shfl_xor(v, mask);
     return v;
@@ -245,7 +240,7 @@ MOE_FN float warp_sum(float v) {
 
 // grid = (ceil(n / GEMV_WARPS), max tiles of GEMV_TILE_ROWS), block = GEMV_THREADS.
 template <typename T, bool QUANTIZE, class Ops>
-MOE_FN void grouped_gemv(const float* x, const T* const* weights, int64_t stride, const float* activation_scale,
+CORE_FN void grouped_gemv(const float* x, const T* const* weights, int64_t stride, const float* activation_scale,
                          const float* out_scale, const int* offsets, const int* tiles, float* y, int n, int k) {
     constexpr int V = 16 / sizeof(T);
     const Tile tile = tile_of<Ops>(tiles, offsets, GEMV_TILE_ROWS);
@@ -299,7 +294,7 @@ MOE_FN void grouped_gemv(const float* x, const T* const* weights, int64_t stride
 
 // grid = (ceil(n / TILE_N), max tiles of TILE_M), block = GEMM_THREADS, gemm_smem_bytes() of dynamic shared memory.
 template <typename T, bool QUANTIZE, class Ops>
-MOE_FN void grouped_gemm(const float* x, const T* const* weights, int64_t stride, const float* activation_scale,
+CORE_FN void grouped_gemm(const float* x, const T* const* weights, int64_t stride, const float* activation_scale,
                          const float* out_scale, const int* offsets, const int* tiles, float* y, int n, int k) {
     constexpr int PITCH = TILE_M + 4;  // k-major stages: a thread's 4 consecutive rows (or columns) are one float4
     float* xs = reinterpret_cast<float*>(Ops::shared());
@@ -353,7 +348,7 @@ MOE_FN void grouped_gemm(const float* x, const T* const* weights, int64_t stride
 // (ascending expert, the CPU's order), from 0, one fma per term. grid = tokens, block = ROW_THREADS.
 
 template <class Ops>
-MOE_FN void combine(const float* y_sorted, const int* position, const float* weight_of, int top_k, int cols,
+CORE_FN void combine(const float* y_sorted, const int* position, const float* weight_of, int top_k, int cols,
                     float* out) {
     const int t = Ops::block_x();
     int row[MAX_TOP_K];

@@ -22,13 +22,7 @@
 #include <cstring>
 #endif
 
-#ifdef __CUDACC__
-#define SAMPLING_FN __device__ __forceinline__
-#define SAMPLING_CONSTEXPR __host__ __device__ constexpr
-#else
-#define SAMPLING_FN inline
-#define SAMPLING_CONSTEXPR constexpr
-#endif
+#include "core_prelude.cuh"
 
 namespace tramontane::sampling {
 
@@ -53,47 +47,47 @@ struct Shared {
     unsigned int chosen_count;
 };
 
-SAMPLING_CONSTEXPR int smem_bytes() { return static_cast<int>(sizeof(Shared)); }
+CORE_CONSTEXPR int smem_bytes() { return static_cast<int>(sizeof(Shared)); }
 static_assert(sizeof(Shared) == 7464, "SamplingKernels.SHARED_BYTES must match");
 
 // ---- the arithmetic, correctly rounded one operation at a time (no contraction into fma but where written)
 
-SAMPLING_FN double dmul(double a, double b) {
+CORE_FN double dmul(double a, double b) {
 #ifdef __CUDACC__
     return __dmul_rn(a, b);
 #else
     return a * b;
 #endif
 }
-SAMPLING_FN double ddiv(double a, double b) {
+CORE_FN double ddiv(double a, double b) {
 #ifdef __CUDACC__
     return __ddiv_rn(a, b);
 #else
     return a / b;
 #endif
 }
-SAMPLING_FN double dsub(double a, double b) {
+CORE_FN double dsub(double a, double b) {
 #ifdef __CUDACC__
     return __dsub_rn(a, b);
 #else
     return a - b;
 #endif
 }
-SAMPLING_FN float fmul(float a, float b) {
+CORE_FN float fmul(float a, float b) {
 #ifdef __CUDACC__
     return __fmul_rn(a, b);
 #else
     return a * b;
 #endif
 }
-SAMPLING_FN float fsub(float a, float b) {
+CORE_FN float fsub(float a, float b) {
 #ifdef __CUDACC__
     return __fsub_rn(a, b);
 #else
     return a - b;
 #endif
 }
-SAMPLING_FN uint32_t float_bits(float v) {
+CORE_FN uint32_t float_bits(float v) {
 #ifdef __CUDACC__
     return __float_as_uint(v);
 #else
@@ -102,7 +96,7 @@ SAMPLING_FN uint32_t float_bits(float v) {
     return bits;
 #endif
 }
-SAMPLING_FN double double_of_bits(u64 bits) {
+CORE_FN double double_of_bits(u64 bits) {
 #ifdef __CUDACC__
     return __longlong_as_double(static_cast<long long>(bits));
 #else
@@ -113,7 +107,7 @@ SAMPLING_FN double double_of_bits(u64 bits) {
 }
 
 // round(2^43 e^x) for x <= 0, 0 below -40 (TokenDraw.fixedExp).
-SAMPLING_FN u64 fixed_exp(double x) {
+CORE_FN u64 fixed_exp(double x) {
     if (!(x >= -40.0)) return 0;
     const double k = rint(dmul(x, INV_LN2));
     double r = fma(-k, LN2_HI, x);
@@ -138,13 +132,13 @@ SAMPLING_FN u64 fixed_exp(double x) {
 
 // Descending key order is descending logit, then ascending id: the high word orders floats as unsigned integers
 // (-0 taken as +0), the low word is ~id. Never 0 for a non-NaN logit, so 0 marks "not a candidate".
-SAMPLING_FN u64 key_of(float v, int id) {
+CORE_FN u64 key_of(float v, int id) {
     uint32_t bits = float_bits(v);
     if (bits == 0x80000000u) bits = 0;
     const uint32_t ordered = (bits & 0x80000000u) ? ~bits : (bits | 0x80000000u);
     return static_cast<u64>(ordered) << 32 | static_cast<uint32_t>(~static_cast<uint32_t>(id));
 }
-SAMPLING_FN int id_of(u64 key) { return static_cast<int>(~static_cast<uint32_t>(key)); }
+CORE_FN int id_of(u64 key) { return static_cast<int>(~static_cast<uint32_t>(key)); }
 
 // ---- block-wide pieces
 
@@ -152,7 +146,7 @@ SAMPLING_FN int id_of(u64 key) { return static_cast<int>(~static_cast<uint32_t>(
 // warp instead of one per lane: most candidates share the key's top byte, and same-address atomics serialize. A
 // weight is at most 2^43, so its halves split at bit 22 sum over 32 lanes without overflowing 32 bits.
 template <class Ops>
-SAMPLING_FN void add_to_bin(Shared& s, unsigned digit, u64 w) {
+CORE_FN void add_to_bin(Shared& s, unsigned digit, u64 w) {
     constexpr int SPLIT = 22;
     const unsigned peers = Ops::match_any(digit);
     const unsigned low = Ops::reduce_add(peers, static_cast<unsigned>(w & ((1ull << SPLIT) - 1)));
@@ -165,7 +159,7 @@ SAMPLING_FN void add_to_bin(Shared& s, unsigned digit, u64 w) {
 
 // Reduces every thread's v with `combine` (sum or max) by a tree in shared memory; every thread gets the result.
 template <class Ops, class Combine>
-SAMPLING_FN u64 block_reduce(u64 v, const Combine& combine) {
+CORE_FN u64 block_reduce(u64 v, const Combine& combine) {
     Shared& s = *reinterpret_cast<Shared*>(Ops::shared());
     const int t = Ops::thread();
     s.partial[t] = v;
@@ -184,18 +178,18 @@ SAMPLING_FN u64 block_reduce(u64 v, const Combine& combine) {
 // What each selection aims at, from the total weight W > 0 it selects over (TokenDraw's roundings).
 struct RankTarget {  // top-k: the k-th candidate, or the last when there are fewer
     u64 k;
-    SAMPLING_FN u64 operator()(u64 count) const { return (count < k ? count : k) - 1; }
+    CORE_FN u64 operator()(u64 count) const { return (count < k ? count : k) - 1; }
 };
 struct ReachTarget {  // top-p: where the running weight first reaches ceil(top_p W)
     double top_p;
-    SAMPLING_FN u64 operator()(u64 total) const {
+    CORE_FN u64 operator()(u64 total) const {
         const u64 reach = static_cast<u64>(ceil(dmul(top_p, static_cast<double>(total))));
         return (reach < 1 ? 1 : reach > total ? total : reach) - 1;
     }
 };
 struct LandingTarget {  // the draw: floor(uniform W), below W
     double uniform;
-    SAMPLING_FN u64 operator()(u64 total) const {
+    CORE_FN u64 operator()(u64 total) const {
         const u64 landing = static_cast<u64>(floor(dmul(uniform, static_cast<double>(total))));
         return landing > total - 1 ? total - 1 : landing;
     }
@@ -205,7 +199,7 @@ struct LandingTarget {  // the draw: floor(uniform W), below W
 // is not 0, in descending key order, and target = target_of(W(all)) (which must be below W(all)): the first pass's
 // histogram holds every weight, so the total costs no pass of its own. 0 when every weight is 0.
 template <class Ops, class Target, class Key, class Weight>
-SAMPLING_FN u64 select(int vocab, const Target& target_of, const Key& key, const Weight& weight) {
+CORE_FN u64 select(int vocab, const Target& target_of, const Key& key, const Weight& weight) {
     Shared& s = *reinterpret_cast<Shared*>(Ops::shared());
     const int t = Ops::thread();
     u64 prefix = 0, above = 0, target = 0;  // target: thread 0's
@@ -275,7 +269,7 @@ SAMPLING_FN u64 select(int vocab, const Target& target_of, const Key& key, const
 }
 
 template <class Ops>
-SAMPLING_FN void sample_rows(const float* logits, int vocab, int stride, const double* params, int* tokens) {
+CORE_FN void sample_rows(const float* logits, int vocab, int stride, const double* params, int* tokens) {
     const int t = Ops::thread(), r = Ops::block_x();
     const float* row = logits + static_cast<int64_t>(r) * stride;
     const double* p = params + static_cast<int64_t>(r) * PARAMS;

@@ -43,9 +43,12 @@ final class GemmEmulator extends EmulatedDevice implements AutoCloseable {
         return binary;
     }
 
-    /** Compiles the emulator against the gemm_sm90_core.cuh in {@code coreDirectory} (a deliberately broken copy, say). */
+    /**
+     * Compiles the emulator against the gemm_sm90_core.cuh in {@code coreDirectory} (a deliberately broken copy, say);
+     * the headers it includes come from the repository's kernels.
+     */
     static Path compile(Path coreDirectory, Path out) throws IOException {
-        return EmulatorBuild.compile(NAME, List.of(coreDirectory), out);
+        return EmulatorBuild.compile(NAME, List.of(coreDirectory, EmulatorBuild.KERNELS), out);
     }
 
     /**
