@@ -271,11 +271,8 @@ public final class CudaBackend implements Backend {
         enter();
         CudaActivation in = CudaActivation.of(x), o = CudaActivation.of(out);
         CudaWeight w = CudaWeight.of(weight);
+        requireLinearShape(w, in, o);
         int n = in.rows();
-        if (w.cols() != in.cols() || w.rows() != o.cols() || o.rows() != n) {
-            throw new IllegalArgumentException("linear [" + w.rows() + ", " + w.cols() + "]: input [" + n + ", " + in.cols()
-                    + "], output [" + o.rows() + ", " + o.cols() + "]");
-        }
         if (n == 0) return;
         if (usesTensorCores(w, n)) {  // converts (and for w8a8 quantizes) the input itself
             tensorCores.launch(stream, in.data(), w, o.data(), n);
@@ -313,10 +310,7 @@ public final class CudaBackend implements Backend {
         for (int i = 0; i < weights.length && together; i++) {
             ws[i] = CudaWeight.of(weights[i]);
             CudaActivation o = CudaActivation.of(outs[i]);
-            if (ws[i].cols() != in.cols() || ws[i].rows() != o.cols() || o.rows() != n) {
-                throw new IllegalArgumentException("linear [" + ws[i].rows() + ", " + ws[i].cols() + "]: input [" + n + ", "
-                        + in.cols() + "], output [" + o.rows() + ", " + o.cols() + "]");
-            }
+            requireLinearShape(ws[i], in, o);
             together = !ws[i].quantizesActivations() && ws[i].format() == ws[0].format() && ws[i].stride() == ws[0].stride();
             ys[i] = o.data();
             scales[i] = ws[i].weightScale();
@@ -655,6 +649,13 @@ public final class CudaBackend implements Backend {
         if (CURRENT.get() != context) {
             context.makeCurrent();
             CURRENT.set(context);
+        }
+    }
+
+    private static void requireLinearShape(CudaWeight w, CudaActivation in, CudaActivation out) {
+        if (w.cols() != in.cols() || w.rows() != out.cols() || out.rows() != in.rows()) {
+            throw new IllegalArgumentException("linear [" + w.rows() + ", " + w.cols() + "]: input [" + in.rows() + ", " + in.cols()
+                    + "], output [" + out.rows() + ", " + out.cols() + "]");
         }
     }
 

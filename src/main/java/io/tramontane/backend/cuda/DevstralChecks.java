@@ -56,14 +56,15 @@ public final class DevstralChecks {
      */
     private static CheckResult decode(BenchModel model, double readGbPerSecond, long seed) {
         return KernelChecks.attempt(DECODE, DECODE_SHAPE, seed, () -> {
+            GemvLayout configured = GemvLayout.configured();
             DecodeBench.Result r = decodeRun(model, readGbPerSecond, seed);
             double fraction = r.rooflineFraction();
             StringBuilder detail = new StringBuilder(String.format(Locale.ROOT, "%.1f tok/s, %.2f GB/token, %.0f GB/s = %.0f%% of "
                     + "read bandwidth (target %.0f%%%s); upload %.1f s; gemv %s", r.tokensPerSecond(), r.weightBytesPerToken() / 1e9,
                     r.achievedGbPerSecond(), 100 * fraction, 100 * TARGET_FRACTION, fraction >= TARGET_FRACTION ? ", met" : ", NOT met",
-                    r.loadSeconds(), GemvLayout.configured().name()));
+                    r.loadSeconds(), configured.name()));
             for (GemvLayout layout : GemvLayout.ALTERNATIVES) {
-                if (layout.equals(GemvLayout.configured())) continue;
+                if (layout.equals(configured)) continue;
                 String previous = System.setProperty(GemvLayout.PROPERTY, layout.name());
                 try {
                     double other = decodeRun(model, readGbPerSecond, seed).tokensPerSecond();

@@ -41,12 +41,17 @@ record GemvLayout(String suffix, int rowsPerWarp, int chunks, int stages, int bl
 
     static final String PROPERTY = "tramontane.gemv.layout";
 
-    /** The layout called {@code name} ("r4c1s4", ...). */
-    static GemvLayout named(String name) {
+    /** {@link #PRODUCTION}, then the {@link #ALTERNATIVES}. */
+    static List<GemvLayout> all() {
         List<GemvLayout> all = new java.util.ArrayList<>(ALTERNATIVES);
         all.addFirst(PRODUCTION);
-        return all.stream().filter(l -> l.name().equals(name)).findFirst().orElseThrow(() -> new IllegalArgumentException(
-                "TRAMONTANE_GEMV_LAYOUT / " + PROPERTY + ": expected one of " + all.stream().map(GemvLayout::name).toList()
+        return all;
+    }
+
+    /** The layout called {@code name} ("r4c1s4", ...). */
+    static GemvLayout named(String name) {
+        return all().stream().filter(l -> l.name().equals(name)).findFirst().orElseThrow(() -> new IllegalArgumentException(
+                "TRAMONTANE_GEMV_LAYOUT / " + PROPERTY + ": expected one of " + all().stream().map(GemvLayout::name).toList()
                         + ", got '" + name + "'"));
     }
 
@@ -75,6 +80,13 @@ record GemvLayout(String suffix, int rowsPerWarp, int chunks, int stages, int bl
         return parts;
     }
 
+    /** The warps a row is split over in one launch for weights of {@code rows[s]} rows: by all their rows. */
+    int parts(int[] rows, int multiprocessors) {
+        int total = 0;
+        for (int n : rows) total = Math.addExact(total, n);
+        return parts(total, multiprocessors);
+    }
+
     /**
      * The launch for {@code m} tokens (up to 8) through weights of {@code rows[s]} output rows (up to three sharing x, in
      * one launch: their units side by side): blocks that each walk an equal share of the units of
@@ -82,10 +94,8 @@ record GemvLayout(String suffix, int rowsPerWarp, int chunks, int stages, int bl
      * resident slots no more than the units allow, so that all finish together), grid.y over the tokens.
      */
     LaunchConfig config(int m, int[] rows, int multiprocessors) {
-        long total = 0;
-        for (int n : rows) total += n;
-        Launcher.requirePositive("gemv shape", m, total, multiprocessors);
-        int tokenGroups = ceil(m, TOKENS), unitRows = WARPS / parts(Math.toIntExact(total), multiprocessors) * rowsPerWarp;
+        Launcher.requirePositive("gemv shape", m, java.util.Arrays.stream(rows).asLongStream().sum(), multiprocessors);
+        int tokenGroups = ceil(m, TOKENS), unitRows = WARPS / parts(rows, multiprocessors) * rowsPerWarp;
         long units = 0;
         for (int n : rows) units += ceil(n, unitRows);
         long slots = Math.max(1, (long) blocksPerSm * multiprocessors / tokenGroups);

@@ -26,8 +26,9 @@ final class LinearKernels {
 
     LinearKernels(KernelModule module, int multiprocessors) {
         this.multiprocessors = multiprocessors;
+        GemvLayout configured = GemvLayout.configured();
         for (WeightFormat f : WeightFormat.values()) {
-            GemvLayout layout = f == WeightFormat.F32 ? GemvLayout.PRODUCTION : GemvLayout.configured();
+            GemvLayout layout = f == WeightFormat.F32 ? GemvLayout.PRODUCTION : configured;
             gemvLayouts.put(f, layout);
             gemv.put(f, layout.launcher(module, f));
             gemm.put(f, Launcher.of(module, name(f, GEMV_MAX_TOKENS + 1), 8));
@@ -110,7 +111,7 @@ final class LinearKernels {
             requireLinear(x, w, ys[i], m, scales[i]);
         }
         int k = Math.toIntExact(first.cols());
-        args.clear().pointer(x).i64(first.stride()).i32(m).i32(k).i32(layout.parts(sum(rows(ws)), multiprocessors));
+        args.clear().pointer(x).i64(first.stride()).i32(m).i32(k).i32(layout.parts(rows(ws), multiprocessors));
         for (int i = 0; i < GEMV_WEIGHTS; i++) {
             if (i < ws.length) args.pointer(ws[i].data()).pointer(ys[i]).i32(Math.toIntExact(ws[i].rows())).f32(scales[i]);
             else args.pointer(first.data()).pointer(ys[0]).i32(0).f32(0f);  // absent: no units, never read
@@ -134,12 +135,6 @@ final class LinearKernels {
         int[] rows = new int[ws.length];
         for (int i = 0; i < ws.length; i++) rows[i] = Math.toIntExact(ws[i].rows());
         return rows;
-    }
-
-    private static int sum(int[] values) {
-        int sum = 0;
-        for (int v : values) sum = Math.addExact(sum, v);
-        return sum;
     }
 
     private static int ceil(long a, int b) {

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -33,9 +32,7 @@ class GemvLayoutTest {
         String source = Files.readString(CudaToolkit.repositoryRoot().resolve("cuda-kernels/linear.cu"));
         String core = Files.readString(CudaToolkit.repositoryRoot().resolve("cuda-kernels/linear_core.cuh"));
         assertThat(core).contains("using Production = Layout<4, 1, 4>;");
-        List<GemvLayout> all = new ArrayList<>(GemvLayout.ALTERNATIVES);
-        all.addFirst(GemvLayout.PRODUCTION);
-        for (GemvLayout layout : all) {
+        for (GemvLayout layout : GemvLayout.all()) {
             for (WeightFormat f : layout == GemvLayout.PRODUCTION ? List.of(WeightFormat.values()) : List.of(WeightFormat.E4M3, WeightFormat.BF16)) {
                 String shape = layout == GemvLayout.PRODUCTION ? "Production"
                         : "lin::Layout<" + layout.rowsPerWarp() + ", " + layout.chunks() + ", " + layout.stages() + ">";

@@ -35,8 +35,8 @@ class LinearEmulationTest {
 
         @Override
         public String toString() {
-            return layout.kernel(format) + " " + m + "x" + n + "x" + k + " on " + multiprocessors + " SMs, " + layout.parts(n, multiprocessors)
-                    + " warps a row";
+            return layout.kernel(format) + " " + m + "x" + n + "x" + k + " on " + multiprocessors + " SMs, "
+                    + layout.parts(new int[] {n}, multiprocessors) + " warps a row";
         }
     }
 
@@ -78,36 +78,7 @@ class LinearEmulationTest {
     @MethodSource("groups")
     void weightsSharingTheirInputGiveEachItsRowsBitForBit(WeightFormat format, int m, int[] rows, int k, int multiprocessors,
                                                           @TempDir Path work) throws Exception {
-        KernelEmulator device = new KernelEmulator();
-        SplittableRandom random = new SplittableRandom(20261127L + k + m);
-        int count = rows.length, total = java.util.Arrays.stream(rows).sum();
-        float[] x = RandomTensors.floats(random, m * k, 1);
-        CudaWeight[] ws = new CudaWeight[count];
-        DeviceBuffer[] ys = new DeviceBuffer[count];
-        float[][] weights = new float[count][];
-        float[] scales = new float[count];
-        for (int i = 0; i < count; i++) {
-            Tensor w = RandomTensors.tensor("w" + i, dtype(format), rows[i], k, random, format == WeightFormat.E4M3 ? 8 : 0.5);
-            weights[i] = w.toFloatArray();
-            scales[i] = 0.5f + i;
-            ws[i] = new CudaWeight(device.bytes(EmulatedDevice.padded(w, format)), format, rows[i], k, format.stride(k), scales[i], Float.NaN);
-            ys[i] = device.allocate((long) m * rows[i] * Float.BYTES);
-        }
-        GemvLayout layout = GemvLayout.PRODUCTION;
-        DeviceBuffer xs = device.floats(x);
-        device.launch(layout.kernel(format), layout.config(m, rows, multiprocessors),
-                args -> LinearKernels.gemvArguments(args, xs, ws, ys, scales, m, layout, multiprocessors));
-        java.util.List<float[]> got = device.run(work, java.util.List.of(ys));
-        int parts = layout.parts(total, multiprocessors), elements = 16 / format.bytes;
-        for (int i = 0; i < count; i++) {
-            for (int t = 0; t < m; t++) {
-                for (int row = 0; row < rows[i]; row++) {
-                    float expected = modelled(weights[i], x, row, t, k, elements, parts) * scales[i];
-                    assertThat(Float.floatToRawIntBits(got.get(i)[t * rows[i] + row])).as("weight %d token %d row %d", i, t, row)
-                            .isEqualTo(Float.floatToRawIntBits(expected));
-                }
-            }
-        }
+        assertThat(mismatch(new KernelEmulator(), format, GemvLayout.PRODUCTION, m, rows, k, multiprocessors, work)).isNull();
     }
 
     private static DType dtype(WeightFormat format) {
@@ -142,36 +113,55 @@ class LinearEmulationTest {
         assertThat(why).isNotNull();
     }
 
-    /** Null when the emulated gemv gives the modelled bits (and agrees with a double dot product); else what differs. */
     static String mismatch(KernelEmulator device, Case c, Path work) throws Exception {
-        SplittableRandom random = new SplittableRandom(20261126L + c.hashCode());
-        DType dtype = dtype(c.format());
-        Tensor w = RandomTensors.tensor("w", dtype, c.n(), c.k(), random, c.format() == WeightFormat.E4M3 ? 8 : 0.5);
-        float[] weights = w.toFloatArray(), x = RandomTensors.floats(random, c.m() * c.k(), 1);
-        float scale = 0.75f;
-        CudaWeight weight = new CudaWeight(device.bytes(EmulatedDevice.padded(w, c.format())), c.format(), c.n(), c.k(),
-                c.format().stride(c.k()), 1f, Float.NaN);
-        DeviceBuffer xs = device.floats(x), y = device.allocate((long) c.m() * c.n() * Float.BYTES);
-        assertThat(LinearKernels.name(c.format(), c.m())).startsWith("linear_gemv_");
-        device.launch(c.layout().kernel(c.format()), c.layout().config(c.m(), c.n(), c.multiprocessors()),
-                args -> LinearKernels.arguments(args, xs, weight, y, c.m(), scale, c.layout(), c.multiprocessors()));
-        float[] got = device.run(work, java.util.List.of(y)).getFirst();
+        return mismatch(device, c.format(), c.layout(), c.m(), new int[] {c.n()}, c.k(), c.multiprocessors(), work);
+    }
 
-        int parts = c.layout().parts(c.n(), c.multiprocessors()), elements = 16 / c.format().bytes;
-        for (int t = 0; t < c.m(); t++) {
-            for (int row = 0; row < c.n(); row++) {
-                float expected = modelled(weights, x, row, t, c.k(), elements, parts) * scale;
-                float actual = got[t * c.n() + row];
-                if (Float.floatToRawIntBits(actual) != Float.floatToRawIntBits(expected)) {
-                    return c + ": token " + t + " row " + row + ": " + actual + ", modelled " + expected;
-                }
-                double exact = 0, norm = 0;
-                for (int i = 0; i < c.k(); i++) {
-                    exact += (double) weights[row * c.k() + i] * x[t * c.k() + i];
-                    norm += Math.abs((double) weights[row * c.k() + i] * x[t * c.k() + i]);
-                }
-                if (Math.abs(actual - exact * scale) > 1e-5 * norm * scale) {
-                    return c + ": token " + t + " row " + row + ": " + actual + ", exactly " + exact * scale;
+    /**
+     * Null when one emulated gemv launch of weights of {@code rows[i]} rows sharing x gives every output the modelled
+     * bits (warps per row chosen by all the rows) and agrees with a double dot product; else what differs first.
+     */
+    static String mismatch(KernelEmulator device, WeightFormat format, GemvLayout layout, int m, int[] rows, int k,
+                           int multiprocessors, Path work) throws Exception {
+        int count = rows.length, total = java.util.Arrays.stream(rows).sum();
+        SplittableRandom random = new SplittableRandom(20261126L + 31L * k + 7L * m + total + format.ordinal());
+        float[] x = RandomTensors.floats(random, m * k, 1);
+        CudaWeight[] ws = new CudaWeight[count];
+        DeviceBuffer[] ys = new DeviceBuffer[count];
+        float[][] weights = new float[count][];
+        float[] scales = new float[count];
+        for (int i = 0; i < count; i++) {
+            Tensor w = RandomTensors.tensor("w" + i, dtype(format), rows[i], k, random, format == WeightFormat.E4M3 ? 8 : 0.5);
+            weights[i] = w.toFloatArray();
+            scales[i] = 0.75f + i;
+            ws[i] = new CudaWeight(device.bytes(EmulatedDevice.padded(w, format)), format, rows[i], k, format.stride(k), 1f, Float.NaN);
+            ys[i] = device.allocate((long) m * rows[i] * Float.BYTES);
+        }
+        DeviceBuffer xs = device.floats(x);
+        assertThat(LinearKernels.name(format, m)).startsWith("linear_gemv_");
+        device.launch(layout.kernel(format), layout.config(m, rows, multiprocessors),
+                args -> LinearKernels.gemvArguments(args, xs, ws, ys, scales, m, layout, multiprocessors));
+        java.util.List<float[]> got = device.run(work, java.util.List.of(ys));
+
+        int parts = layout.parts(rows, multiprocessors), elements = 16 / format.bytes;
+        String launch = layout.kernel(format) + " " + m + "x" + java.util.Arrays.toString(rows) + "x" + k + " on " + multiprocessors
+                + " SMs, " + parts + " warps a row";
+        for (int i = 0; i < count; i++) {
+            for (int t = 0; t < m; t++) {
+                for (int row = 0; row < rows[i]; row++) {
+                    float expected = modelled(weights[i], x, row, t, k, elements, parts) * scales[i];
+                    float actual = got.get(i)[t * rows[i] + row];
+                    if (Float.floatToRawIntBits(actual) != Float.floatToRawIntBits(expected)) {
+                        return launch + ": weight " + i + " token " + t + " row " + row + ": " + actual + ", modelled " + expected;
+                    }
+                    double exact = 0, norm = 0;
+                    for (int j = 0; j < k; j++) {
+                        exact += (double) weights[i][row * k + j] * x[t * k + j];
+                        norm += Math.abs((double) weights[i][row * k + j] * x[t * k + j]);
+                    }
+                    if (Math.abs(actual - exact * scales[i]) > 1e-5 * norm * scales[i]) {
+                        return launch + ": weight " + i + " token " + t + " row " + row + ": " + actual + ", exactly " + exact * scales[i];
+                    }
                 }
             }
         }
