@@ -59,14 +59,16 @@ class QuantizedGoldenTest {
      * RMS of the logit error relative to the RMS of the logits, expected from the quantization noise alone. A block's
      * rounding error is about uniform over one step {@code d}, so of RMS {@code d / sqrt(12)}; with {@code d = maxabs /
      * 127} (q8) or {@code maxabs / 8} (q4) and a block maximum of about 2.5 sigma for 32 normal weights, each linear's
-     * output is perturbed by 0.57% (q8) or 9.0% (q4) of its RMS. A model of L blocks chains 7L + 1 linears (four in
+     * output is perturbed by 0.57% (q8) or 9.0% (q4) of its RMS; q4 also rounds its input to int8 blocks ({@code maxabs /
+ * 127}: another 0.57%, in quadrature 9.02%). A model of L blocks chains 7L + 1 linears (four in
      * attention, three in the FFN, the head), whose perturbations add in quadrature through the residual stream:
      * {@code sqrt(7L + 1)} times that, 2.2% (q8) and 35% (q4) for the two-block golden models, if attention and SwiGLU
      * neither damp nor amplify. The test allows twice that for the nonlinearities, and a maximum |diff| of eight
      * times the allowed RMS (the tail of some hundred thousand roughly normal errors).
      */
     static double expectedRelativeRms(CpuWeights format, int layers) {
-        double perLinear = 2.5 / (format == CpuWeights.Q8 ? 127 : 8) / Math.sqrt(12);
+        double weights = 2.5 / (format == CpuWeights.Q8 ? 127 : 8) / Math.sqrt(12), activations = 2.5 / 127 / Math.sqrt(12);
+        double perLinear = format == CpuWeights.Q4 ? Math.hypot(weights, activations) : weights;
         return Math.sqrt(7 * layers + 1) * perLinear;
     }
 

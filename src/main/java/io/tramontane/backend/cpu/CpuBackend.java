@@ -141,6 +141,12 @@ public final class CpuBackend implements Backend {
             });
             return;
         }
+        QuantizedMatrix q4 = w.quantized() != null && w.quantized().format() == CpuWeights.Q4 ? w.quantized() : null;
+        if (q4 != null) {
+            Q4Activations x4 = Q4Activations.quantize(xs, n, inFeatures, threads);
+            threads.parallelFor(outFeatures, 4, (from, to) -> LinearKernel.q4Rows(q4, x4, from, to, scale, o.data(), outFeatures));
+            return;
+        }
         threads.parallelFor(outFeatures, 4, (from, to) -> LinearKernel.rows(w, xs, n, inFeatures, from, to,
                 scale, o.data(), outFeatures));
     }

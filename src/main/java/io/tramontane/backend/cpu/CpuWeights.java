@@ -13,7 +13,10 @@ public enum CpuWeights {
     STORED(0),
     /** int8 quants {@code q in [-127, 127]}, value {@code scale * q}: 36 bytes per 32 weights. */
     Q8(32),
-    /** 4-bit quants {@code q in [-8, 7]}, value {@code scale * q}: 20 bytes per 32 weights. */
+    /**
+     * 4-bit quants {@code q in [-8, 7]}, value {@code scale * q}: 20 bytes per 32 weights. Multiplied with int8
+     * activations (as llama.cpp's Q4_0 is with Q8_0 ones): see {@link Q4Rows}.
+     */
     Q4(16);
 
     /** Input features per block of one scale. */

@@ -8,8 +8,9 @@ import java.lang.foreign.MemorySegment;
  * {@code out[t, r] = scale * dot(w[r], x[t])} for the output rows {@code [from, to)} of one thread.
  * Up to three tokens (decode): the stored rows stream once, widened in registers, one row at a time (one sequential
  * stream runs at twice the bandwidth of four interleaved rows). More: tokens in panels, rows in groups that stay in L2,
- * three rows by four tokens a tile ({@link #prefill}); except that e4m3 and quantized weights below
- * {@link #WIDENED_GROUPS_FROM} tokens stream once, four rows by four tokens.
+ * three rows by four tokens a tile ({@link #prefill}); except that e4m3 and q8 weights below
+ * {@link #WIDENED_GROUPS_FROM} tokens stream once, four rows by four tokens. q4 weights take int8 activations and
+ * their own loops ({@link #q4Rows}).
  */
 final class LinearKernel {
     /**
@@ -21,7 +22,7 @@ final class LinearKernel {
     private static final long PANEL_BYTES = 8L << 20;
     private static final int MIN_PANEL = 64;
     /**
-     * Below this many tokens, weights that a row group would widen (e4m3, q8, q4) stream from memory once, four rows by
+     * Below this many tokens, weights that a row group would widen (e4m3, q8) stream from memory once, four rows by
      * four tokens: widening a group for so few tokens costs more than it saves (2026-11-26, 16 streams: FP8 113 fused
      * against 55 grouped tok/s). BF16 and F32 groups are the stored rows: they take the 3x4 tiles from four tokens
      * (16 streams 96-98 -> 112-120, 8 streams 63-68 -> 71-81 tok/s).
@@ -33,6 +34,7 @@ final class LinearKernel {
     /** Per-thread scratch, so a decode step allocates nothing here: the pool's threads live as long as the backend. */
     private static final class Scratch {
         final float[] sums = new float[16], lanes = new float[DotKernels.LANES];
+        final short[] blockSums = new short[32 * DotKernels.F.length()];
         float[] fp32 = new float[0];
         MemorySegment fp32View = MemorySegment.NULL, bf16 = MemorySegment.NULL;
 
@@ -57,8 +59,7 @@ final class LinearKernel {
     private static float fusedRow(CpuWeight cpu, int r, float[] x, int x0, int n, int vectorEnd, float[] lanes) {
         QuantizedMatrix m = cpu.quantized();
         if (m != null) {
-            return m.format() == CpuWeights.Q8 ? Q8Rows.row(m, r, x, x0, n, vectorEnd, lanes)
-                    : Q4Rows.row(m, r, x, x0, n, vectorEnd, lanes);
+            return Q8Rows.row(m, r, x, x0, n, vectorEnd, lanes);
         }
         Tensor weight = cpu.tensor();
         var w = weight.storage();
@@ -74,8 +75,7 @@ final class LinearKernel {
                                      float[] lanes) {
         QuantizedMatrix m = cpu.quantized();
         if (m != null) {
-            if (m.format() == CpuWeights.Q8) Q8Rows.tile4x4(m, r, x, x0, n, vectorEnd, sums, lanes);
-            else Q4Rows.tile4x4(m, r, x, x0, n, vectorEnd, sums, lanes);
+            Q8Rows.tile4x4(m, r, x, x0, n, vectorEnd, sums, lanes);
             return;
         }
         Tensor weight = cpu.tensor();  // e4m3: BF16 and F32 take the 3x4 tiles from four tokens
@@ -85,6 +85,9 @@ final class LinearKernel {
 
     static void rows(CpuWeight weight, float[] x, int tokens, int in, int from, int to, float scale, float[] out,
                      int outStride) {
+        if (weight.quantized() != null && weight.quantized().format() == CpuWeights.Q4) {
+            throw new IllegalArgumentException("q4 linear " + weight.tensor() + " takes int8 activations (q4Rows)");
+        }
         int vectorEnd = RowBlockDecoder.vectorEnd(in, weight);
         Scratch scratch = SCRATCH.get();
         float[] sums = scratch.sums, lanes = scratch.lanes;
@@ -181,6 +184,33 @@ final class LinearKernel {
         }
         for (; r < to; r++) {
             for (int t = 0; t < tokens; t++) out[t * outStride + r] = fusedRow(weight, r, x, t * in, in, vectorEnd, lanes) * scale;
+        }
+    }
+
+    /**
+     * {@code out[t, r] = scale * dot(w[r], x[t])} of a q4 linear ({@link Q4Rows}) for the rows {@code [from, to)}: below
+     * four tokens each row streams once, its tokens one after another; from four, rows in groups that stay in L2
+     * ({@link #GROUP_BYTES}) and, for each four tokens (whose int8 quants stay in L1), the group's rows four at a time.
+     */
+    static void q4Rows(QuantizedMatrix m, Q4Activations x, int from, int to, float scale, float[] out, int outStride) {
+        Scratch scratch = SCRATCH.get();
+        float[] sums = scratch.sums, lanes = scratch.lanes;
+        int tokens = x.tokens, quadsEnd = tokens / 4 * 4, rowQuadsEnd = quadsEnd == 0 ? from : from + (to - from) / 4 * 4;
+        int group = Math.max(4, (int) (GROUP_BYTES / (m.blocksPerRow() * (long) CpuWeights.Q4.quantBytesPerBlock())) / 4 * 4);
+        for (int g = from; g < rowQuadsEnd; g += group) {
+            int groupEnd = Math.min(rowQuadsEnd, g + group);
+            for (int t = 0; t < quadsEnd; t += 4) {
+                for (int r = g; r < groupEnd; r += 4) {
+                    Q4Rows.tile4x4(m, r, x, t, sums, lanes, scratch.blockSums);
+                    storeTile(sums, 4, scale, out, outStride, t, r);
+                }
+            }
+            for (int r = g; r < groupEnd; r++) {
+                for (int t = quadsEnd; t < tokens; t++) out[t * outStride + r] = Q4Rows.row(m, r, x, t, lanes) * scale;
+            }
+        }
+        for (int r = rowQuadsEnd; r < to; r++) {
+            for (int t = 0; t < tokens; t++) out[t * outStride + r] = Q4Rows.row(m, r, x, t, lanes) * scale;
         }
     }
 

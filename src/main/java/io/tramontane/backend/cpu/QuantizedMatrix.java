@@ -6,40 +6,51 @@ import java.nio.ByteOrder;
 
 /**
  * A linear weight quantized at load time (see {@link Quantizer}): row {@code r}'s quants are contiguous at
- * {@link #quantOffset(int)} in {@code quants}, one block of {@link CpuWeights#BLOCK} input features after
- * another ({@link CpuWeights#Q8}: one signed byte per weight; {@link CpuWeights#Q4}: 16 bytes per block of signed
- * nibbles, see {@link #q4Byte(int)}), and its block scales are contiguous FP32s at {@link #scaleOffset(int)} in
- * {@code scales}. Weight = FP32(quant) x scale, one rounded FP32 multiply that every kernel and the block decoder
- * compute alike, so all see the same values. The last block of a row whose length is not a multiple of 32 is padded
- * with zero quants. Both segments belong to the backend's arena, freed when it closes.
+ * {@link #quantOffset(int)} in {@code quants} ({@link CpuWeights#Q8}: one signed byte per weight, one block of
+ * {@link CpuWeights#BLOCK} input features after another; {@link CpuWeights#Q4}: 16 bytes per block, in the
+ * block-interleaved groups of {@link #q4Nibble}), and its block scales are contiguous FP32s at {@link #scaleOffset(int)}
+ * in {@code scales}. A q8 weight is FP32(quant) x scale, one rounded FP32 multiply that every q8 kernel and the block
+ * decoder compute alike; q4 kernels multiply quants by int8 activations ({@link Q4Rows}). The last block of a row whose
+ * length is not a multiple of 32 is padded with zero quants. Both segments belong to the backend's arena, freed when it
+ * closes.
  *
  * @param name the tensor it was made from, for messages
  */
 record QuantizedMatrix(String name, CpuWeights format, int rows, int cols, MemorySegment quants, MemorySegment scales) {
     static final ValueLayout.OfFloat SCALE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /**
-     * Bytes allocated past the last quant: a vector load of fewer than 8 lanes still reads 8 bytes (the smallest
-     * byte vector), which may reach past the end of the last row. Never part of any weight.
+     * Bytes allocated past the last quant and past the last scale: the q4 kernels load a row's last group of quants (one
+     * vector, 64 bytes at most) and of scales (two vectors, 128 bytes at most) whole, however few blocks it has; the
+     * lanes past the row's end are never part of a sum ({@link Q4Rows}).
      */
-    static final int SLACK = 8;
+    static final int SLACK = 2 * 4 * 16;
+    private static final int L = DotKernels.F.length();
 
     /**
-     * Q4 nibbles pair the weights of two consecutive vector chunks of a block: one load of {@code Q4_PAIR} bytes
-     * gives chunk 2g in its low nibbles and chunk 2g + 1 in its high nibbles, so the kernels widen each byte once
-     * and still take the chunks in order. With 16 lanes (AVX-512) this is llama.cpp's Q4_0 order: byte j holds
-     * weights j and j + 16. The layout lives only in memory, so it may follow the machine's vector width.
+     * Q4 blocks a row's quants interleave (2L with L float lanes: 32 with AVX-512): a group of that many consecutive
+     * blocks (fewer in a row's last group) is read as 16-bit lanes, one lane per block, so that a vector of int16
+     * products holds one product of each block (see {@link Q4Rows}). The layout lives only in memory, so it may follow
+     * the machine's vector width.
      */
-    static final int Q4_PAIR = DotKernels.F.length();
-    private static final int L = Q4_PAIR;
+    static final int Q4_GROUP = 2 * L;
 
-    /** The byte of a q4 block holding its weight {@code w} (0..31). */
-    static int q4Byte(int w) {
-        return w / (2 * Q4_PAIR) * Q4_PAIR + w % Q4_PAIR;
+    /** The blocks of q4 group {@code g} in a row of {@code blocks} blocks: {@link #Q4_GROUP}, fewer in the last. */
+    static int q4GroupWidth(int blocks, int g) {
+        return Math.min(Q4_GROUP, blocks - g * Q4_GROUP);
     }
 
-    /** True when a q4 block keeps its weight {@code w} in the high nibble of {@link #q4Byte(int)}. */
-    static boolean q4High(int w) {
-        return w / Q4_PAIR % 2 == 1;
+    /**
+     * Where a q4 row keeps the quant of column {@code col} (of a row of {@code blocks} blocks), as a nibble index from
+     * the row's first byte (byte = index / 2, high nibble when odd). Group g = block / {@link #Q4_GROUP} starts at byte
+     * {@code 16 Q4_GROUP g}; in a group of w blocks, the little-endian 16-bit word {@code p w + l} (p = 0..7) holds the
+     * quants of positions {@code 4p .. 4p + 3} of the group's block l, position {@code 4p + k} in bits
+     * {@code 4k .. 4k + 3}, two's complement.
+     */
+    static long q4Nibble(int blocks, int col) {
+        int block = col / CpuWeights.BLOCK, position = col % CpuWeights.BLOCK;
+        int g = block / Q4_GROUP, width = q4GroupWidth(blocks, g);
+        long word = (long) g * Q4_GROUP * (CpuWeights.BLOCK / 4) + (long) (position / 4) * width + block % Q4_GROUP;
+        return 4 * word + position % 4;
     }
 
     /*

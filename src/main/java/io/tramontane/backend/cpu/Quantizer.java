@@ -4,6 +4,7 @@ import io.tramontane.weights.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -29,7 +30,7 @@ final class Quantizer {
 
     static QuantizedMatrix quantize(Tensor tensor, float weightScale, CpuWeights format, CpuThreads threads, Arena arena) {
         if (format == CpuWeights.STORED) throw new IllegalArgumentException("nothing to quantize for stored weights");
-        if (BLOCK % (2 * DotKernels.F.length()) != 0) {  // the kernels take whole vector chunks, two per q4 byte load
+        if (BLOCK % (2 * DotKernels.F.length()) != 0) {  // the q8 kernels take whole vector chunks, two per block at 16 lanes
             throw new IllegalStateException("quantized CPU weights need vectors of at most 16 floats; this machine's hold "
                     + DotKernels.F.length());
         }
@@ -38,12 +39,13 @@ final class Quantizer {
         }
         int rows = (int) tensor.rows(), cols = (int) tensor.cols(), blocks = CpuWeights.blocksPerRow(cols);
         MemorySegment quants = arena.allocate((long) rows * blocks * format.quantBytesPerBlock() + QuantizedMatrix.SLACK, 64);
-        MemorySegment scales = arena.allocate((long) rows * blocks * CpuWeights.SCALE_BYTES, 64);
+        MemorySegment scales = arena.allocate((long) rows * blocks * CpuWeights.SCALE_BYTES + QuantizedMatrix.SLACK, 64);
         QuantizedMatrix m = new QuantizedMatrix(tensor.name(), format, rows, cols, quants, scales);
         AtomicReference<IllegalArgumentException> invalid = new AtomicReference<>();
         threads.parallelFor(rows, ROWS_PER_TASK, (from, to) -> {
             float[] row = new float[cols];
             byte[] q = new byte[blocks * format.quantBytesPerBlock()];
+            byte[] nibbles = format == CpuWeights.Q4 ? new byte[blocks * BLOCK] : null;
             float[] s = new float[blocks];
             for (int r = from; r < to; r++) {
                 if (RowBlockDecoder.supports(tensor)) RowBlockDecoder.decode(tensor, r, 1, row);
@@ -53,8 +55,9 @@ final class Quantizer {
                     for (int b = 0; b < blocks; b++) {
                         int start = b * BLOCK, count = Math.min(BLOCK, cols - start);
                         s[b] = format == CpuWeights.Q8 ? q8(row, start, count, q, b * BLOCK)
-                                : q4(row, start, count, q, b * BLOCK / 2);
+                                : q4(row, start, count, nibbles, b * BLOCK);
                     }
+                    if (nibbles != null) packQ4(nibbles, blocks, q);
                 } catch (IllegalArgumentException e) {
                     invalid.compareAndSet(null, new IllegalArgumentException("cannot quantize " + tensor + " to "
                             + format.cliName() + ": row " + r + ", " + e.getMessage(), e));
@@ -78,7 +81,7 @@ final class Quantizer {
         return scale;
     }
 
-    /** One q4 block into {@code q[o .. o + 16)}, nibbles placed as {@link QuantizedMatrix#q4Byte(int)} says; its scale. */
+    /** One q4 block: {@code count} weights from {@code w[start]} as quants in [-8, 7] into {@code q[o ...]} (the rest zero); its scale. */
     static float q4(float[] w, int start, int count, byte[] q, int o) {
         float maxAbs = 0, extreme = 0;
         for (int i = 0; i < count; i++) {
@@ -88,14 +91,17 @@ final class Quantizer {
         checked(maxAbs, start);
         float scale = extreme == 0 ? 0 : -extreme / 8;
         double inverse = scale == 0 ? 0 : 1.0 / scale;
-        int pair = QuantizedMatrix.Q4_PAIR;
-        for (int j = 0; j < BLOCK / 2; j++) {
-            int low = j / pair * 2 * pair + j % pair, high = low + pair;  // the weights of byte j
-            int lo = low < count ? quant(w[start + low], inverse, -8, 7) : 0;
-            int hi = high < count ? quant(w[start + high], inverse, -8, 7) : 0;
-            q[o + j] = (byte) (lo & 0xF | hi << 4);
-        }
+        for (int i = 0; i < BLOCK; i++) q[o + i] = i < count ? quant(w[start + i], inverse, -8, 7) : 0;
         return scale;
+    }
+
+    /** A row's quants, one per column, into its q4 bytes where {@link QuantizedMatrix#q4Nibble} puts them. */
+    static void packQ4(byte[] quants, int blocks, byte[] out) {
+        Arrays.fill(out, (byte) 0);
+        for (int col = 0; col < quants.length; col++) {
+            long nibble = QuantizedMatrix.q4Nibble(blocks, col);
+            out[(int) (nibble / 2)] |= (byte) ((quants[col] & 0xF) << 4 * (nibble % 2));
+        }
     }
 
     private static byte quant(float w, double inverse, int min, int max) {

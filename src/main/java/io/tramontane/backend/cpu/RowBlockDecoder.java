@@ -16,7 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Decodes a prefill row group (see {@code LinearKernel.prefill}) into a scratch that stays in L2 while the tiles use it
- * for every token of a panel: quantized rows to FP32, e4m3 rows to BF16. The weights are never dequantized as a whole.
+ * for every token of a panel: q8 rows to FP32, e4m3 rows to BF16. The weights are never dequantized as a whole.
  */
 final class RowBlockDecoder {
     private static final int L = DotKernels.F.length();
@@ -70,12 +70,11 @@ final class RowBlockDecoder {
         return w.quantized() != null || supports(w.tensor());
     }
 
-    /** Rows {@code [row, row + count)} of a quantized linear into {@code out[r * n ...]}, n = columns. */
+    /** Rows {@code [row, row + count)} of a q8 linear into {@code out[r * n ...]}, n = columns. */
     static void decode(QuantizedMatrix m, int row, int count, float[] out) {
         int n = m.cols(), end = vectorEnd(n);
         for (int r = 0; r < count; r++) {
-            if (m.format() == CpuWeights.Q8) Q8Rows.decode(m, row + r, out, r * n, n, end);
-            else Q4Rows.decode(m, row + r, out, r * n, n, end);
+            Q8Rows.decode(m, row + r, out, r * n, n, end);
         }
     }
 

@@ -19,10 +19,12 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * {@link CpuBackend#linear} on quantized weights against a float64 dot over the dequantized values, for 1..40 and 70
- * tokens (the fused decode kernels below 32 tokens, from 32 the prefill tiles on row groups decoded to FP32, several
- * groups for [60, 2080], two token panels for 70 tokens of [4, 30016]) and 1..3 threads; and each
- * token's logits identical, bit for bit, whichever path and batch computed them.
+ * {@link CpuBackend#linear} on quantized weights against a float64 dot over the dequantized values (q4: with the
+ * dequantized int8 activations), for 1..40 and 70 tokens (q8: the fused decode kernels below 32 tokens, from 32 the
+ * prefill tiles on row groups decoded to FP32, several groups for [60, 2080], two token panels for 70 tokens of
+ * [4, 30016]; q4: rows and 4x4 tiles, several row groups for [60, 2080] and [4, 30016]) and 1..3 threads; each
+ * token's logits identical, bit for bit, whichever path and batch computed them; and q4's bits those of the order
+ * {@link Q4Rows} documents.
  */
 class QuantizedLinearTest {
 
@@ -51,7 +53,12 @@ class QuantizedLinearTest {
                     for (int r = 0; r < out; r++) {
                         double exact = 0, magnitude = 0;
                         for (int i = 0; i < in; i++) {
-                            double p = QuantizedWeights.weight(m, r, i) * all[t * in + i];
+                            double x = all[t * in + i];
+                            if (format == CpuWeights.Q4) {
+                                float[] a = QuantizedWeights.activation(all, t * in, in, i);
+                                x = (double) a[0] * a[1];
+                            }
+                            double p = QuantizedWeights.weight(m, r, i) * x;
                             exact += p;
                             magnitude += Math.abs(p);
                         }
@@ -59,13 +66,17 @@ class QuantizedLinearTest {
                                 .isCloseTo(exact, org.assertj.core.data.Offset.offset(1e-5 * magnitude + 1e-30));
                         assertThat(y[t * out + r]).as("%d tokens: token %d row %d equals the token alone, bit for bit",
                                 tokens, t, r).isEqualTo(alone[t][r]);
+                        if (format == CpuWeights.Q4 && tokens == 70 && (t % 9 == 0 || t == 69)) {
+                            assertThat(y[t * out + r]).as("token %d row %d: the documented order, bit for bit", t, r)
+                                    .isEqualTo(QuantizedWeights.q4Dot(m, r, all, t * in));
+                        }
                     }
                 }
             }
         }
     }
 
-    /** Static w8a8 on quantized weights: inputs rounded to e4m3 at the activation scale, as with stored FP8. */
+    /** Static w8a8 on quantized weights: inputs rounded to e4m3 at the activation scale, as with stored FP8 (q4: then to int8). */
     @ParameterizedTest
     @EnumSource(value = CpuWeights.class, names = {"Q8", "Q4"})
     void quantizesActivationsToE4m3WhenTheCheckpointSaysSo(CpuWeights format) {
@@ -81,11 +92,14 @@ class QuantizedLinearTest {
             float[] x = new float[3 * in];
             for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
             float[] y = linear(backend, weight, x, out);
+            float[] e4m3Inputs = new float[x.length];
+            for (int i = 0; i < x.length; i++) e4m3Inputs[i] = Floats.e4m3ToFloat(Floats.floatToE4m3(x[i] / activationScale));
             for (int t = 0; t < 3; t++) {
                 for (int r = 0; r < out; r++) {
                     double exact = 0, magnitude = 0;
                     for (int i = 0; i < in; i++) {
-                        double xq = Floats.e4m3ToFloat(Floats.floatToE4m3(x[t * in + i] / activationScale));
+                        float[] a = QuantizedWeights.activation(e4m3Inputs, t * in, in, i);
+                        double xq = format == CpuWeights.Q4 ? (double) a[0] * a[1] : e4m3Inputs[t * in + i];
                         exact += QuantizedWeights.weight(m, r, i) * xq;
                         magnitude += Math.abs(QuantizedWeights.weight(m, r, i) * xq);
                     }

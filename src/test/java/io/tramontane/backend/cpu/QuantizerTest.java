@@ -30,9 +30,12 @@ class QuantizerTest {
         arena.close();
     }
 
-    /** Seeds and row lengths: multiples of 32 and not (1, 31, 33, 80, 100: the last block zero-padded). */
+    /**
+     * Seeds and row lengths: multiples of 32 and not (1, 31, 33, 80, 100, 2250: the last block zero-padded); 2240 and
+     * 2250 end in a partial q4 group at every vector width.
+     */
     static Stream<Arguments> seedsAndColumns() {
-        return IntStream.of(1, 31, 32, 33, 64, 80, 100, 2048).boxed()
+        return IntStream.of(1, 31, 32, 33, 64, 80, 100, 2048, 2240, 2250).boxed()
                 .flatMap(cols -> IntStream.rangeClosed(1, 3).mapToObj(seed -> Arguments.of(seed, cols)));
     }
 
@@ -92,11 +95,9 @@ class QuantizerTest {
                 assertThat(m.scale(r, block) == 0).as("row %d block %d has scale 0", r, block).isEqualTo(r != 1 || block != 1);
             }
         }
-        float[] decoded = new float[70];
         for (int r = 0; r < 3; r++) {
-            RowBlockDecoder.decode(m, r, 1, decoded);
             for (int i = 0; i < 70; i++) {
-                if (r != 1 || i < 32 || i >= 64) assertThat(decoded[i]).as("(%d, %d)", r, i).isZero();
+                if (r != 1 || i < 32 || i >= 64) assertThat(QuantizedWeights.weight(m, r, i)).as("(%d, %d)", r, i).isZero();
             }
         }
     }
@@ -110,18 +111,27 @@ class QuantizerTest {
         QuantizedMatrix m = Quantizer.quantize(QuantizedWeights.random("w", 5, 100, new SplittableRandom(5)), 1f, format,
                 threads, arena);
         assertThat(m.bytes()).isEqualTo(5L * 4 * perBlock);
-        assertThat(m.quants().byteSize() + m.scales().byteSize()).isEqualTo(m.bytes() + QuantizedMatrix.SLACK);
+        assertThat(m.quants().byteSize() + m.scales().byteSize()).isEqualTo(m.bytes() + 2 * QuantizedMatrix.SLACK);
     }
 
-    @Test
-    void withSixteenLanesQ4BytesHoldWeightsJAndJPlus16AsLlamaCppQ40() {
-        org.junit.jupiter.api.Assumptions.assumeTrue(DotKernels.F.length() == 16, "needs 512-bit vectors");
-        for (int w = 0; w < 16; w++) {
-            assertThat(QuantizedMatrix.q4Byte(w)).isEqualTo(w);
-            assertThat(QuantizedMatrix.q4Byte(w + 16)).isEqualTo(w);
-            assertThat(QuantizedMatrix.q4High(w)).isFalse();
-            assertThat(QuantizedMatrix.q4High(w + 16)).isTrue();
+    @ParameterizedTest(name = "{0} blocks")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 5, 31, 32, 33, 64, 70, 176})
+    void q4NibblesOfARowAreEachUsedOnceAndAGroupInterleavesItsBlocks(int blocks) {
+        java.util.BitSet used = new java.util.BitSet();
+        for (int col = 0; col < blocks * CpuWeights.BLOCK; col++) {
+            long nibble = QuantizedMatrix.q4Nibble(blocks, col);
+            assertThat(nibble).as("column %d", col).isBetween(0L, blocks * 32L - 1);
+            assertThat(used.get((int) nibble)).as("column %d shares nibble %d", col, nibble).isFalse();
+            used.set((int) nibble);
         }
+        int group = QuantizedMatrix.Q4_GROUP;
+        assertThat(QuantizedMatrix.q4Nibble(blocks, 1)).as("position 1 of block 0: the word's next nibble").isEqualTo(1);
+        if (blocks > 1) {
+            assertThat(QuantizedMatrix.q4Nibble(blocks, CpuWeights.BLOCK))
+                    .as("block 1's first quant: the group's next word").isEqualTo(4);
+        }
+        assertThat(QuantizedMatrix.q4Nibble(blocks, 4)).as("position 4 of block 0: after a word of every block of the group")
+                .isEqualTo(4L * Math.min(group, blocks));
     }
 
     @ParameterizedTest
