@@ -5,7 +5,7 @@ package io.tramontane.backend.cpu;
  * per block of {@link CpuWeights#BLOCK} features, {@code scale = maxabs / 127} and {@code q = clamp(rint(x * (127 /
  * maxabs)), -127, 127)} (an all-zero block has scale 0 and zero quants; a block holding NaN or an infinity gets a NaN
  * or infinite scale, so the output shows it). Quants are int16 words in the weights' group layout
- * ({@link QuantizedMatrix#q4Nibble}): token t's start at {@link #quantOffset}; in its group g of w blocks, word
+ * ({@link QuantizedMatrix#Q4_GROUP}): token t's start at {@link #quantOffset}; in its group g of w blocks, word
  * {@code 32 Q4_GROUP g + j w + l} holds position j of the group's block l; features past the row's end are zero.
  * {@link #quants} holds {@code tokens * blocks * 32} words, then one group's words of slack so every vector load stays
  * inside; {@link #scales} the block scales, {@link #scaleOffset} a token, each token's padded with zeros to whole groups

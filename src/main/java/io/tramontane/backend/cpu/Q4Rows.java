@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Dot products of {@link CpuWeights#Q4} rows with int8 activations ({@link Q4Activations}): one row with one token,
  * four rows with four tokens. A vector of 2L int16 lanes holds one word of each block of a group
- * ({@link QuantizedMatrix#q4Nibble}); each nibble, sign-extended by a shift pair, multiplies the token's quant of the
+ * ({@link QuantizedMatrix#Q4_GROUP}); each nibble, sign-extended by a shift pair, multiplies the token's quant of the
  * same position, and the products of a block add up in its lane, exactly (|quant x quant| &lt;= 8 x 127, 32 of them
  * fit in int16). Then, per group, lanes l &lt; L of the block sums go into FP32 accumulator 0 and lanes L.. into
  * accumulator 1: {@code acc = fma(float(sum), weightScale * activationScale, acc)}, blocks of a lane in group order; the

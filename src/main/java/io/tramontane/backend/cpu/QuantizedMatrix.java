@@ -8,7 +8,7 @@ import java.nio.ByteOrder;
  * A linear weight quantized at load time (see {@link Quantizer}): row {@code r}'s quants are contiguous at
  * {@link #quantOffset(int)} in {@code quants} ({@link CpuWeights#Q8}: one signed byte per weight, one block of
  * {@link CpuWeights#BLOCK} input features after another; {@link CpuWeights#Q4}: 16 bytes per block, in the
- * block-interleaved groups of {@link #q4Nibble}), and its block scales are contiguous FP32s at {@link #scaleOffset(int)}
+ * block-interleaved groups of {@link #Q4_GROUP}), and its block scales are contiguous FP32s at {@link #scaleOffset(int)}
  * in {@code scales}. A q8 weight is FP32(quant) x scale, one rounded FP32 multiply that every q8 kernel and the block
  * decoder compute alike; q4 kernels multiply quants by int8 activations ({@link Q4Rows}). The last block of a row whose
  * length is not a multiple of 32 is padded with zero quants. Both segments belong to the backend's arena, freed when it
@@ -27,9 +27,11 @@ record QuantizedMatrix(String name, CpuWeights format, int rows, int cols, Memor
     private static final int L = DotKernels.F.length();
 
     /**
-     * Q4 blocks a row's quants interleave (2L with L float lanes: 32 with AVX-512): a group of that many consecutive
-     * blocks (fewer in a row's last group) is read as 16-bit lanes, one lane per block, so that a vector of int16
-     * products holds one product of each block (see {@link Q4Rows}). The layout lives only in memory, so it may follow
+     * Q4 blocks a row's quants interleave (2L with L float lanes: 32 with AVX-512), so that a vector of int16 lanes holds
+     * one word of each block of a group (see {@link Q4Rows}). Group g of a row (blocks {@code g Q4_GROUP ..}, fewer in
+     * the row's last) starts at byte {@code 16 Q4_GROUP g}; in a group of w blocks, the little-endian 16-bit word
+     * {@code p w + l} (p = 0..7) holds the quants of positions {@code 4p .. 4p + 3} of the group's block l, position
+     * {@code 4p + k} in bits {@code 4k .. 4k + 3}, two's complement. The layout lives only in memory, so it may follow
      * the machine's vector width.
      */
     static final int Q4_GROUP = 2 * L;
@@ -37,20 +39,6 @@ record QuantizedMatrix(String name, CpuWeights format, int rows, int cols, Memor
     /** The blocks of q4 group {@code g} in a row of {@code blocks} blocks: {@link #Q4_GROUP}, fewer in the last. */
     static int q4GroupWidth(int blocks, int g) {
         return Math.min(Q4_GROUP, blocks - g * Q4_GROUP);
-    }
-
-    /**
-     * Where a q4 row keeps the quant of column {@code col} (of a row of {@code blocks} blocks), as a nibble index from
-     * the row's first byte (byte = index / 2, high nibble when odd). Group g = block / {@link #Q4_GROUP} starts at byte
-     * {@code 16 Q4_GROUP g}; in a group of w blocks, the little-endian 16-bit word {@code p w + l} (p = 0..7) holds the
-     * quants of positions {@code 4p .. 4p + 3} of the group's block l, position {@code 4p + k} in bits
-     * {@code 4k .. 4k + 3}, two's complement.
-     */
-    static long q4Nibble(int blocks, int col) {
-        int block = col / CpuWeights.BLOCK, position = col % CpuWeights.BLOCK;
-        int g = block / Q4_GROUP, width = q4GroupWidth(blocks, g);
-        long word = (long) g * Q4_GROUP * (CpuWeights.BLOCK / 4) + (long) (position / 4) * width + block % Q4_GROUP;
-        return 4 * word + position % 4;
     }
 
     /*

@@ -4,7 +4,6 @@ import io.tramontane.weights.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -95,12 +94,19 @@ final class Quantizer {
         return scale;
     }
 
-    /** A row's quants, one per column, into its q4 bytes where {@link QuantizedMatrix#q4Nibble} puts them. */
+    /** A row's quants, one per column ({@code blocks * 32}), into its q4 bytes as {@link QuantizedMatrix#Q4_GROUP} lays them out. */
     static void packQ4(byte[] quants, int blocks, byte[] out) {
-        Arrays.fill(out, (byte) 0);
-        for (int col = 0; col < quants.length; col++) {
-            long nibble = QuantizedMatrix.q4Nibble(blocks, col);
-            out[(int) (nibble / 2)] |= (byte) ((quants[col] & 0xF) << 4 * (nibble % 2));
+        int group = QuantizedMatrix.Q4_GROUP;
+        for (int g = 0; g * group < blocks; g++) {
+            int width = QuantizedMatrix.q4GroupWidth(blocks, g), base = g * group * BLOCK / 2;
+            for (int l = 0; l < width; l++) {
+                int q = (g * group + l) * BLOCK;
+                for (int p = 0; p < BLOCK / 4; p++, q += 4) {
+                    int o = base + 2 * (p * width + l);
+                    out[o] = (byte) (quants[q] & 0xF | quants[q + 1] << 4);
+                    out[o + 1] = (byte) (quants[q + 2] & 0xF | quants[q + 3] << 4);
+                }
+            }
         }
     }
 

@@ -116,22 +116,14 @@ class QuantizerTest {
 
     @ParameterizedTest(name = "{0} blocks")
     @org.junit.jupiter.params.provider.ValueSource(ints = {1, 5, 31, 32, 33, 64, 70, 176})
-    void q4NibblesOfARowAreEachUsedOnceAndAGroupInterleavesItsBlocks(int blocks) {
-        java.util.BitSet used = new java.util.BitSet();
-        for (int col = 0; col < blocks * CpuWeights.BLOCK; col++) {
-            long nibble = QuantizedMatrix.q4Nibble(blocks, col);
-            assertThat(nibble).as("column %d", col).isBetween(0L, blocks * 32L - 1);
-            assertThat(used.get((int) nibble)).as("column %d shares nibble %d", col, nibble).isFalse();
-            used.set((int) nibble);
-        }
-        int group = QuantizedMatrix.Q4_GROUP;
-        assertThat(QuantizedMatrix.q4Nibble(blocks, 1)).as("position 1 of block 0: the word's next nibble").isEqualTo(1);
-        if (blocks > 1) {
-            assertThat(QuantizedMatrix.q4Nibble(blocks, CpuWeights.BLOCK))
-                    .as("block 1's first quant: the group's next word").isEqualTo(4);
-        }
-        assertThat(QuantizedMatrix.q4Nibble(blocks, 4)).as("position 4 of block 0: after a word of every block of the group")
-                .isEqualTo(4L * Math.min(group, blocks));
+    void q4PackingPutsEveryQuantWhereTheLayoutSays(int blocks) {
+        int cols = blocks * CpuWeights.BLOCK;
+        byte[] quants = new byte[cols], packed = new byte[cols / 2];
+        for (int c = 0; c < cols; c++) quants[c] = (byte) ((c * 7 + c / 32) % 16 - 8);
+        Quantizer.packQ4(quants, blocks, packed);
+        QuantizedMatrix m = new QuantizedMatrix("packed", CpuWeights.Q4, 1, cols, MemorySegment.ofArray(packed),
+                MemorySegment.ofArray(new float[blocks]));
+        for (int c = 0; c < cols; c++) assertThat(QuantizedWeights.quant(m, 0, c)).as("column %d", c).isEqualTo(quants[c]);
     }
 
     @ParameterizedTest
