@@ -37,7 +37,7 @@ prepare-gpu-session: ready. The device tool calls (each under its 10-minute limi
   run(command = "target/gpu-check/run.sh \"$OUT\" --shared .gpu-shared/b --only golden", carry = ["target/gpu-check", ".gpu-shared/b"])
 The first took 194-212 s on an H200 (2026-11-26); call the second within the machine's 30 s warm window. --only picks
 sections for a rerun (ops, attention, gemm, sampling, moe, cublaslt, golden, graphs, tp, devstral); `--only
-gemm,devstral` alone times every gemv layout per shape and end to end (TRAMONTANE_GEMV_LAYOUT picks one).
+gemm,devstral` alone times every gemv layout per shape and end to end, one mixed by width too (TRAMONTANE_GEMV_LAYOUT picks, e.g. r4c1s4,4096=r2c2s2).
 If CUDA graphs or tensor cores are suspect, prefix the command with TRAMONTANE_CUDA_GRAPHS=off (or on) to separate the causes.
 Record the card, driver, commit (BUILD_INFO) and the table in docs/gpu-log.md.
 CALLS

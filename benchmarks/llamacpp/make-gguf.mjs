@@ -1,38 +1,45 @@
 // Writes a llama-architecture GGUF with random weights in the shape of a Tramontane synthetic model, so llama.cpp
 // runs the same shapes and bytes per parameter as `./tramontane bench` (issue #9's side-by-side comparison).
-// usage: node make-gguf.mjs OUT.gguf TYPE [dim layers heads kvHeads headDim hidden vocab]   TYPE: bf16 | q8_0 | q4_0
+// usage: node make-gguf.mjs OUT.gguf TYPE [dim layers heads kvHeads headDim hidden vocab]
+//   TYPE: bf16 | q8_0 | q4_0 | q4_k_m (Q4_K, with Q6_K where llama-quantize's Q4_K_M puts it: the output head, and
+//   attn_v and ffn_down in the first and last eighth of the layers and every third between)
 import { openSync, writeSync, closeSync } from "node:fs";
 
 const [out, type = "bf16", ...shapeArgs] = process.argv.slice(2);
-if (!out || !["bf16", "q8_0", "q4_0"].includes(type)) {
-    console.error("usage: node make-gguf.mjs OUT.gguf bf16|q8_0|q4_0 [dim layers heads kvHeads headDim hidden vocab]");
+if (!out || !["bf16", "q8_0", "q4_0", "q4_k_m"].includes(type)) {
+    console.error("usage: node make-gguf.mjs OUT.gguf bf16|q8_0|q4_0|q4_k_m [dim layers heads kvHeads headDim hidden vocab]");
     process.exit(2);
 }
 const [dim, layers, heads, kvHeads, headDim, hidden, vocab] =
     (shapeArgs.length ? shapeArgs : ["2048", "16", "32", "8", "64", "5632", "32768"]).map(Number);
 
-const GGML = { F32: 0, Q4_0: 2, Q8_0: 8, BF16: 30 };
+const GGML = { F32: 0, Q4_0: 2, Q8_0: 8, Q4_K: 12, Q6_K: 14, BF16: 30 };
+// bytes and weights of one block; K-quant blocks hold 256 weights: Q4_K d, dmin (f16), 12 bytes of 6-bit scales, 128 of
+// nibbles; Q6_K 128 bytes of low nibbles, 64 of high bits, 16 int8 scales, d (f16) last
+const BLOCK = { [GGML.F32]: [4, 1], [GGML.BF16]: [2, 1], [GGML.Q8_0]: [34, 32], [GGML.Q4_0]: [18, 32], [GGML.Q4_K]: [144, 256],
+    [GGML.Q6_K]: [210, 256] };
 const KV = { UINT32: 4, INT32: 5, FLOAT32: 6, STRING: 8, ARRAY: 9 };
 const ALIGN = 32;
-const matrixType = { bf16: GGML.BF16, q8_0: GGML.Q8_0, q4_0: GGML.Q4_0 }[type];
+const matrixType = { bf16: GGML.BF16, q8_0: GGML.Q8_0, q4_0: GGML.Q4_0, q4_k_m: GGML.Q4_K }[type];
+// llama-quantize's use_more_bits: the first and last eighth of the layers, and every third layer between
+const moreBits = l => l < layers / 8 || l >= 7 * layers / 8 || (l - Math.floor(layers / 8)) % 3 === 2;
+const layerType = l => (type === "q4_k_m" && moreBits(l) ? GGML.Q6_K : matrixType);
 
 // tensors: name, ne (innermost first), ggml type
 const tensors = [["token_embd.weight", [dim, vocab], matrixType]];
 for (let l = 0; l < layers; l++) {
     const b = `blk.${l}.`;
     tensors.push([b + "attn_norm.weight", [dim], GGML.F32], [b + "attn_q.weight", [dim, heads * headDim], matrixType],
-        [b + "attn_k.weight", [dim, kvHeads * headDim], matrixType], [b + "attn_v.weight", [dim, kvHeads * headDim], matrixType],
+        [b + "attn_k.weight", [dim, kvHeads * headDim], matrixType], [b + "attn_v.weight", [dim, kvHeads * headDim], layerType(l)],
         [b + "attn_output.weight", [heads * headDim, dim], matrixType], [b + "ffn_norm.weight", [dim], GGML.F32],
         [b + "ffn_gate.weight", [dim, hidden], matrixType], [b + "ffn_up.weight", [dim, hidden], matrixType],
-        [b + "ffn_down.weight", [hidden, dim], matrixType]);
+        [b + "ffn_down.weight", [hidden, dim], layerType(l)]);
 }
-tensors.push(["output_norm.weight", [dim], GGML.F32], ["output.weight", [dim, vocab], matrixType]);
+tensors.push(["output_norm.weight", [dim], GGML.F32], ["output.weight", [dim, vocab], type === "q4_k_m" ? GGML.Q6_K : matrixType]);
 
 function bytesOf(ne, t) {
-    const n = ne.reduce((a, b) => a * b, 1);
-    if (t === GGML.F32) return 4 * n;
-    if (t === GGML.BF16) return 2 * n;
-    return (n / 32) * (t === GGML.Q8_0 ? 34 : 18);  // an f16 scale and 32 int8 (Q8_0) or 32 nibbles (Q4_0) per block
+    const [bytes, weights] = BLOCK[t];
+    return (ne.reduce((a, b) => a * b, 1) / weights) * bytes;
 }
 
 // header and metadata
@@ -91,12 +98,11 @@ const fd = openSync(out, "w");
 writeSync(fd, header);
 let seed = 0x9e3779b9 >>> 0;
 const next = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0);
-const CHUNK = 306 << 16;  // whole Q8_0 (34 bytes) and Q4_0 (18) blocks, whole BF16 and F32 values
 for (const [, ne, t] of tensors) {
     let remaining = bytesOf(ne, t);
-    const padded = Math.ceil(remaining / ALIGN) * ALIGN;
+    const padded = Math.ceil(remaining / ALIGN) * ALIGN, chunk = BLOCK[t][0] << 16;  // whole blocks
     while (remaining > 0) {
-        const size = Math.min(CHUNK, remaining);
+        const size = Math.min(chunk, remaining);
         const buf = Buffer.alloc(size);
         if (t === GGML.F32) {
             for (let i = 0; i < size; i += 4) buf.writeFloatLE(1, i);  // norm gains
@@ -107,6 +113,12 @@ for (const [, ne, t] of tensors) {
             for (let i = 0; i < size; i += 18) {
                 buf.writeUInt16LE(0x1c00, i);
                 for (let j = 2; j < 18; j++) buf.writeUInt8((next() >>> 8) & 0xFF, i + j);
+            }
+        } else if (t === GGML.Q4_K || t === GGML.Q6_K) {  // random quants and scales, f16 super-block scales 2^-8
+            for (let i = 0; i < size; i++) buf.writeUInt8((next() >>> 8) & 0xFF, i);
+            for (let i = 0; i < size; i += BLOCK[t][0]) {
+                if (t === GGML.Q4_K) { buf.writeUInt16LE(0x1c00, i); buf.writeUInt16LE(0x1c00, i + 2); }
+                else buf.writeUInt16LE(0x1c00, i + 208);
             }
         } else {
             for (let i = 0; i < size; i += 34) {

@@ -1,7 +1,8 @@
 // Tramontane and llama.cpp on the same synthetic shape, same bytes per parameter, same threads, in turn for a few
 // rounds (this VM's speed drifts by tens of percent within minutes, so only interleaved runs compare):
 //   BF16 prefill (512 tokens) and decode; Tramontane FP8 e4m3 and q8 (1 and 1.125 bytes/weight) against Q8_0 (1.0625);
-//   Tramontane q4 (0.625) against Q4_0 (0.5625), the format it mirrors (Q4_K_M needs llama-quantize, not in the package).
+//   Tramontane q4 (0.625, int8 activations) against Q4_0 (0.5625), the format it mirrors, and Q4_K_M (issue #9's figure;
+//   ~0.6 bytes/weight here: Q4_K with Q6_K where llama-quantize puts it, written by make-gguf.mjs).
 // usage: node side-by-side.mjs [rounds=3] [threads=2]   (run.sh installs llama.cpp and writes the GGUFs first)
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
@@ -26,12 +27,13 @@ const llamaCpp = gguf => run("node", [join(here, "bench.mjs"), join(cache, gguf)
 const rows = {};
 const add = (name, value) => (rows[name] ??= []).push(value);
 for (let r = 0; r < rounds; r++) {
-    const bf16 = llamaCpp("bf16.gguf"), q8 = llamaCpp("q8_0.gguf"), q4 = llamaCpp("q4_0.gguf");
+    const bf16 = llamaCpp("bf16.gguf"), q8 = llamaCpp("q8_0.gguf"), q4 = llamaCpp("q4_0.gguf"), q4km = llamaCpp("q4_k_m.gguf");
     add("llama.cpp BF16 prefill", Math.max(...bf16.prefillTokensPerSecond));
     add("llama.cpp BF16 decode", bf16.decodeTokensPerSecond);
     add("llama.cpp Q8_0 prefill", Math.max(...q8.prefillTokensPerSecond));
     add("llama.cpp Q8_0 decode", q8.decodeTokensPerSecond);
     add("llama.cpp Q4_0 decode", q4.decodeTokensPerSecond);
+    add("llama.cpp Q4_K_M decode", q4km.decodeTokensPerSecond);
     add("Tramontane BF16 prefill", tramontane("prefill", "bf16").tokens_per_second);
     add("Tramontane FP8 prefill", tramontane("prefill", "fp8").tokens_per_second);
     for (const [name, dtype, extra] of [["BF16", "bf16", []], ["FP8", "fp8", []], ["q8", "bf16", ["--cpu-weights", "q8"]],
@@ -50,4 +52,5 @@ console.log(`\nratios of medians: BF16 prefill ${ratio("Tramontane BF16 prefill"
     `BF16 decode ${ratio("Tramontane BF16 decode", "llama.cpp BF16 decode")}x, FP8 decode vs Q8_0 ` +
     `${ratio("Tramontane FP8 decode", "llama.cpp Q8_0 decode")}x, q8 decode vs Q8_0 ${ratio("Tramontane q8 decode", "llama.cpp Q8_0 decode")}x, ` +
     `q4 decode vs Q4_0 ${ratio("Tramontane q4 decode", "llama.cpp Q4_0 decode")}x, ` +
+    `q4 decode vs Q4_K_M ${ratio("Tramontane q4 decode", "llama.cpp Q4_K_M decode")}x, ` +
     `FP8 prefill vs Q8_0 ${ratio("Tramontane FP8 prefill", "llama.cpp Q8_0 prefill")}x`);

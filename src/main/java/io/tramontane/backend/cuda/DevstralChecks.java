@@ -7,6 +7,7 @@ import io.tramontane.bench.ModelShape;
 import io.tramontane.bench.PrefillBench;
 import io.tramontane.cuda.DeviceInfo;
 import io.tramontane.model.ModelConfig;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -26,6 +27,11 @@ public final class DevstralChecks {
     private DevstralChecks() {}
 
     static final String DECODE = "decode devstral-small fp8", DECODE_SHAPE = "batch 1, 24B";
+    /**
+     * Production's ring on the 5120-wide layers (q/k/v, gate/up), the 2-stage ring on o (4096 wide) and down (32768):
+     * each the winner of its shape in the H200's gemv timing of 2026-11-26 (docs/gpu-log.md), timed end to end as one.
+     */
+    static final String MIXED_LAYOUTS = "r4c1s4,4096=r2c2s2,32768=r2c2s2";
     static final String PREFILL = "prefill devstral-small fp8", PREFILL_SHAPE = "2 x 2048 tokens, 24B";
 
     /**
@@ -51,27 +57,29 @@ public final class DevstralChecks {
     }
 
     /**
-     * Batch-1 decode with the configured gemv layout, then once with each of {@link GemvLayout#ALTERNATIVES} (their
-     * tok/s and ratio appended), so one GPU run measures every candidate end to end.
+     * Batch-1 decode with the configured gemv layouts, then once with each of {@link GemvLayout#ALTERNATIVES} and once
+     * with {@link #MIXED_LAYOUTS} (their tok/s and ratio appended), so one GPU run measures every candidate end to end.
      */
     private static CheckResult decode(BenchModel model, double readGbPerSecond, long seed) {
         return KernelChecks.attempt(DECODE, DECODE_SHAPE, seed, () -> {
-            GemvLayout configured = GemvLayout.configured();
+            GemvLayoutChoice configured = GemvLayoutChoice.configured();
             DecodeBench.Result r = decodeRun(model, readGbPerSecond, seed);
             double fraction = r.rooflineFraction();
             StringBuilder detail = new StringBuilder(String.format(Locale.ROOT, "%.1f tok/s, %.2f GB/token, %.0f GB/s = %.0f%% of "
                     + "read bandwidth (target %.0f%%%s); upload %.1f s; gemv %s", r.tokensPerSecond(), r.weightBytesPerToken() / 1e9,
                     r.achievedGbPerSecond(), 100 * fraction, 100 * TARGET_FRACTION, fraction >= TARGET_FRACTION ? ", met" : ", NOT met",
-                    r.loadSeconds(), configured.name()));
-            for (GemvLayout layout : GemvLayout.ALTERNATIVES) {
-                if (layout.equals(configured)) continue;
-                String previous = System.setProperty(GemvLayout.PROPERTY, layout.name());
+                    r.loadSeconds(), configured.spec()));
+            List<String> others = new ArrayList<>(GemvLayout.ALTERNATIVES.stream().map(GemvLayout::name).toList());
+            others.add(MIXED_LAYOUTS);
+            for (String spec : others) {
+                if (spec.equals(configured.spec())) continue;
+                String previous = System.setProperty(GemvLayoutChoice.PROPERTY, spec);
                 try {
                     double other = decodeRun(model, readGbPerSecond, seed).tokensPerSecond();
-                    detail.append(String.format(Locale.ROOT, "; %s %.1f tok/s (%.2fx)", layout.name(), other, other / r.tokensPerSecond()));
+                    detail.append(String.format(Locale.ROOT, "; %s %.1f tok/s (%.2fx)", spec, other, other / r.tokensPerSecond()));
                 } finally {
-                    if (previous == null) System.clearProperty(GemvLayout.PROPERTY);
-                    else System.setProperty(GemvLayout.PROPERTY, previous);
+                    if (previous == null) System.clearProperty(GemvLayoutChoice.PROPERTY);
+                    else System.setProperty(GemvLayoutChoice.PROPERTY, previous);
                 }
             }
             return new CheckResult(DECODE, DECODE_SHAPE, seed, true, Double.NaN, Double.NaN, r.stepMillisP50() * 1000, detail.toString());

@@ -27,32 +27,11 @@ record GemvLayout(String suffix, int rowsPerWarp, int chunks, int stages, int bl
     static final List<GemvLayout> ALTERNATIVES = List.of(new GemvLayout("_r2c2s2", 2, 2, 2, 3), new GemvLayout("_r4c1s3", 4, 1, 3, 2),
             new GemvLayout("_r8c1s2", 8, 1, 2, 2));
 
-    /**
-     * The layout CudaBackend's BF16 and e4m3 gemvs use: the system property {@code tramontane.gemv.layout}, else the
-     * environment's {@code TRAMONTANE_GEMV_LAYOUT}, naming one of {@link #PRODUCTION} and {@link #ALTERNATIVES} by
-     * {@link #name()}; {@link #PRODUCTION} when neither is set. For measuring the alternatives end to end (the GPU
-     * check's Devstral decode runs each); F32 gemvs always take {@link #PRODUCTION} (the only F32 shape compiled).
-     */
-    static GemvLayout configured() {
-        String value = System.getProperty(PROPERTY);
-        if (value == null || value.isBlank()) value = System.getenv("TRAMONTANE_GEMV_LAYOUT");
-        return value == null || value.isBlank() ? PRODUCTION : named(value.strip());
-    }
-
-    static final String PROPERTY = "tramontane.gemv.layout";
-
     /** {@link #PRODUCTION}, then the {@link #ALTERNATIVES}. */
     static List<GemvLayout> all() {
         List<GemvLayout> all = new java.util.ArrayList<>(ALTERNATIVES);
         all.addFirst(PRODUCTION);
         return all;
-    }
-
-    /** The layout called {@code name} ("r4c1s4", ...). */
-    static GemvLayout named(String name) {
-        return all().stream().filter(l -> l.name().equals(name)).findFirst().orElseThrow(() -> new IllegalArgumentException(
-                "TRAMONTANE_GEMV_LAYOUT / " + PROPERTY + ": expected one of " + all().stream().map(GemvLayout::name).toList()
-                        + ", got '" + name + "'"));
     }
 
     /** "r4c1s4": rows a warp, chunks a stage, stages. */

@@ -6,7 +6,9 @@ import io.tramontane.cuda.KernelArgs;
 import io.tramontane.cuda.LaunchConfig;
 import io.tramontane.cuda.Stream;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Launches {@code linear_gemv_<format>} for decode-sized inputs (up to {@link #GEMV_MAX_TOKENS} tokens: the
@@ -19,18 +21,20 @@ final class LinearKernels {
     /** Weights sharing x that one gemv launch serves (q, k and v), and the gemv kernel's parameter count. */
     static final int GEMV_WEIGHTS = 3, GEMV_PARAMETERS = 5 + 4 * GEMV_WEIGHTS;
     static final int TILE = 64, GEMM_THREADS = 256;
-    private final Map<WeightFormat, Launcher> gemv = new EnumMap<>(WeightFormat.class);
-    private final Map<WeightFormat, GemvLayout> gemvLayouts = new EnumMap<>(WeightFormat.class);
+    private final Map<WeightFormat, Map<GemvLayout, Launcher>> gemv = new EnumMap<>(WeightFormat.class);
+    private final GemvLayoutChoice gemvLayouts;
     private final Map<WeightFormat, Launcher> gemm = new EnumMap<>(WeightFormat.class);
     private final int multiprocessors;
 
     LinearKernels(KernelModule module, int multiprocessors) {
         this.multiprocessors = multiprocessors;
-        GemvLayout configured = GemvLayout.configured();
+        this.gemvLayouts = GemvLayoutChoice.configured();
         for (WeightFormat f : WeightFormat.values()) {
-            GemvLayout layout = f == WeightFormat.F32 ? GemvLayout.PRODUCTION : configured;
-            gemvLayouts.put(f, layout);
-            gemv.put(f, layout.launcher(module, f));
+            Map<GemvLayout, Launcher> launchers = new HashMap<>();
+            for (GemvLayout layout : f == WeightFormat.F32 ? Set.of(GemvLayout.PRODUCTION) : gemvLayouts.layouts()) {
+                launchers.put(layout, layout.launcher(module, f));
+            }
+            gemv.put(f, launchers);
             gemm.put(f, Launcher.of(module, name(f, GEMV_MAX_TOKENS + 1), 8));
         }
     }
@@ -55,8 +59,9 @@ final class LinearKernels {
      * {@link #GEMV_MAX_TOKENS} tokens): y[s] = scales[s] * x w[s]^T, each weight's rows as if launched alone.
      */
     void launchGemv(Stream stream, DeviceBuffer x, CudaWeight[] ws, DeviceBuffer[] ys, float[] scales, int m) {
-        GemvLayout layout = gemvLayouts.get(ws[0].format());
-        gemv.get(ws[0].format()).launch(stream, layout.config(m, rows(ws), multiprocessors),
+        WeightFormat format = ws[0].format();
+        GemvLayout layout = format == WeightFormat.F32 ? GemvLayout.PRODUCTION : gemvLayouts.forWidth(ws[0].cols());
+        gemv.get(format).get(layout).launch(stream, layout.config(m, rows(ws), multiprocessors),
                 args -> gemvArguments(args, x, ws, ys, scales, m, layout, multiprocessors));
     }
 

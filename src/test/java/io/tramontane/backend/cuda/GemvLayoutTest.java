@@ -11,18 +11,28 @@ import org.junit.jupiter.api.Test;
 class GemvLayoutTest {
 
     @Test
-    void layoutsAreNamedByTheirShapeAndPickedByProperty() {
+    void layoutsAreNamedByTheirShapeAndChosenByWidthFromTheProperty() {
         assertThat(GemvLayout.PRODUCTION.name()).isEqualTo("r4c1s4");
-        assertThat(GemvLayout.named("r8c1s2")).isEqualTo(GemvLayout.ALTERNATIVES.get(2));
-        assertThat(GemvLayout.named("r4c1s4")).isSameAs(GemvLayout.PRODUCTION);
-        assertThatThrownBy(() -> GemvLayout.named("r3c1s1")).hasMessageContaining("TRAMONTANE_GEMV_LAYOUT")
+        assertThat(GemvLayoutChoice.parse("r8c1s2").fallback()).isEqualTo(GemvLayout.ALTERNATIVES.get(2));
+        assertThat(GemvLayoutChoice.parse("r4c1s4").fallback()).isSameAs(GemvLayout.PRODUCTION);
+        GemvLayoutChoice mixed = GemvLayoutChoice.parse(DevstralChecks.MIXED_LAYOUTS);
+        assertThat(mixed.forWidth(5120)).isSameAs(GemvLayout.PRODUCTION);
+        assertThat(mixed.forWidth(4096).name()).isEqualTo("r2c2s2");
+        assertThat(mixed.forWidth(32768).name()).isEqualTo("r2c2s2");
+        assertThat(mixed.layouts()).extracting(GemvLayout::name).containsExactly("r4c1s4", "r2c2s2");
+        assertThat(GemvLayoutChoice.parse(" r2c2s2 , 32768=r4c1s3,4096=r8c1s2").spec()).isEqualTo("r2c2s2,4096=r8c1s2,32768=r4c1s3");
+        assertThatThrownBy(() -> GemvLayoutChoice.parse("r3c1s1")).hasMessageContaining("TRAMONTANE_GEMV_LAYOUT")
                 .hasMessageContaining("[r4c1s4, r2c2s2, r4c1s3, r8c1s2]").hasMessageContaining("'r3c1s1'");
-        String previous = System.setProperty(GemvLayout.PROPERTY, "r2c2s2");
+        assertThatThrownBy(() -> GemvLayoutChoice.parse("r4c1s4,4096")).hasMessageContaining("'4096' is not WIDTH=LAYOUT");
+        assertThatThrownBy(() -> GemvLayoutChoice.parse("r4c1s4,-2=r2c2s2")).hasMessageContaining("positive width");
+        assertThatThrownBy(() -> GemvLayoutChoice.parse("r4c1s4,64=r2c2s2,64=r8c1s2")).hasMessageContaining("width 64 is named twice");
+        assertThat(GemvLayoutChoice.PRODUCTION.forWidth(4096)).isSameAs(GemvLayout.PRODUCTION);
+        String previous = System.setProperty(GemvLayoutChoice.PROPERTY, "r2c2s2");
         try {
-            assertThat(GemvLayout.configured().name()).isEqualTo("r2c2s2");
+            assertThat(GemvLayoutChoice.configured().fallback().name()).isEqualTo("r2c2s2");
         } finally {
-            if (previous == null) System.clearProperty(GemvLayout.PROPERTY);
-            else System.setProperty(GemvLayout.PROPERTY, previous);
+            if (previous == null) System.clearProperty(GemvLayoutChoice.PROPERTY);
+            else System.setProperty(GemvLayoutChoice.PROPERTY, previous);
         }
     }
 
