@@ -47,18 +47,18 @@ class QuantizedLinearTest {
             for (int i = 0; i < all.length; i++) all[i] = (float) random.nextGaussian();
             float[][] alone = new float[70][];
             for (int t = 0; t < 70; t++) alone[t] = linear(backend, weight, Arrays.copyOfRange(all, t * in, (t + 1) * in), out);
+            double[] inputs = new double[all.length];  // as the kernels take them: q4 rounds them to int8 blocks
+            for (int i = 0; i < all.length; i++) {
+                float[] a = format == CpuWeights.Q4 ? QuantizedWeights.activation(all, i / in * in, in, i % in) : null;
+                inputs[i] = a != null ? (double) a[0] * a[1] : all[i];
+            }
             for (int tokens : IntStream.concat(IntStream.rangeClosed(1, 40), IntStream.of(70)).toArray()) {  // 70: two panels
                 float[] y = linear(backend, weight, Arrays.copyOf(all, tokens * in), out);
                 for (int t = 0; t < tokens; t++) {
                     for (int r = 0; r < out; r++) {
                         double exact = 0, magnitude = 0;
                         for (int i = 0; i < in; i++) {
-                            double x = all[t * in + i];
-                            if (format == CpuWeights.Q4) {
-                                float[] a = QuantizedWeights.activation(all, t * in, in, i);
-                                x = (double) a[0] * a[1];
-                            }
-                            double p = QuantizedWeights.weight(m, r, i) * x;
+                            double p = QuantizedWeights.weight(m, r, i) * inputs[t * in + i];
                             exact += p;
                             magnitude += Math.abs(p);
                         }
