@@ -19,7 +19,7 @@ final class ModelOptions {
     String backend;
     @Option(names = "--cpu-weights", defaultValue = "stored", description = "CPU backend linears: stored (default: the "
             + "checkpoint's dtype), q8 (int8 blocks of 32 with an FP32 scale, 1.125 bytes/weight) or q4 (4-bit blocks "
-            + "of 32, 0.625 bytes/weight), quantized at load.")
+            + "of 32 with a BF16 scale, 0.5625 bytes/weight, int8 activations), quantized at load.")
     String cpuWeights;
 
     @Option(names = "--kv-cache-gib", description = "Memory for the KV cache of all sequences (default: cpu a quarter of the "

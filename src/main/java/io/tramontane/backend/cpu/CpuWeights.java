@@ -10,28 +10,31 @@ import java.util.Locale;
  */
 public enum CpuWeights {
     /** The checkpoint's own dtype, decoded inside the kernels. */
-    STORED(0),
-    /** int8 quants {@code q in [-127, 127]}, value {@code scale * q}: 36 bytes per 32 weights. */
-    Q8(32),
+    STORED(0, 0),
+    /** int8 quants {@code q in [-127, 127]}, value {@code scale * q}, FP32 scales: 36 bytes per 32 weights. */
+    Q8(32, 4),
     /**
-     * 4-bit quants {@code q in [-8, 7]}, value {@code scale * q}: 20 bytes per 32 weights. Multiplied with int8
-     * activations (as llama.cpp's Q4_0 is with Q8_0 ones): see {@link Q4Rows}.
+     * 4-bit quants {@code q in [-8, 7]}, value {@code scale * q}, BF16 scales: 18 bytes per 32 weights, as llama.cpp's
+     * Q4_0. Multiplied with int8 activations (as Q4_0 is with Q8_0 ones): see {@link Q4Rows}.
      */
-    Q4(16);
+    Q4(16, 2);
 
     /** Input features per block of one scale. */
     public static final int BLOCK = 32;
-    /**
-     * Bytes of one block's scale, an FP32. Halves would save 2 bytes per block, but converting one per block cost
-     * the one-row kernels 5% (q8) and 16% (q4) on this compute-bound 2-vCPU machine: decode here streams well
-     * below the memory bandwidth, so operations count for more than bytes.
-     */
-    public static final int SCALE_BYTES = 4;
+    private final int quantBytesPerBlock, scaleBytes;
 
-    private final int quantBytesPerBlock;
-
-    CpuWeights(int quantBytesPerBlock) {
+    CpuWeights(int quantBytesPerBlock, int scaleBytes) {
         this.quantBytesPerBlock = quantBytesPerBlock;
+        this.scaleBytes = scaleBytes;
+    }
+
+    /**
+     * Bytes of one block's scale: FP32 for q8, whose one-row kernels read a scale per block (converting halves cost
+     * them 5% on this compute-bound 2-vCPU machine, 2026-11-25); BF16 for q4, whose kernels load a vector of scales per
+     * group of blocks, where widening BF16 is a shift.
+     */
+    int scaleBytes() {
+        return scaleBytes;
     }
 
     /** Bytes of one block's quants (0 for {@link #STORED}). */
@@ -47,7 +50,7 @@ public enum CpuWeights {
     /** Resident bytes of a quantized {@code [rows, cols]} matrix, scales and padding included. */
     public long bytes(long rows, long cols) {
         if (this == STORED) throw new IllegalStateException("stored weights take their checkpoint dtype's bytes");
-        return rows * blocksPerRow(cols) * (long) (quantBytesPerBlock + SCALE_BYTES);
+        return rows * blocksPerRow(cols) * (long) (quantBytesPerBlock + scaleBytes);
     }
 
     /** The name on the command line. */

@@ -5,7 +5,9 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -14,7 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
  * ({@link QuantizedMatrix#Q4_GROUP}); each nibble, sign-extended by a shift pair, multiplies the token's quant of the
  * same position, and the products of a block add up in its lane, exactly (|quant x quant| &lt;= 8 x 127, 32 of them
  * fit in int16). Then, per group, lanes l &lt; L of the block sums go into FP32 accumulator 0 and lanes L.. into
- * accumulator 1: {@code acc = fma(float(sum), weightScale * activationScale, acc)}, blocks of a lane in group order; the
+ * accumulator 1: {@code acc = fma(float(sum), weightScale * activationScale, acc)} (the BF16 weight scale widened), blocks of a lane in group order; the
  * two accumulators are added and their lanes summed by the butterfly of {@link LaneSums}. In a row's last group of
  * w &lt; 2L blocks the lanes from w on hold sums of whatever lies past the group (finite integers: no load is masked;
  * masked loads cost a third of the speed) times an activation scale of 0 ({@link Q4Activations} pads them so):
@@ -28,6 +30,8 @@ final class Q4Rows {
     private static final int L = F.length();
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, F.vectorShape());
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    /** L BF16 block scales, widened to the L lanes of an FP32 vector. */
+    private static final VectorSpecies<Short> H = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * L));
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final int GROUP = QuantizedMatrix.Q4_GROUP;
     /** Bytes of a group's quants: 16 a block. */
@@ -59,10 +63,12 @@ final class Q4Rows {
                 b = b.add(v.lanewise(VectorOperators.ASHR, 12).mul(ShortVector.fromArray(S, xq, xo + 3 * w)));
             }
             a = a.add(b);
-            long sg = s0 + 4L * g * GROUP;
+            long sg = s0 + (long) Short.BYTES * g * GROUP;
             int cg = c0 + g * GROUP;
-            FloatVector scale0 = FloatVector.fromMemorySegment(F, s, sg, LE).mul(FloatVector.fromArray(F, xs, cg));
-            FloatVector scale1 = FloatVector.fromMemorySegment(F, s, sg + 4L * L, LE).mul(FloatVector.fromArray(F, xs, cg + L));
+            FloatVector scale0 = ((IntVector) ShortVector.fromMemorySegment(H, s, sg, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().mul(FloatVector.fromArray(F, xs, cg));
+            FloatVector scale1 = ((IntVector) ShortVector.fromMemorySegment(H, s, sg + Short.BYTES * L, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().mul(FloatVector.fromArray(F, xs, cg + L));
             f0 = ((FloatVector) a.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(scale0, f0);
             f1 = ((FloatVector) a.convertShape(VectorOperators.S2I, I, 1).convert(VectorOperators.I2F, 0)).fma(scale1, f1);
         }
@@ -145,16 +151,21 @@ final class Q4Rows {
 
     /** Group {@code g}'s sixteen block sums of a 4x4 tile into their FP32 accumulators in {@code lanes}. */
     private static void accumulate(QuantizedMatrix m, int r, Q4Activations x, int t, int g, short[] blockSums, float[] lanes) {
-        for (int k = 0; k < 16; k++) {
-            long sg = m.scaleOffset(r + k / 4) + 4L * g * GROUP;
-            int cg = x.scaleOffset(t + k % 4) + g * GROUP;
-            FloatVector scale0 = FloatVector.fromMemorySegment(F, m.scales(), sg, LE).mul(FloatVector.fromArray(F, x.scales, cg));
-            FloatVector scale1 = FloatVector.fromMemorySegment(F, m.scales(), sg + 4L * L, LE).mul(FloatVector.fromArray(F, x.scales, cg + L));
-            ShortVector sum = ShortVector.fromArray(S, blockSums, 2 * L * k);
-            ((FloatVector) sum.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0))
-                    .fma(scale0, FloatVector.fromArray(F, lanes, k * L)).intoArray(lanes, k * L);
-            ((FloatVector) sum.convertShape(VectorOperators.S2I, I, 1).convert(VectorOperators.I2F, 0))
-                    .fma(scale1, FloatVector.fromArray(F, lanes, (16 + k) * L)).intoArray(lanes, (16 + k) * L);
+        for (int i = 0; i < 4; i++) {
+            long sg = m.scaleOffset(r + i) + (long) Short.BYTES * g * GROUP;
+            FloatVector d0 = ((IntVector) ShortVector.fromMemorySegment(H, m.scales(), sg, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector d1 = ((IntVector) ShortVector.fromMemorySegment(H, m.scales(), sg + Short.BYTES * L, LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            for (int j = 0; j < 4; j++) {
+                int k = 4 * i + j, cg = x.scaleOffset(t + j) + g * GROUP;
+                FloatVector scale0 = d0.mul(FloatVector.fromArray(F, x.scales, cg)), scale1 = d1.mul(FloatVector.fromArray(F, x.scales, cg + L));
+                ShortVector sum = ShortVector.fromArray(S, blockSums, 2 * L * k);
+                ((FloatVector) sum.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0))
+                        .fma(scale0, FloatVector.fromArray(F, lanes, k * L)).intoArray(lanes, k * L);
+                ((FloatVector) sum.convertShape(VectorOperators.S2I, I, 1).convert(VectorOperators.I2F, 0))
+                        .fma(scale1, FloatVector.fromArray(F, lanes, (16 + k) * L)).intoArray(lanes, (16 + k) * L);
+            }
         }
     }
 }

@@ -30,7 +30,7 @@ final class Q8Rows {
 
     /** The scale of the block holding feature {@code i} of the row whose scales start at {@code row}. */
     private static float scale(MemorySegment s, long row, int i) {
-        return s.get(SCALE, row + (long) (i / BLOCK) * CpuWeights.SCALE_BYTES);
+        return s.get(SCALE, row + (long) (i / BLOCK) * Float.BYTES);
     }
 
     /** The dot of row {@code r} with the token at {@code x0} (order: see {@link DotKernels}). */

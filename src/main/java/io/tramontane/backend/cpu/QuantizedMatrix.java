@@ -1,5 +1,6 @@
 package io.tramontane.backend.cpu;
 
+import io.tramontane.weights.Floats;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -8,8 +9,8 @@ import java.nio.ByteOrder;
  * A linear weight quantized at load time (see {@link Quantizer}): row {@code r}'s quants are contiguous at
  * {@link #quantOffset(int)} in {@code quants} ({@link CpuWeights#Q8}: one signed byte per weight, one block of
  * {@link CpuWeights#BLOCK} input features after another; {@link CpuWeights#Q4}: 16 bytes per block, in the
- * block-interleaved groups of {@link #Q4_GROUP}), and its block scales are contiguous FP32s at {@link #scaleOffset(int)}
- * in {@code scales}. A q8 weight is FP32(quant) x scale, one rounded FP32 multiply that every q8 kernel and the block
+ * block-interleaved groups of {@link #Q4_GROUP}), and its block scales are contiguous at {@link #scaleOffset(int)} in
+ * {@code scales} (q8: FP32, q4: BF16, little-endian). A q8 weight is FP32(quant) x scale, one rounded FP32 multiply that every q8 kernel and the block
  * decoder compute alike; q4 kernels multiply quants by int8 activations ({@link Q4Rows}). The last block of a row whose
  * length is not a multiple of 32 is padded with zero quants. Both segments belong to the backend's arena, freed when it
  * closes.
@@ -25,6 +26,8 @@ record QuantizedMatrix(String name, CpuWeights format, int rows, int cols, Memor
      */
     static final int SLACK = 2 * 4 * 16;
     private static final int L = DotKernels.F.length();
+    private static final int Q8_SCALE_BYTES = CpuWeights.Q8.scaleBytes();
+    private static final ValueLayout.OfShort BF16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /**
      * Q4 blocks a row's quants interleave (2L with L float lanes: 32 with AVX-512), so that a vector of int16 lanes holds
@@ -42,22 +45,22 @@ record QuantizedMatrix(String name, CpuWeights format, int rows, int cols, Memor
     }
 
     /*
-     * Scale offsets of the kernels' loops, as linear functions of the loop counter (C2 then drops the bounds checks;
+     * Scale offsets of the q8 kernels' loops, as linear functions of the loop counter (C2 then drops the bounds checks;
      * i / BLOCK is not linear). With L lanes a step of the one-row loops covers chunks 4p .. 4p + 3 (features 4Lp ..),
      * a step of the 4x4 passes chunk 4k + pass; below 8 lanes two steps share a block, which no linear form gives.
      */
 
     /** Byte offset, within a row's scales, of the block holding chunks 4p and 4p + 1 (step p of a one-row loop). */
     static long stepScale(int p) {
-        return CpuWeights.SCALE_BYTES * (L >= 8 ? (long) p * (4 * L / CpuWeights.BLOCK) : p / 2);
+        return Q8_SCALE_BYTES * (L >= 8 ? (long) p * (4 * L / CpuWeights.BLOCK) : p / 2);
     }
 
     /** From the scale of chunks 4p, 4p + 1 to that of chunks 4p + 2, 4p + 3: the next block with 16 lanes. */
-    static final int SECOND_HALF_STEP = 2 * L >= CpuWeights.BLOCK ? CpuWeights.SCALE_BYTES : 0;
+    static final int SECOND_HALF_STEP = 2 * L >= CpuWeights.BLOCK ? Q8_SCALE_BYTES : 0;
 
     /** Byte offset, within a row's scales, of the block holding chunks 2k and 2k + 1 (pair k of a tile's single pass). */
     static long pairScale(int k) {
-        return CpuWeights.SCALE_BYTES * ((long) k * (2 * L) / CpuWeights.BLOCK);
+        return Q8_SCALE_BYTES * ((long) k * (2 * L) / CpuWeights.BLOCK);
     }
 
     int blocksPerRow() {
@@ -69,12 +72,13 @@ record QuantizedMatrix(String name, CpuWeights format, int rows, int cols, Memor
     }
 
     long scaleOffset(int row) {
-        return (long) row * blocksPerRow() * CpuWeights.SCALE_BYTES;
+        return (long) row * blocksPerRow() * format.scaleBytes();
     }
 
     /** The scale of block {@code block} of row {@code row}. */
     float scale(int row, int block) {
-        return scales.get(SCALE, scaleOffset(row) + (long) CpuWeights.SCALE_BYTES * block);
+        long at = scaleOffset(row) + (long) format.scaleBytes() * block;
+        return format == CpuWeights.Q4 ? Floats.bf16ToFloat(scales.get(BF16, at)) : scales.get(SCALE, at);
     }
 
     /** Resident bytes of quants and scales, padding included (what a step reads). */

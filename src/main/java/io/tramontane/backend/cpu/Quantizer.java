@@ -1,9 +1,11 @@
 package io.tramontane.backend.cpu;
 
+import io.tramontane.weights.Floats;
 import io.tramontane.weights.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -13,7 +15,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * <li>{@link CpuWeights#Q8}: {@code scale = maxabs / 127}, {@code q = round(w / scale)}; every weight within
  * {@code scale / 2} of {@code scale * q}.
  * <li>{@link CpuWeights#Q4}, as llama.cpp's Q4_0: the weight of largest magnitude {@code m} maps to -8,
- * {@code scale = -m / 8}, {@code q = clamp(round(w / scale), -8, 7)}: 16 levels instead of the 15 of a
+ * {@code scale = -m / 8} rounded to BF16 (as stored), {@code q = clamp(round(w / scale), -8, 7)}: 16 levels instead of the 15 of a
  * symmetric {@code maxabs / 7} (a step 12.5% finer). Every weight is within {@code |scale| / 2} of
  * {@code scale * q} except those of the opposite sign within 1/16 of {@code |m|}, clamped to 7 (within
  * {@code |scale|}).
@@ -23,6 +25,7 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class Quantizer {
     private static final int BLOCK = CpuWeights.BLOCK;
+    private static final ValueLayout.OfShort BF16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int ROWS_PER_TASK = 16;
 
     private Quantizer() {}
@@ -38,7 +41,7 @@ final class Quantizer {
         }
         int rows = (int) tensor.rows(), cols = (int) tensor.cols(), blocks = CpuWeights.blocksPerRow(cols);
         MemorySegment quants = arena.allocate((long) rows * blocks * format.quantBytesPerBlock() + QuantizedMatrix.SLACK, 64);
-        MemorySegment scales = arena.allocate((long) rows * blocks * CpuWeights.SCALE_BYTES + QuantizedMatrix.SLACK, 64);
+        MemorySegment scales = arena.allocate((long) rows * blocks * format.scaleBytes() + QuantizedMatrix.SLACK, 64);
         QuantizedMatrix m = new QuantizedMatrix(tensor.name(), format, rows, cols, quants, scales);
         AtomicReference<IllegalArgumentException> invalid = new AtomicReference<>();
         threads.parallelFor(rows, ROWS_PER_TASK, (from, to) -> {
@@ -63,7 +66,8 @@ final class Quantizer {
                     return;
                 }
                 MemorySegment.copy(q, 0, quants, ValueLayout.JAVA_BYTE, m.quantOffset(r), q.length);
-                MemorySegment.copy(s, 0, scales, QuantizedMatrix.SCALE, m.scaleOffset(r), blocks);
+                if (format == CpuWeights.Q8) MemorySegment.copy(s, 0, scales, QuantizedMatrix.SCALE, m.scaleOffset(r), blocks);
+                else for (int b = 0; b < blocks; b++) scales.set(BF16, m.scaleOffset(r) + 2L * b, Floats.floatToBf16(s[b]));
             }
         });
         if (invalid.get() != null) throw invalid.get();
@@ -88,7 +92,7 @@ final class Quantizer {
             if (Math.abs(w[start + i]) > Math.abs(extreme)) extreme = w[start + i];
         }
         checked(maxAbs, start);
-        float scale = extreme == 0 ? 0 : -extreme / 8;
+        float scale = Floats.bf16ToFloat(Floats.floatToBf16(extreme == 0 ? 0 : -extreme / 8));  // as stored
         double inverse = scale == 0 ? 0 : 1.0 / scale;
         for (int i = 0; i < BLOCK; i++) q[o + i] = i < count ? quant(w[start + i], inverse, -8, 7) : 0;
         return scale;

@@ -70,13 +70,16 @@ class QuantizerTest {
                 float scale = QuantizedWeights.scale(m, r, start);
                 float maxAbs = 0;
                 for (int c = start; c < end; c++) maxAbs = Math.max(maxAbs, Math.abs(w.get(r, c)));
-                assertThat(Math.abs(scale)).as("|scale| is maxabs / 8").isEqualTo(maxAbs / 8);
+                assertThat(Math.abs(scale)).as("|scale| is maxabs / 8 rounded to BF16")
+                        .isEqualTo(Floats.bf16ToFloat(Floats.floatToBf16(maxAbs / 8)));
                 for (int c = start; c < end; c++) {
                     int q = QuantizedWeights.quant(m, r, c);
                     assertThat(q).isBetween(-8, 7);
                     double error = Math.abs(w.get(r, c) - (double) scale * q);
-                    // only weights beyond 7.5 steps (opposite sign to the extreme, which maps to -8) clamp to 7
-                    double bound = w.get(r, c) / (double) scale > 7.5 ? Math.abs(scale) : Math.abs(scale) / 2.0;
+                    // only weights beyond 7.5 steps (opposite sign to the extreme, which maps to -8) clamp to 7: at most
+                    // maxabs - 7 |scale| from it (|scale| with an exact scale; the BF16 rounding of maxabs / 8 adds up
+                    // to 8 x 2^-9 of it)
+                    double bound = w.get(r, c) / (double) scale > 7.5 ? maxAbs - 7.0 * Math.abs(scale) : Math.abs(scale) / 2.0;
                     assertThat(error).as("|w - deq| at (%d, %d)", r, c).isLessThanOrEqualTo(bound);
                 }
             }
@@ -105,7 +108,7 @@ class QuantizerTest {
     @ParameterizedTest
     @EnumSource(value = CpuWeights.class, names = {"Q8", "Q4"})
     void bytesCountScalesAndPadding(CpuWeights format) {
-        int perBlock = format == CpuWeights.Q8 ? 36 : 20;  // quants and an FP32 scale
+        int perBlock = format == CpuWeights.Q8 ? 36 : 18;  // quants and an FP32 (q8) or BF16 (q4) scale
         assertThat(format.bytes(10, 64)).isEqualTo(10L * 2 * perBlock);
         assertThat(format.bytes(10, 65)).as("a partial block costs a whole one").isEqualTo(10L * 3 * perBlock);
         QuantizedMatrix m = Quantizer.quantize(QuantizedWeights.random("w", 5, 100, new SplittableRandom(5)), 1f, format,
@@ -122,7 +125,7 @@ class QuantizerTest {
         for (int c = 0; c < cols; c++) quants[c] = (byte) ((c * 7 + c / 32) % 16 - 8);
         Quantizer.packQ4(quants, blocks, packed);
         QuantizedMatrix m = new QuantizedMatrix("packed", CpuWeights.Q4, 1, cols, MemorySegment.ofArray(packed),
-                MemorySegment.ofArray(new float[blocks]));
+                MemorySegment.ofArray(new short[blocks]));
         for (int c = 0; c < cols; c++) assertThat(QuantizedWeights.quant(m, 0, c)).as("column %d", c).isEqualTo(quants[c]);
     }
 
