@@ -209,8 +209,12 @@ final class LinearKernel {
                 for (int t = quadsEnd; t < tokens; t++) out[t * outStride + r] = Q4Rows.row(m, r, x, t, lanes) * scale;
             }
         }
-        for (int r = rowQuadsEnd; r < to; r++) {
-            for (int t = 0; t < tokens; t++) out[t * outStride + r] = Q4Rows.row(m, r, x, t, lanes) * scale;
+        for (int r = rowQuadsEnd; r < to; r += 16) {
+            int count = Math.min(16, to - r);
+            for (int t = 0; t < tokens; t++) {
+                Q4Rows.rows16(m, r, count, x, t, sums, lanes);
+                for (int k = 0; k < count; k++) out[t * outStride + r + k] = sums[k] * scale;
+            }
         }
     }
 

@@ -1,5 +1,7 @@
 package io.tramontane.backend.cpu;
 
+import java.util.Arrays;
+
 /**
  * The input tokens of a q4 linear quantized to int8, as llama.cpp quantizes activations for its Q4_0 dot products:
  * per block of {@link CpuWeights#BLOCK} features, {@code scale = maxabs / 127} and {@code q = clamp(rint(x * (127 /
@@ -60,7 +62,7 @@ final class Q4Activations {
                     quants[o + i * width] = i < count ? (short) Math.clamp((long) Math.rint(x[start + i] * inverse), -127, 127) : 0;
                 }
             }
-            java.util.Arrays.fill(scales, scaleOffset(t) + blocks, scaleOffset(t + 1), 0f);
+            Arrays.fill(scales, scaleOffset(t) + blocks, scaleOffset(t + 1), 0f);
         }
     }
 }

@@ -43,6 +43,22 @@ final class Q4Rows {
 
     /** The dot of row {@code r} with token {@code t} (order: see the class). */
     static float row(QuantizedMatrix m, int r, Q4Activations x, int t, float[] lanes) {
+        chains(m, r, x, t, lanes, 0, L);
+        return LaneSums.sum1(lanes);
+    }
+
+    /**
+     * Sixteen rows from {@code r} (fewer if {@code count} says so) with token {@code t}: {@code sums[k]} for row r + k,
+     * their lanes summed together ({@link LaneSums#sums16}: the pairs of {@link #row}'s, without a reduction's latency
+     * at the end of every row).
+     */
+    static void rows16(QuantizedMatrix m, int r, int count, Q4Activations x, int t, float[] sums, float[] lanes) {
+        for (int k = 0; k < count; k++) chains(m, r + k, x, t, lanes, k * L, (16 + k) * L);
+        LaneSums.sums16(lanes, sums);
+    }
+
+    /** Row {@code r} with token {@code t}: its two FP32 accumulators into {@code lanes} at {@code chain0} and {@code chain1}. */
+    private static void chains(QuantizedMatrix m, int r, Q4Activations x, int t, float[] lanes, int chain0, int chain1) {
         MemorySegment q = m.quants(), s = m.scales();
         short[] xq = x.quants;
         float[] xs = x.scales;
@@ -72,9 +88,8 @@ final class Q4Rows {
             f0 = ((FloatVector) a.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(scale0, f0);
             f1 = ((FloatVector) a.convertShape(VectorOperators.S2I, I, 1).convert(VectorOperators.I2F, 0)).fma(scale1, f1);
         }
-        f0.intoArray(lanes, 0);
-        f1.intoArray(lanes, L);
-        return LaneSums.sum1(lanes);
+        f0.intoArray(lanes, chain0);
+        f1.intoArray(lanes, chain1);
     }
 
     /**
