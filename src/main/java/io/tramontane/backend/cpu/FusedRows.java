@@ -38,6 +38,12 @@ final class FusedRows {
 
     /** The dot of the BF16 row at byte offset {@code b} with the token at {@code x0} (order: see {@link DotKernels}). */
     static float bf16Row(MemorySegment w, long b, float[] x, int x0, int n, int vectorEnd, float[] lanes) {
+        bf16Chains(w, b, x, x0, vectorEnd, lanes, 0, L);
+        return bf16Tail(w, b, x, x0, vectorEnd, n, LaneSums.sum1(lanes));
+    }
+
+    /** As {@link #bf16Row}, its two chains left in {@code lanes} at {@code chain0} and {@code chain1}, the tail not added. */
+    static void bf16Chains(MemorySegment w, long b, float[] x, int x0, int vectorEnd, float[] lanes, int chain0, int chain1) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int i = 0;
         for (; i + 4 * L <= vectorEnd; i += 4 * L) {
@@ -62,13 +68,18 @@ final class FusedRows {
         }
         if (i < vectorEnd) a0 = ((IntVector) ShortVector.fromMemorySegment(S, w, b + 2L * (i), LE).convertShape(VectorOperators.S2I, I, 0))
                     .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, x0 + i), a0);
-        a0.intoArray(lanes, 0);
-        a1.intoArray(lanes, L);
-        return bf16Tail(w, b, x, x0, vectorEnd, n, LaneSums.sum1(lanes));
+        a0.intoArray(lanes, chain0);
+        a1.intoArray(lanes, chain1);
     }
 
     /** The dot of the e4m3 row at byte offset {@code b} with the token at {@code x0} (order: see {@link DotKernels}). */
     static float e4m3Row(MemorySegment w, long b, float[] x, int x0, int n, int vectorEnd, float[] lanes) {
+        e4m3Chains(w, b, x, x0, vectorEnd, lanes, 0, L);
+        return e4m3Tail(w, b, x, x0, vectorEnd, n, LaneSums.sum1(lanes));
+    }
+
+    /** As {@link #e4m3Row}, its two chains left in {@code lanes} at {@code chain0} and {@code chain1}, the tail not added. */
+    static void e4m3Chains(MemorySegment w, long b, float[] x, int x0, int vectorEnd, float[] lanes, int chain0, int chain1) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int i = 0;
         for (; i + 4 * L <= vectorEnd; i += 4 * L) {
@@ -93,9 +104,8 @@ final class FusedRows {
         }
         if (i < vectorEnd) a0 = ((IntVector) ByteVector.fromMemorySegment(B, w, b + (i), LE).convertShape(VectorOperators.B2I, I, 0))
                     .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE).fma(FloatVector.fromArray(F, x, x0 + i), a0);
-        a0.intoArray(lanes, 0);
-        a1.intoArray(lanes, L);
-        return e4m3Tail(w, b, x, x0, vectorEnd, n, LaneSums.sum1(lanes));
+        a0.intoArray(lanes, chain0);
+        a1.intoArray(lanes, chain1);
     }
 
     /** Four e4m3 rows with four tokens at {@code x0 + t * n}: {@code sums[4 * row + token]}, each weight widened once. */
@@ -191,6 +201,12 @@ final class FusedRows {
 
     /** The dot of the F32 row at byte offset {@code b} with the token at {@code x0} (order: see {@link DotKernels}). */
     static float f32Row(MemorySegment w, long b, float[] x, int x0, int n, int vectorEnd, float[] lanes) {
+        f32Chains(w, b, x, x0, vectorEnd, lanes, 0, L);
+        return f32Tail(w, b, x, x0, vectorEnd, n, LaneSums.sum1(lanes));
+    }
+
+    /** As {@link #f32Row}, its two chains left in {@code lanes} at {@code chain0} and {@code chain1}, the tail not added. */
+    static void f32Chains(MemorySegment w, long b, float[] x, int x0, int vectorEnd, float[] lanes, int chain0, int chain1) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int i = 0;
         for (; i + 4 * L <= vectorEnd; i += 4 * L) {
@@ -208,9 +224,8 @@ final class FusedRows {
             i += L;
         }
         if (i < vectorEnd) a0 = FloatVector.fromMemorySegment(F, w, b + 4L * (i), LE).fma(FloatVector.fromArray(F, x, x0 + i), a0);
-        a0.intoArray(lanes, 0);
-        a1.intoArray(lanes, L);
-        return f32Tail(w, b, x, x0, vectorEnd, n, LaneSums.sum1(lanes));
+        a0.intoArray(lanes, chain0);
+        a1.intoArray(lanes, chain1);
     }
 
     static float bf16Tail(MemorySegment w, long base, float[] x, int x0, int from, int n, float sum) {
@@ -218,7 +233,7 @@ final class FusedRows {
         return sum;
     }
 
-    private static float e4m3Tail(MemorySegment w, long base, float[] x, int x0, int from, int n, float sum) {
+    static float e4m3Tail(MemorySegment w, long base, float[] x, int x0, int from, int n, float sum) {
         for (int i = from; i < n; i++) sum += Floats.e4m3ToFloat(w.get(ValueLayout.JAVA_BYTE, base + i)) * x[x0 + i];
         return sum;
     }

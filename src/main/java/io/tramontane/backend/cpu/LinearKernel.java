@@ -57,17 +57,39 @@ final class LinearKernel {
     private LinearKernel() {}
 
     private static float fusedRow(CpuWeight cpu, int r, float[] x, int x0, int n, int vectorEnd, float[] lanes) {
+        fusedChains(cpu, r, x, x0, vectorEnd, lanes, 0, DotKernels.F.length());
+        return fusedTail(cpu, r, x, x0, n, vectorEnd, LaneSums.sum1(lanes));
+    }
+
+    /** Row {@code r} with the token at {@code x0}: its two chains into {@code lanes} at {@code chain0}, {@code chain1}. */
+    private static void fusedChains(CpuWeight cpu, int r, float[] x, int x0, int vectorEnd, float[] lanes, int chain0, int chain1) {
         QuantizedMatrix m = cpu.quantized();
         if (m != null) {
-            return Q8Rows.row(m, r, x, x0, n, vectorEnd, lanes);
+            Q8Rows.chains(m, r, x, x0, vectorEnd, lanes, chain0, chain1);
+            return;
         }
         Tensor weight = cpu.tensor();
         var w = weight.storage();
         long b = weight.rowByteOffset(r);
+        switch (weight.dtype()) {
+            case BF16 -> FusedRows.bf16Chains(w, b, x, x0, vectorEnd, lanes, chain0, chain1);
+            case F8_E4M3 -> FusedRows.e4m3Chains(w, b, x, x0, vectorEnd, lanes, chain0, chain1);
+            default -> FusedRows.f32Chains(w, b, x, x0, vectorEnd, lanes, chain0, chain1);
+        }
+    }
+
+    /** Row {@code r}'s scalar tail {@code [vectorEnd, n)} with the token at {@code x0}, added to its lane sum. */
+    private static float fusedTail(CpuWeight cpu, int r, float[] x, int x0, int n, int vectorEnd, float sum) {
+        if (vectorEnd == n) return sum;
+        QuantizedMatrix m = cpu.quantized();
+        if (m != null) return Q8Rows.rowTail(m, r, x, x0, vectorEnd, n, sum);
+        Tensor weight = cpu.tensor();
+        var w = weight.storage();
+        long b = weight.rowByteOffset(r);
         return switch (weight.dtype()) {
-            case BF16 -> FusedRows.bf16Row(w, b, x, x0, n, vectorEnd, lanes);
-            case F8_E4M3 -> FusedRows.e4m3Row(w, b, x, x0, n, vectorEnd, lanes);
-            default -> FusedRows.f32Row(w, b, x, x0, n, vectorEnd, lanes);
+            case BF16 -> FusedRows.bf16Tail(w, b, x, x0, vectorEnd, n, sum);
+            case F8_E4M3 -> FusedRows.e4m3Tail(w, b, x, x0, vectorEnd, n, sum);
+            default -> FusedRows.f32Tail(w, b, x, x0, vectorEnd, n, sum);
         };
     }
 
@@ -182,8 +204,15 @@ final class LinearKernel {
                 for (int t = quadsEnd; t < tokens; t++) out[t * outStride + r + i] = fusedRow(weight, r + i, x, t * in, in, vectorEnd, lanes) * scale;
             }
         }
-        for (; r < to; r++) {
-            for (int t = 0; t < tokens; t++) out[t * outStride + r] = fusedRow(weight, r, x, t * in, in, vectorEnd, lanes) * scale;
+        for (; r < to; r += 16) {  // sixteen rows' chains folded together: no reduction latency at the end of every row
+            int count = Math.min(16, to - r), l = DotKernels.F.length();
+            for (int t = 0; t < tokens; t++) {
+                for (int k = 0; k < count; k++) fusedChains(weight, r + k, x, t * in, vectorEnd, lanes, k * l, (16 + k) * l);
+                LaneSums.sums16(lanes, sums);
+                for (int k = 0; k < count; k++) {
+                    out[t * outStride + r + k] = fusedTail(weight, r + k, x, t * in, in, vectorEnd, sums[k]) * scale;
+                }
+            }
         }
     }
 

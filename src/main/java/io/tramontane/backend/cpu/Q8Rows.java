@@ -35,6 +35,17 @@ final class Q8Rows {
 
     /** The dot of row {@code r} with the token at {@code x0} (order: see {@link DotKernels}). */
     static float row(QuantizedMatrix m, int r, float[] x, int x0, int n, int vectorEnd, float[] lanes) {
+        chains(m, r, x, x0, vectorEnd, lanes, 0, L);
+        return rowTail(m, r, x, x0, vectorEnd, n, LaneSums.sum1(lanes));
+    }
+
+    /** The scalar tail {@code [from, n)} of row {@code r} with the token at {@code x0}, added to its lane sum. */
+    static float rowTail(QuantizedMatrix m, int r, float[] x, int x0, int from, int n, float sum) {
+        return tail(m.quants(), m.quantOffset(r), m.scales(), m.scaleOffset(r), x, x0, from, n, sum);
+    }
+
+    /** As {@link #row}, its two chains left in {@code lanes} at {@code chain0} and {@code chain1}, the tail not added. */
+    static void chains(QuantizedMatrix m, int r, float[] x, int x0, int vectorEnd, float[] lanes, int chain0, int chain1) {
         MemorySegment q = m.quants(), s = m.scales();
         long q0 = m.quantOffset(r), s0 = m.scaleOffset(r);
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
@@ -68,9 +79,8 @@ final class Q8Rows {
             a0 = ((FloatVector) ByteVector.fromMemorySegment(B, q, q0 + i, LE).convertShape(VectorOperators.B2I, I, 0)
                     .convert(VectorOperators.I2F, 0)).mul(scale(s, s0, i)).fma(FloatVector.fromArray(F, x, x0 + i), a0);
         }
-        a0.intoArray(lanes, 0);
-        a1.intoArray(lanes, L);
-        return tail(q, q0, s, s0, x, x0, vectorEnd, n, LaneSums.sum1(lanes));
+        a0.intoArray(lanes, chain0);
+        a1.intoArray(lanes, chain1);
     }
     /** Four rows from {@code r} with four tokens at {@code x0 + t * n}: {@code sums[4 * row + token]}, each weight widened once. */
     static void tile4x4(QuantizedMatrix m, int r, float[] x, int x0, int n, int vectorEnd, float[] sums, float[] lanes) {
