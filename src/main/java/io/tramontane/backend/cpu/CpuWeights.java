@@ -4,7 +4,7 @@ import java.util.Locale;
 
 /**
  * How the CPU backend holds linear weights: as stored in the checkpoint, or quantized at load time into
- * blocks of {@link #BLOCK} input features with one FP32 scale per block (see {@link Quantizer}).
+ * blocks of {@link #BLOCK} input features with one scale per block (q8 FP32, q4 BF16; see {@link Quantizer}).
  * Norms, embeddings and the MoE router are always kept as stored; the output head is a linear and is
  * quantized like the others (as llama.cpp does for Q8_0).
  */

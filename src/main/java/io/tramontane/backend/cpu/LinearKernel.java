@@ -6,8 +6,9 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * {@code out[t, r] = scale * dot(w[r], x[t])} for the output rows {@code [from, to)} of one thread.
- * Up to three tokens (decode): the stored rows stream once, widened in registers, one row at a time (one sequential
- * stream runs at twice the bandwidth of four interleaved rows). More: tokens in panels, rows in groups that stay in L2,
+ * Up to three tokens (decode): the stored rows stream, widened in registers, one row at a time (one sequential
+ * stream runs at twice the bandwidth of four interleaved rows), sixteen rows' sums folded together; a second or third
+ * token re-reads the sixteen rows from L2. More: tokens in panels, rows in groups that stay in L2,
  * three rows by four tokens a tile ({@link #prefill}); except that e4m3 and q8 weights below
  * {@link #WIDENED_GROUPS_FROM} tokens stream once, four rows by four tokens. q4 weights take int8 activations and
  * their own loops ({@link #q4Rows}).
@@ -217,25 +218,35 @@ final class LinearKernel {
     }
 
     /**
-     * {@code out[t, r] = scale * dot(w[r], x[t])} of a q4 linear ({@link Q4Rows}) for the rows {@code [from, to)}: below
-     * four tokens each row streams once, its tokens one after another; from four, rows in groups that stay in L2
-     * ({@link #GROUP_BYTES}) and, for each four tokens (whose int8 quants stay in L1), the group's rows four at a time.
+     * {@code out[t, r] = scale * dot(w[r], x[t])} of a q4 linear ({@link Q4Rows}) for the rows {@code [from, to)}. From
+     * four tokens: per token panel ({@link #PANEL_BYTES} of int16 activations), rows in groups that stay in L2
+     * ({@link #GROUP_BYTES}) and, for each four tokens (whose activation words stay in L1 or L2), the group's rows four at
+     * a time. The tokens past the last four, and the rows past the last four, go sixteen rows at a time
+     * ({@link Q4Rows#rows16}: each block of sixteen rows read once per token, from L2 after the first).
      */
     static void q4Rows(QuantizedMatrix m, Q4Activations x, int from, int to, float scale, float[] out, int outStride) {
         Scratch scratch = SCRATCH.get();
         float[] sums = scratch.sums, lanes = scratch.lanes;
         int tokens = x.tokens, quadsEnd = tokens / 4 * 4, rowQuadsEnd = quadsEnd == 0 ? from : from + (to - from) / 4 * 4;
         int group = Math.max(4, (int) (GROUP_BYTES / (m.blocksPerRow() * (long) CpuWeights.Q4.quantBytesPerBlock())) / 4 * 4);
-        for (int g = from; g < rowQuadsEnd; g += group) {
-            int groupEnd = Math.min(rowQuadsEnd, g + group);
-            for (int t = 0; t < quadsEnd; t += 4) {
-                for (int r = g; r < groupEnd; r += 4) {
-                    Q4Rows.tile4x4(m, r, x, t, sums, lanes, scratch.blockSums);
-                    storeTile(sums, 4, scale, out, outStride, t, r);
+        int panel = (int) Math.max(4, PANEL_BYTES / (2L * x.blocks * CpuWeights.BLOCK) / 4 * 4);
+        for (int p = 0; p < quadsEnd; p += panel) {
+            int panelEnd = Math.min(quadsEnd, p + panel);
+            for (int g = from; g < rowQuadsEnd; g += group) {
+                int groupEnd = Math.min(rowQuadsEnd, g + group);
+                for (int t = p; t < panelEnd; t += 4) {
+                    for (int r = g; r < groupEnd; r += 4) {
+                        Q4Rows.tile4x4(m, r, x, t, sums, lanes, scratch.blockSums);
+                        storeTile(sums, 4, scale, out, outStride, t, r);
+                    }
                 }
             }
-            for (int r = g; r < groupEnd; r++) {
-                for (int t = quadsEnd; t < tokens; t++) out[t * outStride + r] = Q4Rows.row(m, r, x, t, lanes) * scale;
+        }
+        for (int r = from; r < rowQuadsEnd; r += 16) {
+            int count = Math.min(16, rowQuadsEnd - r);
+            for (int t = quadsEnd; t < tokens; t++) {
+                Q4Rows.rows16(m, r, count, x, t, sums, lanes);
+                for (int k = 0; k < count; k++) out[t * outStride + r + k] = sums[k] * scale;
             }
         }
         for (int r = rowQuadsEnd; r < to; r += 16) {

@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Dot products of {@link CpuWeights#Q4} rows with int8 activations ({@link Q4Activations}): one row with one token,
+ * Dot products of {@link CpuWeights#Q4} rows with int8 activations ({@link Q4Activations}): sixteen rows with one token,
  * four rows with four tokens. A vector of 2L int16 lanes holds one word of each block of a group
  * ({@link QuantizedMatrix#Q4_GROUP}); each nibble, sign-extended by a shift pair, multiplies the token's quant of the
  * same position, and the products of a block add up in its lane, exactly (|quant x quant| &lt;= 8 x 127, 32 of them
@@ -41,23 +41,17 @@ final class Q4Rows {
 
     private Q4Rows() {}
 
-    /** The dot of row {@code r} with token {@code t} (order: see the class). */
-    static float row(QuantizedMatrix m, int r, Q4Activations x, int t, float[] lanes) {
-        chains(m, r, x, t, lanes, 0, L);
-        return LaneSums.sum1(lanes);
-    }
-
     /**
      * Sixteen rows from {@code r} (fewer if {@code count} says so) with token {@code t}: {@code sums[k]} for row r + k,
-     * their lanes summed together ({@link LaneSums#sums16}: the pairs of {@link #row}'s, without a reduction's latency
-     * at the end of every row).
+     * their lanes summed together ({@link LaneSums#sums16}: the butterfly's pairs, without a reduction's latency at the
+     * end of every row).
      */
     static void rows16(QuantizedMatrix m, int r, int count, Q4Activations x, int t, float[] sums, float[] lanes) {
         for (int k = 0; k < count; k++) chains(m, r + k, x, t, lanes, k * L, (16 + k) * L);
         LaneSums.sums16(lanes, sums);
     }
 
-    /** Row {@code r} with token {@code t}: its two FP32 accumulators into {@code lanes} at {@code chain0} and {@code chain1}. */
+    /** Row {@code r} with token {@code t} (order: see the class): its two FP32 accumulators into {@code lanes} at {@code chain0} and {@code chain1}. */
     private static void chains(QuantizedMatrix m, int r, Q4Activations x, int t, float[] lanes, int chain0, int chain1) {
         MemorySegment q = m.quants(), s = m.scales();
         short[] xq = x.quants;

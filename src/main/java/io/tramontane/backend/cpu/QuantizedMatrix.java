@@ -21,8 +21,9 @@ record QuantizedMatrix(String name, CpuWeights format, int rows, int cols, Memor
     static final ValueLayout.OfFloat SCALE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /**
      * Bytes allocated past the last quant and past the last scale: the q4 kernels load a row's last group of quants (one
-     * vector, 64 bytes at most) and of scales (two vectors, 128 bytes at most) whole, however few blocks it has; the
-     * lanes past the row's end are never part of a sum ({@link Q4Rows}).
+     * vector, 64 bytes at most) and of BF16 scales (two half vectors, 64 bytes) whole, however few blocks it has; the
+     * lanes past the row's end are never part of a sum ({@link Q4Rows}). A q8 byte vector of fewer than 8 lanes still reads
+     * 8 bytes.
      */
     static final int SLACK = 2 * 4 * 16;
     private static final int L = DotKernels.F.length();

@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Quantizes a linear weight into a {@link QuantizedMatrix}, rows split over the backend's threads. Each block of
- * 32 input features gets one symmetric FP32 scale:
+ * 32 input features gets one symmetric scale (q8: FP32, q4: BF16):
  * <ul>
  * <li>{@link CpuWeights#Q8}: {@code scale = maxabs / 127}, {@code q = round(w / scale)}; every weight within
  * {@code scale / 2} of {@code scale * q}.
@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@code scale = -m / 8} rounded to BF16 (as stored), {@code q = clamp(round(w / scale), -8, 7)}: 16 levels instead of the 15 of a
  * symmetric {@code maxabs / 7} (a step 12.5% finer). Every weight is within {@code |scale| / 2} of
  * {@code scale * q} except those of the opposite sign within 1/16 of {@code |m|}, clamped to 7 (within
- * {@code |scale|}).
+ * {@code |m| - 7 |scale|}: {@code |scale|}, plus up to 1.6% of it for the BF16 rounding).
  * </ul>
  * The FP8 per-tensor weight scale is folded into the block scales. An all-zero block has scale 0; a value that is
  * not finite is refused, naming the tensor, row and block.

@@ -35,7 +35,7 @@ record GemvLayoutChoice(GemvLayout fallback, Map<Integer, GemvLayout> byWidth) {
 
     /** {@code NAME[,WIDTH=NAME]...}, names those of {@link GemvLayout#all()}. */
     static GemvLayoutChoice parse(String spec) {
-        String[] parts = spec.split(",");
+        String[] parts = spec.split(",", -1);
         GemvLayout fallback = named(parts[0].strip(), spec);
         Map<Integer, GemvLayout> byWidth = new TreeMap<>();
         for (int i = 1; i < parts.length; i++) {

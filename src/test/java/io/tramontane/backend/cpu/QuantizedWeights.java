@@ -58,14 +58,14 @@ final class QuantizedWeights {
 
     /**
      * Feature {@code i} of the token at {@code x[x0 ..]} (of {@code cols}) as a q4 linear takes it, written from
-     * {@link Q4Activations}' docs: {@code {quant, scale}} of its block, scale = maxabs / 127, quant = rint(x * (127 /
-     * maxabs)) clamped to [-127, 127].
+     * {@link Q4Activations}' docs: {@code {quant, scale}} of its block, scale = maxabs / 127, quant = rint(x * (127.0 /
+     * maxabs)) in double, clamped to [-127, 127].
      */
     static float[] activation(float[] x, int x0, int cols, int i) {
         int start = i / CpuWeights.BLOCK * CpuWeights.BLOCK;
         float maxAbs = 0;
         for (int j = start; j < Math.min(cols, start + CpuWeights.BLOCK); j++) maxAbs = Math.max(maxAbs, Math.abs(x[x0 + j]));
-        float quant = i >= cols || maxAbs == 0 ? 0 : Math.clamp(Math.round((double) Math.rint(x[x0 + i] * (127 / maxAbs))), -127, 127);
+        float quant = i >= cols || maxAbs == 0 ? 0 : Math.clamp(Math.round(Math.rint(x[x0 + i] * (127.0 / maxAbs))), -127, 127);
         return new float[] {quant, maxAbs / 127};
     }
 

@@ -24,6 +24,7 @@ class GemvLayoutTest {
         assertThatThrownBy(() -> GemvLayoutChoice.parse("r3c1s1")).hasMessageContaining("TRAMONTANE_GEMV_LAYOUT")
                 .hasMessageContaining("[r4c1s4, r2c2s2, r4c1s3, r8c1s2]").hasMessageContaining("'r3c1s1'");
         assertThatThrownBy(() -> GemvLayoutChoice.parse("r4c1s4,4096")).hasMessageContaining("'4096' is not WIDTH=LAYOUT");
+        assertThatThrownBy(() -> GemvLayoutChoice.parse("r4c1s4,")).hasMessageContaining("'' is not WIDTH=LAYOUT");
         assertThatThrownBy(() -> GemvLayoutChoice.parse("r4c1s4,-2=r2c2s2")).hasMessageContaining("positive width");
         assertThatThrownBy(() -> GemvLayoutChoice.parse("r4c1s4,64=r2c2s2,64=r8c1s2")).hasMessageContaining("width 64 is named twice");
         assertThat(GemvLayoutChoice.PRODUCTION.forWidth(4096)).isSameAs(GemvLayout.PRODUCTION);
