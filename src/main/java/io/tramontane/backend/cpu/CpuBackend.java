@@ -141,7 +141,7 @@ public final class CpuBackend implements Backend {
             });
             return;
         }
-        QuantizedMatrix q4 = w.quantized() != null && w.quantized().format() == CpuWeights.Q4 ? w.quantized() : null;
+        QuantizedMatrix q4 = w.q4();
         if (q4 != null) {
             Q4Activations x4 = Q4Activations.quantize(xs, n, inFeatures, threads);
             threads.parallelFor(outFeatures, 4, (from, to) -> LinearKernel.q4Rows(q4, x4, from, to, scale, o.data(), outFeatures));

@@ -36,6 +36,11 @@ record CpuWeight(Tensor tensor, float weightScale, float activationScale, float[
         return tensor.cols();
     }
 
+    /** The q4 quantization of this linear (whose kernels take int8 activations, {@link Q4Activations}), else null. */
+    QuantizedMatrix q4() {
+        return quantized != null && quantized.format() == CpuWeights.Q4 ? quantized : null;
+    }
+
     boolean quantizesActivations() {
         return !Float.isNaN(activationScale);
     }

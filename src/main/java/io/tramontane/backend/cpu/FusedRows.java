@@ -36,13 +36,11 @@ final class FusedRows {
 
     private FusedRows() {}
 
-    /** The dot of the BF16 row at byte offset {@code b} with the token at {@code x0} (order: see {@link DotKernels}). */
-    static float bf16Row(MemorySegment w, long b, float[] x, int x0, int n, int vectorEnd, float[] lanes) {
-        bf16Chains(w, b, x, x0, vectorEnd, lanes, 0, L);
-        return bf16Tail(w, b, x, x0, vectorEnd, n, LaneSums.sum1(lanes));
-    }
-
-    /** As {@link #bf16Row}, its two chains left in {@code lanes} at {@code chain0} and {@code chain1}, the tail not added. */
+    /**
+     * The BF16 row at byte offset {@code b} with the token at {@code x0}, columns {@code [0, vectorEnd)} (order: see
+     * {@link DotKernels}): its two chains into {@code lanes} at {@code chain0} and {@code chain1}, for {@link LaneSums};
+     * {@link #bf16Tail} adds the rest.
+     */
     static void bf16Chains(MemorySegment w, long b, float[] x, int x0, int vectorEnd, float[] lanes, int chain0, int chain1) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int i = 0;
@@ -72,13 +70,11 @@ final class FusedRows {
         a1.intoArray(lanes, chain1);
     }
 
-    /** The dot of the e4m3 row at byte offset {@code b} with the token at {@code x0} (order: see {@link DotKernels}). */
-    static float e4m3Row(MemorySegment w, long b, float[] x, int x0, int n, int vectorEnd, float[] lanes) {
-        e4m3Chains(w, b, x, x0, vectorEnd, lanes, 0, L);
-        return e4m3Tail(w, b, x, x0, vectorEnd, n, LaneSums.sum1(lanes));
-    }
-
-    /** As {@link #e4m3Row}, its two chains left in {@code lanes} at {@code chain0} and {@code chain1}, the tail not added. */
+    /**
+     * The e4m3 row at byte offset {@code b} with the token at {@code x0}, columns {@code [0, vectorEnd)} (order: see
+     * {@link DotKernels}): its two chains into {@code lanes} at {@code chain0} and {@code chain1}, for {@link LaneSums};
+     * {@link #e4m3Tail} adds the rest.
+     */
     static void e4m3Chains(MemorySegment w, long b, float[] x, int x0, int vectorEnd, float[] lanes, int chain0, int chain1) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int i = 0;
@@ -199,13 +195,11 @@ final class FusedRows {
         b31.intoArray(lanes, o + 23 * L);
     }
 
-    /** The dot of the F32 row at byte offset {@code b} with the token at {@code x0} (order: see {@link DotKernels}). */
-    static float f32Row(MemorySegment w, long b, float[] x, int x0, int n, int vectorEnd, float[] lanes) {
-        f32Chains(w, b, x, x0, vectorEnd, lanes, 0, L);
-        return f32Tail(w, b, x, x0, vectorEnd, n, LaneSums.sum1(lanes));
-    }
-
-    /** As {@link #f32Row}, its two chains left in {@code lanes} at {@code chain0} and {@code chain1}, the tail not added. */
+    /**
+     * The F32 row at byte offset {@code b} with the token at {@code x0}, columns {@code [0, vectorEnd)} (order: see
+     * {@link DotKernels}): its two chains into {@code lanes} at {@code chain0} and {@code chain1}, for {@link LaneSums};
+     * {@link #f32Tail} adds the rest.
+     */
     static void f32Chains(MemorySegment w, long b, float[] x, int x0, int vectorEnd, float[] lanes, int chain0, int chain1) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int i = 0;

@@ -57,7 +57,8 @@ final class LinearKernel {
 
     private LinearKernel() {}
 
-    private static float fusedRow(CpuWeight cpu, int r, float[] x, int x0, int n, int vectorEnd, float[] lanes) {
+    /** The dot of row {@code r} with the token at {@code x0} (order: see {@link DotKernels}). */
+    static float fusedRow(CpuWeight cpu, int r, float[] x, int x0, int n, int vectorEnd, float[] lanes) {
         fusedChains(cpu, r, x, x0, vectorEnd, lanes, 0, DotKernels.F.length());
         return fusedTail(cpu, r, x, x0, n, vectorEnd, LaneSums.sum1(lanes));
     }
@@ -108,7 +109,7 @@ final class LinearKernel {
 
     static void rows(CpuWeight weight, float[] x, int tokens, int in, int from, int to, float scale, float[] out,
                      int outStride) {
-        if (weight.quantized() != null && weight.quantized().format() == CpuWeights.Q4) {
+        if (weight.q4() != null) {
             throw new IllegalArgumentException("q4 linear " + weight.tensor() + " takes int8 activations (q4Rows)");
         }
         int vectorEnd = RowBlockDecoder.vectorEnd(in, weight);
@@ -242,16 +243,16 @@ final class LinearKernel {
                 }
             }
         }
-        for (int r = from; r < rowQuadsEnd; r += 16) {
-            int count = Math.min(16, rowQuadsEnd - r);
-            for (int t = quadsEnd; t < tokens; t++) {
-                Q4Rows.rows16(m, r, count, x, t, sums, lanes);
-                for (int k = 0; k < count; k++) out[t * outStride + r + k] = sums[k] * scale;
-            }
-        }
-        for (int r = rowQuadsEnd; r < to; r += 16) {
+        q4Rows16(m, x, from, rowQuadsEnd, quadsEnd, tokens, scale, out, outStride, sums, lanes);
+        q4Rows16(m, x, rowQuadsEnd, to, 0, tokens, scale, out, outStride, sums, lanes);
+    }
+
+    /** Rows {@code [from, to)} of a q4 linear with tokens {@code [first, last)}, sixteen rows at a time. */
+    private static void q4Rows16(QuantizedMatrix m, Q4Activations x, int from, int to, int first, int last, float scale,
+                                 float[] out, int outStride, float[] sums, float[] lanes) {
+        for (int r = from; r < to; r += 16) {
             int count = Math.min(16, to - r);
-            for (int t = 0; t < tokens; t++) {
+            for (int t = first; t < last; t++) {
                 Q4Rows.rows16(m, r, count, x, t, sums, lanes);
                 for (int k = 0; k < count; k++) out[t * outStride + r + k] = sums[k] * scale;
             }

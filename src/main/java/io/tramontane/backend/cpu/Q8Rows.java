@@ -33,18 +33,15 @@ final class Q8Rows {
         return s.get(SCALE, row + (long) (i / BLOCK) * Float.BYTES);
     }
 
-    /** The dot of row {@code r} with the token at {@code x0} (order: see {@link DotKernels}). */
-    static float row(QuantizedMatrix m, int r, float[] x, int x0, int n, int vectorEnd, float[] lanes) {
-        chains(m, r, x, x0, vectorEnd, lanes, 0, L);
-        return rowTail(m, r, x, x0, vectorEnd, n, LaneSums.sum1(lanes));
-    }
-
     /** The scalar tail {@code [from, n)} of row {@code r} with the token at {@code x0}, added to its lane sum. */
     static float rowTail(QuantizedMatrix m, int r, float[] x, int x0, int from, int n, float sum) {
         return tail(m.quants(), m.quantOffset(r), m.scales(), m.scaleOffset(r), x, x0, from, n, sum);
     }
 
-    /** As {@link #row}, its two chains left in {@code lanes} at {@code chain0} and {@code chain1}, the tail not added. */
+    /**
+     * Row {@code r} with the token at {@code x0}, columns {@code [0, vectorEnd)} (order: see {@link DotKernels}): its two
+     * chains into {@code lanes} at {@code chain0} and {@code chain1}, for {@link LaneSums}; {@link #rowTail} adds the rest.
+     */
     static void chains(QuantizedMatrix m, int r, float[] x, int x0, int vectorEnd, float[] lanes, int chain0, int chain1) {
         MemorySegment q = m.quants(), s = m.scales();
         long q0 = m.quantOffset(r), s0 = m.scaleOffset(r);

@@ -70,11 +70,7 @@ class DotKernelsTest {
         for (int t = 0; t < 4; t++) {
             for (int r = 0; r < 4; r++) {
                 float single = dot1(block, r * n, x, t * n, n, end, lanes);
-                float fused = switch (dtype) {
-                    case BF16 -> FusedRows.bf16Row(weight.storage(), weight.rowByteOffset(r), x, t * n, n, end, lanes);
-                    case F8_E4M3 -> FusedRows.e4m3Row(weight.storage(), weight.rowByteOffset(r), x, t * n, n, end, lanes);
-                    default -> FusedRows.f32Row(weight.storage(), weight.rowByteOffset(r), x, t * n, n, end, lanes);
-                };
+                float fused = LinearKernel.fusedRow(CpuWeight.linear(weight, 1f, Float.NaN), r, x, t * n, n, end, lanes);
                 if (r < 3) assertThat(tile[4 * r + t]).as("3x4 tile on the decoded block (%d, %d) equals dot1 bit for bit", r, t).isEqualTo(single);
                 assertThat(fused).as("fused %s row %d equals dot1 bit for bit", dtype, r).isEqualTo(single);
                 if (r < 3 || dtype == DType.F8_E4M3) {
@@ -118,7 +114,7 @@ class DotKernelsTest {
         StoredTiles.bf16Tile3x4(widened, 0, 2L * n, 4L * n, x, 0, n, end, widenedTile, lanes);
         for (int r = 0; r < 3; r++) {
             for (int t = 0; t < 4; t++) {
-                float row = FusedRows.e4m3Row(w, weight.rowByteOffset(r), x, t * n, n, end, lanes);
+                float row = LinearKernel.fusedRow(CpuWeight.linear(weight, 1f, Float.NaN), r, x, t * n, n, end, lanes);
                 assertThat(Float.floatToRawIntBits(tile[4 * r + t])).as("4x4 (%d, %d)", r, t).isEqualTo(Float.floatToRawIntBits(row));
                 assertThat(Float.floatToRawIntBits(widenedTile[4 * r + t])).as("widened 3x4 (%d, %d)", r, t)
                         .isEqualTo(Float.floatToRawIntBits(row));
