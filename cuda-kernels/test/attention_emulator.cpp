@@ -607,6 +607,12 @@ Kernel kernel(void (*entry)(P...), int threads, int shared) {
             }};
 }
 
+// a decode gemv of weight type W in ring shape Shape (linear_core.cuh), at the block size and shared memory it is written for
+template <typename W, typename Shape>
+Kernel gemv() {
+    return kernel(&lin::gemv<W, Shape, HostOps>, lin::GEMV_THREADS, Shape::smem_bytes());
+}
+
 const std::map<std::string, Kernel>& kernels() {
     static const std::map<std::string, Kernel> table = {
         {"kv_store_f32", kernel(&attn::kv_store<float, HostOps>, attn::STORE_THREADS, 0)},
@@ -645,24 +651,15 @@ const std::map<std::string, Kernel>& kernels() {
         {"gemm_input_bf16", kernel(&input::bf16<HostOps>, input::THREADS, input::smem_bytes())},
         {"gemm_input_e4m3", kernel(&input::e4m3<HostOps>, input::THREADS, input::smem_bytes())},
         {"gemm_input_e4m3_rows", kernel(&input::e4m3_rows<HostOps>, input::THREADS, input::smem_bytes())},
-        {"linear_gemv_f32", kernel(&lin::gemv<float, lin::Production, HostOps>, lin::GEMV_THREADS,
-                                   lin::Production::smem_bytes())},
-        {"linear_gemv_bf16", kernel(&lin::gemv<uint16_t, lin::Production, HostOps>, lin::GEMV_THREADS,
-                                    lin::Production::smem_bytes())},
-        {"linear_gemv_e4m3", kernel(&lin::gemv<uint8_t, lin::Production, HostOps>, lin::GEMV_THREADS,
-                                    lin::Production::smem_bytes())},
-        {"linear_gemv_e4m3_r2c2s2", kernel(&lin::gemv<uint8_t, lin::Layout<2, 2, 2>, HostOps>, lin::GEMV_THREADS,
-                                           lin::Layout<2, 2, 2>::smem_bytes())},
-        {"linear_gemv_e4m3_r4c1s3", kernel(&lin::gemv<uint8_t, lin::Layout<4, 1, 3>, HostOps>, lin::GEMV_THREADS,
-                                           lin::Layout<4, 1, 3>::smem_bytes())},
-        {"linear_gemv_e4m3_r8c1s2", kernel(&lin::gemv<uint8_t, lin::Layout<8, 1, 2>, HostOps>, lin::GEMV_THREADS,
-                                           lin::Layout<8, 1, 2>::smem_bytes())},
-        {"linear_gemv_bf16_r2c2s2", kernel(&lin::gemv<uint16_t, lin::Layout<2, 2, 2>, HostOps>, lin::GEMV_THREADS,
-                                           lin::Layout<2, 2, 2>::smem_bytes())},
-        {"linear_gemv_bf16_r4c1s3", kernel(&lin::gemv<uint16_t, lin::Layout<4, 1, 3>, HostOps>, lin::GEMV_THREADS,
-                                           lin::Layout<4, 1, 3>::smem_bytes())},
-        {"linear_gemv_bf16_r8c1s2", kernel(&lin::gemv<uint16_t, lin::Layout<8, 1, 2>, HostOps>, lin::GEMV_THREADS,
-                                           lin::Layout<8, 1, 2>::smem_bytes())},
+        {"linear_gemv_f32", gemv<float, lin::Production>()},
+        {"linear_gemv_bf16", gemv<uint16_t, lin::Production>()},
+        {"linear_gemv_e4m3", gemv<uint8_t, lin::Production>()},
+        {"linear_gemv_e4m3_r2c2s2", gemv<uint8_t, lin::Layout<2, 2, 2>>()},
+        {"linear_gemv_e4m3_r4c1s3", gemv<uint8_t, lin::Layout<4, 1, 3>>()},
+        {"linear_gemv_e4m3_r8c1s2", gemv<uint8_t, lin::Layout<8, 1, 2>>()},
+        {"linear_gemv_bf16_r2c2s2", gemv<uint16_t, lin::Layout<2, 2, 2>>()},
+        {"linear_gemv_bf16_r4c1s3", gemv<uint16_t, lin::Layout<4, 1, 3>>()},
+        {"linear_gemv_bf16_r8c1s2", gemv<uint16_t, lin::Layout<8, 1, 2>>()},
         {"moe_route", kernel(&moe::route<HostOps>, moe::ROUTE_THREADS, 0)},
         {"moe_permute", kernel(&moe::permute<HostOps>, moe::PERMUTE_THREADS, moe::permute_smem_bytes())},
         {"moe_gather", kernel(&moe::gather<HostOps>, moe::ROW_THREADS, 0)},

@@ -33,13 +33,12 @@ final class Q4Activations {
      * Above {@link #KEPT_WORDS} words (a long prefill) the arrays are the call's own, so a thread does not hold them.
      */
     static Q4Activations quantize(float[] x, int tokens, int cols, CpuThreads threads) {
-        int wordsNeeded = tokens * CpuWeights.blocksPerRow(cols) * BLOCK + GROUP * BLOCK;
-        Q4Activations a = wordsNeeded > KEPT_WORDS ? new Q4Activations() : SCRATCH.get();
+        int blocks = CpuWeights.blocksPerRow(cols), words = tokens * blocks * BLOCK + GROUP * BLOCK;
+        Q4Activations a = words > KEPT_WORDS ? new Q4Activations() : SCRATCH.get();
         a.tokens = tokens;
         a.cols = cols;
-        a.blocks = CpuWeights.blocksPerRow(cols);
-        a.scaleStride = (a.blocks + GROUP - 1) / GROUP * GROUP;
-        int words = tokens * a.blocks * BLOCK + GROUP * BLOCK;
+        a.blocks = blocks;
+        a.scaleStride = (blocks + GROUP - 1) / GROUP * GROUP;
         if (a.quants.length < words) a.quants = new short[words];
         if (a.scales.length < tokens * a.scaleStride) a.scales = new float[tokens * a.scaleStride];
         if (tokens < 8) a.quantize(x, 0, tokens);
