@@ -141,13 +141,15 @@ public final class CpuBackend implements Backend {
             });
             return;
         }
+        // pieces of whole decode folds (sixteen rows), or of whole prefill tiles (three or four rows)
+        int grain = n < 4 ? 16 : 48;
         QuantizedMatrix q4 = w.q4();
         if (q4 != null) {
             Q4Activations x4 = Q4Activations.quantize(xs, n, inFeatures, threads);
-            threads.parallelFor(outFeatures, 4, (from, to) -> LinearKernel.q4Rows(q4, x4, from, to, scale, o.data(), outFeatures));
+            threads.parallelFor(outFeatures, grain, (from, to) -> LinearKernel.q4Rows(q4, x4, from, to, scale, o.data(), outFeatures));
             return;
         }
-        threads.parallelFor(outFeatures, 4, (from, to) -> LinearKernel.rows(w, xs, n, inFeatures, from, to,
+        threads.parallelFor(outFeatures, grain, (from, to) -> LinearKernel.rows(w, xs, n, inFeatures, from, to,
                 scale, o.data(), outFeatures));
     }
 

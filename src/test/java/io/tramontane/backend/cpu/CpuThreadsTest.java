@@ -5,12 +5,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.lang.management.ManagementFactory;
 import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The pool covers every index once, passes failures on, keeps working after them, and allocates nothing per call. */
+/**
+ * The pool covers every index once, lets idle threads finish a lagging one's share, passes failures on, keeps working
+ * after them, and allocates nothing per call.
+ */
 class CpuThreadsTest {
 
     @ParameterizedTest(name = "{0} threads")
@@ -29,6 +35,31 @@ class CpuThreadsTest {
                 for (int i = 0; i < n; i++) assertThat(hits.get(i)).as("call %d index %d of %d", call, i, n).isEqualTo(1);
             }
         }
+    }
+
+    @ParameterizedTest(name = "{0} threads")
+    @ValueSource(ints = {2, 3})
+    void theOthersFinishALaggingThreadsShare(int threadCount) throws InterruptedException {
+        int n = 64 * threadCount, lastShare = n - 64;
+        CountDownLatch stolen = new CountDownLatch(1);
+        AtomicBoolean lagged = new AtomicBoolean();
+        AtomicIntegerArray hits = new AtomicIntegerArray(n);
+        try (CpuThreads threads = new CpuThreads(threadCount)) {
+            threads.parallelFor(n, 1, (from, to) -> {
+                if (from == lastShare) {  // the last share's first piece stalls until another thread takes from its back
+                    try {
+                        lagged.set(stolen.await(10, TimeUnit.SECONDS));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                } else if (from > lastShare) {
+                    stolen.countDown();
+                }
+                for (int i = from; i < to; i++) hits.incrementAndGet(i);
+            });
+        }
+        assertThat(lagged).as("another thread took pieces of the stalled share").isTrue();
+        for (int i = 0; i < n; i++) assertThat(hits.get(i)).as("index %d", i).isEqualTo(1);
     }
 
     @Test
