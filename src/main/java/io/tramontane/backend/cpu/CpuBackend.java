@@ -153,12 +153,21 @@ public final class CpuBackend implements Backend {
                 scale, o.data(), outFeatures));
     }
 
-    /** Static activation quantization: {@code e4m3(clamp(x / scale, -448, 448))}, kept as the decoded values. */
+    /**
+     * Static activation quantization: {@code e4m3(clamp(x / scale, -448, 448))}, kept as the decoded values, in a
+     * per-thread buffer up to {@link #KEPT_E4M3_FLOATS} (a decode step's w8a8 linears allocate nothing; a long prefill's
+     * input is the call's own, so no thread holds it).
+     */
     private static float[] quantizeE4m3(CpuActivation x, float scale) {
-        float[] q = new float[x.data().length];
-        for (int i = 0; i < q.length; i++) q[i] = Floats.e4m3ToFloat(Floats.floatToE4m3(x.data()[i] / scale));
+        int n = x.data().length;
+        float[] q = n > KEPT_E4M3_FLOATS ? new float[n] : E4M3_INPUT.get();
+        if (q.length < n) E4M3_INPUT.set(q = new float[n]);
+        for (int i = 0; i < n; i++) q[i] = Floats.e4m3ToFloat(Floats.floatToE4m3(x.data()[i] / scale));
         return q;
     }
+
+    private static final int KEPT_E4M3_FLOATS = 2 << 20;
+    private static final ThreadLocal<float[]> E4M3_INPUT = ThreadLocal.withInitial(() -> new float[0]);
 
     @Override
     public void rope(Activation x, int headDim, float[] cos, float[] sin) {

@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -107,6 +108,25 @@ class QuantizedLinearTest {
                             .isCloseTo(exact * activationScale, org.assertj.core.data.Offset.offset(1e-5 * magnitude * activationScale));
                 }
             }
+        }
+    }
+
+    /** A w8a8 linear's e4m3 input lives in per-thread scratch: a decode step does not allocate a copy per linear. */
+    @Test
+    void staticFp8InputsAllocateNoCopyPerCall() {
+        int out = 64, in = 4096;
+        MemorySegment bytes = MemorySegment.ofArray(new byte[out * in]);
+        Tensor e4m3 = Tensor.of("fp8", DType.F8_E4M3, new long[] {out, in}, bytes);
+        var bean = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        try (CpuBackend backend = new CpuBackend(new CpuBackend.Options(1, true))) {
+            Weight weight = backend.linear(new Linear(e4m3, 0.01f, 0.05f));
+            var x = backend.allocate(1, in);
+            var y = backend.allocate(1, out);
+            for (int i = 0; i < 5000; i++) backend.linear(x, weight, y);  // compiled: interpreted Vector API code allocates
+            long before = bean.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 100; i++) backend.linear(x, weight, y);
+            long perCall = (bean.getCurrentThreadAllocatedBytes() - before) / 100;
+            assertThat(perCall).as("bytes allocated per call (a copy of the input would be %d)", 4 * in).isLessThan(1024);
         }
     }
 
