@@ -42,13 +42,19 @@ final class CpuThreads implements AutoCloseable {
     private volatile long ticket;
     private volatile boolean closed, callerParked;
     private Thread caller;
-    /** Call number << 32 | {@link #CLOSED} | workers joined. */
+    /** The call number's low 32 bits << 32 | {@link #CLOSED} | workers joined. */
     private final AtomicLong entry = new AtomicLong();
     private final AtomicInteger finished = new AtomicInteger();
     /** Share c's unclaimed indexes {@code [front, back)} at {@code c * PAD}, packed {@code front << 32 | back}. */
     private final AtomicLongArray shares;
 
     CpuThreads(int threads) {
+        this(threads, 1);
+    }
+
+    /** With the first call numbered {@code firstCall} (tests: the wrap of the call number). */
+    CpuThreads(int threads, long firstCall) {
+        this.ticket = (firstCall - 1) << 16;
         if (threads < 1 || threads > 0xFFFF) throw new IllegalArgumentException("threads must be in [1, 65535], got " + threads);
         this.threads = threads;
         this.workers = new Thread[threads - 1];
@@ -134,7 +140,8 @@ final class CpuThreads implements AutoCloseable {
     private boolean join(long call) {
         while (true) {
             long e = entry.get();
-            if (e >>> 32 != call || (e & CLOSED) != 0) return false;
+            // entry keeps the call number's low 32 bits (a server makes 2^32 calls in days), the ticket 48
+            if ((int) (e >>> 32) != (int) call || (e & CLOSED) != 0) return false;
             if (entry.compareAndSet(e, e + 1)) return true;
         }
     }

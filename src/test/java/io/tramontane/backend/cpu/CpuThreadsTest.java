@@ -62,6 +62,31 @@ class CpuThreadsTest {
         for (int i = 0; i < n; i++) assertThat(hits.get(i)).as("index %d", i).isEqualTo(1);
     }
 
+    /** The call number outgrows the 32 bits a join compares: workers still join the calls after it. */
+    @Test
+    void workersKeepJoiningPastTwoToTheThirtyTwoCalls() throws InterruptedException {
+        try (CpuThreads threads = new CpuThreads(2, (1L << 32) - 3)) {
+            for (int call = 0; call < 8; call++) {
+                Thread caller = Thread.currentThread();
+                CountDownLatch workerRan = new CountDownLatch(1);
+                AtomicBoolean byWorker = new AtomicBoolean();
+                threads.parallelFor(2, 1, (from, to) -> {
+                    if (from == 0) {  // the caller's piece waits for the worker to take the other
+                        try {
+                            workerRan.await(10, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    } else {
+                        byWorker.set(Thread.currentThread() != caller);
+                        workerRan.countDown();
+                    }
+                });
+                assertThat(byWorker).as("call %d: index 1 ran on the worker", call).isTrue();
+            }
+        }
+    }
+
     @Test
     void aFailingChunkFailsTheCallAndThePoolKeepsWorking() {
         try (CpuThreads threads = new CpuThreads(3)) {
