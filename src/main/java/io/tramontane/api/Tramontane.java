@@ -8,6 +8,7 @@ import io.tramontane.engine.EngineStats;
 import io.tramontane.engine.StepObserver;
 import io.tramontane.engine.Generation;
 import io.tramontane.engine.GenerationRequest;
+import io.tramontane.engine.JitSettle;
 import io.tramontane.engine.ModelFactory;
 import io.tramontane.engine.TextStream;
 import io.tramontane.engine.TokenEvent;
@@ -23,6 +24,7 @@ import io.tramontane.weights.Progress;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Flow;
 import java.util.function.Consumer;
@@ -214,16 +216,30 @@ public final class Tramontane implements AutoCloseable {
 
     /**
      * Runs a few throw-away prefills (1, 4 and 48 tokens) so the JIT compiles the kernels of every path (decode,
-     * small batches, prefill tiles) before the first real request; measured first prefills run 2-3x slower.
+     * small batches, prefill tiles) before the first real request (measured first prefills run 2-3x slower), then
+     * one-token forwards until the JIT has nothing left to compile or {@link #SETTLE_LIMIT_NANOS} have passed: C2's
+     * compiles take seconds of a core, which early requests would otherwise share ({@link JitSettle}).
+     *
+     * @return the settling phase's steps, time and whether the JIT was idle at its end
      */
-    public void warmUp() {
+    public JitSettle.Result warmUp() {
+        return warmUp(Duration.ofNanos(SETTLE_LIMIT_NANOS));
+    }
+
+    /** {@link #warmUp()}, waiting for the JIT at most {@code settleLimit} after the prefills. */
+    public JitSettle.Result warmUp(Duration settleLimit) {
         int bos = tokenizer != null ? tokenizer.bosId() : 1;
         for (int length : new int[] {1, 4, 48, 1, 4, 48}) {
             int[] tokens = new int[Math.min(length, Math.max(1, maxContext() - 1))];
             java.util.Arrays.fill(tokens, bos);
             logits(tokens);
         }
+        int[] one = {bos};
+        return JitSettle.run(() -> logits(one), 1, settleLimit.toNanos());
     }
+
+    /** Longest {@link #warmUp()} waits for the JIT after its prefills. */
+    static final long SETTLE_LIMIT_NANOS = 10_000_000_000L;
 
     /** Queue lengths, KV cache use and prefix-cache hits, for metrics. */
     public EngineStats stats() {

@@ -1,6 +1,7 @@
 package io.tramontane.bench;
 
 import io.tramontane.backend.cpu.CpuWeights;
+import io.tramontane.engine.JitSettle;
 import io.tramontane.engine.ModelFactory;
 import io.tramontane.model.LanguageModel;
 import io.tramontane.sampling.DrawRequest;
@@ -18,22 +19,29 @@ import java.util.Optional;
 public final class DecodeBench {
     private static final int BLOCK_SIZE = 16;
 
+    /** The default of {@code settleSeconds}. */
+    public static final double SETTLE_SECONDS = 30;
+
     /**
-     * @param warmup     untimed steps first (the JIT compiles every kernel during them)
+     * @param warmup        untimed steps first, at positions {@code [0, warmup)}; 0: none at all
+     * @param settleSeconds after those, more warm-up steps at the same positions until the JIT has nothing left to
+     *                      compile ({@link JitSettle}), for at most this long: compiles share the cores with the timed
+     *                      steps otherwise. 0: stop after {@code warmup} steps
      * @param cpuWeights linears as stored or quantized at load
      * @param backend    {@code cpu} or {@code cuda} (device 0)
      */
-    public record Settings(int threads, int batch, int tokens, int warmup, long seed, CpuWeights cpuWeights, String backend) {
+    public record Settings(int threads, int batch, int tokens, int warmup, double settleSeconds, long seed, CpuWeights cpuWeights,
+                           String backend) {
         public Settings {
-            if (threads < 1 || batch < 1 || tokens < 1 || warmup < 0) {
-                throw new IllegalArgumentException("threads, batch and tokens must be >= 1, warmup >= 0");
+            if (threads < 1 || batch < 1 || tokens < 1 || warmup < 0 || !(settleSeconds >= 0)) {
+                throw new IllegalArgumentException("threads, batch and tokens must be >= 1, warmup and settle >= 0");
             }
             BenchModel.requireBackend(backend, cpuWeights);
         }
 
         /** On the CPU backend. */
         public Settings(int threads, int batch, int tokens, int warmup, long seed, CpuWeights cpuWeights) {
-            this(threads, batch, tokens, warmup, seed, cpuWeights, "cpu");
+            this(threads, batch, tokens, warmup, SETTLE_SECONDS, seed, cpuWeights, "cpu");
         }
     }
 
@@ -42,6 +50,9 @@ public final class DecodeBench {
      * @param loadSeconds          putting the weights on the backend (quantizing the linears, when asked)
      * @param tokens               timed steps (each gives {@code batch} tokens)
      * @param contextStart         positions already cached when timing began
+     * @param warmupSteps          untimed steps run (at least {@code warmup}; more while the JIT was compiling)
+     * @param jitSettled           whether the JIT was idle when timing began (false: the warm-up hit its time limit)
+     * @param jitMillisTimed       milliseconds the JIT spent compiling during the timed steps (-1: unknown)
      * @param tokensPerSecond      all sequences together
      * @param weightBytesPerStep   as the backend holds them: quantized linears count their blocks and scales
      * @param achievedGbPerSecond  weight bytes per step x steps per second, 10^9 bytes/s
@@ -50,7 +61,8 @@ public final class DecodeBench {
      * @param rooflineFraction     achieved / roofline, or null without a cached roofline
      */
     public record Result(String model, String shape, String dtype, String backend, String cpuWeights, double loadSeconds, int threads,
-                         int batch, int tokens, int contextStart, double seconds, double tokensPerSecond, double stepMillisP50,
+                         int batch, int tokens, int contextStart, int warmupSteps, boolean jitSettled, long jitMillisTimed,
+                         double seconds, double tokensPerSecond, double stepMillisP50,
                          long weightBytesPerStep, double weightBytesPerToken, double achievedGbPerSecond,
                          Double rooflineGbPerSecond, Double rooflineFraction, Machine machine) {}
 
@@ -69,19 +81,31 @@ public final class DecodeBench {
         SequenceBatch batch = new SequenceBatch(settings.batch(), positions, BLOCK_SIZE, model.config().vocabSize(),
                 settings.seed());
         long[] stepNanos = new long[settings.tokens()];
-        long loadStart = System.nanoTime();
+        long loadStart = System.nanoTime(), jitBefore, jitAfter;
         double loadSeconds;
+        JitSettle.Result warmup = new JitSettle.Result(0, 0, false);
         try (LanguageModel lm = model.load(settings.backend(), options)) {
             loadSeconds = (System.nanoTime() - loadStart) * 1e-9;
             // greedy draws on the backend, as the engine runs plain requests: only token ids reach the host
             List<DrawRequest> greedy = Collections.nCopies(settings.batch(), DrawRequest.greedy());
-            for (int p = 0; p < settings.warmup(); p++) lm.forwardAndSample(batch.decode(p), greedy);
+            if (settings.warmup() > 0) {
+                int[] position = {0};
+                Runnable step = () -> lm.forwardAndSample(batch.decode(position[0]++ % settings.warmup()), greedy);
+                if (settings.settleSeconds() > 0) {
+                    warmup = JitSettle.run(step, settings.warmup(), (long) (settings.settleSeconds() * 1e9));
+                } else {
+                    for (int i = 0; i < settings.warmup(); i++) step.run();
+                    warmup = new JitSettle.Result(settings.warmup(), 0, false);
+                }
+            }
+            jitBefore = JitSettle.compileMillis();
             for (int i = 0; i < settings.tokens(); i++) {
                 var step = batch.decode(settings.warmup() + i);
                 long start = System.nanoTime();
                 lm.forwardAndSample(step, greedy);
                 stepNanos[i] = System.nanoTime() - start;
             }
+            jitAfter = JitSettle.compileMillis();
         }
         double seconds = Arrays.stream(stepNanos).sum() * 1e-9;
         ModelCost cost = ModelCost.of(model.weights(), settings.cpuWeights());
@@ -89,7 +113,8 @@ public final class DecodeBench {
         double achieved = bytesPerStep * settings.tokens() / seconds / 1e9;
         Arrays.sort(stepNanos);
         return new Result(model.name(), ModelShape.describe(model.config()), model.dtype(), settings.backend(),
-                settings.cpuWeights().cliName(), loadSeconds, settings.threads(), settings.batch(), settings.tokens(), settings.warmup(), seconds,
+                settings.cpuWeights().cliName(), loadSeconds, settings.threads(), settings.batch(), settings.tokens(), settings.warmup(),
+                warmup.steps(), warmup.quiet(), jitBefore < 0 || jitAfter < 0 ? -1 : jitAfter - jitBefore, seconds,
                 settings.batch() * settings.tokens() / seconds, stepNanos[stepNanos.length / 2] / 1e6,
                 bytesPerStep, (double) bytesPerStep / settings.batch(), achieved,
                 ceiling, ceiling == null ? null : achieved / ceiling, Machine.now());

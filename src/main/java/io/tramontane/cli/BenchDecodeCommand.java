@@ -22,6 +22,10 @@ final class BenchDecodeCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "12",
             description = "Untimed steps first: the JIT, and on CUDA the graph trial's 10 steps (default: ${DEFAULT-VALUE}).")
     int warmup;
+    @Option(names = "--settle", defaultValue = "30", paramLabel = "SECONDS",
+            description = "After the warm-up steps, up to this long more until the JIT has nothing left to compile (its "
+                    + "compiles would share the cores with the timed steps); 0: no more (default: ${DEFAULT-VALUE}).")
+    double settle;
 
     @Spec
     CommandSpec spec;
@@ -31,7 +35,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
         int threads = modelOptions.threads();
         DecodeBench.Settings settings;
         try {
-            settings = new DecodeBench.Settings(threads, modelOptions.batch, tokens, warmup, modelOptions.seed,
+            settings = new DecodeBench.Settings(threads, modelOptions.batch, tokens, warmup, settle, modelOptions.seed,
                     modelOptions.cpuWeights(), modelOptions.backend);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
@@ -46,9 +50,10 @@ final class BenchDecodeCommand implements Callable<Integer> {
             out.println(BenchJson.write(r));
             return Main.EXIT_OK;
         }
-        out.printf("decode %s %s [%s] on %s, %d threads, batch %d, %d steps after %d warm-up, load average %.2f%n",
+        out.printf("decode %s %s [%s] on %s, %d threads, batch %d, %d steps after %d warm-up (%s), load average %.2f%n",
                 r.model(), BenchModelOptions.weights(r.dtype(), r.cpuWeights()), r.shape(), r.backend(), r.threads(), r.batch(),
-                r.tokens(), r.contextStart(), r.machine().loadAverage());
+                r.tokens(), r.warmupSteps(), r.jitSettled() ? "JIT idle" : "JIT still compiling", r.machine().loadAverage());
+        if (r.jitMillisTimed() > 0) out.printf("  the JIT compiled for %d ms during the timed steps%n", r.jitMillisTimed());
         out.printf("  weights on the backend in %.1f s%n", r.loadSeconds());
         out.printf("  %.2f tokens/s (%.1f ms per step, median), %.1f MB of weights per step, %.1f MB per token%n",
                 r.tokensPerSecond(), r.stepMillisP50(), r.weightBytesPerStep() / 1e6, r.weightBytesPerToken() / 1e6);

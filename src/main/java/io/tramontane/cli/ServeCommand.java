@@ -61,7 +61,9 @@ final class ServeCommand implements Callable<Integer> {
         Tramontane.Options defaults = Tramontane.Options.defaults();
         Tramontane model = modelOptions.open(defaults.withScheduling(maxSequences, defaults.maxBatchedTokens(), defaults.prefixCaching()));
         if (preload) model.preload(Progress.bar(System.err, "loading " + model.name(), model.weightFileBytes()));
-        model.warmUp();
+        var warm = model.warmUp();
+        System.err.printf("warm-up: %d one-token steps in %.1f s after the prefills, JIT %s%n", warm.steps(), warm.seconds(),
+                warm.quiet() ? "idle" : "still compiling (time limit)");
         OpenAiServer server;
         try {
             Path dir = modelOptions.model.equals("demo") ? null : Path.of(modelOptions.model);

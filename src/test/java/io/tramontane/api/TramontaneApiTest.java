@@ -121,7 +121,8 @@ class TramontaneApiTest {
 
     @Test
     void warmUpLeavesNothingBehindInTheCache() throws Exception {
-        model.warmUp();
+        var warm = model.warmUp(java.time.Duration.ofMillis(300));
+        assertThat(warm.steps()).isPositive();
         long deadline = System.nanoTime() + 5_000_000_000L;
         while (model.stats().kvBlocksUsed() != 0 && System.nanoTime() < deadline) Thread.sleep(5);
         assertThat(model.stats().kvBlocksUsed()).isZero();

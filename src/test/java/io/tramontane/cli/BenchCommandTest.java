@@ -46,7 +46,7 @@ class BenchCommandTest {
         assertThat(json.at("/machine/cores").asInt()).isPositive();
         assertThat(JSON.readTree(Files.readString(cache.resolve("roofline.json")))).isEqualTo(json);
 
-        var decode = CliContractTest.run("bench", "decode", "--shape", TINY, "--tokens", "2", "--warmup", "1",
+        var decode = CliContractTest.run("bench", "decode", "--shape", TINY, "--tokens", "2", "--warmup", "1", "--settle", "0",
                 "--threads", "1", "--json");
         assertThat(decode.exitCode()).as(decode.err()).isZero();
         assertThat(JSON.readTree(decode.out()).get("roofline_fraction").asDouble()).isPositive();
@@ -55,7 +55,7 @@ class BenchCommandTest {
     @Test
     void decodeReportsTokensPerSecondAndWeightBytes() throws Exception {
         var result = CliContractTest.run("bench", "decode", "--shape", TINY, "--dtype", "fp8", "--batch", "3",
-                "--tokens", "4", "--warmup", "1", "--threads", "2", "--json");
+                "--tokens", "4", "--warmup", "1", "--settle", "0.5", "--threads", "2", "--json");
         assertThat(result.exitCode()).as(result.err()).isZero();
         JsonNode json = JSON.readTree(result.out());
         assertThat(json.get("dtype").asText()).isEqualTo("fp8");
@@ -64,12 +64,16 @@ class BenchCommandTest {
         assertThat(json.get("weight_bytes_per_token").asDouble())
                 .isEqualTo(json.get("weight_bytes_per_step").asDouble() / 3);
         assertThat(json.get("achieved_gb_per_second").asDouble()).isPositive();
+        // the warm-up went on past its one step while the JIT compiled, for at most the half second asked
+        assertThat(json.get("warmup_steps").asInt()).isGreaterThan(1);
+        assertThat(json.has("jit_settled")).isTrue();
+        assertThat(json.get("jit_millis_timed").asLong()).isNotNegative();
     }
 
     @Test
     void decodeWithQuantizedWeightsCountsTheirBlocksAndScales() throws Exception {
         var result = CliContractTest.run("bench", "decode", "--shape", TINY, "--dtype", "bf16", "--cpu-weights", "q8",
-                "--tokens", "2", "--warmup", "1", "--threads", "2", "--json");
+                "--tokens", "2", "--warmup", "1", "--settle", "0", "--threads", "2", "--json");
         assertThat(result.exitCode()).as(result.err()).isZero();
         JsonNode json = JSON.readTree(result.out());
         assertThat(json.get("dtype").asText()).isEqualTo("bf16");
