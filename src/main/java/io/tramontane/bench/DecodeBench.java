@@ -51,7 +51,8 @@ public final class DecodeBench {
      * @param tokens               timed steps (each gives {@code batch} tokens)
      * @param contextStart         positions already cached when timing began
      * @param warmupSteps          untimed steps run (at least {@code warmup}; more while the JIT was compiling)
-     * @param jitSettled           whether the JIT was idle when timing began (false: the warm-up hit its time limit)
+     * @param jitSettled           whether the JIT was seen idle when timing began (false: the warm-up stopped at its time
+     *                             limit, or there was no settling)
      * @param jitMillisTimed       milliseconds the JIT spent compiling during the timed steps (-1: unknown)
      * @param tokensPerSecond      all sequences together
      * @param weightBytesPerStep   as the backend holds them: quantized linears count their blocks and scales
@@ -90,13 +91,9 @@ public final class DecodeBench {
             List<DrawRequest> greedy = Collections.nCopies(settings.batch(), DrawRequest.greedy());
             if (settings.warmup() > 0) {
                 int[] position = {0};
-                Runnable step = () -> lm.forwardAndSample(batch.decode(position[0]++ % settings.warmup()), greedy);
-                if (settings.settleSeconds() > 0) {
-                    warmup = JitSettle.run(step, settings.warmup(), (long) (settings.settleSeconds() * 1e9));
-                } else {
-                    for (int i = 0; i < settings.warmup(); i++) step.run();
-                    warmup = new JitSettle.Result(settings.warmup(), 0, false);
-                }
+                // with settle 0 the limit has passed once the warm-up steps have run: exactly those, not known to be idle
+                warmup = JitSettle.run(() -> lm.forwardAndSample(batch.decode(position[0]++ % settings.warmup()), greedy),
+                        settings.warmup(), (long) (settings.settleSeconds() * 1e9));
             }
             jitBefore = JitSettle.compileMillis();
             for (int i = 0; i < settings.tokens(); i++) {

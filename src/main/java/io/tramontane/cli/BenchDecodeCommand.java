@@ -52,7 +52,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
         }
         out.printf("decode %s %s [%s] on %s, %d threads, batch %d, %d steps after %d warm-up (%s), load average %.2f%n",
                 r.model(), BenchModelOptions.weights(r.dtype(), r.cpuWeights()), r.shape(), r.backend(), r.threads(), r.batch(),
-                r.tokens(), r.warmupSteps(), r.jitSettled() ? "JIT idle" : "JIT still compiling", r.machine().loadAverage());
+                r.tokens(), r.warmupSteps(), r.jitSettled() ? "JIT idle" : "JIT not seen idle", r.machine().loadAverage());
         if (r.jitMillisTimed() > 0) out.printf("  the JIT compiled for %d ms during the timed steps%n", r.jitMillisTimed());
         out.printf("  weights on the backend in %.1f s%n", r.loadSeconds());
         out.printf("  %.2f tokens/s (%.1f ms per step, median), %.1f MB of weights per step, %.1f MB per token%n",
