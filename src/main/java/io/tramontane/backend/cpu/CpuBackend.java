@@ -141,7 +141,7 @@ public final class CpuBackend implements Backend {
             });
             return;
         }
-        // pieces of whole decode folds (sixteen rows), or of whole prefill tiles (three or four rows)
+        // pieces of whole decode folds (sixteen rows), or of whole prefill tiles (six rows)
         int grain = n < 4 ? 16 : 48;
         QuantizedMatrix q4 = w.q4();
         if (q4 != null) {
@@ -149,25 +149,44 @@ public final class CpuBackend implements Backend {
             threads.parallelFor(outFeatures, grain, (from, to) -> LinearKernel.q4Rows(q4, x4, from, to, scale, o.data(), outFeatures));
             return;
         }
-        threads.parallelFor(outFeatures, grain, (from, to) -> LinearKernel.rows(w, xs, n, inFeatures, from, to,
+        float[] split = LinearKernel.takesSplitTokens(w, n) ? splitTokens(xs, n, inFeatures, RowBlockDecoder.vectorEnd(inFeatures, w)) : null;
+        threads.parallelFor(outFeatures, grain, (from, to) -> LinearKernel.rows(w, xs, split, n, inFeatures, from, to,
                 scale, o.data(), outFeatures));
+    }
+
+    /** The prefill tiles' copy of the input tokens ({@link StoredTiles}), in a per-thread buffer up to {@link #KEPT_FLOATS}. */
+    private float[] splitTokens(float[] x, int tokens, int cols, int vectorEnd) {
+        float[] split = kept(SPLIT_INPUT, tokens * cols);
+        if (tokens < 8) RowBlockDecoder.splitTokens(x, 0, tokens, cols, vectorEnd, split);
+        else threads.parallelFor(tokens, 1, (from, to) -> RowBlockDecoder.splitTokens(x, from, to, cols, vectorEnd, split));
+        return split;
     }
 
     /**
      * Static activation quantization: {@code e4m3(clamp(x / scale, -448, 448))}, kept as the decoded values, in a
-     * per-thread buffer up to {@link #KEPT_E4M3_FLOATS} (a decode step's w8a8 linears allocate nothing; a long prefill's
-     * input is the call's own, so no thread holds it).
+     * per-thread buffer up to {@link #KEPT_FLOATS}.
      */
     private static float[] quantizeE4m3(CpuActivation x, float scale) {
         int n = x.data().length;
-        float[] q = n > KEPT_E4M3_FLOATS ? new float[n] : E4M3_INPUT.get();
-        if (q.length < n) E4M3_INPUT.set(q = new float[n]);
+        float[] q = kept(E4M3_INPUT, n);
         for (int i = 0; i < n; i++) q[i] = Floats.e4m3ToFloat(Floats.floatToE4m3(x.data()[i] / scale));
         return q;
     }
 
-    private static final int KEPT_E4M3_FLOATS = 2 << 20;
+    /**
+     * A buffer of at least {@code floats}, the calling thread's own up to {@link #KEPT_FLOATS} (a decode step's linears
+     * allocate nothing; a long prefill's buffer is the call's own, so no thread holds it).
+     */
+    private static float[] kept(ThreadLocal<float[]> buffer, int floats) {
+        if (floats > KEPT_FLOATS) return new float[floats];
+        float[] b = buffer.get();
+        if (b.length < floats) buffer.set(b = new float[floats]);
+        return b;
+    }
+
+    private static final int KEPT_FLOATS = 2 << 20;
     private static final ThreadLocal<float[]> E4M3_INPUT = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> SPLIT_INPUT = ThreadLocal.withInitial(() -> new float[0]);
 
     @Override
     public void rope(Activation x, int headDim, float[] cos, float[] sin) {

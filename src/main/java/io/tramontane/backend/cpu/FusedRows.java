@@ -13,7 +13,7 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Decode-shaped dot products (one row with one token, four rows with four tokens) straight from the stored
+ * Decode-shaped dot products (one row with one token, six rows with four tokens) straight from the stored
  * bytes, widening narrow weights in registers. One method per format so each loop compiles without a
  * per-vector dispatch; loads are written out in Vector API calls (a helper that C2 declines to inline, as it
  * does once a big method's node budget is spent, would box its vectors). Each (row, token) sum is the
@@ -104,96 +104,59 @@ final class FusedRows {
         a1.intoArray(lanes, chain1);
     }
 
-    /** Four e4m3 rows with four tokens at {@code x0 + t * n}: {@code sums[4 * row + token]}, each weight widened once. */
-    static void e4m3Tile4x4(MemorySegment w, long b0, long b1, long b2, long b3, float[] x, int x0, int n, int vectorEnd,
-                           float[] sums, float[] lanes) {
-        e4m3Half(w, b0, b1, x, x0, n, vectorEnd, 0, lanes);
-        e4m3Half(w, b2, b3, x, x0, n, vectorEnd, 1, lanes);
-        LaneSums.sums16(lanes, sums);
-        for (int k = 0; vectorEnd < n && k < 16; k++) {
-            long row = k < 4 ? b0 : k < 8 ? b1 : k < 12 ? b2 : b3;
-            sums[k] = e4m3Tail(w, row, x, x0 + (k & 3) * n, vectorEnd, n, sums[k]);
+    /** Six e4m3 rows at byte offsets {@code ba .. bf} with the four tokens at {@code x0 + t n}: {@code sums[4 row + token]}. */
+    static void e4m3Tile6x4(MemorySegment w, long ba, long bb, long bc, long bd, long be, long bf, float[] x, int x0, int n,
+                            int vectorEnd, float[] sums, float[] lanes) {
+        e4m3Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, 0, vectorEnd / L, lanes, 0);
+        e4m3Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, 1, vectorEnd / L, lanes, 24 * L);
+        LaneSums.sums24(lanes, sums);
+        for (int k = 0; vectorEnd < n && k < 24; k++) {
+            sums[k] = e4m3Tail(w, StoredTiles.row(k / 4, ba, bb, bc, bd, be, bf), x, x0 + (k & 3) * n, vectorEnd, n, sums[k]);
         }
     }
 
     /**
-     * Rows 2 half and 2 half + 1 (at {@code wa}, {@code wb}) with the four tokens at {@code x0 + t * n}, in one pass:
-     * chunk j into chain j % 2, each weight widened once; chain c of accumulator 4 r + t into {@code lanes[(16 c + 8 half
-     * + 4 r + t) L ..]}.
+     * Chain {@code chain} (the chunks j = chain mod 2 of the row's {@code chunks}) of six stored e4m3 rows with four
+     * tokens, each weight widened once, one accumulator per sum: accumulator 4 row + token into
+     * {@code lanes[o + (4 row + token) L ..]}.
      */
-    private static void e4m3Half(MemorySegment w, long ba, long bb, float[] x, int x0, int n, int vectorEnd, int half, float[] lanes) {
+    private static void e4m3Pass(MemorySegment w, long ba, long bb, long bc, long bd, long be, long bf,
+            float[] x, int x0, int n, int chain, int chunks, float[] lanes, int o) {
         int x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
-        FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-        FloatVector b00 = a00, b01 = a00, b10 = a00, b11 = a00, b20 = a00, b21 = a00, b30 = a00, b31 = a00;
-        int pairs = vectorEnd / (2 * L);
-        for (int k = 0; k < pairs; k++) {  // offsets linear in the loop counter, so C2 drops the bounds checks
-            int i = k * 2 * L;
-            {
-                FloatVector t0 = FloatVector.fromArray(F, x, x0 + i), t1 = FloatVector.fromArray(F, x, x1 + i);
-                FloatVector t2 = FloatVector.fromArray(F, x, x2 + i), t3 = FloatVector.fromArray(F, x, x3 + i);
-                FloatVector r = ((IntVector) ByteVector.fromMemorySegment(B, w, ba + (i), LE).convertShape(VectorOperators.B2I, I, 0))
-                        .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE);
-                a00 = r.fma(t0, a00);
-                a10 = r.fma(t1, a10);
-                a20 = r.fma(t2, a20);
-                a30 = r.fma(t3, a30);
-                r = ((IntVector) ByteVector.fromMemorySegment(B, w, bb + (i), LE).convertShape(VectorOperators.B2I, I, 0))
-                        .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE);
-                b00 = r.fma(t0, b00);
-                b10 = r.fma(t1, b10);
-                b20 = r.fma(t2, b20);
-                b30 = r.fma(t3, b30);
-            }
-            FloatVector t0 = FloatVector.fromArray(F, x, x0 + i + L), t1 = FloatVector.fromArray(F, x, x1 + i + L);
-            FloatVector t2 = FloatVector.fromArray(F, x, x2 + i + L), t3 = FloatVector.fromArray(F, x, x3 + i + L);
-            FloatVector r = ((IntVector) ByteVector.fromMemorySegment(B, w, ba + (i + L), LE).convertShape(VectorOperators.B2I, I, 0))
-                        .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE);
-            a01 = r.fma(t0, a01);
-            a11 = r.fma(t1, a11);
-            a21 = r.fma(t2, a21);
-            a31 = r.fma(t3, a31);
-            r = ((IntVector) ByteVector.fromMemorySegment(B, w, bb + (i + L), LE).convertShape(VectorOperators.B2I, I, 0))
-                        .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE);
-            b01 = r.fma(t0, b01);
-            b11 = r.fma(t1, b11);
-            b21 = r.fma(t2, b21);
-            b31 = r.fma(t3, b31);
-        }
-        if (pairs * 2 * L < vectorEnd) {  // a last, odd chunk: chain 0
-            int k = pairs, i = k * 2 * L;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0;
+        FloatVector e0 = a0, e1 = a0, e2 = a0, e3 = a0, f0 = a0, f1 = a0, f2 = a0, f3 = a0;
+        for (int k = 0, count = (chunks + 1 - chain) / 2; k < count; k++) {  // offsets linear in k: no bounds checks
+            int i = (2 * k + chain) * L;
             FloatVector t0 = FloatVector.fromArray(F, x, x0 + i), t1 = FloatVector.fromArray(F, x, x1 + i);
             FloatVector t2 = FloatVector.fromArray(F, x, x2 + i), t3 = FloatVector.fromArray(F, x, x3 + i);
-            FloatVector r = ((IntVector) ByteVector.fromMemorySegment(B, w, ba + (i), LE).convertShape(VectorOperators.B2I, I, 0))
-                        .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE);
-            a00 = r.fma(t0, a00);
-            a10 = r.fma(t1, a10);
-            a20 = r.fma(t2, a20);
-            a30 = r.fma(t3, a30);
-            r = ((IntVector) ByteVector.fromMemorySegment(B, w, bb + (i), LE).convertShape(VectorOperators.B2I, I, 0))
-                        .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE);
-            b00 = r.fma(t0, b00);
-            b10 = r.fma(t1, b10);
-            b20 = r.fma(t2, b20);
-            b30 = r.fma(t3, b30);
+            FloatVector r = ((IntVector) ByteVector.fromMemorySegment(B, w, ba + i, LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE);
+            a0 = r.fma(t0, a0); a1 = r.fma(t1, a1); a2 = r.fma(t2, a2); a3 = r.fma(t3, a3);
+            r = ((IntVector) ByteVector.fromMemorySegment(B, w, bb + i, LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE);
+            b0 = r.fma(t0, b0); b1 = r.fma(t1, b1); b2 = r.fma(t2, b2); b3 = r.fma(t3, b3);
+            r = ((IntVector) ByteVector.fromMemorySegment(B, w, bc + i, LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE);
+            c0 = r.fma(t0, c0); c1 = r.fma(t1, c1); c2 = r.fma(t2, c2); c3 = r.fma(t3, c3);
+            r = ((IntVector) ByteVector.fromMemorySegment(B, w, bd + i, LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE);
+            d0 = r.fma(t0, d0); d1 = r.fma(t1, d1); d2 = r.fma(t2, d2); d3 = r.fma(t3, d3);
+            r = ((IntVector) ByteVector.fromMemorySegment(B, w, be + i, LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE);
+            e0 = r.fma(t0, e0); e1 = r.fma(t1, e1); e2 = r.fma(t2, e2); e3 = r.fma(t3, e3);
+            r = ((IntVector) ByteVector.fromMemorySegment(B, w, bf + i, LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE);
+            f0 = r.fma(t0, f0); f1 = r.fma(t1, f1); f2 = r.fma(t2, f2); f3 = r.fma(t3, f3);
         }
-        int o = 8 * half * L;  // accumulator 4 r + t of rows 2 half + r; chain 1 sixteen vectors further
-        a00.intoArray(lanes, o);
-        a01.intoArray(lanes, o + 16 * L);
-        a10.intoArray(lanes, o + 1 * L);
-        a11.intoArray(lanes, o + 17 * L);
-        a20.intoArray(lanes, o + 2 * L);
-        a21.intoArray(lanes, o + 18 * L);
-        a30.intoArray(lanes, o + 3 * L);
-        a31.intoArray(lanes, o + 19 * L);
-        b00.intoArray(lanes, o + 4 * L);
-        b01.intoArray(lanes, o + 20 * L);
-        b10.intoArray(lanes, o + 5 * L);
-        b11.intoArray(lanes, o + 21 * L);
-        b20.intoArray(lanes, o + 6 * L);
-        b21.intoArray(lanes, o + 22 * L);
-        b30.intoArray(lanes, o + 7 * L);
-        b31.intoArray(lanes, o + 23 * L);
+        a0.intoArray(lanes, o); a1.intoArray(lanes, o + L); a2.intoArray(lanes, o + 2 * L); a3.intoArray(lanes, o + 3 * L);
+        b0.intoArray(lanes, o + 4 * L); b1.intoArray(lanes, o + 5 * L); b2.intoArray(lanes, o + 6 * L); b3.intoArray(lanes, o + 7 * L);
+        c0.intoArray(lanes, o + 8 * L); c1.intoArray(lanes, o + 9 * L); c2.intoArray(lanes, o + 10 * L); c3.intoArray(lanes, o + 11 * L);
+        d0.intoArray(lanes, o + 12 * L); d1.intoArray(lanes, o + 13 * L); d2.intoArray(lanes, o + 14 * L); d3.intoArray(lanes, o + 15 * L);
+        e0.intoArray(lanes, o + 16 * L); e1.intoArray(lanes, o + 17 * L); e2.intoArray(lanes, o + 18 * L); e3.intoArray(lanes, o + 19 * L);
+        f0.intoArray(lanes, o + 20 * L); f1.intoArray(lanes, o + 21 * L); f2.intoArray(lanes, o + 22 * L); f3.intoArray(lanes, o + 23 * L);
     }
+
 
     /**
      * The F32 row at byte offset {@code b} with the token at {@code x0}, columns {@code [0, vectorEnd)} (order: see

@@ -58,31 +58,39 @@ final class LaneSums {
         for (int k = 0; k < 16; k++) {  // combined in place of chain 0 (C1 cannot compile it written out)
             FloatVector.fromArray(F, lanes, k * L).add(FloatVector.fromArray(F, lanes, (16 + k) * L)).intoArray(lanes, k * L);
         }
-        sums(lanes, sums, 16);
+        sums(lanes, 0, sums, 0, 16);
     }
 
     /**
-     * As {@link #sums16} for twelve accumulators (a 3x4 tile) whose chains the tile has added already, c0 + c1 at
-     * {@code lanes[k L ...]}; {@code sums[12 .. 16)} come out zero.
+     * {@code sums[k]} for k < 24 = the total of accumulator k's two chains, the layout of a six-row tile's two passes:
+     * chain c at {@code lanes[(24 c + k) L ...]} (clobbered); each total is c0 + c1, then its lanes. {@code sums} takes 28
+     * floats ({@code sums[24 .. 28)} come out zero).
      */
-    static void sums12(float[] lanes, float[] sums) {
-        sums(lanes, sums, 12);
+    static void sums24(float[] lanes, float[] sums) {
+        for (int k = 0; k < 24; k++) {
+            FloatVector.fromArray(F, lanes, k * L).add(FloatVector.fromArray(F, lanes, (24 + k) * L)).intoArray(lanes, k * L);
+        }
+        sums(lanes, 0, sums, 0, 12);  // writes sums[12 .. 16) as zeros, which the next fold overwrites
+        sums(lanes, 12 * L, sums, 12, 12);
     }
 
-    /** The lanes of the combined accumulators {@code lanes[k L ...]}, k < count (12 or 16), folded. */
-    private static void sums(float[] lanes, float[] sums, int count) {
-        FloatVector a0 = FloatVector.fromArray(F, lanes, 0), a1 = FloatVector.fromArray(F, lanes, 1 * L);
-        FloatVector a2 = FloatVector.fromArray(F, lanes, 2 * L), a3 = FloatVector.fromArray(F, lanes, 3 * L);
-        FloatVector a4 = FloatVector.fromArray(F, lanes, 4 * L), a5 = FloatVector.fromArray(F, lanes, 5 * L);
-        FloatVector a6 = FloatVector.fromArray(F, lanes, 6 * L), a7 = FloatVector.fromArray(F, lanes, 7 * L);
-        FloatVector a8 = FloatVector.fromArray(F, lanes, 8 * L), a9 = FloatVector.fromArray(F, lanes, 9 * L);
-        FloatVector a10 = FloatVector.fromArray(F, lanes, 10 * L), a11 = FloatVector.fromArray(F, lanes, 11 * L);
+    /**
+     * The lanes of the combined accumulators {@code lanes[at + k L ...]}, k < count (12 or 16), folded into
+     * {@code sums[to + k]}; with 12, {@code sums[to + 12 .. to + 16)} come out zero.
+     */
+    private static void sums(float[] lanes, int at, float[] sums, int to, int count) {
+        FloatVector a0 = FloatVector.fromArray(F, lanes, at), a1 = FloatVector.fromArray(F, lanes, at + 1 * L);
+        FloatVector a2 = FloatVector.fromArray(F, lanes, at + 2 * L), a3 = FloatVector.fromArray(F, lanes, at + 3 * L);
+        FloatVector a4 = FloatVector.fromArray(F, lanes, at + 4 * L), a5 = FloatVector.fromArray(F, lanes, at + 5 * L);
+        FloatVector a6 = FloatVector.fromArray(F, lanes, at + 6 * L), a7 = FloatVector.fromArray(F, lanes, at + 7 * L);
+        FloatVector a8 = FloatVector.fromArray(F, lanes, at + 8 * L), a9 = FloatVector.fromArray(F, lanes, at + 9 * L);
+        FloatVector a10 = FloatVector.fromArray(F, lanes, at + 10 * L), a11 = FloatVector.fromArray(F, lanes, at + 11 * L);
         FloatVector a12 = ZERO, a13 = ZERO, a14 = ZERO, a15 = ZERO;
         if (count == 16) {
-            a12 = FloatVector.fromArray(F, lanes, 12 * L);
-            a13 = FloatVector.fromArray(F, lanes, 13 * L);
-            a14 = FloatVector.fromArray(F, lanes, 14 * L);
-            a15 = FloatVector.fromArray(F, lanes, 15 * L);
+            a12 = FloatVector.fromArray(F, lanes, at + 12 * L);
+            a13 = FloatVector.fromArray(F, lanes, at + 13 * L);
+            a14 = FloatVector.fromArray(F, lanes, at + 14 * L);
+            a15 = FloatVector.fromArray(F, lanes, at + 15 * L);
         }
         FloatVector b0 = LOWER0.selectFrom(a0, a1).add(UPPER0.selectFrom(a0, a1));
         FloatVector b1 = LOWER0.selectFrom(a2, a3).add(UPPER0.selectFrom(a2, a3));
@@ -98,19 +106,19 @@ final class LaneSums {
         FloatVector c2 = LOWER1.selectFrom(b4, b5).add(UPPER1.selectFrom(b4, b5));
         FloatVector c3 = LOWER1.selectFrom(b6, b7).add(UPPER1.selectFrom(b6, b7));
         if (L == 4) {
-            c0.intoArray(sums, 0);
-            c1.intoArray(sums, 4);
-            c2.intoArray(sums, 8);
-            c3.intoArray(sums, 12);
+            c0.intoArray(sums, to);
+            c1.intoArray(sums, to + 4);
+            c2.intoArray(sums, to + 8);
+            c3.intoArray(sums, to + 12);
             return;
         }
         FloatVector d0 = LOWER2.selectFrom(c0, c1).add(UPPER2.selectFrom(c0, c1));
         FloatVector d1 = LOWER2.selectFrom(c2, c3).add(UPPER2.selectFrom(c2, c3));
         if (L == 8) {
-            d0.intoArray(sums, 0);
-            d1.intoArray(sums, 8);
+            d0.intoArray(sums, to);
+            d1.intoArray(sums, to + 8);
         } else {
-            LOWER3.selectFrom(d0, d1).add(UPPER3.selectFrom(d0, d1)).intoArray(sums, 0);
+            LOWER3.selectFrom(d0, d1).add(UPPER3.selectFrom(d0, d1)).intoArray(sums, to);
         }
     }
 

@@ -2,6 +2,7 @@ package io.tramontane.backend.cpu;
 
 import io.tramontane.weights.DType;
 import io.tramontane.weights.Tensor;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -9,8 +10,8 @@ import java.lang.foreign.MemorySegment;
  * Up to three tokens (decode): the stored rows stream, widened in registers, one row at a time (one sequential
  * stream runs at twice the bandwidth of four interleaved rows), sixteen rows' sums folded together; a second or third
  * token re-reads the sixteen rows from L2. More: tokens in panels, rows in groups that stay in L2,
- * three rows by four tokens a tile ({@link #prefill}); except that e4m3 and q8 weights below
- * {@link #WIDENED_GROUPS_FROM} tokens stream once, four rows by four tokens. q4 weights take int8 activations and
+ * six rows by four tokens a tile ({@link #prefill}); except that e4m3 and q8 weights below
+ * {@link #WIDENED_GROUPS_FROM} tokens stream once, six rows by four tokens. q4 weights take int8 activations and
  * their own loops ({@link #q4Rows}).
  */
 final class LinearKernel {
@@ -23,10 +24,10 @@ final class LinearKernel {
     private static final long PANEL_BYTES = 8L << 20;
     private static final int MIN_PANEL = 64;
     /**
-     * Below this many tokens, weights that a row group would widen (e4m3, q8) stream from memory once, four rows by
-     * four tokens: widening a group for so few tokens costs more than it saves (2026-11-26, 16 streams: FP8 113 fused
-     * against 55 grouped tok/s). BF16 and F32 groups are the stored rows: they take the 3x4 tiles from four tokens
-     * (16 streams 96-98 -> 112-120, 8 streams 63-68 -> 71-81 tok/s).
+     * Below this many tokens, weights that a row group would widen (e4m3, q8) stream from memory once, six rows by
+     * four tokens: widening a group for so few tokens costs more than it saves (JMH, FP8 5632x2048, 2 threads,
+     * 2026-11-26: 16 tokens 227-237 GFLOP/s fused against 203-207 grouped; 32 tokens 249 against 261). BF16 and F32
+     * groups are a copy: they take the prefill tiles from four tokens.
      */
     private static final int WIDENED_GROUPS_FROM = 32;
     /** Bytes of a prefill row group as its tiles read it: re-read from L2 once per four tokens. */
@@ -34,22 +35,14 @@ final class LinearKernel {
 
     /** Per-thread scratch, so a decode step allocates nothing here: the pool's threads live as long as the backend. */
     private static final class Scratch {
-        final float[] sums = new float[16], lanes = new float[DotKernels.LANES];
+        final float[] sums = new float[28], lanes = new float[DotKernels.LANES];
         final short[] blockSums = new short[32 * DotKernels.F.length()];
-        float[] fp32 = new float[0];
-        MemorySegment fp32View = MemorySegment.NULL, bf16 = MemorySegment.NULL;
+        /** Off-heap: the Vector API reads a heap segment at 55-65% of the speed of native memory in the tiles (2026-11-26, sixth session). */
+        MemorySegment group = MemorySegment.NULL;
 
-        float[] fp32(int floats) {
-            if (fp32.length < floats) {
-                fp32 = new float[floats];
-                fp32View = MemorySegment.ofArray(fp32);
-            }
-            return fp32;
-        }
-
-        MemorySegment bf16(long bytes) {
-            if (bf16.byteSize() < bytes) bf16 = MemorySegment.ofArray(new short[(int) (bytes / 2)]);
-            return bf16;
+        MemorySegment group(long bytes) {
+            if (group.byteSize() < bytes) group = Arena.ofAuto().allocate(bytes, 64);
+            return group;
         }
     }
 
@@ -95,19 +88,29 @@ final class LinearKernel {
         };
     }
 
-    private static void fusedTile4x4(CpuWeight cpu, int r, float[] x, int x0, int n, int vectorEnd, float[] sums,
+    private static void fusedTile6x4(CpuWeight cpu, int r, float[] x, int x0, int n, int vectorEnd, float[] sums,
                                      float[] lanes) {
         QuantizedMatrix m = cpu.quantized();
         if (m != null) {
-            Q8Rows.tile4x4(m, r, x, x0, n, vectorEnd, sums, lanes);
+            Q8Rows.tile6x4(m, r, x, x0, n, vectorEnd, sums, lanes);
             return;
         }
-        Tensor weight = cpu.tensor();  // e4m3: BF16 and F32 take the 3x4 tiles from four tokens
-        FusedRows.e4m3Tile4x4(weight.storage(), weight.rowByteOffset(r), weight.rowByteOffset(r + 1), weight.rowByteOffset(r + 2),
-                weight.rowByteOffset(r + 3), x, x0, n, vectorEnd, sums, lanes);
+        Tensor weight = cpu.tensor();  // e4m3: BF16 and F32 take the prefill tiles from four tokens
+        FusedRows.e4m3Tile6x4(weight.storage(), weight.rowByteOffset(r), weight.rowByteOffset(r + 1), weight.rowByteOffset(r + 2),
+                weight.rowByteOffset(r + 3), weight.rowByteOffset(r + 4), weight.rowByteOffset(r + 5), x, x0, n, vectorEnd, sums, lanes);
     }
 
-    static void rows(CpuWeight weight, float[] x, int tokens, int in, int from, int to, float scale, float[] out,
+    /** True when {@link #rows} on {@code tokens} tokens takes them in the split layout as well ({@link StoredTiles}). */
+    static boolean takesSplitTokens(CpuWeight weight, int tokens) {
+        boolean widened = weight.quantized() != null || weight.tensor().dtype() == DType.F8_E4M3;
+        return weight.q4() == null && tokens >= 4 && !(widened && tokens < WIDENED_GROUPS_FROM);
+    }
+
+    /**
+     * Rows {@code [from, to)} of {@code out[t, r] = scale * dot(w[r], x[t])}; {@code split} holds the same tokens in the
+     * split layout when {@link #takesSplitTokens}, else it is ignored.
+     */
+    static void rows(CpuWeight weight, float[] x, float[] split, int tokens, int in, int from, int to, float scale, float[] out,
                      int outStride) {
         if (weight.q4() != null) {
             throw new IllegalArgumentException("q4 linear " + weight.tensor() + " takes int8 activations (q4Rows)");
@@ -115,94 +118,73 @@ final class LinearKernel {
         int vectorEnd = RowBlockDecoder.vectorEnd(in, weight);
         Scratch scratch = SCRATCH.get();
         float[] sums = scratch.sums, lanes = scratch.lanes;
-        boolean widened = weight.quantized() != null || weight.tensor().dtype() == DType.F8_E4M3;
-        if (tokens < 4 || widened && tokens < WIDENED_GROUPS_FROM) {  // decode-shaped: stream the stored rows once
+        if (!takesSplitTokens(weight, tokens)) {  // decode-shaped: stream the stored rows once
             fused(weight, x, tokens, in, from, to, vectorEnd, scale, out, outStride, sums, lanes);
             return;
         }
-        prefill(weight, x, tokens, in, from, to, vectorEnd, scale, out, outStride, scratch);
+        prefill(weight, x, split, tokens, in, from, to, vectorEnd, scale, out, outStride, scratch);
     }
 
     /**
      * Prefill: per token panel ({@link #PANEL_BYTES}), the rows in groups that stay in L2 ({@link #GROUP_BYTES}); for
      * each four tokens of the panel (32 KB of FP32 at 2048 columns, which stays in L1 across the group; wider rows spill
-     * to L2) the group's rows three at a time ({@link StoredTiles}). BF16 and F32 groups are the stored rows, widened in
-     * registers; e4m3 groups are widened to BF16 once per panel (exact, and the tiles then decode nothing per use);
-     * quantized groups are decoded to FP32. Measured 2026-11-26 against four rows of an FP32 block per token panel:
-     * docs/cpu-kernels.md.
+     * to L2) the group's rows six at a time ({@link StoredTiles}). Each group is first copied, once per panel, into a
+     * scratch in the tiles' split layout ({@link RowBlockDecoder}): BF16 rows as they are, e4m3 rows widened to BF16
+     * (exact), F32 and q8 rows as FP32. Measured 2026-11-26/27: docs/cpu-kernels.md.
      */
-    private static void prefill(CpuWeight cpu, float[] x, int tokens, int in, int from, int to, int vectorEnd,
+    private static void prefill(CpuWeight cpu, float[] x, float[] split, int tokens, int in, int from, int to, int vectorEnd,
                                 float scale, float[] out, int outStride, Scratch scratch) {
         float[] sums = scratch.sums, lanes = scratch.lanes;
         Tensor weight = cpu.tensor();
-        Group source = cpu.quantized() != null ? Group.FP32 : switch (weight.dtype()) {
-            case BF16 -> Group.STORED_BF16;
-            case F8_E4M3 -> Group.BF16;
-            default -> Group.STORED_F32;
-        };
-        int triplesEnd = from + (to - from) / 3 * 3;
-        int group = Math.max(3, (int) (GROUP_BYTES / ((long) in * source.bytes)) / 3 * 3);
+        boolean bf16 = cpu.quantized() == null && weight.dtype() != DType.F32;  // BF16 and e4m3: a BF16 scratch
+        int sixesEnd = from + (to - from) / 6 * 6, bytes = bf16 ? 2 : 4;
+        int group = Math.max(6, (int) (GROUP_BYTES / ((long) in * bytes)) / 6 * 6);
         int panel = (int) Math.max(MIN_PANEL, PANEL_BYTES / (4L * in) / 4 * 4);
         for (int p = 0; p < tokens; p += panel) {
             int panelEnd = Math.min(tokens, p + panel), quadsEnd = p + (panelEnd - p) / 4 * 4;
-            for (int g = from; g < triplesEnd; g += group) {
-                int rows = Math.min(triplesEnd, g + group) - g;
-                MemorySegment w = weight.storage();
-                switch (source) {
-                    case BF16 -> RowBlockDecoder.e4m3ToBf16(weight, g, rows, w = scratch.bf16(2L * rows * in));
-                    case FP32 -> {
-                        RowBlockDecoder.decode(cpu.quantized(), g, rows, scratch.fp32(rows * in));
-                        w = scratch.fp32View;
-                    }
-                    default -> { }
+            for (int g = from; g < sixesEnd; g += group) {
+                int rows = Math.min(sixesEnd, g + group) - g;
+                long row = (long) bytes * in;
+                MemorySegment w = scratch.group(rows * row);
+                if (bf16) {
+                    RowBlockDecoder.bf16Split(weight, g, rows, w);
+                } else {
+                    RowBlockDecoder.fp32Split(cpu, g, rows, w);
                 }
                 for (int t = p; t < quadsEnd; t += 4) {
-                    for (int r = 0; r < rows; r += 3) {
-                        switch (source) {
-                            case FP32 -> StoredTiles.f32Tile3x4(w, 4L * r * in, 4L * (r + 1) * in, 4L * (r + 2) * in, x, t * in, in,
-                                    vectorEnd, sums, lanes);
-                            case BF16 -> StoredTiles.bf16Tile3x4(w, 2L * r * in, 2L * (r + 1) * in, 2L * (r + 2) * in, x, t * in, in,
-                                    vectorEnd, sums, lanes);
-                            case STORED_BF16 -> StoredTiles.bf16Tile3x4(w, weight.rowByteOffset(g + r), weight.rowByteOffset(g + r + 1),
-                                    weight.rowByteOffset(g + r + 2), x, t * in, in, vectorEnd, sums, lanes);
-                            case STORED_F32 -> StoredTiles.f32Tile3x4(w, weight.rowByteOffset(g + r), weight.rowByteOffset(g + r + 1),
-                                    weight.rowByteOffset(g + r + 2), x, t * in, in, vectorEnd, sums, lanes);
+                    for (int r = 0; r < rows; r += 6) {
+                        long b = r * row;
+                        if (bf16) {
+                            StoredTiles.bf16Tile6x4(w, b, b + row, b + 2 * row, b + 3 * row, b + 4 * row, b + 5 * row, split, t * in,
+                                    in, vectorEnd, sums, lanes);
+                        } else {
+                            StoredTiles.f32Tile6x4(w, b, b + row, b + 2 * row, b + 3 * row, b + 4 * row, b + 5 * row, split, t * in,
+                                    in, vectorEnd, sums, lanes);
                         }
-                        storeTile(sums, 3, scale, out, outStride, t, g + r);
+                        storeTile(sums, 6, scale, out, outStride, t, g + r);
                     }
                 }
             }
             for (int t = quadsEnd; t < panelEnd; t++) {
-                for (int r = from; r < triplesEnd; r++) out[t * outStride + r] = fusedRow(cpu, r, x, t * in, in, vectorEnd, lanes) * scale;
+                for (int r = from; r < sixesEnd; r++) out[t * outStride + r] = fusedRow(cpu, r, x, t * in, in, vectorEnd, lanes) * scale;
             }
-            for (int r = triplesEnd; r < to; r++) {
+            for (int r = sixesEnd; r < to; r++) {
                 for (int t = p; t < panelEnd; t++) out[t * outStride + r] = fusedRow(cpu, r, x, t * in, in, vectorEnd, lanes) * scale;
             }
         }
     }
 
-    /** Where a prefill row group's tiles read, and its bytes per weight there. */
-    private enum Group {
-        STORED_BF16(2), STORED_F32(4), BF16(2), FP32(4);
-
-        final int bytes;
-
-        Group(int bytes) {
-            this.bytes = bytes;
-        }
-    }
-
-    /** All tokens of rows {@code [from, to)} from the stored rows, four rows by four tokens where they can. */
+    /** All tokens of rows {@code [from, to)} from the stored rows, six rows by four tokens where they can. */
     private static void fused(CpuWeight weight, float[] x, int tokens, int in, int from, int to, int vectorEnd, float scale,
                               float[] out, int outStride, float[] sums, float[] lanes) {
         int quadsEnd = tokens / 4 * 4;
         int r = from;
-        for (; quadsEnd > 0 && r + 4 <= to; r += 4) {
+        for (; quadsEnd > 0 && r + 6 <= to; r += 6) {
             for (int t = 0; t < quadsEnd; t += 4) {
-                fusedTile4x4(weight, r, x, t * in, in, vectorEnd, sums, lanes);
-                storeTile(sums, 4, scale, out, outStride, t, r);
+                fusedTile6x4(weight, r, x, t * in, in, vectorEnd, sums, lanes);
+                storeTile(sums, 6, scale, out, outStride, t, r);
             }
-            for (int i = 0; i < 4; i++) {
+            for (int i = 0; i < 6; i++) {
                 for (int t = quadsEnd; t < tokens; t++) out[t * outStride + r + i] = fusedRow(weight, r + i, x, t * in, in, vectorEnd, lanes) * scale;
             }
         }

@@ -10,9 +10,9 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Decode-shaped dot products (one row with one token, four rows with four tokens) straight from
+ * Decode-shaped dot products (one row with one token, six rows with four tokens) straight from
  * {@link CpuWeights#Q8} quants: each byte widened to an int, converted to FP32 and multiplied by its block's
- * scale (one FP32 multiply), so the weights are those {@link #decode} writes for the prefill path; then the order
+ * scale (one FP32 multiply), so the weights are those {@link #decodeSplit} writes for the prefill path; then the order
  * of {@link DotKernels} (chunk j into accumulator j % 2, ...), so both paths give identical bits (batch
  * invariance). Loads are written out in Vector API calls, as in {@link FusedRows}: C2 boxes vectors handed
  * to helpers it does not inline.
@@ -25,6 +25,7 @@ final class Q8Rows {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfFloat SCALE = QuantizedMatrix.SCALE;
     private static final int BLOCK = CpuWeights.BLOCK;
+    private static final ValueLayout.OfFloat OUT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
 
     private Q8Rows() {}
 
@@ -79,113 +80,77 @@ final class Q8Rows {
         a0.intoArray(lanes, chain0);
         a1.intoArray(lanes, chain1);
     }
-    /** Four rows from {@code r} with four tokens at {@code x0 + t * n}: {@code sums[4 * row + token]}, each weight widened once. */
-    static void tile4x4(QuantizedMatrix m, int r, float[] x, int x0, int n, int vectorEnd, float[] sums, float[] lanes) {
-        long q0 = m.quantOffset(r), q1 = m.quantOffset(r + 1), q2 = m.quantOffset(r + 2), q3 = m.quantOffset(r + 3);
-        long s0 = m.scaleOffset(r), s1 = m.scaleOffset(r + 1), s2 = m.scaleOffset(r + 2), s3 = m.scaleOffset(r + 3);
+    /** Six rows from {@code r} with the four tokens at {@code x0 + t n}: {@code sums[4 row + token]}, each weight widened once. */
+    static void tile6x4(QuantizedMatrix m, int r, float[] x, int x0, int n, int vectorEnd, float[] sums, float[] lanes) {
+        long qa = m.quantOffset(r), qb = m.quantOffset(r + 1), qc = m.quantOffset(r + 2);
+        long qd = m.quantOffset(r + 3), qe = m.quantOffset(r + 4), qf = m.quantOffset(r + 5);
+        long sa = m.scaleOffset(r), sb = m.scaleOffset(r + 1), sc = m.scaleOffset(r + 2);
+        long sd = m.scaleOffset(r + 3), se = m.scaleOffset(r + 4), sf = m.scaleOffset(r + 5);
         MemorySegment q = m.quants(), s = m.scales();
-        half(q, s, q0, q1, s0, s1, x, x0, n, vectorEnd, 0, lanes);
-        half(q, s, q2, q3, s2, s3, x, x0, n, vectorEnd, 1, lanes);
-        LaneSums.sums16(lanes, sums);
-        for (int k = 0; vectorEnd < n && k < 16; k++) {
-            int i = k / 4;
-            sums[k] = tail(m.quants(), i == 0 ? q0 : i == 1 ? q1 : i == 2 ? q2 : q3, m.scales(),
-                    i == 0 ? s0 : i == 1 ? s1 : i == 2 ? s2 : s3, x, x0 + (k & 3) * n, vectorEnd, n, sums[k]);
+        pass(q, s, qa, qb, qc, qd, qe, qf, sa, sb, sc, sd, se, sf, x, x0, n, 0, vectorEnd / L, lanes, 0);
+        pass(q, s, qa, qb, qc, qd, qe, qf, sa, sb, sc, sd, se, sf, x, x0, n, 1, vectorEnd / L, lanes, 24 * L);
+        LaneSums.sums24(lanes, sums);
+        for (int k = 0; vectorEnd < n && k < 24; k++) {
+            sums[k] = tail(q, StoredTiles.row(k / 4, qa, qb, qc, qd, qe, qf), s, StoredTiles.row(k / 4, sa, sb, sc, sd, se, sf), x,
+                    x0 + (k & 3) * n, vectorEnd, n, sums[k]);
         }
     }
 
-    /**
-     * Rows 2 half and 2 half + 1 (at {@code wa}, {@code wb}) with the four tokens at {@code x0 + t * n}, in one pass:
-     * chunk j into chain j % 2, each weight widened once; chain c of accumulator 4 r + t into {@code lanes[(16 c + 8 half
-     * + 4 r + t) L ..]}.
-     */
-    private static void half(MemorySegment q, MemorySegment s, long qa, long qb, long sa, long sb, float[] x, int x0, int n,
-                             int vectorEnd, int half, float[] lanes) {
+    /** As {@code FusedRows.e4m3Pass} on q8 rows (quants at {@code q*}, scales at {@code s*}). */
+    private static void pass(MemorySegment q, MemorySegment s, long qa, long qb, long qc, long qd, long qe, long qf,
+            long sa, long sb, long sc, long sd, long se, long sf,
+            float[] x, int x0, int n, int chain, int chunks, float[] lanes, int o) {
         int x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
-        FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-        FloatVector b00 = a00, b01 = a00, b10 = a00, b11 = a00, b20 = a00, b21 = a00, b30 = a00, b31 = a00;
-        int pairs = vectorEnd / (2 * L);
-        for (int k = 0; k < pairs; k++) {  // offsets linear in the loop counter, so C2 drops the bounds checks
-            int i = k * 2 * L;
-            long h = QuantizedMatrix.pairScale(k);  // chunks i and i + L share a block
-            float da = s.get(SCALE, sa + h), db = s.get(SCALE, sb + h);
-            {
-                FloatVector t0 = FloatVector.fromArray(F, x, x0 + i), t1 = FloatVector.fromArray(F, x, x1 + i);
-                FloatVector t2 = FloatVector.fromArray(F, x, x2 + i), t3 = FloatVector.fromArray(F, x, x3 + i);
-                FloatVector r = ((FloatVector) ByteVector.fromMemorySegment(B, q, qa + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                        .convert(VectorOperators.I2F, 0)).mul(da);
-                a00 = r.fma(t0, a00);
-                a10 = r.fma(t1, a10);
-                a20 = r.fma(t2, a20);
-                a30 = r.fma(t3, a30);
-                r = ((FloatVector) ByteVector.fromMemorySegment(B, q, qb + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                        .convert(VectorOperators.I2F, 0)).mul(db);
-                b00 = r.fma(t0, b00);
-                b10 = r.fma(t1, b10);
-                b20 = r.fma(t2, b20);
-                b30 = r.fma(t3, b30);
-            }
-            FloatVector t0 = FloatVector.fromArray(F, x, x0 + i + L), t1 = FloatVector.fromArray(F, x, x1 + i + L);
-            FloatVector t2 = FloatVector.fromArray(F, x, x2 + i + L), t3 = FloatVector.fromArray(F, x, x3 + i + L);
-            FloatVector r = ((FloatVector) ByteVector.fromMemorySegment(B, q, qa + i + L, LE).convertShape(VectorOperators.B2I, I, 0)
-                        .convert(VectorOperators.I2F, 0)).mul(da);
-            a01 = r.fma(t0, a01);
-            a11 = r.fma(t1, a11);
-            a21 = r.fma(t2, a21);
-            a31 = r.fma(t3, a31);
-            r = ((FloatVector) ByteVector.fromMemorySegment(B, q, qb + i + L, LE).convertShape(VectorOperators.B2I, I, 0)
-                        .convert(VectorOperators.I2F, 0)).mul(db);
-            b01 = r.fma(t0, b01);
-            b11 = r.fma(t1, b11);
-            b21 = r.fma(t2, b21);
-            b31 = r.fma(t3, b31);
-        }
-        if (pairs * 2 * L < vectorEnd) {  // a last, odd chunk: chain 0
-            int k = pairs, i = k * 2 * L;
-            long h = QuantizedMatrix.pairScale(k);  // chunks i and i + L share a block
-            float da = s.get(SCALE, sa + h), db = s.get(SCALE, sb + h);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0;
+        FloatVector e0 = a0, e1 = a0, e2 = a0, e3 = a0, f0 = a0, f1 = a0, f2 = a0, f3 = a0;
+        for (int k = 0, count = (chunks + 1 - chain) / 2; k < count; k++) {  // offsets linear in k: no bounds checks
+            int i = (2 * k + chain) * L;
+            long h = QuantizedMatrix.pairScale(k);  // chunks 2k and 2k + 1 share a block
             FloatVector t0 = FloatVector.fromArray(F, x, x0 + i), t1 = FloatVector.fromArray(F, x, x1 + i);
             FloatVector t2 = FloatVector.fromArray(F, x, x2 + i), t3 = FloatVector.fromArray(F, x, x3 + i);
             FloatVector r = ((FloatVector) ByteVector.fromMemorySegment(B, q, qa + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                        .convert(VectorOperators.I2F, 0)).mul(da);
-            a00 = r.fma(t0, a00);
-            a10 = r.fma(t1, a10);
-            a20 = r.fma(t2, a20);
-            a30 = r.fma(t3, a30);
+                    .convert(VectorOperators.I2F, 0)).mul(s.get(SCALE, sa + h));
+            a0 = r.fma(t0, a0); a1 = r.fma(t1, a1); a2 = r.fma(t2, a2); a3 = r.fma(t3, a3);
             r = ((FloatVector) ByteVector.fromMemorySegment(B, q, qb + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                        .convert(VectorOperators.I2F, 0)).mul(db);
-            b00 = r.fma(t0, b00);
-            b10 = r.fma(t1, b10);
-            b20 = r.fma(t2, b20);
-            b30 = r.fma(t3, b30);
+                    .convert(VectorOperators.I2F, 0)).mul(s.get(SCALE, sb + h));
+            b0 = r.fma(t0, b0); b1 = r.fma(t1, b1); b2 = r.fma(t2, b2); b3 = r.fma(t3, b3);
+            r = ((FloatVector) ByteVector.fromMemorySegment(B, q, qc + i, LE).convertShape(VectorOperators.B2I, I, 0)
+                    .convert(VectorOperators.I2F, 0)).mul(s.get(SCALE, sc + h));
+            c0 = r.fma(t0, c0); c1 = r.fma(t1, c1); c2 = r.fma(t2, c2); c3 = r.fma(t3, c3);
+            r = ((FloatVector) ByteVector.fromMemorySegment(B, q, qd + i, LE).convertShape(VectorOperators.B2I, I, 0)
+                    .convert(VectorOperators.I2F, 0)).mul(s.get(SCALE, sd + h));
+            d0 = r.fma(t0, d0); d1 = r.fma(t1, d1); d2 = r.fma(t2, d2); d3 = r.fma(t3, d3);
+            r = ((FloatVector) ByteVector.fromMemorySegment(B, q, qe + i, LE).convertShape(VectorOperators.B2I, I, 0)
+                    .convert(VectorOperators.I2F, 0)).mul(s.get(SCALE, se + h));
+            e0 = r.fma(t0, e0); e1 = r.fma(t1, e1); e2 = r.fma(t2, e2); e3 = r.fma(t3, e3);
+            r = ((FloatVector) ByteVector.fromMemorySegment(B, q, qf + i, LE).convertShape(VectorOperators.B2I, I, 0)
+                    .convert(VectorOperators.I2F, 0)).mul(s.get(SCALE, sf + h));
+            f0 = r.fma(t0, f0); f1 = r.fma(t1, f1); f2 = r.fma(t2, f2); f3 = r.fma(t3, f3);
         }
-        int o = 8 * half * L;  // accumulator 4 r + t of rows 2 half + r; chain 1 sixteen vectors further
-        a00.intoArray(lanes, o);
-        a01.intoArray(lanes, o + 16 * L);
-        a10.intoArray(lanes, o + 1 * L);
-        a11.intoArray(lanes, o + 17 * L);
-        a20.intoArray(lanes, o + 2 * L);
-        a21.intoArray(lanes, o + 18 * L);
-        a30.intoArray(lanes, o + 3 * L);
-        a31.intoArray(lanes, o + 19 * L);
-        b00.intoArray(lanes, o + 4 * L);
-        b01.intoArray(lanes, o + 20 * L);
-        b10.intoArray(lanes, o + 5 * L);
-        b11.intoArray(lanes, o + 21 * L);
-        b20.intoArray(lanes, o + 6 * L);
-        b21.intoArray(lanes, o + 22 * L);
-        b30.intoArray(lanes, o + 7 * L);
-        b31.intoArray(lanes, o + 23 * L);
+        a0.intoArray(lanes, o); a1.intoArray(lanes, o + L); a2.intoArray(lanes, o + 2 * L); a3.intoArray(lanes, o + 3 * L);
+        b0.intoArray(lanes, o + 4 * L); b1.intoArray(lanes, o + 5 * L); b2.intoArray(lanes, o + 6 * L); b3.intoArray(lanes, o + 7 * L);
+        c0.intoArray(lanes, o + 8 * L); c1.intoArray(lanes, o + 9 * L); c2.intoArray(lanes, o + 10 * L); c3.intoArray(lanes, o + 11 * L);
+        d0.intoArray(lanes, o + 12 * L); d1.intoArray(lanes, o + 13 * L); d2.intoArray(lanes, o + 14 * L); d3.intoArray(lanes, o + 15 * L);
+        e0.intoArray(lanes, o + 16 * L); e1.intoArray(lanes, o + 17 * L); e2.intoArray(lanes, o + 18 * L); e3.intoArray(lanes, o + 19 * L);
+        f0.intoArray(lanes, o + 20 * L); f1.intoArray(lanes, o + 21 * L); f2.intoArray(lanes, o + 22 * L); f3.intoArray(lanes, o + 23 * L);
     }
-    /** Row {@code row}'s weights {@code [0, n)} into {@code out[o ...]}: the values every kernel multiplies with. */
-    static void decode(QuantizedMatrix m, int row, float[] out, int o, int n, int vectorEnd) {
+
+
+    /**
+     * Row {@code row}'s weights {@code [0, n)} as FP32 into {@code out} from byte {@code o}, in the split layout of {@link StoredTiles}: the values
+     * every kernel multiplies with.
+     */
+    static void decodeSplit(QuantizedMatrix m, int row, MemorySegment out, long o, int n, int vectorEnd) {
         MemorySegment q = m.quants(), s = m.scales();
         long q0 = m.quantOffset(row), s0 = m.scaleOffset(row);
-        for (int i = 0; i < vectorEnd; i += L) {
+        for (int j = 0, chunks = vectorEnd / L; j < chunks; j++) {
+            int i = j * L;
             ((FloatVector) ByteVector.fromMemorySegment(B, q, q0 + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(scale(s, s0, i)).intoArray(out, o + i);
+                    .convert(VectorOperators.I2F, 0)).mul(scale(s, s0, i))
+                    .intoMemorySegment(out, o + 4L * RowBlockDecoder.splitChunk(j, chunks) * L, LE);
         }
-        for (int i = vectorEnd; i < n; i++) out[o + i] = weight(q, q0, s, s0, i);
+        for (int i = vectorEnd; i < n; i++) out.set(OUT, o + 4L * i, weight(q, q0, s, s0, i));
     }
 
     private static float weight(MemorySegment q, long q0, MemorySegment s, long s0, int i) {

@@ -48,7 +48,8 @@ record QuantizedMatrix(String name, CpuWeights format, int rows, int cols, Memor
     /*
      * Scale offsets of the q8 kernels' loops, as linear functions of the loop counter (C2 then drops the bounds checks;
      * i / BLOCK is not linear). With L lanes a step of the one-row loops covers chunks 4p .. 4p + 3 (features 4Lp ..),
-     * a step of the 4x4 passes chunk 4k + pass; below 8 lanes two steps share a block, which no linear form gives.
+     * step k of a six-row tile's pass over chain c chunk 2k + c; below 8 lanes two one-row steps share a block, which no
+     * linear form gives.
      */
 
     /** Byte offset, within a row's scales, of the block holding chunks 4p and 4p + 1 (step p of a one-row loop). */
@@ -59,7 +60,7 @@ record QuantizedMatrix(String name, CpuWeights format, int rows, int cols, Memor
     /** From the scale of chunks 4p, 4p + 1 to that of chunks 4p + 2, 4p + 3: the next block with 16 lanes. */
     static final int SECOND_HALF_STEP = 2 * L >= CpuWeights.BLOCK ? Q8_SCALE_BYTES : 0;
 
-    /** Byte offset, within a row's scales, of the block holding chunks 2k and 2k + 1 (pair k of a tile's single pass). */
+    /** Byte offset, within a row's scales, of the block holding chunks 2k and 2k + 1 (step k of a tile's passes). */
     static long pairScale(int k) {
         return Q8_SCALE_BYTES * ((long) k * (2 * L) / CpuWeights.BLOCK);
     }

@@ -15,8 +15,11 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Decodes a prefill row group (see {@code LinearKernel.prefill}) into a scratch that stays in L2 while the tiles use it
- * for every token of a panel: q8 rows to FP32, e4m3 rows to BF16. The weights are never dequantized as a whole.
+ * Copies a prefill row group (see {@code LinearKernel.prefill}) into a scratch that stays in L2 while the tiles use it
+ * for every token of a panel, in the split layout of {@link StoredTiles}: BF16 and e4m3 rows as BF16, F32 and q8 rows as
+ * FP32. The copy reads the group as one sequential stream, which this VM serves at twice the rate of the several row
+ * streams a tile would read (docs/cpu-kernels.md). The weights are never dequantized as a whole. Also decodes whole
+ * rows in natural order, for load-time quantization and the tests.
  */
 final class RowBlockDecoder {
     private static final int L = DotKernels.F.length();
@@ -26,17 +29,8 @@ final class RowBlockDecoder {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
-    /** Lane i takes short 2i + 1 of the pair [lo, hi] of float vectors seen as shorts: the BF16 of float i. */
-    private static final ShortVector HIGH_HALVES = ShortVector.fromArray(
-            VectorSpecies.of(short.class, DotKernels.F.vectorShape()), highHalves(), 0);
 
     private RowBlockDecoder() {}
-
-    private static short[] highHalves() {
-        short[] index = new short[2 * L];
-        for (int i = 0; i < index.length; i++) index[i] = (short) (2 * i + 1);
-        return index;
-    }
 
     /** End of the part of a row of {@code n} features that the kernels cover with whole vectors. */
     static int vectorEnd(int n) {
@@ -70,11 +64,73 @@ final class RowBlockDecoder {
         return w.quantized() != null || supports(w.tensor());
     }
 
-    /** Rows {@code [row, row + count)} of a q8 linear into {@code out[r * n ...]}, n = columns. */
-    static void decode(QuantizedMatrix m, int row, int count, float[] out) {
-        int n = m.cols(), end = vectorEnd(n);
+    /** Where chunk j of a row of {@code chunks} chunks lies in the split layout: even chunks first, then odd ones. */
+    static int splitChunk(int j, int chunks) {
+        return j % 2 == 0 ? j / 2 : (chunks + 1) / 2 + j / 2;
+    }
+
+    /**
+     * Rows {@code [row, row + count)} of an F32 or q8 weight as FP32 into {@code out} from byte 0, {@code 4n} bytes a row
+     * (n = columns), in the split layout of {@link StoredTiles}: the values every other kernel multiplies with.
+     */
+    static void fp32Split(CpuWeight weight, int row, int count, MemorySegment out) {
+        QuantizedMatrix m = weight.quantized();
+        Tensor t = weight.tensor();
+        int n = m != null ? m.cols() : (int) t.cols(), vectorEnd = vectorEnd(n), chunks = vectorEnd / L;
         for (int r = 0; r < count; r++) {
-            Q8Rows.decode(m, row + r, out, r * n, n, end);
+            long o = 4L * r * n;
+            if (m != null) {
+                Q8Rows.decodeSplit(m, row + r, out, o, n, vectorEnd);
+                continue;
+            }
+            long base = t.rowByteOffset(row + r);
+            for (int j = 0; j < chunks; j++) {
+                FloatVector.fromMemorySegment(DotKernels.F, t.storage(), base + 4L * j * L, LE)
+                        .intoMemorySegment(out, o + 4L * splitChunk(j, chunks) * L, LE);
+            }
+            MemorySegment.copy(t.storage(), base + 4L * vectorEnd, out, o + 4L * vectorEnd, 4L * (n - vectorEnd));
+        }
+    }
+
+    /**
+     * Tokens {@code [from, to)} of {@code x} (n features each) into the same places of {@code out} in the split layout of
+     * {@link StoredTiles}, chunks of whole vectors up to {@code vectorEnd}.
+     */
+    static void splitTokens(float[] x, int from, int to, int n, int vectorEnd, float[] out) {
+        int chunks = vectorEnd / L;
+        for (int t = from; t < to; t++) {
+            for (int j = 0; j < chunks; j++) {
+                FloatVector.fromArray(DotKernels.F, x, t * n + j * L).intoArray(out, t * n + splitChunk(j, chunks) * L);
+            }
+            System.arraycopy(x, t * n + vectorEnd, out, t * n + vectorEnd, n - vectorEnd);
+        }
+    }
+
+    /**
+     * Rows {@code [row, row + count)} of a BF16 or e4m3 tensor as BF16 into {@code out} from byte 0, {@code 2n} bytes a
+     * row, in the split layout of {@link StoredTiles}: a copy, or for e4m3 an exact widening (an e4m3 value has four
+     * significant bits), so the BF16 tiles sum the floats the e4m3 kernels do.
+     */
+    static void bf16Split(Tensor weight, int row, int count, MemorySegment out) {
+        MemorySegment w = weight.storage();
+        boolean e4m3 = weight.dtype() == DType.F8_E4M3;
+        int n = (int) weight.cols(), vectorEnd = e4m3 ? e4m3VectorEnd(n) : vectorEnd(n), chunks = vectorEnd / L;
+        for (int r = 0; r < count; r++) {
+            long base = weight.rowByteOffset(row + r), o = 2L * r * n;
+            for (int j = 0; j < chunks; j++) {
+                long to = o + 2L * splitChunk(j, chunks) * L;
+                if (e4m3) {  // the high halves of the widened floats, as the vector kernels widen them (NaN codes included)
+                    e4m3(w, base + (long) j * L).reinterpretAsInts().lanewise(VectorOperators.LSHR, 16)
+                            .convertShape(VectorOperators.I2S, S, 0).intoMemorySegment(out, to, LE);
+                } else {
+                    ShortVector.fromMemorySegment(S, w, base + 2L * j * L, LE).intoMemorySegment(out, to, LE);
+                }
+            }
+            for (int i = vectorEnd; i < n; i++) {
+                short v = e4m3 ? (short) (Float.floatToRawIntBits(Floats.e4m3ToFloat(w.get(ValueLayout.JAVA_BYTE, base + i))) >>> 16)
+                        : w.get(I16, base + 2L * i);
+                out.set(I16, o + 2L * i, v);
+            }
         }
     }
 
@@ -89,30 +145,6 @@ final class RowBlockDecoder {
                 case BF16 -> bf16(w, base, out, r * n, n, vectorEnd(n));
                 case F8_E4M3 -> e4m3(w, base, out, r * n, n, e4m3VectorEnd(n));
                 default -> throw new IllegalArgumentException("no block decoder for " + weight);
-            }
-        }
-    }
-
-    /**
-     * Rows {@code [row, row + count)} of an e4m3 tensor as BF16 into {@code out} from byte 0, {@code 2n} bytes a row:
-     * exact (an e4m3 value has four significant bits), so a BF16 kernel on them sums the floats the e4m3 kernels do.
-     */
-    static void e4m3ToBf16(Tensor weight, int row, int count, MemorySegment out) {
-        MemorySegment w = weight.storage();
-        int n = (int) weight.cols(), vectorEnd = e4m3VectorEnd(n), pairsEnd = vectorEnd / (2 * L) * (2 * L);
-        for (int r = 0; r < count; r++) {
-            long base = weight.rowByteOffset(row + r), o = 2L * r * n;
-            for (int i = 0; i < pairsEnd; i += 2 * L) {  // the high halves of two chunks' floats, gathered by one permute
-                ShortVector lo = e4m3(w, base + i).reinterpretAsShorts(), hi = e4m3(w, base + i + L).reinterpretAsShorts();
-                HIGH_HALVES.selectFrom(lo, hi).intoMemorySegment(out, o + 2L * i, LE);
-            }
-            if (pairsEnd < vectorEnd) {  // an odd last chunk: widened as the vector kernels widen it (NaN codes included)
-                e4m3(w, base + pairsEnd).reinterpretAsInts().lanewise(VectorOperators.LSHR, 16)
-                        .convertShape(VectorOperators.I2S, S, 0).intoMemorySegment(out, o + 2L * pairsEnd, LE);
-            }
-            for (int i = vectorEnd; i < n; i++) {
-                float v = Floats.e4m3ToFloat(w.get(ValueLayout.JAVA_BYTE, base + i));
-                out.set(I16, o + 2L * i, (short) (Float.floatToRawIntBits(v) >>> 16));
             }
         }
     }

@@ -10,12 +10,15 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Prefill tiles on BF16 rows (stored, or e4m3 rows widened to BF16 per row group) and on stored F32 rows: three rows
- * with four tokens in one pass over the chunks, each weight widened in registers once and used four times, both chains
- * of all twelve sums in registers (24 accumulators, 4 tokens, 1 row: 29 of AVX-512's 32 registers). Seven loads feed
- * twelve FMAs per chunk where the 4x4 tile's two passes of two rows fed eight with six; this machine sustains under one
- * 512-bit load per cycle, so loads, not FMAs, set the pace. The order of each (row, token) sum is that of
- * {@link DotKernels}: these give the bits of every other kernel. One method per format, loads written out: a single tile
+ * Prefill tiles: six rows with four tokens, each weight widened in registers once and used four times, on a row group
+ * and a token panel that {@link RowBlockDecoder} has copied into scratch (rows as BF16 from BF16 or e4m3 weights, as
+ * FP32 from F32 or q8; tokens as FP32) in the split layout: a row's even chunks first, then its odd chunks, then its
+ * scalar tail in place. The order of {@link DotKernels} sends chunk j into chain j % 2, so each chain is one contiguous
+ * run of a split row: the tile runs one pass per chain with one accumulator per sum (24 accumulators, 4 tokens and 1
+ * row in 29 of AVX-512's 32 registers, ten loads feeding 24 FMAs per chunk). This core sustains under one 512-bit load
+ * per cycle, so loads per FMA set the pace: with both chains of every sum in registers the tile stopped at three rows by
+ * four tokens, seven loads for twelve FMAs; passes over every other chunk of unsplit rows touched each line twice
+ * (docs/cpu-kernels.md). One method per format, loads written out: a single tile
  * taking the format as a flag, its row widened by a helper, ran BF16 prefill at 34-38 tok/s against 164-180 (C2 boxed
  * the helper's vectors; 2026-11-26).
  */
@@ -28,184 +31,119 @@ final class StoredTiles {
 
     private StoredTiles() {}
 
-    /** Three BF16 rows at byte offsets {@code ba, bb, bc} with four tokens: {@code sums[4 * row + token]} (see {@link StoredTiles}). */
-    static void bf16Tile3x4(MemorySegment w, long ba, long bb, long bc, float[] x, int x0, int n, int vectorEnd, float[] sums,
-                             float[] lanes) {
-        int x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
-        FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-        FloatVector b00 = a00, b01 = a00, b10 = a00, b11 = a00, b20 = a00, b21 = a00, b30 = a00, b31 = a00;
-        FloatVector c00 = a00, c01 = a00, c10 = a00, c11 = a00, c20 = a00, c21 = a00, c30 = a00, c31 = a00;
-        int pairs = vectorEnd / (2 * L);
-        for (int k = 0; k < pairs; k++) {  // offsets linear in the loop counter, so C2 drops the bounds checks
-            int i = k * 2 * L;
-            {
-                FloatVector t0 = FloatVector.fromArray(F, x, x0 + i), t1 = FloatVector.fromArray(F, x, x1 + i);
-                FloatVector t2 = FloatVector.fromArray(F, x, x2 + i), t3 = FloatVector.fromArray(F, x, x3 + i);
-                FloatVector r = ((IntVector) ShortVector.fromMemorySegment(S, w, ba + 2L * (i), LE).convertShape(VectorOperators.S2I, I, 0))
-                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-                a00 = r.fma(t0, a00);
-                a10 = r.fma(t1, a10);
-                a20 = r.fma(t2, a20);
-                a30 = r.fma(t3, a30);
-                r = ((IntVector) ShortVector.fromMemorySegment(S, w, bb + 2L * (i), LE).convertShape(VectorOperators.S2I, I, 0))
-                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-                b00 = r.fma(t0, b00);
-                b10 = r.fma(t1, b10);
-                b20 = r.fma(t2, b20);
-                b30 = r.fma(t3, b30);
-                r = ((IntVector) ShortVector.fromMemorySegment(S, w, bc + 2L * (i), LE).convertShape(VectorOperators.S2I, I, 0))
-                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-                c00 = r.fma(t0, c00);
-                c10 = r.fma(t1, c10);
-                c20 = r.fma(t2, c20);
-                c30 = r.fma(t3, c30);
-            }
-            FloatVector t0 = FloatVector.fromArray(F, x, x0 + i + L), t1 = FloatVector.fromArray(F, x, x1 + i + L);
-            FloatVector t2 = FloatVector.fromArray(F, x, x2 + i + L), t3 = FloatVector.fromArray(F, x, x3 + i + L);
-            FloatVector r = ((IntVector) ShortVector.fromMemorySegment(S, w, ba + 2L * (i + L), LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            a01 = r.fma(t0, a01);
-            a11 = r.fma(t1, a11);
-            a21 = r.fma(t2, a21);
-            a31 = r.fma(t3, a31);
-            r = ((IntVector) ShortVector.fromMemorySegment(S, w, bb + 2L * (i + L), LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            b01 = r.fma(t0, b01);
-            b11 = r.fma(t1, b11);
-            b21 = r.fma(t2, b21);
-            b31 = r.fma(t3, b31);
-            r = ((IntVector) ShortVector.fromMemorySegment(S, w, bc + 2L * (i + L), LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            c01 = r.fma(t0, c01);
-            c11 = r.fma(t1, c11);
-            c21 = r.fma(t2, c21);
-            c31 = r.fma(t3, c31);
-        }
-        if (pairs * 2 * L < vectorEnd) {  // a last, odd chunk: chain 0
-            int i = pairs * 2 * L;
-            FloatVector t0 = FloatVector.fromArray(F, x, x0 + i), t1 = FloatVector.fromArray(F, x, x1 + i);
-            FloatVector t2 = FloatVector.fromArray(F, x, x2 + i), t3 = FloatVector.fromArray(F, x, x3 + i);
-            FloatVector r = ((IntVector) ShortVector.fromMemorySegment(S, w, ba + 2L * (i), LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            a00 = r.fma(t0, a00);
-            a10 = r.fma(t1, a10);
-            a20 = r.fma(t2, a20);
-            a30 = r.fma(t3, a30);
-            r = ((IntVector) ShortVector.fromMemorySegment(S, w, bb + 2L * (i), LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            b00 = r.fma(t0, b00);
-            b10 = r.fma(t1, b10);
-            b20 = r.fma(t2, b20);
-            b30 = r.fma(t3, b30);
-            r = ((IntVector) ShortVector.fromMemorySegment(S, w, bc + 2L * (i), LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            c00 = r.fma(t0, c00);
-            c10 = r.fma(t1, c10);
-            c20 = r.fma(t2, c20);
-            c30 = r.fma(t3, c30);
-        }
-        // chains added, c0 + c1 (the first step of every lane sum), accumulator 4 r + t at lanes[(4 r + t) L]
-        a00.add(a01).intoArray(lanes, 0);
-        a10.add(a11).intoArray(lanes, L);
-        a20.add(a21).intoArray(lanes, 2 * L);
-        a30.add(a31).intoArray(lanes, 3 * L);
-        b00.add(b01).intoArray(lanes, 4 * L);
-        b10.add(b11).intoArray(lanes, 5 * L);
-        b20.add(b21).intoArray(lanes, 6 * L);
-        b30.add(b31).intoArray(lanes, 7 * L);
-        c00.add(c01).intoArray(lanes, 8 * L);
-        c10.add(c11).intoArray(lanes, 9 * L);
-        c20.add(c21).intoArray(lanes, 10 * L);
-        c30.add(c31).intoArray(lanes, 11 * L);
-        LaneSums.sums12(lanes, sums);
-        for (int k = 0; vectorEnd < n && k < 12; k++) {
-            sums[k] = FusedRows.bf16Tail(w, k < 4 ? ba : k < 8 ? bb : bc, x, x0 + (k & 3) * n, vectorEnd, n, sums[k]);
+    /**
+     * Six split BF16 rows at byte offsets {@code ba .. bf} with the four split tokens at {@code x0 + t n} (layout:
+     * {@link StoredTiles}): {@code sums[4 row + token]}.
+     */
+    static void bf16Tile6x4(MemorySegment w, long ba, long bb, long bc, long bd, long be, long bf, float[] x, int x0, int n,
+                            int vectorEnd, float[] sums, float[] lanes) {
+        int chunks = vectorEnd / L, evens = (chunks + 1) / 2;
+        bf16Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, 0, evens, lanes, 0);
+        bf16Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, evens, chunks - evens, lanes, 24 * L);
+        LaneSums.sums24(lanes, sums);
+        for (int k = 0; vectorEnd < n && k < 24; k++) {
+            sums[k] = FusedRows.bf16Tail(w, row(k / 4, ba, bb, bc, bd, be, bf), x, x0 + (k & 3) * n, vectorEnd, n, sums[k]);
         }
     }
 
-    /** Three F32 rows at byte offsets {@code ba, bb, bc} with four tokens: {@code sums[4 * row + token]} (see {@link StoredTiles}). */
-    static void f32Tile3x4(MemorySegment w, long ba, long bb, long bc, float[] x, int x0, int n, int vectorEnd, float[] sums,
-                             float[] lanes) {
-        int x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
-        FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-        FloatVector b00 = a00, b01 = a00, b10 = a00, b11 = a00, b20 = a00, b21 = a00, b30 = a00, b31 = a00;
-        FloatVector c00 = a00, c01 = a00, c10 = a00, c11 = a00, c20 = a00, c21 = a00, c30 = a00, c31 = a00;
-        int pairs = vectorEnd / (2 * L);
-        for (int k = 0; k < pairs; k++) {  // offsets linear in the loop counter, so C2 drops the bounds checks
-            int i = k * 2 * L;
-            {
-                FloatVector t0 = FloatVector.fromArray(F, x, x0 + i), t1 = FloatVector.fromArray(F, x, x1 + i);
-                FloatVector t2 = FloatVector.fromArray(F, x, x2 + i), t3 = FloatVector.fromArray(F, x, x3 + i);
-                FloatVector r = FloatVector.fromMemorySegment(F, w, ba + 4L * (i), LE);
-                a00 = r.fma(t0, a00);
-                a10 = r.fma(t1, a10);
-                a20 = r.fma(t2, a20);
-                a30 = r.fma(t3, a30);
-                r = FloatVector.fromMemorySegment(F, w, bb + 4L * (i), LE);
-                b00 = r.fma(t0, b00);
-                b10 = r.fma(t1, b10);
-                b20 = r.fma(t2, b20);
-                b30 = r.fma(t3, b30);
-                r = FloatVector.fromMemorySegment(F, w, bc + 4L * (i), LE);
-                c00 = r.fma(t0, c00);
-                c10 = r.fma(t1, c10);
-                c20 = r.fma(t2, c20);
-                c30 = r.fma(t3, c30);
-            }
-            FloatVector t0 = FloatVector.fromArray(F, x, x0 + i + L), t1 = FloatVector.fromArray(F, x, x1 + i + L);
-            FloatVector t2 = FloatVector.fromArray(F, x, x2 + i + L), t3 = FloatVector.fromArray(F, x, x3 + i + L);
-            FloatVector r = FloatVector.fromMemorySegment(F, w, ba + 4L * (i + L), LE);
-            a01 = r.fma(t0, a01);
-            a11 = r.fma(t1, a11);
-            a21 = r.fma(t2, a21);
-            a31 = r.fma(t3, a31);
-            r = FloatVector.fromMemorySegment(F, w, bb + 4L * (i + L), LE);
-            b01 = r.fma(t0, b01);
-            b11 = r.fma(t1, b11);
-            b21 = r.fma(t2, b21);
-            b31 = r.fma(t3, b31);
-            r = FloatVector.fromMemorySegment(F, w, bc + 4L * (i + L), LE);
-            c01 = r.fma(t0, c01);
-            c11 = r.fma(t1, c11);
-            c21 = r.fma(t2, c21);
-            c31 = r.fma(t3, c31);
+    /**
+     * Six split F32 rows at byte offsets {@code ba .. bf} with the four split tokens at {@code x0 + t n} (layout:
+     * {@link StoredTiles}): {@code sums[4 row + token]}.
+     */
+    static void f32Tile6x4(MemorySegment w, long ba, long bb, long bc, long bd, long be, long bf, float[] x, int x0, int n,
+                           int vectorEnd, float[] sums, float[] lanes) {
+        int chunks = vectorEnd / L, evens = (chunks + 1) / 2;
+        f32Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, 0, evens, lanes, 0);
+        f32Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, evens, chunks - evens, lanes, 24 * L);
+        LaneSums.sums24(lanes, sums);
+        for (int k = 0; vectorEnd < n && k < 24; k++) {
+            sums[k] = FusedRows.f32Tail(w, row(k / 4, ba, bb, bc, bd, be, bf), x, x0 + (k & 3) * n, vectorEnd, n, sums[k]);
         }
-        if (pairs * 2 * L < vectorEnd) {  // a last, odd chunk: chain 0
-            int i = pairs * 2 * L;
+    }
+
+    /** The {@code i}th of a six-row tile's row offsets. */
+    static long row(int i, long a, long b, long c, long d, long e, long f) {
+        return switch (i) {
+            case 0 -> a;
+            case 1 -> b;
+            case 2 -> c;
+            case 3 -> d;
+            case 4 -> e;
+            default -> f;
+        };
+    }
+
+    /**
+     * Chunks {@code [first, first + count)} of six split BF16 rows with four split tokens, one accumulator per sum:
+     * accumulator 4 row + token into {@code lanes[o + (4 row + token) L ..]}.
+     */
+    private static void bf16Pass(MemorySegment w, long ba, long bb, long bc, long bd, long be, long bf,
+            float[] x, int x0, int n, int first, int count, float[] lanes, int o) {
+        int x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0;
+        FloatVector e0 = a0, e1 = a0, e2 = a0, e3 = a0, f0 = a0, f1 = a0, f2 = a0, f3 = a0;
+        for (int k = 0; k < count; k++) {  // offsets linear in k: no bounds checks
+            int i = (first + k) * L;
             FloatVector t0 = FloatVector.fromArray(F, x, x0 + i), t1 = FloatVector.fromArray(F, x, x1 + i);
             FloatVector t2 = FloatVector.fromArray(F, x, x2 + i), t3 = FloatVector.fromArray(F, x, x3 + i);
-            FloatVector r = FloatVector.fromMemorySegment(F, w, ba + 4L * (i), LE);
-            a00 = r.fma(t0, a00);
-            a10 = r.fma(t1, a10);
-            a20 = r.fma(t2, a20);
-            a30 = r.fma(t3, a30);
-            r = FloatVector.fromMemorySegment(F, w, bb + 4L * (i), LE);
-            b00 = r.fma(t0, b00);
-            b10 = r.fma(t1, b10);
-            b20 = r.fma(t2, b20);
-            b30 = r.fma(t3, b30);
-            r = FloatVector.fromMemorySegment(F, w, bc + 4L * (i), LE);
-            c00 = r.fma(t0, c00);
-            c10 = r.fma(t1, c10);
-            c20 = r.fma(t2, c20);
-            c30 = r.fma(t3, c30);
+            FloatVector r = ((IntVector) ShortVector.fromMemorySegment(S, w, ba + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            a0 = r.fma(t0, a0); a1 = r.fma(t1, a1); a2 = r.fma(t2, a2); a3 = r.fma(t3, a3);
+            r = ((IntVector) ShortVector.fromMemorySegment(S, w, bb + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            b0 = r.fma(t0, b0); b1 = r.fma(t1, b1); b2 = r.fma(t2, b2); b3 = r.fma(t3, b3);
+            r = ((IntVector) ShortVector.fromMemorySegment(S, w, bc + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            c0 = r.fma(t0, c0); c1 = r.fma(t1, c1); c2 = r.fma(t2, c2); c3 = r.fma(t3, c3);
+            r = ((IntVector) ShortVector.fromMemorySegment(S, w, bd + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            d0 = r.fma(t0, d0); d1 = r.fma(t1, d1); d2 = r.fma(t2, d2); d3 = r.fma(t3, d3);
+            r = ((IntVector) ShortVector.fromMemorySegment(S, w, be + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            e0 = r.fma(t0, e0); e1 = r.fma(t1, e1); e2 = r.fma(t2, e2); e3 = r.fma(t3, e3);
+            r = ((IntVector) ShortVector.fromMemorySegment(S, w, bf + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            f0 = r.fma(t0, f0); f1 = r.fma(t1, f1); f2 = r.fma(t2, f2); f3 = r.fma(t3, f3);
         }
-        // chains added, c0 + c1 (the first step of every lane sum), accumulator 4 r + t at lanes[(4 r + t) L]
-        a00.add(a01).intoArray(lanes, 0);
-        a10.add(a11).intoArray(lanes, L);
-        a20.add(a21).intoArray(lanes, 2 * L);
-        a30.add(a31).intoArray(lanes, 3 * L);
-        b00.add(b01).intoArray(lanes, 4 * L);
-        b10.add(b11).intoArray(lanes, 5 * L);
-        b20.add(b21).intoArray(lanes, 6 * L);
-        b30.add(b31).intoArray(lanes, 7 * L);
-        c00.add(c01).intoArray(lanes, 8 * L);
-        c10.add(c11).intoArray(lanes, 9 * L);
-        c20.add(c21).intoArray(lanes, 10 * L);
-        c30.add(c31).intoArray(lanes, 11 * L);
-        LaneSums.sums12(lanes, sums);
-        for (int k = 0; vectorEnd < n && k < 12; k++) {
-            sums[k] = FusedRows.f32Tail(w, k < 4 ? ba : k < 8 ? bb : bc, x, x0 + (k & 3) * n, vectorEnd, n, sums[k]);
+        a0.intoArray(lanes, o); a1.intoArray(lanes, o + L); a2.intoArray(lanes, o + 2 * L); a3.intoArray(lanes, o + 3 * L);
+        b0.intoArray(lanes, o + 4 * L); b1.intoArray(lanes, o + 5 * L); b2.intoArray(lanes, o + 6 * L); b3.intoArray(lanes, o + 7 * L);
+        c0.intoArray(lanes, o + 8 * L); c1.intoArray(lanes, o + 9 * L); c2.intoArray(lanes, o + 10 * L); c3.intoArray(lanes, o + 11 * L);
+        d0.intoArray(lanes, o + 12 * L); d1.intoArray(lanes, o + 13 * L); d2.intoArray(lanes, o + 14 * L); d3.intoArray(lanes, o + 15 * L);
+        e0.intoArray(lanes, o + 16 * L); e1.intoArray(lanes, o + 17 * L); e2.intoArray(lanes, o + 18 * L); e3.intoArray(lanes, o + 19 * L);
+        f0.intoArray(lanes, o + 20 * L); f1.intoArray(lanes, o + 21 * L); f2.intoArray(lanes, o + 22 * L); f3.intoArray(lanes, o + 23 * L);
+    }
+
+
+    /** As {@link #bf16Pass} on split F32 rows. */
+    private static void f32Pass(MemorySegment w, long ba, long bb, long bc, long bd, long be, long bf,
+            float[] x, int x0, int n, int first, int count, float[] lanes, int o) {
+        int x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0;
+        FloatVector e0 = a0, e1 = a0, e2 = a0, e3 = a0, f0 = a0, f1 = a0, f2 = a0, f3 = a0;
+        for (int k = 0; k < count; k++) {  // offsets linear in k: no bounds checks
+            int i = (first + k) * L;
+            FloatVector t0 = FloatVector.fromArray(F, x, x0 + i), t1 = FloatVector.fromArray(F, x, x1 + i);
+            FloatVector t2 = FloatVector.fromArray(F, x, x2 + i), t3 = FloatVector.fromArray(F, x, x3 + i);
+            FloatVector r = FloatVector.fromMemorySegment(F, w, ba + 4L * i, LE);
+            a0 = r.fma(t0, a0); a1 = r.fma(t1, a1); a2 = r.fma(t2, a2); a3 = r.fma(t3, a3);
+            r = FloatVector.fromMemorySegment(F, w, bb + 4L * i, LE);
+            b0 = r.fma(t0, b0); b1 = r.fma(t1, b1); b2 = r.fma(t2, b2); b3 = r.fma(t3, b3);
+            r = FloatVector.fromMemorySegment(F, w, bc + 4L * i, LE);
+            c0 = r.fma(t0, c0); c1 = r.fma(t1, c1); c2 = r.fma(t2, c2); c3 = r.fma(t3, c3);
+            r = FloatVector.fromMemorySegment(F, w, bd + 4L * i, LE);
+            d0 = r.fma(t0, d0); d1 = r.fma(t1, d1); d2 = r.fma(t2, d2); d3 = r.fma(t3, d3);
+            r = FloatVector.fromMemorySegment(F, w, be + 4L * i, LE);
+            e0 = r.fma(t0, e0); e1 = r.fma(t1, e1); e2 = r.fma(t2, e2); e3 = r.fma(t3, e3);
+            r = FloatVector.fromMemorySegment(F, w, bf + 4L * i, LE);
+            f0 = r.fma(t0, f0); f1 = r.fma(t1, f1); f2 = r.fma(t2, f2); f3 = r.fma(t3, f3);
         }
+        a0.intoArray(lanes, o); a1.intoArray(lanes, o + L); a2.intoArray(lanes, o + 2 * L); a3.intoArray(lanes, o + 3 * L);
+        b0.intoArray(lanes, o + 4 * L); b1.intoArray(lanes, o + 5 * L); b2.intoArray(lanes, o + 6 * L); b3.intoArray(lanes, o + 7 * L);
+        c0.intoArray(lanes, o + 8 * L); c1.intoArray(lanes, o + 9 * L); c2.intoArray(lanes, o + 10 * L); c3.intoArray(lanes, o + 11 * L);
+        d0.intoArray(lanes, o + 12 * L); d1.intoArray(lanes, o + 13 * L); d2.intoArray(lanes, o + 14 * L); d3.intoArray(lanes, o + 15 * L);
+        e0.intoArray(lanes, o + 16 * L); e1.intoArray(lanes, o + 17 * L); e2.intoArray(lanes, o + 18 * L); e3.intoArray(lanes, o + 19 * L);
+        f0.intoArray(lanes, o + 20 * L); f1.intoArray(lanes, o + 21 * L); f2.intoArray(lanes, o + 22 * L); f3.intoArray(lanes, o + 23 * L);
     }
 }

@@ -9,7 +9,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.SplittableRandom;
-import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -35,56 +34,57 @@ class DotKernelsTest {
 
     @ParameterizedTest(name = "{0} n={1}")
     @CsvSource({"F32,1", "F32,37", "F32,2048", "BF16,5", "BF16,33", "BF16,72", "BF16,5120", "F8_E4M3,3", "F8_E4M3,65",
-            "F8_E4M3,200", "F8_E4M3,4096", "BF16,21", "F32,48", "F8_E4M3,112", "BF16,80", "F32,2050"})
+            "F8_E4M3,200", "F8_E4M3,4096", "BF16,21", "F32,48", "F8_E4M3,112", "BF16,80", "F32,2050", "BF16,16", "F32,96"})
     void blockDecodingIsExactAndEveryKernelGivesTheSameSumsBitwise(DType dtype, int n) {
         SplittableRandom random = new SplittableRandom(n * 31L + dtype.ordinal());
-        Tensor weight = randomRows(dtype, 4, n, random);
-        float[] block = new float[4 * n];
-        RowBlockDecoder.decode(weight, 0, 4, block);
+        Tensor weight = randomRows(dtype, 6, n, random);
+        float[] block = new float[6 * n];
+        RowBlockDecoder.decode(weight, 0, 6, block);
         float[] natural = weight.toFloatArray();
         assertThat(block).containsExactly(natural);
 
-        float[] naturalX = new float[4 * n];
-        for (int i = 0; i < naturalX.length; i++) naturalX[i] = (float) random.nextGaussian();
-        float[] x = naturalX;
+        float[] x = new float[4 * n];
+        for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
         int end = RowBlockDecoder.vectorEnd(n, CpuWeight.linear(weight, 1f, Float.NaN));
-        float[] tile = new float[16], fusedTile = new float[16];
+        float[] tile = new float[28], fusedTile = new float[28];
         float[] lanes = new float[DotKernels.LANES];
-        StoredTiles.f32Tile3x4(MemorySegment.ofArray(block), 0, 4L * n, 8L * n, x, 0, n, end, tile, lanes);  // a q8/q4 group
-        long c0 = weight.rowByteOffset(0), c1 = weight.rowByteOffset(1), c2 = weight.rowByteOffset(2), c3 = weight.rowByteOffset(3);
-        switch (dtype) {  // the stored formats' own tiles: 3x4 on BF16 and F32, 4x4 on e4m3 (and 3x4 on its BF16 widening)
-            case BF16 -> StoredTiles.bf16Tile3x4(weight.storage(), c0, c1, c2, x, 0, n, end, fusedTile, lanes);
-            case F8_E4M3 -> FusedRows.e4m3Tile4x4(weight.storage(), c0, c1, c2, c3, x, 0, n, end, fusedTile, lanes);
-            default -> StoredTiles.f32Tile3x4(weight.storage(), c0, c1, c2, x, 0, n, end, fusedTile, lanes);
-        }
-        float[] widenedTile = new float[16];
-        if (dtype == DType.F8_E4M3) {
-            MemorySegment widened = MemorySegment.ofArray(new short[4 * n]);
-            RowBlockDecoder.e4m3ToBf16(weight, 0, 4, widened);
-            for (int i = 0; i < 4 * n; i++) {
-                assertThat(Floats.bf16ToFloat(widened.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i)))
-                        .as("e4m3 weight %d widened to BF16 exactly", i).isEqualTo(natural[i]);
+        CpuWeight cpu = CpuWeight.linear(weight, 1f, Float.NaN);
+        float[] unsplit = new float[6 * n];  // the split copy a prefill row group's tiles read, back in natural order
+        float[] splitX = new float[4 * n];
+        RowBlockDecoder.splitTokens(x, 0, 4, n, end, splitX);
+        if (dtype == DType.F32) {  // FP32 tiles (q8 groups too: QuantizedLinearTest)
+            MemorySegment split = MemorySegment.ofArray(new float[6 * n]);
+            RowBlockDecoder.fp32Split(cpu, 0, 6, split);
+            for (int i = 0; i < 6 * n; i++) unsplit[i] = split.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, splitIndex(i, n, end));
+            StoredTiles.f32Tile6x4(split, 0, 4L * n, 8L * n, 12L * n, 16L * n, 20L * n, splitX, 0, n, end, tile, lanes);
+        } else {  // BF16 tiles (e4m3 rows widened to BF16, exactly)
+            MemorySegment split = MemorySegment.ofArray(new short[6 * n]);
+            RowBlockDecoder.bf16Split(weight, 0, 6, split);
+            for (int i = 0; i < 6 * n; i++) {
+                unsplit[i] = Floats.bf16ToFloat(split.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, splitIndex(i, n, end)));
             }
-            StoredTiles.bf16Tile3x4(widened, 0, 2L * n, 4L * n, x, 0, n, end, widenedTile, lanes);
+            StoredTiles.bf16Tile6x4(split, 0, 2L * n, 4L * n, 6L * n, 8L * n, 10L * n, splitX, 0, n, end, tile, lanes);
+        }
+        assertThat(unsplit).as("the split copy holds every weight exactly").containsExactly(natural);
+        for (int i = 0; i < 4 * n; i++) assertThat(splitX[splitIndex(i, n, end)]).as("split token feature %d", i).isEqualTo(x[i]);
+        if (dtype == DType.F8_E4M3) {  // the decode-shaped tile on the stored bytes (4-31 tokens)
+            long[] c = new long[6];
+            for (int r = 0; r < 6; r++) c[r] = weight.rowByteOffset(r);
+            FusedRows.e4m3Tile6x4(weight.storage(), c[0], c[1], c[2], c[3], c[4], c[5], x, 0, n, end, fusedTile, lanes);
         }
         for (int t = 0; t < 4; t++) {
-            for (int r = 0; r < 4; r++) {
-                float single = dot1(block, r * n, x, t * n, n, end, lanes);
-                float fused = LinearKernel.fusedRow(CpuWeight.linear(weight, 1f, Float.NaN), r, x, t * n, n, end, lanes);
-                if (r < 3) assertThat(tile[4 * r + t]).as("3x4 tile on the decoded block (%d, %d) equals dot1 bit for bit", r, t).isEqualTo(single);
-                assertThat(fused).as("fused %s row %d equals dot1 bit for bit", dtype, r).isEqualTo(single);
-                if (r < 3 || dtype == DType.F8_E4M3) {
-                    assertThat(fusedTile[4 * r + t]).as("fused %s tile (%d, %d) equals dot1 bit for bit", dtype, r, t)
-                            .isEqualTo(single);
-                }
-                if (r < 3 && dtype == DType.F8_E4M3) {
-                    assertThat(widenedTile[4 * r + t]).as("3x4 tile on widened e4m3 (%d, %d) equals dot1 bit for bit", r, t)
-                            .isEqualTo(single);
+            for (int r = 0; r < 6; r++) {
+                float single = dot1(block, r * n, x, t * n, n, end);
+                float fused = LinearKernel.fusedRow(cpu, r, x, t * n, n, end, lanes);
+                assertThat(fused).as("fused %s row %d equals the documented order bit for bit", dtype, r).isEqualTo(single);
+                assertThat(tile[4 * r + t]).as("6x4 tile on the split %s copy (%d, %d)", dtype, r, t).isEqualTo(single);
+                if (dtype == DType.F8_E4M3) {
+                    assertThat(fusedTile[4 * r + t]).as("e4m3 tile on the stored bytes (%d, %d)", r, t).isEqualTo(single);
                 }
                 double exact = 0, magnitude = 0;
                 for (int i = 0; i < n; i++) {
-                    exact += (double) natural[r * n + i] * naturalX[t * n + i];
-                    magnitude += Math.abs((double) natural[r * n + i] * naturalX[t * n + i]);
+                    exact += (double) natural[r * n + i] * x[t * n + i];
+                    magnitude += Math.abs((double) natural[r * n + i] * x[t * n + i]);
                 }
                 assertThat((double) single).isCloseTo(exact, org.assertj.core.data.Offset.offset(1e-5 * magnitude + 1e-6));
             }
@@ -93,30 +93,32 @@ class DotKernelsTest {
 
     /**
      * e4m3's two NaN codes (0x7F, 0xFF): the vector widening and the scalar tail treat them differently (a pre-existing
-     * property of the format's kernels), so every e4m3 path must cover the same columns with vectors: the widened 3x4
-     * tile, the 4x4 tile and the row kernel agree bit for bit, odd last chunks included.
+     * property of the format's kernels), so every e4m3 path must cover the same columns with vectors: the widened
+     * tile, the e4m3 tile and the row kernel agree bit for bit, odd chunk counts included.
      */
     @ParameterizedTest(name = "n={0}")
     @CsvSource({"48", "50", "112", "133"})
     void e4m3NanCodesGiveTheSameBitsOnEveryPath(int n) {
         SplittableRandom random = new SplittableRandom(n);
-        Tensor weight = randomRows(DType.F8_E4M3, 4, n, random);
-        for (int i = 0; i < 4 * n; i += 7) weight.storage().set(ValueLayout.JAVA_BYTE, i, (byte) (i % 2 == 0 ? 0x7F : 0xFF));
+        Tensor weight = randomRows(DType.F8_E4M3, 6, n, random);
+        for (int i = 0; i < 6 * n; i += 7) weight.storage().set(ValueLayout.JAVA_BYTE, i, (byte) (i % 2 == 0 ? 0x7F : 0xFF));
         float[] x = new float[4 * n];
         for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
         int end = RowBlockDecoder.vectorEnd(n, CpuWeight.linear(weight, 1f, Float.NaN));
-        float[] lanes = new float[DotKernels.LANES], tile = new float[16], widenedTile = new float[16];
+        float[] lanes = new float[DotKernels.LANES], tile = new float[28], widenedTile = new float[28];
         MemorySegment w = weight.storage();
-        FusedRows.e4m3Tile4x4(w, weight.rowByteOffset(0), weight.rowByteOffset(1), weight.rowByteOffset(2), weight.rowByteOffset(3),
-                x, 0, n, end, tile, lanes);
-        MemorySegment widened = MemorySegment.ofArray(new short[4 * n]);
-        RowBlockDecoder.e4m3ToBf16(weight, 0, 4, widened);
-        StoredTiles.bf16Tile3x4(widened, 0, 2L * n, 4L * n, x, 0, n, end, widenedTile, lanes);
-        for (int r = 0; r < 3; r++) {
+        FusedRows.e4m3Tile6x4(w, weight.rowByteOffset(0), weight.rowByteOffset(1), weight.rowByteOffset(2), weight.rowByteOffset(3),
+                weight.rowByteOffset(4), weight.rowByteOffset(5), x, 0, n, end, tile, lanes);
+        MemorySegment widened = MemorySegment.ofArray(new short[6 * n]);
+        RowBlockDecoder.bf16Split(weight, 0, 6, widened);
+        float[] splitX = new float[4 * n];
+        RowBlockDecoder.splitTokens(x, 0, 4, n, end, splitX);
+        StoredTiles.bf16Tile6x4(widened, 0, 2L * n, 4L * n, 6L * n, 8L * n, 10L * n, splitX, 0, n, end, widenedTile, lanes);
+        for (int r = 0; r < 6; r++) {
             for (int t = 0; t < 4; t++) {
                 float row = LinearKernel.fusedRow(CpuWeight.linear(weight, 1f, Float.NaN), r, x, t * n, n, end, lanes);
-                assertThat(Float.floatToRawIntBits(tile[4 * r + t])).as("4x4 (%d, %d)", r, t).isEqualTo(Float.floatToRawIntBits(row));
-                assertThat(Float.floatToRawIntBits(widenedTile[4 * r + t])).as("widened 3x4 (%d, %d)", r, t)
+                assertThat(Float.floatToRawIntBits(tile[4 * r + t])).as("e4m3 tile (%d, %d)", r, t).isEqualTo(Float.floatToRawIntBits(row));
+                assertThat(Float.floatToRawIntBits(widenedTile[4 * r + t])).as("widened tile (%d, %d)", r, t)
                         .isEqualTo(Float.floatToRawIntBits(row));
             }
         }
@@ -124,28 +126,25 @@ class DotKernelsTest {
 
     private static final int L = DotKernels.F.length();
 
-    /** The order of {@link DotKernels} written plainly on float arrays: the reference every kernel must equal. */
-    private static float dot1(float[] w, int w0, float[] x, int x0, int n, int vectorEnd, float[] lanes) {
-        FloatVector a0 = FloatVector.zero(DotKernels.F), a1 = a0;
-        int i = 0;
-        for (; i + 4 * L <= vectorEnd; i += 4 * L) {
-            a0 = FloatVector.fromArray(DotKernels.F, w, w0 + i).fma(FloatVector.fromArray(DotKernels.F, x, x0 + i), a0);
-            a1 = FloatVector.fromArray(DotKernels.F, w, w0 + i + L).fma(FloatVector.fromArray(DotKernels.F, x, x0 + i + L), a1);
-            a0 = FloatVector.fromArray(DotKernels.F, w, w0 + i + 2 * L).fma(FloatVector.fromArray(DotKernels.F, x, x0 + i + 2 * L), a0);
-            a1 = FloatVector.fromArray(DotKernels.F, w, w0 + i + 3 * L).fma(FloatVector.fromArray(DotKernels.F, x, x0 + i + 3 * L), a1);
+    /**
+     * The order of {@link DotKernels} written out in scalars, the reference every kernel must equal: chunk j into
+     * chain j % 2 lane by lane, chains added, lanes by the butterfly, then the tail.
+     */
+    private static float dot1(float[] w, int w0, float[] x, int x0, int n, int vectorEnd) {
+        int chunks = vectorEnd / L;
+        float[] chain0 = new float[L], chain1 = new float[L];
+        for (int j = 0; j < chunks; j++) {
+            float[] chain = j % 2 == 0 ? chain0 : chain1;
+            for (int l = 0; l < L; l++) chain[l] = Math.fma(w[w0 + j * L + l], x[x0 + j * L + l], chain[l]);
         }
-        if (i < vectorEnd) {
-            a0 = FloatVector.fromArray(DotKernels.F, w, w0 + i).fma(FloatVector.fromArray(DotKernels.F, x, x0 + i), a0);
-            i += L;
-        }
-        if (i < vectorEnd) {
-            a1 = FloatVector.fromArray(DotKernels.F, w, w0 + i).fma(FloatVector.fromArray(DotKernels.F, x, x0 + i), a1);
-            i += L;
-        }
-        if (i < vectorEnd) a0 = FloatVector.fromArray(DotKernels.F, w, w0 + i).fma(FloatVector.fromArray(DotKernels.F, x, x0 + i), a0);
-        a0.intoArray(lanes, 0);
-        a1.intoArray(lanes, L);
-        return tail(w, w0, x, x0, vectorEnd, n, LaneSums.sum1(lanes));
+        for (int l = 0; l < L; l++) chain0[l] += chain1[l];
+        return tail(w, w0, x, x0, vectorEnd, n, VectorMath.sumLanes(chain0, 0));
+    }
+
+    /** Where weight {@code i} of a block of rows of {@code n} lies in their split copy: chunks moved, tails in place. */
+    private static int splitIndex(int i, int n, int vectorEnd) {
+        int row = i / n, col = i % n;
+        return col < vectorEnd ? row * n + RowBlockDecoder.splitChunk(col / L, vectorEnd / L) * L + col % L : i;
     }
 
     /** Adds the scalar tail {@code [from, n)} to a lane sum. */

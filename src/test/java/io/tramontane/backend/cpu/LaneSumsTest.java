@@ -24,11 +24,16 @@ class LaneSumsTest {
         float[] lanes = new float[DotKernels.LANES];
         // magnitudes over many octaves, so any other pairing order would round differently
         for (int i = 0; i < lanes.length; i++) lanes[i] = (float) (random.nextGaussian() * Math.scalb(1.0, random.nextInt(-20, 21)));
-        float[] original = lanes.clone(), sums = new float[16];
+        float[] original = lanes.clone(), sums = new float[28];
         assertThat(LaneSums.sum1(lanes)).as("one row's two chains").isEqualTo(reference(original, 0, L));
         LaneSums.sums16(lanes, sums);  // clobbers lanes
         for (int k = 0; k < 16; k++) {
             assertThat(sums[k]).as("accumulator %d over two chains", k).isEqualTo(reference(original, k * L, (16 + k) * L));
+        }
+        lanes = original.clone();
+        LaneSums.sums24(lanes, sums);  // a six-row tile's two passes
+        for (int k = 0; k < 24; k++) {
+            assertThat(sums[k]).as("tile accumulator %d over two chains", k).isEqualTo(reference(original, k * L, (24 + k) * L));
         }
     }
 }
