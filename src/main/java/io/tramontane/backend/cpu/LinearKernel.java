@@ -154,13 +154,8 @@ final class LinearKernel {
                 for (int t = p; t < quadsEnd; t += 4) {
                     for (int r = 0; r < rows; r += 6) {
                         long b = r * row;
-                        if (bf16) {
-                            StoredTiles.bf16Tile6x4(w, b, b + row, b + 2 * row, b + 3 * row, b + 4 * row, b + 5 * row, split, t * in,
-                                    in, vectorEnd, sums, lanes);
-                        } else {
-                            StoredTiles.f32Tile6x4(w, b, b + row, b + 2 * row, b + 3 * row, b + 4 * row, b + 5 * row, split, t * in,
-                                    in, vectorEnd, sums, lanes);
-                        }
+                        StoredTiles.tile6x4(bf16, w, b, b + row, b + 2 * row, b + 3 * row, b + 4 * row, b + 5 * row, split,
+                                t * in, in, vectorEnd, sums, lanes);
                         storeTile(sums, 6, scale, out, outStride, t, g + r);
                     }
                 }

@@ -32,32 +32,25 @@ final class StoredTiles {
     private StoredTiles() {}
 
     /**
-     * Six split BF16 rows at byte offsets {@code ba .. bf} with the four split tokens at {@code x0 + t n} (layout:
-     * {@link StoredTiles}): {@code sums[4 row + token]}.
+     * Six split rows at byte offsets {@code ba .. bf}, BF16 or F32, with the four split tokens at {@code x0 + t n}
+     * (layout: {@link StoredTiles}): {@code sums[4 row + token]}.
      */
-    static void bf16Tile6x4(MemorySegment w, long ba, long bb, long bc, long bd, long be, long bf, float[] x, int x0, int n,
-                            int vectorEnd, float[] sums, float[] lanes) {
+    static void tile6x4(boolean bf16Rows, MemorySegment w, long ba, long bb, long bc, long bd, long be, long bf, float[] x, int x0,
+                        int n, int vectorEnd, float[] sums, float[] lanes) {
         int chunks = vectorEnd / L, evens = (chunks + 1) / 2;
-        bf16Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, 0, evens, lanes, 0);
-        bf16Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, evens, chunks - evens, lanes, 24 * L);
-        LaneSums.sums24(lanes, sums);
-        for (int k = 0; vectorEnd < n && k < 24; k++) {
-            sums[k] = FusedRows.bf16Tail(w, row(k / 4, ba, bb, bc, bd, be, bf), x, x0 + (k & 3) * n, vectorEnd, n, sums[k]);
+        if (bf16Rows) {
+            bf16Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, 0, evens, lanes, 0);
+            bf16Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, evens, chunks - evens, lanes, 24 * L);
+        } else {
+            f32Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, 0, evens, lanes, 0);
+            f32Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, evens, chunks - evens, lanes, 24 * L);
         }
-    }
-
-    /**
-     * Six split F32 rows at byte offsets {@code ba .. bf} with the four split tokens at {@code x0 + t n} (layout:
-     * {@link StoredTiles}): {@code sums[4 row + token]}.
-     */
-    static void f32Tile6x4(MemorySegment w, long ba, long bb, long bc, long bd, long be, long bf, float[] x, int x0, int n,
-                           int vectorEnd, float[] sums, float[] lanes) {
-        int chunks = vectorEnd / L, evens = (chunks + 1) / 2;
-        f32Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, 0, evens, lanes, 0);
-        f32Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, evens, chunks - evens, lanes, 24 * L);
         LaneSums.sums24(lanes, sums);
         for (int k = 0; vectorEnd < n && k < 24; k++) {
-            sums[k] = FusedRows.f32Tail(w, row(k / 4, ba, bb, bc, bd, be, bf), x, x0 + (k & 3) * n, vectorEnd, n, sums[k]);
+            long row = row(k / 4, ba, bb, bc, bd, be, bf);
+            int token = x0 + (k & 3) * n;
+            sums[k] = bf16Rows ? FusedRows.bf16Tail(w, row, x, token, vectorEnd, n, sums[k])
+                    : FusedRows.f32Tail(w, row, x, token, vectorEnd, n, sums[k]);
         }
     }
 

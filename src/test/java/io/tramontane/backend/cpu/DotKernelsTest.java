@@ -56,14 +56,14 @@ class DotKernelsTest {
             MemorySegment split = MemorySegment.ofArray(new float[6 * n]);
             RowBlockDecoder.fp32Split(cpu, 0, 6, split);
             for (int i = 0; i < 6 * n; i++) unsplit[i] = split.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, splitIndex(i, n, end));
-            StoredTiles.f32Tile6x4(split, 0, 4L * n, 8L * n, 12L * n, 16L * n, 20L * n, splitX, 0, n, end, tile, lanes);
+            StoredTiles.tile6x4(false, split, 0, 4L * n, 8L * n, 12L * n, 16L * n, 20L * n, splitX, 0, n, end, tile, lanes);
         } else {  // BF16 tiles (e4m3 rows widened to BF16, exactly)
             MemorySegment split = MemorySegment.ofArray(new short[6 * n]);
             RowBlockDecoder.bf16Split(weight, 0, 6, split);
             for (int i = 0; i < 6 * n; i++) {
                 unsplit[i] = Floats.bf16ToFloat(split.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, splitIndex(i, n, end)));
             }
-            StoredTiles.bf16Tile6x4(split, 0, 2L * n, 4L * n, 6L * n, 8L * n, 10L * n, splitX, 0, n, end, tile, lanes);
+            StoredTiles.tile6x4(true, split, 0, 2L * n, 4L * n, 6L * n, 8L * n, 10L * n, splitX, 0, n, end, tile, lanes);
         }
         assertThat(unsplit).as("the split copy holds every weight exactly").containsExactly(natural);
         for (int i = 0; i < 4 * n; i++) assertThat(splitX[splitIndex(i, n, end)]).as("split token feature %d", i).isEqualTo(x[i]);
@@ -113,7 +113,7 @@ class DotKernelsTest {
         RowBlockDecoder.bf16Split(weight, 0, 6, widened);
         float[] splitX = new float[4 * n];
         RowBlockDecoder.splitTokens(x, 0, 4, n, end, splitX);
-        StoredTiles.bf16Tile6x4(widened, 0, 2L * n, 4L * n, 6L * n, 8L * n, 10L * n, splitX, 0, n, end, widenedTile, lanes);
+        StoredTiles.tile6x4(true, widened, 0, 2L * n, 4L * n, 6L * n, 8L * n, 10L * n, splitX, 0, n, end, widenedTile, lanes);
         for (int r = 0; r < 6; r++) {
             for (int t = 0; t < 4; t++) {
                 float row = LinearKernel.fusedRow(CpuWeight.linear(weight, 1f, Float.NaN), r, x, t * n, n, end, lanes);
