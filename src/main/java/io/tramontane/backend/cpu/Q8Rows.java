@@ -144,11 +144,19 @@ final class Q8Rows {
     static void decodeSplit(QuantizedMatrix m, int row, MemorySegment out, long o, int n, int vectorEnd) {
         MemorySegment q = m.quants(), s = m.scales();
         long q0 = m.quantOffset(row), s0 = m.scaleOffset(row);
-        for (int j = 0, chunks = vectorEnd / L; j < chunks; j++) {
-            int i = j * L;
+        int chunks = vectorEnd / L, pairs = chunks / 2, odds = (chunks + 1) / 2;
+        for (int k = 0; k < pairs; k++) {  // chunk 2k to place k, chunk 2k + 1 to place odds + k; offsets linear in k
+            int i = 2 * k * L;
+            float d = s.get(SCALE, s0 + QuantizedMatrix.pairScale(k));  // chunks 2k and 2k + 1 share a block
             ((FloatVector) ByteVector.fromMemorySegment(B, q, q0 + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(scale(s, s0, i))
-                    .intoMemorySegment(out, o + 4L * RowBlockDecoder.splitChunk(j, chunks) * L, LE);
+                    .convert(VectorOperators.I2F, 0)).mul(d).intoMemorySegment(out, o + 4L * k * L, LE);
+            ((FloatVector) ByteVector.fromMemorySegment(B, q, q0 + i + L, LE).convertShape(VectorOperators.B2I, I, 0)
+                    .convert(VectorOperators.I2F, 0)).mul(d).intoMemorySegment(out, o + 4L * (odds + k) * L, LE);
+        }
+        if (pairs < odds) {
+            int i = 2 * pairs * L;
+            ((FloatVector) ByteVector.fromMemorySegment(B, q, q0 + i, LE).convertShape(VectorOperators.B2I, I, 0)
+                    .convert(VectorOperators.I2F, 0)).mul(scale(s, s0, i)).intoMemorySegment(out, o + 4L * pairs * L, LE);
         }
         for (int i = vectorEnd; i < n; i++) out.set(OUT, o + 4L * i, weight(q, q0, s, s0, i));
     }

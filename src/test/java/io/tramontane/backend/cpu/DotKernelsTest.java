@@ -141,10 +141,14 @@ class DotKernelsTest {
         return tail(w, w0, x, x0, vectorEnd, n, VectorMath.sumLanes(chain0, 0));
     }
 
-    /** Where weight {@code i} of a block of rows of {@code n} lies in their split copy: chunks moved, tails in place. */
+    /**
+     * Where weight {@code i} of a block of rows of {@code n} lies in their split copy: of a row's c whole chunks, chunk j
+     * at place j / 2 when even, ceil(c / 2) + j / 2 when odd; the tail in place.
+     */
     private static int splitIndex(int i, int n, int vectorEnd) {
-        int row = i / n, col = i % n;
-        return col < vectorEnd ? row * n + RowBlockDecoder.splitChunk(col / L, vectorEnd / L) * L + col % L : i;
+        int row = i / n, col = i % n, j = col / L, chunks = vectorEnd / L;
+        int place = j % 2 == 0 ? j / 2 : (chunks + 1) / 2 + j / 2;
+        return col < vectorEnd ? row * n + place * L + col % L : i;
     }
 
     /** Adds the scalar tail {@code [from, n)} to a lane sum. */
