@@ -18,9 +18,9 @@ import jdk.incubator.vector.VectorSpecies;
  * row in 29 of AVX-512's 32 registers, ten loads feeding 24 FMAs per chunk). This core sustains under one 512-bit load
  * per cycle, so loads per FMA set the pace: with both chains of every sum in registers the tile stopped at three rows by
  * four tokens, seven loads for twelve FMAs; passes over every other chunk of unsplit rows touched each line twice
- * (docs/cpu-kernels.md). One method per format, loads written out: a single tile
+ * (docs/cpu-kernels.md). One pass method per format, loads written out: a single loop
  * taking the format as a flag, its row widened by a helper, ran BF16 prefill at 34-38 tok/s against 164-180 (C2 boxed
- * the helper's vectors; 2026-11-26).
+ * the helper's vectors; 2026-11-26). The tile picks the pass; no vector crosses that call.
  */
 final class StoredTiles {
     private static final VectorSpecies<Float> F = DotKernels.F;
