@@ -130,7 +130,8 @@ final class LinearKernel {
      * each four tokens of the panel (32 KB of FP32 at 2048 columns, which stays in L1 across the group; wider rows spill
      * to L2) the group's rows six at a time ({@link StoredTiles}). Each group is first copied, once per panel, into a
      * scratch in the tiles' split layout ({@link RowBlockDecoder}): BF16 rows as they are, e4m3 rows widened to BF16
-     * (exact), F32 and q8 rows as FP32. Measured 2026-11-26/27: docs/cpu-kernels.md.
+     * (exact), F32 and q8 rows as FP32; the tiles read the tokens from {@code split}, the call's split copy of
+     * {@code x}, and the rows and tokens left over from {@code x}. Measured 2026-11-26: docs/cpu-kernels.md.
      */
     private static void prefill(CpuWeight cpu, float[] x, float[] split, int tokens, int in, int from, int to, int vectorEnd,
                                 float scale, float[] out, int outStride, Scratch scratch) {
