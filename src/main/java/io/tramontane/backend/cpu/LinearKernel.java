@@ -37,7 +37,7 @@ final class LinearKernel {
     private static final class Scratch {
         final float[] sums = new float[28], lanes = new float[DotKernels.LANES];
         final short[] blockSums = new short[32 * DotKernels.F.length()];
-        /** Off-heap: the Vector API reads a heap segment at 55-65% of the speed of native memory in the tiles (2026-11-26, sixth session). */
+        /** Off-heap: the tiles read a heap segment at 55-65% of the speed of native memory (2026-11-26, sixth session). */
         MemorySegment group = MemorySegment.NULL;
 
         MemorySegment group(long bytes) {

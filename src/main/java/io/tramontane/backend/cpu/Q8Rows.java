@@ -144,16 +144,16 @@ final class Q8Rows {
     static void decodeSplit(QuantizedMatrix m, int row, MemorySegment out, long o, int n, int vectorEnd) {
         MemorySegment q = m.quants(), s = m.scales();
         long q0 = m.quantOffset(row), s0 = m.scaleOffset(row);
-        int chunks = vectorEnd / L, pairs = chunks / 2, odds = (chunks + 1) / 2;
-        for (int k = 0; k < pairs; k++) {  // chunk 2k to place k, chunk 2k + 1 to place odds + k; offsets linear in k
+        int chunks = vectorEnd / L, pairs = chunks / 2, evens = (chunks + 1) / 2;
+        for (int k = 0; k < pairs; k++) {  // chunk 2k to place k, chunk 2k + 1 to place evens + k; offsets linear in k
             int i = 2 * k * L;
             float d = s.get(SCALE, s0 + QuantizedMatrix.pairScale(k));  // chunks 2k and 2k + 1 share a block
             ((FloatVector) ByteVector.fromMemorySegment(B, q, q0 + i, LE).convertShape(VectorOperators.B2I, I, 0)
                     .convert(VectorOperators.I2F, 0)).mul(d).intoMemorySegment(out, o + 4L * k * L, LE);
             ((FloatVector) ByteVector.fromMemorySegment(B, q, q0 + i + L, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(d).intoMemorySegment(out, o + 4L * (odds + k) * L, LE);
+                    .convert(VectorOperators.I2F, 0)).mul(d).intoMemorySegment(out, o + 4L * (evens + k) * L, LE);
         }
-        if (pairs < odds) {
+        if (pairs < evens) {
             int i = 2 * pairs * L;
             ((FloatVector) ByteVector.fromMemorySegment(B, q, q0 + i, LE).convertShape(VectorOperators.B2I, I, 0)
                     .convert(VectorOperators.I2F, 0)).mul(scale(s, s0, i)).intoMemorySegment(out, o + 4L * pairs * L, LE);

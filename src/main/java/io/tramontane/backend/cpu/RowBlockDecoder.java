@@ -72,7 +72,7 @@ final class RowBlockDecoder {
         QuantizedMatrix m = weight.quantized();
         Tensor t = weight.tensor();
         int n = m != null ? m.cols() : (int) t.cols(), vectorEnd = vectorEnd(n), chunks = vectorEnd / L;
-        int pairs = chunks / 2, odds = (chunks + 1) / 2;
+        int pairs = chunks / 2, evens = (chunks + 1) / 2;
         for (int r = 0; r < count; r++) {
             long o = 4L * r * n;
             if (m != null) {
@@ -80,12 +80,12 @@ final class RowBlockDecoder {
                 continue;
             }
             long base = t.rowByteOffset(row + r);
-            for (int k = 0; k < pairs; k++) {  // chunk 2k to place k, chunk 2k + 1 to place odds + k; offsets linear in k
+            for (int k = 0; k < pairs; k++) {  // chunk 2k to place k, chunk 2k + 1 to place evens + k; offsets linear in k
                 FloatVector.fromMemorySegment(DotKernels.F, t.storage(), base + 8L * k * L, LE).intoMemorySegment(out, o + 4L * k * L, LE);
                 FloatVector.fromMemorySegment(DotKernels.F, t.storage(), base + 4L * (2L * k + 1) * L, LE)
-                        .intoMemorySegment(out, o + 4L * (odds + k) * L, LE);
+                        .intoMemorySegment(out, o + 4L * (evens + k) * L, LE);
             }
-            if (pairs < odds) {
+            if (pairs < evens) {
                 FloatVector.fromMemorySegment(DotKernels.F, t.storage(), base + 8L * pairs * L, LE).intoMemorySegment(out, o + 4L * pairs * L, LE);
             }
             MemorySegment.copy(t.storage(), base + 4L * vectorEnd, out, o + 4L * vectorEnd, 4L * (n - vectorEnd));
@@ -97,13 +97,13 @@ final class RowBlockDecoder {
      * {@link StoredTiles}, chunks of whole vectors up to {@code vectorEnd}.
      */
     static void splitTokens(float[] x, int from, int to, int n, int vectorEnd, float[] out) {
-        int chunks = vectorEnd / L, pairs = chunks / 2, odds = (chunks + 1) / 2;
+        int chunks = vectorEnd / L, pairs = chunks / 2, evens = (chunks + 1) / 2;
         for (int t = from; t < to; t++) {
-            for (int k = 0; k < pairs; k++) {  // chunk 2k to place k, chunk 2k + 1 to place odds + k
+            for (int k = 0; k < pairs; k++) {  // chunk 2k to place k, chunk 2k + 1 to place evens + k
                 FloatVector.fromArray(DotKernels.F, x, t * n + 2 * k * L).intoArray(out, t * n + k * L);
-                FloatVector.fromArray(DotKernels.F, x, t * n + (2 * k + 1) * L).intoArray(out, t * n + (odds + k) * L);
+                FloatVector.fromArray(DotKernels.F, x, t * n + (2 * k + 1) * L).intoArray(out, t * n + (evens + k) * L);
             }
-            if (pairs < odds) FloatVector.fromArray(DotKernels.F, x, t * n + 2 * pairs * L).intoArray(out, t * n + pairs * L);
+            if (pairs < evens) FloatVector.fromArray(DotKernels.F, x, t * n + 2 * pairs * L).intoArray(out, t * n + pairs * L);
             System.arraycopy(x, t * n + vectorEnd, out, t * n + vectorEnd, n - vectorEnd);
         }
     }
@@ -117,7 +117,7 @@ final class RowBlockDecoder {
         MemorySegment w = weight.storage();
         boolean e4m3 = weight.dtype() == DType.F8_E4M3;
         int n = (int) weight.cols(), vectorEnd = e4m3 ? e4m3VectorEnd(n) : vectorEnd(n), chunks = vectorEnd / L;
-        int pairs = chunks / 2, odds = (chunks + 1) / 2;  // chunk 2k to place k, chunk 2k + 1 to place odds + k
+        int pairs = chunks / 2, evens = (chunks + 1) / 2;  // chunk 2k to place k, chunk 2k + 1 to place evens + k
         for (int r = 0; r < count; r++) {
             long base = weight.rowByteOffset(row + r), o = 2L * r * n;
             if (e4m3) {  // the high halves of the widened floats, as the vector kernels widen them (NaN codes included)
@@ -125,18 +125,18 @@ final class RowBlockDecoder {
                     e4m3(w, base + 2L * k * L).reinterpretAsInts().lanewise(VectorOperators.LSHR, 16)
                             .convertShape(VectorOperators.I2S, S, 0).intoMemorySegment(out, o + 2L * k * L, LE);
                     e4m3(w, base + (2L * k + 1) * L).reinterpretAsInts().lanewise(VectorOperators.LSHR, 16)
-                            .convertShape(VectorOperators.I2S, S, 0).intoMemorySegment(out, o + 2L * (odds + k) * L, LE);
+                            .convertShape(VectorOperators.I2S, S, 0).intoMemorySegment(out, o + 2L * (evens + k) * L, LE);
                 }
-                if (pairs < odds) {
+                if (pairs < evens) {
                     e4m3(w, base + 2L * pairs * L).reinterpretAsInts().lanewise(VectorOperators.LSHR, 16)
                             .convertShape(VectorOperators.I2S, S, 0).intoMemorySegment(out, o + 2L * pairs * L, LE);
                 }
             } else {
                 for (int k = 0; k < pairs; k++) {
                     ShortVector.fromMemorySegment(S, w, base + 4L * k * L, LE).intoMemorySegment(out, o + 2L * k * L, LE);
-                    ShortVector.fromMemorySegment(S, w, base + 2L * (2L * k + 1) * L, LE).intoMemorySegment(out, o + 2L * (odds + k) * L, LE);
+                    ShortVector.fromMemorySegment(S, w, base + 2L * (2L * k + 1) * L, LE).intoMemorySegment(out, o + 2L * (evens + k) * L, LE);
                 }
-                if (pairs < odds) ShortVector.fromMemorySegment(S, w, base + 4L * pairs * L, LE).intoMemorySegment(out, o + 2L * pairs * L, LE);
+                if (pairs < evens) ShortVector.fromMemorySegment(S, w, base + 4L * pairs * L, LE).intoMemorySegment(out, o + 2L * pairs * L, LE);
             }
             for (int i = vectorEnd; i < n; i++) {
                 short v = e4m3 ? (short) (Float.floatToRawIntBits(Floats.e4m3ToFloat(w.get(ValueLayout.JAVA_BYTE, base + i))) >>> 16)
