@@ -45,6 +45,7 @@ public final class CpuBackend implements Backend {
 
     private final Options options;
     private final CpuThreads threads;
+    private final RowPairs rowPairs = new RowPairs(RowPairs.Policy.fromEnvironment());
     private final Collective collective;
     /** Holds the quantized linears; shared because the worker threads read them. */
     private final Arena arena = Arena.ofShared();
@@ -150,8 +151,11 @@ public final class CpuBackend implements Backend {
             return;
         }
         float[] split = LinearKernel.takesSplitTokens(w, n) ? splitTokens(xs, n, inFeatures, RowBlockDecoder.vectorEnd(inFeatures, w)) : null;
+        boolean pairs = rowPairs.pairs(w, n);
+        long start = System.nanoTime();
         threads.parallelFor(outFeatures, grain, (from, to) -> LinearKernel.rows(w, xs, split, n, inFeatures, from, to,
-                scale, o.data(), outFeatures));
+                scale, o.data(), outFeatures, pairs));
+        rowPairs.timed(w, n, pairs, System.nanoTime() - start);
     }
 
     /** The prefill tiles' copy of the input tokens ({@link StoredTiles}), in a per-thread buffer up to {@link #KEPT_FLOATS}. */

@@ -71,6 +71,39 @@ final class FusedRows {
     }
 
     /**
+     * The BF16 rows at byte offsets {@code b} and {@code c} with the token at {@code x0}, as {@link #bf16Chains} gives each
+     * alone (same bits): the first row's chains into {@code lanes} at {@code chain} and {@code chain + 16 L}, the second's
+     * at {@code chain + L} and {@code chain + 17 L}, as {@link LaneSums#sums16} takes sixteen rows. Two rows at once keep
+     * four FMA chains and two memory streams in flight, which some machines stream faster than one ({@link RowPairs}).
+     */
+    static void bf16PairChains(MemorySegment w, long b, long c, float[] x, int x0, int vectorEnd, float[] lanes, int chain) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0;
+        int i = 0;
+        for (; i + 2 * L <= vectorEnd; i += 2 * L) {
+            FloatVector x0v = FloatVector.fromArray(F, x, x0 + i), x1v = FloatVector.fromArray(F, x, x0 + i + L);
+            a0 = ((IntVector) ShortVector.fromMemorySegment(S, w, b + 2L * (i), LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0v, a0);
+            b0 = ((IntVector) ShortVector.fromMemorySegment(S, w, c + 2L * (i), LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0v, b0);
+            a1 = ((IntVector) ShortVector.fromMemorySegment(S, w, b + 2L * (i + L), LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x1v, a1);
+            b1 = ((IntVector) ShortVector.fromMemorySegment(S, w, c + 2L * (i + L), LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x1v, b1);
+        }
+        if (i < vectorEnd) {
+            FloatVector x0v = FloatVector.fromArray(F, x, x0 + i);
+            a0 = ((IntVector) ShortVector.fromMemorySegment(S, w, b + 2L * (i), LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0v, a0);
+            b0 = ((IntVector) ShortVector.fromMemorySegment(S, w, c + 2L * (i), LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x0v, b0);
+        }
+        a0.intoArray(lanes, chain);
+        b0.intoArray(lanes, chain + L);
+        a1.intoArray(lanes, chain + 16 * L);
+        b1.intoArray(lanes, chain + 17 * L);
+    }
+
+    /**
      * The e4m3 row at byte offset {@code b} with the token at {@code x0}, columns {@code [0, vectorEnd)} (order: see
      * {@link DotKernels}): its two chains into {@code lanes} at {@code chain0} and {@code chain1}, for {@link LaneSums};
      * {@link #e4m3Tail} adds the rest.
@@ -183,6 +216,33 @@ final class FusedRows {
         if (i < vectorEnd) a0 = FloatVector.fromMemorySegment(F, w, b + 4L * (i), LE).fma(FloatVector.fromArray(F, x, x0 + i), a0);
         a0.intoArray(lanes, chain0);
         a1.intoArray(lanes, chain1);
+    }
+
+    /**
+     * The F32 rows at byte offsets {@code b} and {@code c} with the token at {@code x0}, as {@link #f32Chains} gives each
+     * alone (same bits): the first row's chains into {@code lanes} at {@code chain} and {@code chain + 16 L}, the second's
+     * at {@code chain + L} and {@code chain + 17 L}, as {@link LaneSums#sums16} takes sixteen rows. Two rows at once keep
+     * four FMA chains and two memory streams in flight, which some machines stream faster than one ({@link RowPairs}).
+     */
+    static void f32PairChains(MemorySegment w, long b, long c, float[] x, int x0, int vectorEnd, float[] lanes, int chain) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0;
+        int i = 0;
+        for (; i + 2 * L <= vectorEnd; i += 2 * L) {
+            FloatVector x0v = FloatVector.fromArray(F, x, x0 + i), x1v = FloatVector.fromArray(F, x, x0 + i + L);
+            a0 = FloatVector.fromMemorySegment(F, w, b + 4L * (i), LE).fma(x0v, a0);
+            b0 = FloatVector.fromMemorySegment(F, w, c + 4L * (i), LE).fma(x0v, b0);
+            a1 = FloatVector.fromMemorySegment(F, w, b + 4L * (i + L), LE).fma(x1v, a1);
+            b1 = FloatVector.fromMemorySegment(F, w, c + 4L * (i + L), LE).fma(x1v, b1);
+        }
+        if (i < vectorEnd) {
+            FloatVector x0v = FloatVector.fromArray(F, x, x0 + i);
+            a0 = FloatVector.fromMemorySegment(F, w, b + 4L * (i), LE).fma(x0v, a0);
+            b0 = FloatVector.fromMemorySegment(F, w, c + 4L * (i), LE).fma(x0v, b0);
+        }
+        a0.intoArray(lanes, chain);
+        b0.intoArray(lanes, chain + L);
+        a1.intoArray(lanes, chain + 16 * L);
+        b1.intoArray(lanes, chain + 17 * L);
     }
 
     static float bf16Tail(MemorySegment w, long base, float[] x, int x0, int from, int n, float sum) {

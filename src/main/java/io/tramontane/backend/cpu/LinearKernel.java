@@ -7,9 +7,9 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * {@code out[t, r] = scale * dot(w[r], x[t])} for the output rows {@code [from, to)} of one thread.
- * Up to three tokens (decode): the stored rows stream, widened in registers, one row at a time (one sequential
- * stream runs at twice the bandwidth of four interleaved rows), sixteen rows' sums folded together; a second or third
- * token re-reads the sixteen rows from L2. More: tokens in panels, rows in groups that stay in L2,
+ * Up to three tokens (decode): the stored rows stream, widened in registers, one row at a time, or BF16 and F32 rows
+ * two at a time where {@link RowPairs} found that faster on this machine; sixteen rows' sums folded together; a second
+ * or third token re-reads the sixteen rows from L2. More: tokens in panels, rows in groups that stay in L2,
  * six rows by four tokens a tile ({@link #prefill}); except that e4m3 and q8 weights below
  * {@link #WIDENED_GROUPS_FROM} tokens stream once, six rows by four tokens. q4 weights take int8 activations and
  * their own loops ({@link #q4Rows}).
@@ -73,6 +73,18 @@ final class LinearKernel {
         }
     }
 
+    /**
+     * Rows {@code r} and {@code r + 1} (stored BF16 or F32: {@link RowPairs#applies}) with the token at {@code x0}: their
+     * chains into {@code lanes} from {@code chain}, as {@link LaneSums#sums16} takes them.
+     */
+    private static void fusedPairChains(CpuWeight cpu, int r, float[] x, int x0, int vectorEnd, float[] lanes, int chain) {
+        Tensor weight = cpu.tensor();
+        var w = weight.storage();
+        long b = weight.rowByteOffset(r), c = weight.rowByteOffset(r + 1);
+        if (weight.dtype() == DType.BF16) FusedRows.bf16PairChains(w, b, c, x, x0, vectorEnd, lanes, chain);
+        else FusedRows.f32PairChains(w, b, c, x, x0, vectorEnd, lanes, chain);
+    }
+
     /** Row {@code r}'s scalar tail {@code [vectorEnd, n)} with the token at {@code x0}, added to its lane sum. */
     private static float fusedTail(CpuWeight cpu, int r, float[] x, int x0, int n, int vectorEnd, float sum) {
         if (vectorEnd == n) return sum;
@@ -111,7 +123,7 @@ final class LinearKernel {
      * split layout when {@link #takesSplitTokens}, else it is ignored.
      */
     static void rows(CpuWeight weight, float[] x, float[] split, int tokens, int in, int from, int to, float scale, float[] out,
-                     int outStride) {
+                     int outStride, boolean pairs) {
         if (weight.q4() != null) {
             throw new IllegalArgumentException("q4 linear " + weight.tensor() + " takes int8 activations (q4Rows)");
         }
@@ -119,7 +131,7 @@ final class LinearKernel {
         Scratch scratch = SCRATCH.get();
         float[] sums = scratch.sums, lanes = scratch.lanes;
         if (!takesSplitTokens(weight, tokens)) {  // decode-shaped: stream the stored rows once
-            fused(weight, x, tokens, in, from, to, vectorEnd, scale, out, outStride, sums, lanes);
+            fused(weight, x, tokens, in, from, to, vectorEnd, scale, out, outStride, sums, lanes, pairs);
             return;
         }
         prefill(weight, x, split, tokens, in, from, to, vectorEnd, scale, out, outStride, scratch);
@@ -170,9 +182,12 @@ final class LinearKernel {
         }
     }
 
-    /** All tokens of rows {@code [from, to)} from the stored rows, six rows by four tokens where they can. */
+    /**
+     * All tokens of rows {@code [from, to)} from the stored rows, six rows by four tokens where they can; the rest
+     * sixteen rows at a time, in pairs where {@code pairs} ({@link RowPairs}).
+     */
     private static void fused(CpuWeight weight, float[] x, int tokens, int in, int from, int to, int vectorEnd, float scale,
-                              float[] out, int outStride, float[] sums, float[] lanes) {
+                              float[] out, int outStride, float[] sums, float[] lanes, boolean pairs) {
         int quadsEnd = tokens / 4 * 4;
         int r = from;
         for (; quadsEnd > 0 && r + 6 <= to; r += 6) {
@@ -187,9 +202,13 @@ final class LinearKernel {
         for (; r < to; r += 16) {  // sixteen rows' chains folded together: no reduction latency at the end of every row
             int count = Math.min(16, to - r), l = DotKernels.F.length();
             for (int t = 0; t < tokens; t++) {
-                for (int k = 0; k < count; k++) fusedChains(weight, r + k, x, t * in, vectorEnd, lanes, k * l, (16 + k) * l);
+                int k = 0;
+                if (pairs) {
+                    for (; k + 2 <= count; k += 2) fusedPairChains(weight, r + k, x, t * in, vectorEnd, lanes, k * l);
+                }
+                for (; k < count; k++) fusedChains(weight, r + k, x, t * in, vectorEnd, lanes, k * l, (16 + k) * l);
                 LaneSums.sums16(lanes, sums);
-                for (int k = 0; k < count; k++) {
+                for (k = 0; k < count; k++) {
                     out[t * outStride + r + k] = fusedTail(weight, r + k, x, t * in, in, vectorEnd, sums[k]) * scale;
                 }
             }

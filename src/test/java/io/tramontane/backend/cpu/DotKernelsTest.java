@@ -92,6 +92,36 @@ class DotKernelsTest {
     }
 
     /**
+     * Decode-shaped calls that stream BF16 or F32 rows two at a time ({@link RowPairs}) give every (row, token) the bits of
+     * the documented order, as one row at a time does: odd row counts (a last unpaired row), odd chunk counts and
+     * scalar tails, one to three tokens.
+     */
+    @ParameterizedTest(name = "{0} n={1} rows={2} tokens={3}")
+    @CsvSource({"BF16,2048,37,1", "BF16,72,16,2", "BF16,48,17,3", "BF16,5,3,1", "BF16,2050,33,1", "F32,2048,21,1",
+            "F32,80,15,3", "F32,37,2,2", "F32,16,1,1"})
+    void pairedRowsGiveTheBitsOfTheDocumentedOrder(DType dtype, int n, int rows, int tokens) {
+        SplittableRandom random = new SplittableRandom(n * 131L + rows);
+        Tensor weight = randomRows(dtype, rows, n, random);
+        CpuWeight cpu = CpuWeight.linear(weight, 1f, Float.NaN);
+        float[] x = new float[tokens * n];
+        for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
+        float[] paired = new float[tokens * rows], single = new float[tokens * rows];
+        LinearKernel.rows(cpu, x, null, tokens, n, 0, rows, 1f, paired, rows, true);
+        LinearKernel.rows(cpu, x, null, tokens, n, 0, rows, 1f, single, rows, false);
+        float[] natural = weight.toFloatArray();
+        int end = RowBlockDecoder.vectorEnd(n, cpu);
+        for (int t = 0; t < tokens; t++) {
+            for (int r = 0; r < rows; r++) {
+                float expected = dot1(natural, r * n, x, t * n, n, end);
+                assertThat(Float.floatToRawIntBits(paired[t * rows + r])).as("paired (%d, %d)", r, t)
+                        .isEqualTo(Float.floatToRawIntBits(expected));
+                assertThat(Float.floatToRawIntBits(single[t * rows + r])).as("single (%d, %d)", r, t)
+                        .isEqualTo(Float.floatToRawIntBits(expected));
+            }
+        }
+    }
+
+    /**
      * e4m3's two NaN codes (0x7F, 0xFF): the vector widening and the scalar tail treat them differently (a pre-existing
      * property of the format's kernels), so every e4m3 path must cover the same columns with vectors: the widened
      * tile, the e4m3 tile and the row kernel agree bit for bit, odd chunk counts included.
