@@ -17,7 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Copies a prefill row group (see {@code LinearKernel.prefill}) into a scratch that stays in L2 while the tiles use it
  * for every token of a panel, in the split layout of {@link StoredTiles}: BF16 and e4m3 rows as BF16, F32 and q8 rows as
- * FP32. The copy reads the group as one sequential stream, which this VM serves at twice the rate of the several row
+ * FP32. The copy reads the group as one sequential stream, which the Zen 5 EPYC VM served at twice the rate of the several row
  * streams a tile would read (docs/cpu-kernels.md). The weights are never dequantized as a whole. Also decodes whole
  * rows in natural order, for load-time quantization and the tests.
  */
