@@ -6,6 +6,7 @@ import io.tramontane.backend.Backend;
 import io.tramontane.backend.Collective;
 import io.tramontane.backend.ExpertRoutes;
 import io.tramontane.backend.KvCache;
+import io.tramontane.backend.TrialPolicy;
 import io.tramontane.backend.Weight;
 import io.tramontane.sampling.DrawRequest;
 import io.tramontane.sampling.TokenDraw;
@@ -45,7 +46,7 @@ public final class CpuBackend implements Backend {
 
     private final Options options;
     private final CpuThreads threads;
-    private final RowPairs rowPairs = new RowPairs(RowPairs.Policy.fromEnvironment());
+    private final RowPairs rowPairs = new RowPairs(TrialPolicy.fromEnvironment(RowPairs.VARIABLE));
     private final Collective collective;
     /** Holds the quantized linears; shared because the worker threads read them. */
     private final Arena arena = Arena.ofShared();

@@ -1,5 +1,6 @@
 package io.tramontane.backend.cpu;
 
+import io.tramontane.backend.TrialPolicy;
 import io.tramontane.weights.DType;
 import java.util.EnumMap;
 import java.util.Locale;
@@ -12,7 +13,7 @@ import org.slf4j.LoggerFactory;
  * ({@link FusedRows#bf16PairChains}) or one at a time. Machines disagree: on the 2-vCPU Zen 5 EPYC this project was
  * measured on first, a core streams one sequential read at twice the rate of two interleaved ones, while on a 2-vCPU
  * Emerald Rapids Xeon two rows at once stream 20-24% faster (BF16) and 13-17% (F32) than one (JMH, 2026-11-26; docs/cpu-kernels.md
- * "One stream per core"). Both give the same bits. {@link Policy#AUTO} therefore times the first one-token calls of
+ * "One stream per core"). Both give the same bits. {@link TrialPolicy#AUTO} therefore times the first one-token calls of
  * each dtype, alternating the two ways call by call so the VM's slower and faster minutes fall on both, and keeps the
  * one that streamed more bytes a second; until then (and for two or three tokens) rows go one at a time. e4m3 rows are
  * not paired: they are bound by the widening arithmetic, and pairs ran 10% slower on the Xeon.
@@ -28,30 +29,13 @@ final class RowPairs {
 
     private static final Logger log = LoggerFactory.getLogger(RowPairs.class);
 
-    /** {@code TRAMONTANE_CPU_ROW_PAIRS}: {@code off}, {@code on} or {@code auto} (the default). */
-    enum Policy {
-        OFF, ON, AUTO;
+    /** The environment variable that sets the policy: {@code off}, {@code on} or {@code auto} (the default). */
+    static final String VARIABLE = "TRAMONTANE_CPU_ROW_PAIRS";
 
-        static Policy fromEnvironment() {
-            return parse(System.getenv("TRAMONTANE_CPU_ROW_PAIRS"));
-        }
-
-        static Policy parse(String value) {
-            if (value == null || value.isBlank()) return AUTO;
-            return switch (value.strip().toLowerCase(Locale.ROOT)) {
-                case "0", "off", "false" -> OFF;
-                case "1", "on", "true" -> ON;
-                case "auto" -> AUTO;
-                default -> throw new IllegalArgumentException("TRAMONTANE_CPU_ROW_PAIRS: expected off, on or auto, got '"
-                        + value + "'");
-            };
-        }
-    }
-
-    private final Policy policy;
+    private final TrialPolicy policy;
     private final Map<DType, Trial> trials = new EnumMap<>(DType.class);
 
-    RowPairs(Policy policy) {
+    RowPairs(TrialPolicy policy) {
         this.policy = policy;
     }
 
@@ -78,7 +62,7 @@ final class RowPairs {
 
     /** After a call that {@link #pairs} answered {@code paired} for: it took {@code nanos}. */
     synchronized void timed(CpuWeight weight, int tokens, boolean paired, long nanos) {
-        if (policy != Policy.AUTO || tokens != 1 || !applies(weight, tokens)) return;
+        if (policy != TrialPolicy.AUTO || tokens != 1 || !applies(weight, tokens)) return;
         DType dtype = weight.tensor().dtype();
         trials.computeIfAbsent(dtype, Trial::new).record(paired, weight.tensor().elementCount() * dtype.bytes(), nanos);
     }

@@ -8,6 +8,7 @@ import io.tramontane.backend.AttentionBatch;
 import io.tramontane.backend.Backend;
 import io.tramontane.backend.ExpertRoutes;
 import io.tramontane.backend.KvCache;
+import io.tramontane.backend.TrialPolicy;
 import io.tramontane.backend.Weight;
 import io.tramontane.cuda.Cuda;
 import io.tramontane.cuda.CudaContext;
@@ -34,6 +35,8 @@ import java.util.List;
  * time; the context is made current on whichever thread calls.
  */
 public final class CudaBackend implements Backend {
+    /** The environment variable that sets {@link Options#cudaGraphs}. */
+    static final String GRAPHS_VARIABLE = "TRAMONTANE_CUDA_GRAPHS";
 
     /**
      * @param device              CUDA device ordinal
@@ -47,16 +50,16 @@ public final class CudaBackend implements Backend {
      *                            TRAMONTANE_CUDA_GRAPHS says otherwise), always or never
      */
     public record Options(int device, boolean staticActivationFp8, long activationBudget, KvCacheDtype kvCache,
-                          boolean tensorCoreLinears, GraphPolicy cudaGraphs) {
+                          boolean tensorCoreLinears, TrialPolicy cudaGraphs) {
         /** Tensor-core linears where available, CUDA graphs as TRAMONTANE_CUDA_GRAPHS says (AUTO by default). */
         public Options(int device, boolean staticActivationFp8, long activationBudget, KvCacheDtype kvCache) {
-            this(device, staticActivationFp8, activationBudget, kvCache, true, GraphPolicy.fromEnvironment());
+            this(device, staticActivationFp8, activationBudget, kvCache, true, TrialPolicy.fromEnvironment(GRAPHS_VARIABLE));
         }
 
         /** CUDA graphs as TRAMONTANE_CUDA_GRAPHS says (AUTO by default). */
         public Options(int device, boolean staticActivationFp8, long activationBudget, KvCacheDtype kvCache,
                        boolean tensorCoreLinears) {
-            this(device, staticActivationFp8, activationBudget, kvCache, tensorCoreLinears, GraphPolicy.fromEnvironment());
+            this(device, staticActivationFp8, activationBudget, kvCache, tensorCoreLinears, TrialPolicy.fromEnvironment(GRAPHS_VARIABLE));
         }
 
         /** A BF16 KV cache. */

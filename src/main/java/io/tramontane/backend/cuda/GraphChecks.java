@@ -1,5 +1,6 @@
 package io.tramontane.backend.cuda;
 
+import io.tramontane.backend.TrialPolicy;
 import io.tramontane.bench.BenchModel;
 import io.tramontane.bench.ModelShape;
 import io.tramontane.bench.SequenceBatch;
@@ -57,7 +58,7 @@ public final class GraphChecks {
     /** The steps on a fresh model on device 0 with or without graphs: every step's logits, the decode steps' mean time. */
     private static Run run(BenchModel model, List<Step> steps, boolean graphs) {
         var options = new CudaBackend.Options(0, true, CudaBackend.Options.defaults().activationBudget(), KvCacheDtype.BF16,
-                false, graphs ? GraphPolicy.ON : GraphPolicy.OFF);
+                false, graphs ? TrialPolicy.ON : TrialPolicy.OFF);
         CudaBackend backend = CudaBackend.open(options);
         int blocks = SequenceBatch.blocksNeeded(SEQUENCES, PROMPT + STEPS, BLOCK);
         try (Model m = new Model(model.weights(), backend, Shard.of(model.config(), 0, 1), blocks, BLOCK)) {

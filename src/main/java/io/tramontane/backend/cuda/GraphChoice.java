@@ -1,5 +1,6 @@
 package io.tramontane.backend.cuda;
 
+import io.tramontane.backend.TrialPolicy;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Locale;
@@ -11,7 +12,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Whether a decode-sized step runs as a CUDA graph. Capturing a step is host work the GPU waits for, where kernel by
  * kernel the host enqueues while the GPU runs, so graphs pay only where launch gaps outweigh that: on an H200 they cost
- * a 40-layer Devstral Small decode 9% and gave an 8-layer model 0.97-1.65x (docs/gpu-log.md). {@link GraphPolicy#AUTO}
+ * a 40-layer Devstral Small decode 9% and gave an 8-layer model 0.97-1.65x (docs/gpu-log.md). {@link TrialPolicy#AUTO}
  * therefore times whole steps of each size (one step's start to the next's: host work, launches, the GPU and the wait
  * for its results) the first {@value #TRIAL} times kernel by kernel and the next {@value #TRIAL} as graphs, then keeps
  * the mode whose median step was shorter. A period that spans a step of another size is not counted; too few periods
@@ -21,14 +22,14 @@ final class GraphChoice {
     static final int TRIAL = 5;
     private static final Logger log = LoggerFactory.getLogger(GraphChoice.class);
 
-    private final GraphPolicy policy;
+    private final TrialPolicy policy;
     private final LongSupplier clock;
     private final Map<Integer, Trial> trials = new HashMap<>();
     private int lastTokens = -1;
     private boolean lastGraph;
     private long lastStart;
 
-    GraphChoice(GraphPolicy policy, LongSupplier clock) {
+    GraphChoice(TrialPolicy policy, LongSupplier clock) {
         this.policy = policy;
         this.clock = clock;
     }

@@ -1,5 +1,6 @@
 package io.tramontane.backend.cuda;
 
+import io.tramontane.backend.TrialPolicy;
 import io.tramontane.cuda.CaptureMode;
 import io.tramontane.cuda.CudaDriver;
 import io.tramontane.cuda.CudaException;
@@ -86,7 +87,7 @@ final class StepGraphs implements AutoCloseable {
     private long launches, updates, instantiations;
 
     /**
-     * @param choice    which decode-sized steps to capture ({@link GraphPolicy#OFF}: none)
+     * @param choice    which decode-sized steps to capture ({@link TrialPolicy#OFF}: none)
      * @param abandoned called when a capture is dropped unlaunched: what it recorded as uploaded never happened
      */
     StepGraphs(Driver driver, GraphChoice choice, Runnable abandoned) {

@@ -3,6 +3,7 @@ package io.tramontane.backend.cpu;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tramontane.backend.TrialPolicy;
 import io.tramontane.weights.DType;
 import io.tramontane.weights.Tensor;
 import java.lang.foreign.MemorySegment;
@@ -34,7 +35,7 @@ class RowPairsTest {
     @ParameterizedTest(name = "{0}: paired {1} ns, single {2} ns -> {3}")
     @CsvSource({"BF16,800,1000,true", "BF16,1000,800,false", "F32,900,1000,true", "F32,1200,1000,false"})
     void autoKeepsTheWayThatStreamedFaster(DType dtype, long nanosPaired, long nanosSingle, boolean expected) {
-        RowPairs pairs = new RowPairs(RowPairs.Policy.AUTO);
+        RowPairs pairs = new RowPairs(TrialPolicy.AUTO);
         CpuWeight w = weight(dtype);
         int calls = runTrial(pairs, w, nanosPaired, nanosSingle);
         assertThat(pairs.decided(dtype)).isEqualTo(expected);
@@ -48,7 +49,7 @@ class RowPairsTest {
 
     @Test
     void autoAlternatesTheWaysCallByCallAndKeepsSingleRowsForSeveralTokensUntilDecided() {
-        RowPairs pairs = new RowPairs(RowPairs.Policy.AUTO);
+        RowPairs pairs = new RowPairs(TrialPolicy.AUTO);
         CpuWeight w = weight(DType.BF16);
         boolean previous = pairs.pairs(w, 1);
         assertThat(previous).as("the first call, before any timing").isFalse();
@@ -64,7 +65,7 @@ class RowPairsTest {
 
     @Test
     void warmCallsAreNotCounted() {
-        RowPairs pairs = new RowPairs(RowPairs.Policy.AUTO);
+        RowPairs pairs = new RowPairs(TrialPolicy.AUTO);
         CpuWeight w = weight(DType.BF16);
         // the first WARM_CALLS of each way are slow for pairs (say, C2 has not compiled them yet), then pairs are faster
         for (int i = 0; i < 2 * RowPairs.WARM_CALLS; i++) {
@@ -81,7 +82,7 @@ class RowPairsTest {
         assertThat(RowPairs.applies(weight(DType.F32), 3)).isTrue();
         assertThat(RowPairs.applies(weight(DType.BF16), 4)).as("prefill tiles").isFalse();
         assertThat(RowPairs.applies(weight(DType.F8_E4M3), 1)).as("e4m3: bound by the widening").isFalse();
-        RowPairs on = new RowPairs(RowPairs.Policy.ON), off = new RowPairs(RowPairs.Policy.OFF);
+        RowPairs on = new RowPairs(TrialPolicy.ON), off = new RowPairs(TrialPolicy.OFF);
         assertThat(on.pairs(weight(DType.BF16), 1)).isTrue();
         assertThat(on.pairs(weight(DType.F8_E4M3), 1)).isFalse();
         assertThat(off.pairs(weight(DType.BF16), 1)).isFalse();
@@ -89,10 +90,10 @@ class RowPairsTest {
 
     @Test
     void policyParsesTheEnvironmentValueAndNamesTheVariableWhenItCannot() {
-        assertThat(RowPairs.Policy.parse(null)).isEqualTo(RowPairs.Policy.AUTO);
-        assertThat(RowPairs.Policy.parse(" ON ")).isEqualTo(RowPairs.Policy.ON);
-        assertThat(RowPairs.Policy.parse("0")).isEqualTo(RowPairs.Policy.OFF);
-        assertThatThrownBy(() -> RowPairs.Policy.parse("twice")).isInstanceOf(IllegalArgumentException.class)
+        assertThat(TrialPolicy.parse(RowPairs.VARIABLE, null)).isEqualTo(TrialPolicy.AUTO);
+        assertThat(TrialPolicy.parse(RowPairs.VARIABLE, " ON ")).isEqualTo(TrialPolicy.ON);
+        assertThat(TrialPolicy.parse(RowPairs.VARIABLE, "0")).isEqualTo(TrialPolicy.OFF);
+        assertThatThrownBy(() -> TrialPolicy.parse(RowPairs.VARIABLE, "twice")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("TRAMONTANE_CPU_ROW_PAIRS").hasMessageContaining("twice");
     }
 }

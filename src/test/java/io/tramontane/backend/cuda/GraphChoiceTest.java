@@ -3,6 +3,7 @@ package io.tramontane.backend.cuda;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tramontane.backend.TrialPolicy;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -23,14 +24,14 @@ class GraphChoiceTest {
 
     @Test
     void autoTimesEachModeThenKeepsTheFasterOne() {
-        GraphChoice faster = new GraphChoice(GraphPolicy.AUTO, () -> now);
+        GraphChoice faster = new GraphChoice(TrialPolicy.AUTO, () -> now);
         List<Boolean> modes = run(faster, 1, 3 * GraphChoice.TRIAL, 1_000_000, 1_600_000);
         assertThat(modes.subList(0, GraphChoice.TRIAL)).containsOnly(false);
         assertThat(modes.subList(GraphChoice.TRIAL, 2 * GraphChoice.TRIAL)).containsOnly(true);
         assertThat(modes.subList(2 * GraphChoice.TRIAL, modes.size())).containsOnly(true);
         assertThat(faster.decided(1)).isTrue();
 
-        GraphChoice slower = new GraphChoice(GraphPolicy.AUTO, () -> now);
+        GraphChoice slower = new GraphChoice(TrialPolicy.AUTO, () -> now);
         modes = run(slower, 1, 3 * GraphChoice.TRIAL, 19_000_000, 17_400_000);  // the Devstral decode on the H200
         assertThat(modes.subList(2 * GraphChoice.TRIAL, modes.size())).containsOnly(false);
         assertThat(slower.decided(1)).isFalse();
@@ -38,7 +39,7 @@ class GraphChoiceTest {
 
     @Test
     void oneSlowFirstStepPerModeDoesNotDecide() {
-        GraphChoice choice = new GraphChoice(GraphPolicy.AUTO, () -> now);
+        GraphChoice choice = new GraphChoice(TrialPolicy.AUTO, () -> now);
         // the first step of each mode pays for warm-up or instantiation; the medians see through it
         for (int i = 0; i < 2 * GraphChoice.TRIAL; i++) {
             boolean graph = choice.graph(4);
@@ -51,7 +52,7 @@ class GraphChoiceTest {
 
     @Test
     void periodsSpanningAnotherStepSizeAreNotCountedAndTooFewLeaveGraphsOn() {
-        GraphChoice choice = new GraphChoice(GraphPolicy.AUTO, () -> now);
+        GraphChoice choice = new GraphChoice(TrialPolicy.AUTO, () -> now);
         for (int i = 0; i < 3 * GraphChoice.TRIAL; i++) {
             boolean graph = choice.graph(2);
             now += graph ? 9_000_000 : 1_000_000;  // graphs would look slower, but no period is ever complete
@@ -63,7 +64,7 @@ class GraphChoiceTest {
 
     @Test
     void stepSizesAreTimedApart() {
-        GraphChoice choice = new GraphChoice(GraphPolicy.AUTO, () -> now);
+        GraphChoice choice = new GraphChoice(TrialPolicy.AUTO, () -> now);
         run(choice, 1, 2 * GraphChoice.TRIAL + 1, 1_000_000, 3_000_000);
         run(choice, 8, 2 * GraphChoice.TRIAL + 1, 5_000_000, 3_000_000);
         assertThat(choice.decided(1)).isTrue();
@@ -73,17 +74,17 @@ class GraphChoiceTest {
 
     @Test
     void onAndOffIgnoreTheClock() {
-        assertThat(run(new GraphChoice(GraphPolicy.ON, () -> now), 1, 12, 9, 1)).containsOnly(true);
-        assertThat(run(new GraphChoice(GraphPolicy.OFF, () -> now), 1, 12, 1, 9)).containsOnly(false);
+        assertThat(run(new GraphChoice(TrialPolicy.ON, () -> now), 1, 12, 9, 1)).containsOnly(true);
+        assertThat(run(new GraphChoice(TrialPolicy.OFF, () -> now), 1, 12, 1, 9)).containsOnly(false);
     }
 
     @Test
     void theEnvironmentNamesThePolicy() {
-        assertThat(GraphPolicy.parse(null)).isEqualTo(GraphPolicy.AUTO);
-        assertThat(GraphPolicy.parse("0")).isEqualTo(GraphPolicy.OFF);
-        assertThat(GraphPolicy.parse(" On ")).isEqualTo(GraphPolicy.ON);
-        assertThat(GraphPolicy.parse("auto")).isEqualTo(GraphPolicy.AUTO);
-        assertThatThrownBy(() -> GraphPolicy.parse("maybe")).hasMessageContaining("TRAMONTANE_CUDA_GRAPHS")
+        assertThat(TrialPolicy.parse("TRAMONTANE_CUDA_GRAPHS", null)).isEqualTo(TrialPolicy.AUTO);
+        assertThat(TrialPolicy.parse("TRAMONTANE_CUDA_GRAPHS", "0")).isEqualTo(TrialPolicy.OFF);
+        assertThat(TrialPolicy.parse("TRAMONTANE_CUDA_GRAPHS", " On ")).isEqualTo(TrialPolicy.ON);
+        assertThat(TrialPolicy.parse("TRAMONTANE_CUDA_GRAPHS", "auto")).isEqualTo(TrialPolicy.AUTO);
+        assertThatThrownBy(() -> TrialPolicy.parse("TRAMONTANE_CUDA_GRAPHS", "maybe")).hasMessageContaining("TRAMONTANE_CUDA_GRAPHS")
                 .hasMessageContaining("'maybe'");
     }
 }

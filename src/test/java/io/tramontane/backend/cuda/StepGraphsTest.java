@@ -3,6 +3,7 @@ package io.tramontane.backend.cuda;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tramontane.backend.TrialPolicy;
 import io.tramontane.cuda.CudaException;
 import io.tramontane.cuda.Graph;
 import io.tramontane.cuda.GraphExec;
@@ -56,7 +57,7 @@ class StepGraphsTest {
 
     private final Recording driver = new Recording();
     private int forgotten;
-    private final StepGraphs graphs = new StepGraphs(driver, new GraphChoice(GraphPolicy.ON, System::nanoTime), () -> forgotten++);
+    private final StepGraphs graphs = new StepGraphs(driver, new GraphChoice(TrialPolicy.ON, System::nanoTime), () -> forgotten++);
 
     @Test
     void eachStepSizeInstantiatesOnceThenUpdatesInPlace() {
@@ -88,7 +89,7 @@ class StepGraphsTest {
     void prefillSizedStepsAndDisabledGraphsRunKernelByKernel() {
         graphs.begin(StepGraphs.MAX_TOKENS + 1);
         graphs.flush();
-        new StepGraphs(driver, new GraphChoice(GraphPolicy.OFF, System::nanoTime), () -> {}).begin(1);
+        new StepGraphs(driver, new GraphChoice(TrialPolicy.OFF, System::nanoTime), () -> {}).begin(1);
         assertThat(driver.calls).isEmpty();
         graphs.flush();  // nothing captured: nothing to do
         assertThat(driver.calls).isEmpty();
@@ -133,7 +134,7 @@ class StepGraphsTest {
     @Test
     void autoCapturesOnlyTheStepsItsTrialChose() {
         long[] now = {0};
-        StepGraphs auto = new StepGraphs(driver, new GraphChoice(GraphPolicy.AUTO, () -> now[0]), () -> {});
+        StepGraphs auto = new StepGraphs(driver, new GraphChoice(TrialPolicy.AUTO, () -> now[0]), () -> {});
         int captured = 0;
         for (int step = 0; step < 4 * GraphChoice.TRIAL; step++) {
             int before = driver.calls.size();
