@@ -12,7 +12,7 @@ import org.slf4j.LoggerFactory;
  * Whether decode-shaped linears (one to three tokens) stream their BF16 or F32 rows two at a time
  * ({@link FusedRows#bf16PairChains}) or one at a time. Machines disagree: on the 2-vCPU Zen 5 EPYC this project was
  * measured on first, a core streams one sequential read at twice the rate of two interleaved ones, while on a 2-vCPU
- * Emerald Rapids Xeon two rows at once stream 20-24% faster (BF16) and 13-17% (F32) than one (JMH, 2026-11-26;
+ * Emerald Rapids Xeon two rows at once stream 15-17% faster (BF16) and 10-14% (F32) than one (JMH, 2026-11-26;
  * docs/cpu-kernels.md, "Two rows at a time"). Both give the same bits. {@link TrialPolicy#AUTO} therefore times the first one-token calls of
  * each dtype, alternating the two ways call by call so the VM's slower and faster minutes fall on both, and keeps the
  * one that streamed more bytes a second; until then (and for two or three tokens) rows go one at a time. e4m3 rows are
