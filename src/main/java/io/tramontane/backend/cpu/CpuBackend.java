@@ -143,8 +143,8 @@ public final class CpuBackend implements Backend {
             });
             return;
         }
-        // pieces of whole decode folds (sixteen rows), or of whole prefill tiles (six rows)
-        int grain = n < 4 ? 16 : 48;
+        // pieces of whole decode folds (sixteen rows), or of whole prefill tiles (four, five or six rows)
+        int grain = n < 4 ? 16 : 60;
         QuantizedMatrix q4 = w.q4();
         if (q4 != null) {
             Q4Activations x4 = Q4Activations.quantize(xs, n, inFeatures, threads);

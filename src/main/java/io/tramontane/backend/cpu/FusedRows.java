@@ -142,7 +142,7 @@ final class FusedRows {
                             int vectorEnd, float[] sums, float[] lanes) {
         e4m3Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, 0, vectorEnd / L, lanes, 0);
         e4m3Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, 1, vectorEnd / L, lanes, 24 * L);
-        LaneSums.sums24(lanes, sums);
+        LaneSums.tileSums(lanes, 24, sums);
         for (int k = 0; vectorEnd < n && k < 24; k++) {
             sums[k] = e4m3Tail(w, StoredTiles.row(k / 4, ba, bb, bc, bd, be, bf), x, x0 + (k & 3) * n, vectorEnd, n, sums[k]);
         }

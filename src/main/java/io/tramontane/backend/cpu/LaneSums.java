@@ -62,31 +62,35 @@ final class LaneSums {
     }
 
     /**
-     * {@code sums[k]} for k < 24 = the total of accumulator k's two chains, the layout of a six-row tile's two passes:
-     * chain c at {@code lanes[(24 c + k) L ...]} (clobbered); each total is c0 + c1, then its lanes. {@code sums} takes 28
-     * floats ({@code sums[24 .. 28)} come out zero).
+     * {@code sums[k]} for k < {@code count} (20 or 24) = the total of accumulator k's two chains, the layout of a
+     * tile's two passes: chain c at {@code lanes[(24 c + k) L ...]} (clobbered); each total is c0 + c1, then its lanes.
+     * {@code sums} takes 28 floats ({@code sums[count .. 28)} come out zero).
      */
-    static void sums24(float[] lanes, float[] sums) {
-        for (int k = 0; k < 24; k++) {
+    static void tileSums(float[] lanes, int count, float[] sums) {
+        for (int k = 0; k < count; k++) {
             FloatVector.fromArray(F, lanes, k * L).add(FloatVector.fromArray(F, lanes, (24 + k) * L)).intoArray(lanes, k * L);
         }
         sums(lanes, 0, sums, 0, 12);  // writes sums[12 .. 16) as zeros, which the next fold overwrites
-        sums(lanes, 12 * L, sums, 12, 12);
+        sums(lanes, 12 * L, sums, 12, count - 12);
     }
 
     /**
-     * The lanes of the combined accumulators {@code lanes[at + k L ...]}, k < count (12 or 16), folded into
-     * {@code sums[to + k]}; with 12, {@code sums[to + 12 .. to + 16)} come out zero.
+     * The lanes of the combined accumulators {@code lanes[at + k L ...]}, k < count (8, 12 or 16), folded into
+     * {@code sums[to + k]}; {@code sums[to + count .. to + 16)} come out zero.
      */
     private static void sums(float[] lanes, int at, float[] sums, int to, int count) {
         FloatVector a0 = FloatVector.fromArray(F, lanes, at), a1 = FloatVector.fromArray(F, lanes, at + 1 * L);
         FloatVector a2 = FloatVector.fromArray(F, lanes, at + 2 * L), a3 = FloatVector.fromArray(F, lanes, at + 3 * L);
         FloatVector a4 = FloatVector.fromArray(F, lanes, at + 4 * L), a5 = FloatVector.fromArray(F, lanes, at + 5 * L);
         FloatVector a6 = FloatVector.fromArray(F, lanes, at + 6 * L), a7 = FloatVector.fromArray(F, lanes, at + 7 * L);
-        FloatVector a8 = FloatVector.fromArray(F, lanes, at + 8 * L), a9 = FloatVector.fromArray(F, lanes, at + 9 * L);
-        FloatVector a10 = FloatVector.fromArray(F, lanes, at + 10 * L), a11 = FloatVector.fromArray(F, lanes, at + 11 * L);
-        FloatVector a12 = ZERO, a13 = ZERO, a14 = ZERO, a15 = ZERO;
-        if (count == 16) {
+        FloatVector a8 = ZERO, a9 = ZERO, a10 = ZERO, a11 = ZERO, a12 = ZERO, a13 = ZERO, a14 = ZERO, a15 = ZERO;
+        if (count > 8) {
+            a8 = FloatVector.fromArray(F, lanes, at + 8 * L);
+            a9 = FloatVector.fromArray(F, lanes, at + 9 * L);
+            a10 = FloatVector.fromArray(F, lanes, at + 10 * L);
+            a11 = FloatVector.fromArray(F, lanes, at + 11 * L);
+        }
+        if (count > 12) {
             a12 = FloatVector.fromArray(F, lanes, at + 12 * L);
             a13 = FloatVector.fromArray(F, lanes, at + 13 * L);
             a14 = FloatVector.fromArray(F, lanes, at + 14 * L);

@@ -150,13 +150,13 @@ final class LinearKernel {
         float[] sums = scratch.sums, lanes = scratch.lanes;
         Tensor weight = cpu.tensor();
         boolean bf16 = cpu.quantized() == null && weight.dtype() != DType.F32;  // BF16 and e4m3: a BF16 scratch
-        int sixesEnd = from + (to - from) / 6 * 6, bytes = bf16 ? 2 : 4;
-        int group = Math.max(6, (int) (GROUP_BYTES / ((long) in * bytes)) / 6 * 6);
+        int tileRows = bf16 ? 5 : 6, tilesEnd = from + (to - from) / tileRows * tileRows, bytes = bf16 ? 2 : 4;
+        int group = Math.max(tileRows, (int) (GROUP_BYTES / ((long) in * bytes)) / tileRows * tileRows);
         int panel = (int) Math.max(MIN_PANEL, PANEL_BYTES / (4L * in) / 4 * 4);
         for (int p = 0; p < tokens; p += panel) {
             int panelEnd = Math.min(tokens, p + panel), quadsEnd = p + (panelEnd - p) / 4 * 4;
-            for (int g = from; g < sixesEnd; g += group) {
-                int rows = Math.min(sixesEnd, g + group) - g;
+            for (int g = from; g < tilesEnd; g += group) {
+                int rows = Math.min(tilesEnd, g + group) - g;
                 long row = (long) bytes * in;
                 MemorySegment w = scratch.group(rows * row);
                 if (bf16) {
@@ -165,18 +165,22 @@ final class LinearKernel {
                     RowBlockDecoder.fp32Split(cpu, g, rows, w);
                 }
                 for (int t = p; t < quadsEnd; t += 4) {
-                    for (int r = 0; r < rows; r += 6) {
+                    for (int r = 0; r < rows; r += tileRows) {
                         long b = r * row;
-                        StoredTiles.tile6x4(bf16, w, b, b + row, b + 2 * row, b + 3 * row, b + 4 * row, b + 5 * row, split,
-                                t * in, in, vectorEnd, sums, lanes);
-                        storeTile(sums, 6, scale, out, outStride, t, g + r);
+                        if (bf16) {
+                            StoredTiles.bf16Tile5x4(w, b, row, split, t * in, in, vectorEnd, sums, lanes);
+                        } else {
+                            StoredTiles.f32Tile6x4(w, b, b + row, b + 2 * row, b + 3 * row, b + 4 * row, b + 5 * row, split,
+                                    t * in, in, vectorEnd, sums, lanes);
+                        }
+                        storeTile(sums, tileRows, scale, out, outStride, t, g + r);
                     }
                 }
             }
             for (int t = quadsEnd; t < panelEnd; t++) {
-                for (int r = from; r < sixesEnd; r++) out[t * outStride + r] = fusedRow(cpu, r, x, t * in, in, vectorEnd, lanes) * scale;
+                for (int r = from; r < tilesEnd; r++) out[t * outStride + r] = fusedRow(cpu, r, x, t * in, in, vectorEnd, lanes) * scale;
             }
-            for (int r = sixesEnd; r < to; r++) {
+            for (int r = tilesEnd; r < to; r++) {
                 for (int t = p; t < panelEnd; t++) out[t * outStride + r] = fusedRow(cpu, r, x, t * in, in, vectorEnd, lanes) * scale;
             }
         }

@@ -89,7 +89,7 @@ final class Q8Rows {
         MemorySegment q = m.quants(), s = m.scales();
         pass(q, s, qa, qb, qc, qd, qe, qf, sa, sb, sc, sd, se, sf, x, x0, n, 0, vectorEnd / L, lanes, 0);
         pass(q, s, qa, qb, qc, qd, qe, qf, sa, sb, sc, sd, se, sf, x, x0, n, 1, vectorEnd / L, lanes, 24 * L);
-        LaneSums.sums24(lanes, sums);
+        LaneSums.tileSums(lanes, 24, sums);
         for (int k = 0; vectorEnd < n && k < 24; k++) {
             sums[k] = tail(q, StoredTiles.row(k / 4, qa, qb, qc, qd, qe, qf), s, StoredTiles.row(k / 4, sa, sb, sc, sd, se, sf), x,
                     x0 + (k & 3) * n, vectorEnd, n, sums[k]);

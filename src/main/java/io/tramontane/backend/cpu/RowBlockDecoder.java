@@ -110,39 +110,54 @@ final class RowBlockDecoder {
 
     /**
      * Rows {@code [row, row + count)} of a BF16 or e4m3 tensor as BF16 into {@code out} from byte 0, {@code 2n} bytes a
-     * row, in the split layout of {@link StoredTiles}: a copy, or for e4m3 an exact widening (an e4m3 value has four
-     * significant bits), so the BF16 tiles sum the floats the e4m3 kernels do.
+     * row, in the paired split layout of {@link StoredTiles}: a copy, or for e4m3 an exact widening (an e4m3 value has
+     * four significant bits), so the BF16 tiles sum the floats the e4m3 kernels do. Chunks 4k and 4k + 2 make chain 0's
+     * pair k, chunks 4k + 1 and 4k + 3 chain 1's; a chain's odd last chunk stays as it is.
      */
     static void bf16Split(Tensor weight, int row, int count, MemorySegment out) {
         MemorySegment w = weight.storage();
         boolean e4m3 = weight.dtype() == DType.F8_E4M3;
         int n = (int) weight.cols(), vectorEnd = e4m3 ? e4m3VectorEnd(n) : vectorEnd(n), chunks = vectorEnd / L;
-        int pairs = chunks / 2, evens = (chunks + 1) / 2;  // chunk 2k to place k, chunk 2k + 1 to place evens + k
+        int quads = chunks / 4, evens = (chunks + 1) / 2, odds = chunks / 2;
+        long chunkBytes = e4m3 ? L : 2L * L, odd = 2L * evens * L;  // stored bytes of a chunk; where chain 1 starts
         for (int r = 0; r < count; r++) {
             long base = weight.rowByteOffset(row + r), o = 2L * r * n;
-            if (e4m3) {  // the high halves of the widened floats, as the vector kernels widen them (NaN codes included)
-                for (int k = 0; k < pairs; k++) {  // offsets linear in k: C2 drops the bounds checks
-                    e4m3(w, base + 2L * k * L).reinterpretAsInts().lanewise(VectorOperators.LSHR, 16)
-                            .convertShape(VectorOperators.I2S, S, 0).intoMemorySegment(out, o + 2L * k * L, LE);
-                    e4m3(w, base + (2L * k + 1) * L).reinterpretAsInts().lanewise(VectorOperators.LSHR, 16)
-                            .convertShape(VectorOperators.I2S, S, 0).intoMemorySegment(out, o + 2L * (evens + k) * L, LE);
-                }
-                if (pairs < evens) {
-                    e4m3(w, base + 2L * pairs * L).reinterpretAsInts().lanewise(VectorOperators.LSHR, 16)
-                            .convertShape(VectorOperators.I2S, S, 0).intoMemorySegment(out, o + 2L * pairs * L, LE);
-                }
-            } else {
-                for (int k = 0; k < pairs; k++) {
-                    ShortVector.fromMemorySegment(S, w, base + 4L * k * L, LE).intoMemorySegment(out, o + 2L * k * L, LE);
-                    ShortVector.fromMemorySegment(S, w, base + 2L * (2L * k + 1) * L, LE).intoMemorySegment(out, o + 2L * (evens + k) * L, LE);
-                }
-                if (pairs < evens) ShortVector.fromMemorySegment(S, w, base + 4L * pairs * L, LE).intoMemorySegment(out, o + 2L * pairs * L, LE);
+            for (int k = 0; k < quads; k++) {  // offsets linear in k: C2 drops the bounds checks
+                long c = base + 4L * k * chunkBytes, at = o + 4L * k * L;
+                pair(w, e4m3, c, c + 2 * chunkBytes).intoMemorySegment(out, at, LE);
+                pair(w, e4m3, c + chunkBytes, c + 3 * chunkBytes).intoMemorySegment(out, odd + at, LE);
             }
+            if (evens / 2 > quads) {  // three chunks past the quads: chain 0 has one more pair
+                long c = base + 4L * quads * chunkBytes;
+                pair(w, e4m3, c, c + 2 * chunkBytes).intoMemorySegment(out, o + 4L * quads * L, LE);
+            }
+            if (evens % 2 != 0) single(w, e4m3, base + 2L * (evens - 1) * chunkBytes, out, o + 4L * (evens / 2) * L);
+            if (odds % 2 != 0) single(w, e4m3, base + (2L * odds - 1) * chunkBytes, out, o + odd + 4L * (odds / 2) * L);
             for (int i = vectorEnd; i < n; i++) {
                 short v = e4m3 ? (short) (Float.floatToRawIntBits(Floats.e4m3ToFloat(w.get(ValueLayout.JAVA_BYTE, base + i))) >>> 16)
                         : w.get(I16, base + 2L * i);
                 out.set(I16, o + 2L * i, v);
             }
+        }
+    }
+
+    /** The stored chunks at {@code a} and {@code b} as one paired vector: word l = a's BF16 l | b's BF16 l << 16. */
+    private static IntVector pair(MemorySegment w, boolean e4m3, long a, long b) {
+        if (e4m3) {  // the high halves of the widened floats, as the vector kernels widen them (NaN codes included)
+            return e4m3(w, a).reinterpretAsInts().lanewise(VectorOperators.LSHR, 16).or(e4m3(w, b).reinterpretAsInts());
+        }
+        return ((IntVector) ShortVector.fromMemorySegment(S, w, a, LE).convertShape(VectorOperators.ZERO_EXTEND_S2I, I, 0))
+                .or(((IntVector) ShortVector.fromMemorySegment(S, w, b, LE).convertShape(VectorOperators.S2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, 16));
+    }
+
+    /** The stored chunk at {@code c} as L BF16 values at {@code at}. */
+    private static void single(MemorySegment w, boolean e4m3, long c, MemorySegment out, long at) {
+        if (e4m3) {
+            e4m3(w, c).reinterpretAsInts().lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S, 0)
+                    .intoMemorySegment(out, at, LE);
+        } else {
+            ShortVector.fromMemorySegment(S, w, c, LE).intoMemorySegment(out, at, LE);
         }
     }
 

@@ -10,17 +10,21 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Prefill tiles: six rows with four tokens, each weight widened in registers once and used four times, on a row group
- * and a token panel that {@link RowBlockDecoder} has copied into scratch (rows as BF16 from BF16 or e4m3 weights, as
- * FP32 from F32 or q8; tokens as FP32) in the split layout: a row's even chunks first, then its odd chunks, then its
- * scalar tail in place. The order of {@link DotKernels} sends chunk j into chain j % 2, so each chain is one contiguous
- * run of a split row: the tile runs one pass per chain with one accumulator per sum (24 accumulators, 4 tokens and 1
- * row in 29 of AVX-512's 32 registers, ten loads feeding 24 FMAs per chunk). This core sustains under one 512-bit load
- * per cycle, so loads per FMA set the pace: with both chains of every sum in registers the tile stopped at three rows by
- * four tokens, seven loads for twelve FMAs; passes over every other chunk of unsplit rows touched each line twice
- * (docs/cpu-kernels.md). One pass method per format, loads written out: a single loop
- * taking the format as a flag, its row widened by a helper, ran BF16 prefill at 34-38 tok/s against 164-180 (C2 boxed
- * the helper's vectors; 2026-11-26). The tile picks the pass; no vector crosses that call.
+ * Prefill tiles, each weight widened in registers once and used four times, on a row group and a token panel that
+ * {@link RowBlockDecoder} has copied into scratch (rows as BF16 from BF16 or e4m3 weights, as FP32 from F32 or q8;
+ * tokens as FP32) in the split layout: a row's even chunks first, then its odd chunks, then its scalar tail in place.
+ * The order of {@link DotKernels} sends chunk j into chain j % 2, so each chain is one contiguous run of a split row:
+ * a tile runs one pass per chain with one accumulator per sum. F32 rows go six by four tokens (24 accumulators, 4
+ * tokens and 1 row in 29 of AVX-512's 32 registers, ten loads feeding 24 FMAs per chunk). BF16 rows lie in the
+ * <em>paired</em> split layout: within each chain, two consecutive chunks share one vector of 32-bit words (word l holds
+ * the first chunk's element l in its low half, the second's in its high half), so one load and one shift or mask per
+ * chunk widen them, against a widening load and a shift per chunk unpaired: on a core with two FMA ports that also run
+ * those conversions (this Xeon) the six-row tile's conversions held it at two thirds of the FMA peak. A pass then holds
+ * the tokens of both chunks, so BF16 tiles take five rows (20 accumulators, 8 tokens, a word and a row: 30 registers).
+ * Passes over every other chunk of unsplit rows touched each line twice (docs/cpu-kernels.md). One pass method per
+ * format, loads written out: a single loop taking the format as a flag, its row widened by a helper, ran BF16 prefill at
+ * 34-38 tok/s against 164-180 (C2 boxed the helper's vectors; 2026-11-26). The tile picks the pass; no vector crosses
+ * that call.
  */
 final class StoredTiles {
     private static final VectorSpecies<Float> F = DotKernels.F;
@@ -28,33 +32,41 @@ final class StoredTiles {
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final int HIGH_HALVES = 0xFFFF0000;
 
     private StoredTiles() {}
 
     /**
-     * Six split rows at byte offsets {@code ba .. bf}, BF16 or F32, with the four split tokens at {@code x0 + t n}
-     * (layout: {@link StoredTiles}): {@code sums[4 row + token]}.
+     * Five BF16 rows in the paired split layout, {@code row} bytes apart from byte offset {@code b0}, with the four
+     * split tokens at {@code x0 + t n} (layout: {@link StoredTiles}): {@code sums[4 row + token]}.
      */
-    static void tile6x4(boolean bf16Rows, MemorySegment w, long ba, long bb, long bc, long bd, long be, long bf, float[] x, int x0,
-                        int n, int vectorEnd, float[] sums, float[] lanes) {
+    static void bf16Tile5x4(MemorySegment w, long b0, long row, float[] x, int x0, int n, int vectorEnd, float[] sums,
+                            float[] lanes) {
         int chunks = vectorEnd / L, evens = (chunks + 1) / 2;
-        if (bf16Rows) {
-            bf16Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, 0, evens, lanes, 0);
-            bf16Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, evens, chunks - evens, lanes, 24 * L);
-        } else {
-            f32Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, 0, evens, lanes, 0);
-            f32Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, evens, chunks - evens, lanes, 24 * L);
-        }
-        LaneSums.sums24(lanes, sums);
-        for (int k = 0; vectorEnd < n && k < 24; k++) {
-            long row = row(k / 4, ba, bb, bc, bd, be, bf);
-            int token = x0 + (k & 3) * n;
-            sums[k] = bf16Rows ? FusedRows.bf16Tail(w, row, x, token, vectorEnd, n, sums[k])
-                    : FusedRows.f32Tail(w, row, x, token, vectorEnd, n, sums[k]);
+        bf16Pass(w, b0, row, x, x0, n, 0, evens, lanes, 0);
+        bf16Pass(w, b0, row, x, x0, n, evens, chunks - evens, lanes, 24 * L);
+        LaneSums.tileSums(lanes, 20, sums);
+        for (int k = 0; vectorEnd < n && k < 20; k++) {
+            sums[k] = FusedRows.bf16Tail(w, b0 + k / 4 * row, x, x0 + (k & 3) * n, vectorEnd, n, sums[k]);
         }
     }
 
-    /** The {@code i}th of a six-row tile's row offsets. */
+    /**
+     * Six F32 rows at byte offsets {@code ba .. bf} in the split layout, with the four split tokens at {@code x0 + t n}
+     * (layout: {@link StoredTiles}): {@code sums[4 row + token]}.
+     */
+    static void f32Tile6x4(MemorySegment w, long ba, long bb, long bc, long bd, long be, long bf, float[] x, int x0,
+                           int n, int vectorEnd, float[] sums, float[] lanes) {
+        int chunks = vectorEnd / L, evens = (chunks + 1) / 2;
+        f32Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, 0, evens, lanes, 0);
+        f32Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, evens, chunks - evens, lanes, 24 * L);
+        LaneSums.tileSums(lanes, 24, sums);
+        for (int k = 0; vectorEnd < n && k < 24; k++) {
+            sums[k] = FusedRows.f32Tail(w, row(k / 4, ba, bb, bc, bd, be, bf), x, x0 + (k & 3) * n, vectorEnd, n, sums[k]);
+        }
+    }
+
+    /** The {@code i}th of a tile's row offsets. */
     static long row(int i, long a, long b, long c, long d, long e, long f) {
         return switch (i) {
             case 0 -> a;
@@ -67,48 +79,80 @@ final class StoredTiles {
     }
 
     /**
-     * Chunks {@code [first, first + count)} of six split BF16 rows with four split tokens, one accumulator per sum:
-     * accumulator 4 row + token into {@code lanes[o + (4 row + token) L ..]}.
+     * Chunks {@code [first, first + count)} of five BF16 rows in the paired split layout with four split tokens, one
+     * accumulator per sum: accumulator 4 row + token into {@code lanes[o + (4 row + token) L ..]}. A pair of chunks is
+     * one load; its low halves shifted up and its high halves masked are the two chunks' floats, one operation each
+     * on the FMA ports, where a chunk loaded on its own takes a widening and a shift.
      */
-    private static void bf16Pass(MemorySegment w, long ba, long bb, long bc, long bd, long be, long bf,
-            float[] x, int x0, int n, int first, int count, float[] lanes, int o) {
-        int x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    private static void bf16Pass(MemorySegment w, long b0, long row, float[] x, int x0, int n, int first, int count,
+                                 float[] lanes, int o) {
+        int pairs = count / 2;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0s = a0, b1 = a0, b2 = a0, b3 = a0;
         FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0;
-        FloatVector e0 = a0, e1 = a0, e2 = a0, e3 = a0, f0 = a0, f1 = a0, f2 = a0, f3 = a0;
-        for (int k = 0; k < count; k++) {  // offsets linear in k: no bounds checks
-            int i = (first + k) * L;
-            FloatVector t0 = FloatVector.fromArray(F, x, x0 + i), t1 = FloatVector.fromArray(F, x, x1 + i);
-            FloatVector t2 = FloatVector.fromArray(F, x, x2 + i), t3 = FloatVector.fromArray(F, x, x3 + i);
-            FloatVector r = ((IntVector) ShortVector.fromMemorySegment(S, w, ba + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
+        FloatVector e0 = a0, e1 = a0, e2 = a0, e3 = a0;
+        for (int k = 0; k < pairs; k++) {  // a pair's word lies where its two chunks would: byte 2 i of the row
+            int i = (first + 2 * k) * L, j = i + L;
+            FloatVector t0 = FloatVector.fromArray(F, x, x0 + i), t1 = FloatVector.fromArray(F, x, x0 + n + i);
+            FloatVector t2 = FloatVector.fromArray(F, x, x0 + 2 * n + i), t3 = FloatVector.fromArray(F, x, x0 + 3 * n + i);
+            FloatVector u0 = FloatVector.fromArray(F, x, x0 + j), u1 = FloatVector.fromArray(F, x, x0 + n + j);
+            FloatVector u2 = FloatVector.fromArray(F, x, x0 + 2 * n + j), u3 = FloatVector.fromArray(F, x, x0 + 3 * n + j);
+            IntVector v = IntVector.fromMemorySegment(I, w, b0 + 2L * i, LE);
+            FloatVector r = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            a0 = r.fma(t0, a0); a1 = r.fma(t1, a1); a2 = r.fma(t2, a2); a3 = r.fma(t3, a3);
+            r = v.and(HIGH_HALVES).reinterpretAsFloats();
+            a0 = r.fma(u0, a0); a1 = r.fma(u1, a1); a2 = r.fma(u2, a2); a3 = r.fma(u3, a3);
+            v = IntVector.fromMemorySegment(I, w, b0 + row + 2L * i, LE);
+            r = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            b0s = r.fma(t0, b0s); b1 = r.fma(t1, b1); b2 = r.fma(t2, b2); b3 = r.fma(t3, b3);
+            r = v.and(HIGH_HALVES).reinterpretAsFloats();
+            b0s = r.fma(u0, b0s); b1 = r.fma(u1, b1); b2 = r.fma(u2, b2); b3 = r.fma(u3, b3);
+            v = IntVector.fromMemorySegment(I, w, b0 + 2 * row + 2L * i, LE);
+            r = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            c0 = r.fma(t0, c0); c1 = r.fma(t1, c1); c2 = r.fma(t2, c2); c3 = r.fma(t3, c3);
+            r = v.and(HIGH_HALVES).reinterpretAsFloats();
+            c0 = r.fma(u0, c0); c1 = r.fma(u1, c1); c2 = r.fma(u2, c2); c3 = r.fma(u3, c3);
+            v = IntVector.fromMemorySegment(I, w, b0 + 3 * row + 2L * i, LE);
+            r = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            d0 = r.fma(t0, d0); d1 = r.fma(t1, d1); d2 = r.fma(t2, d2); d3 = r.fma(t3, d3);
+            r = v.and(HIGH_HALVES).reinterpretAsFloats();
+            d0 = r.fma(u0, d0); d1 = r.fma(u1, d1); d2 = r.fma(u2, d2); d3 = r.fma(u3, d3);
+            v = IntVector.fromMemorySegment(I, w, b0 + 4 * row + 2L * i, LE);
+            r = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            e0 = r.fma(t0, e0); e1 = r.fma(t1, e1); e2 = r.fma(t2, e2); e3 = r.fma(t3, e3);
+            r = v.and(HIGH_HALVES).reinterpretAsFloats();
+            e0 = r.fma(u0, e0); e1 = r.fma(u1, e1); e2 = r.fma(u2, e2); e3 = r.fma(u3, e3);
+        }
+        if (count % 2 != 0) {  // the chain's last chunk, on its own
+            int i = (first + count - 1) * L;
+            FloatVector t0 = FloatVector.fromArray(F, x, x0 + i), t1 = FloatVector.fromArray(F, x, x0 + n + i);
+            FloatVector t2 = FloatVector.fromArray(F, x, x0 + 2 * n + i), t3 = FloatVector.fromArray(F, x, x0 + 3 * n + i);
+            FloatVector r = ((IntVector) ShortVector.fromMemorySegment(S, w, b0 + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
                     .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             a0 = r.fma(t0, a0); a1 = r.fma(t1, a1); a2 = r.fma(t2, a2); a3 = r.fma(t3, a3);
-            r = ((IntVector) ShortVector.fromMemorySegment(S, w, bb + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
+            r = ((IntVector) ShortVector.fromMemorySegment(S, w, b0 + row + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
                     .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            b0 = r.fma(t0, b0); b1 = r.fma(t1, b1); b2 = r.fma(t2, b2); b3 = r.fma(t3, b3);
-            r = ((IntVector) ShortVector.fromMemorySegment(S, w, bc + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
+            b0s = r.fma(t0, b0s); b1 = r.fma(t1, b1); b2 = r.fma(t2, b2); b3 = r.fma(t3, b3);
+            r = ((IntVector) ShortVector.fromMemorySegment(S, w, b0 + 2 * row + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
                     .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             c0 = r.fma(t0, c0); c1 = r.fma(t1, c1); c2 = r.fma(t2, c2); c3 = r.fma(t3, c3);
-            r = ((IntVector) ShortVector.fromMemorySegment(S, w, bd + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
+            r = ((IntVector) ShortVector.fromMemorySegment(S, w, b0 + 3 * row + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
                     .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             d0 = r.fma(t0, d0); d1 = r.fma(t1, d1); d2 = r.fma(t2, d2); d3 = r.fma(t3, d3);
-            r = ((IntVector) ShortVector.fromMemorySegment(S, w, be + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
+            r = ((IntVector) ShortVector.fromMemorySegment(S, w, b0 + 4 * row + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
                     .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             e0 = r.fma(t0, e0); e1 = r.fma(t1, e1); e2 = r.fma(t2, e2); e3 = r.fma(t3, e3);
-            r = ((IntVector) ShortVector.fromMemorySegment(S, w, bf + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            f0 = r.fma(t0, f0); f1 = r.fma(t1, f1); f2 = r.fma(t2, f2); f3 = r.fma(t3, f3);
         }
         a0.intoArray(lanes, o); a1.intoArray(lanes, o + L); a2.intoArray(lanes, o + 2 * L); a3.intoArray(lanes, o + 3 * L);
-        b0.intoArray(lanes, o + 4 * L); b1.intoArray(lanes, o + 5 * L); b2.intoArray(lanes, o + 6 * L); b3.intoArray(lanes, o + 7 * L);
+        b0s.intoArray(lanes, o + 4 * L); b1.intoArray(lanes, o + 5 * L); b2.intoArray(lanes, o + 6 * L); b3.intoArray(lanes, o + 7 * L);
         c0.intoArray(lanes, o + 8 * L); c1.intoArray(lanes, o + 9 * L); c2.intoArray(lanes, o + 10 * L); c3.intoArray(lanes, o + 11 * L);
         d0.intoArray(lanes, o + 12 * L); d1.intoArray(lanes, o + 13 * L); d2.intoArray(lanes, o + 14 * L); d3.intoArray(lanes, o + 15 * L);
         e0.intoArray(lanes, o + 16 * L); e1.intoArray(lanes, o + 17 * L); e2.intoArray(lanes, o + 18 * L); e3.intoArray(lanes, o + 19 * L);
-        f0.intoArray(lanes, o + 20 * L); f1.intoArray(lanes, o + 21 * L); f2.intoArray(lanes, o + 22 * L); f3.intoArray(lanes, o + 23 * L);
     }
 
-
-    /** As {@link #bf16Pass} on split F32 rows. */
+    /**
+     * Chunks {@code [first, first + count)} of six split F32 rows with four split tokens, one accumulator per sum:
+     * accumulator 4 row + token into {@code lanes[o + (4 row + token) L ..]}.
+     */
     private static void f32Pass(MemorySegment w, long ba, long bb, long bc, long bd, long be, long bf,
             float[] x, int x0, int n, int first, int count, float[] lanes, int o) {
         int x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;

@@ -30,10 +30,14 @@ class LaneSumsTest {
         for (int k = 0; k < 16; k++) {
             assertThat(sums[k]).as("accumulator %d over two chains", k).isEqualTo(reference(original, k * L, (16 + k) * L));
         }
-        lanes = original.clone();
-        LaneSums.sums24(lanes, sums);  // a six-row tile's two passes
-        for (int k = 0; k < 24; k++) {
-            assertThat(sums[k]).as("tile accumulator %d over two chains", k).isEqualTo(reference(original, k * L, (24 + k) * L));
+        for (int count : new int[] {20, 24}) {  // a five-row and a six-row tile's two passes
+            lanes = original.clone();
+            java.util.Arrays.fill(sums, Float.NaN);
+            LaneSums.tileSums(lanes, count, sums);
+            for (int k = 0; k < count; k++) {
+                assertThat(sums[k]).as("tile accumulator %d of %d over two chains", k, count)
+                        .isEqualTo(reference(original, k * L, (24 + k) * L));
+            }
         }
     }
 }
