@@ -25,11 +25,15 @@ final class LinearKernel {
     private static final int MIN_PANEL = 64;
     /**
      * Below this many tokens, weights that a row group would widen (e4m3, q8) stream from memory once, six rows by
-     * four tokens: widening a group for so few tokens costs more than it saves (JMH, FP8 5632x2048, 2 threads,
-     * 2026-11-26: 16 tokens 227-237 GFLOP/s fused against 203-207 grouped; 32 tokens 249 against 261). BF16 and F32
-     * groups are a copy: they take the prefill tiles from four tokens.
+     * four tokens: widening a group for so few tokens costs more than it saves. JMH, FP8, 2 threads, 5632x2048 /
+     * 2048x5632 GFLOP/s, stored tile against widened groups: on the Zen 5 EPYC (2026-11-26, six-row BF16 tiles) 16 tokens
+     * 227-237 against 203-207, 32 tokens 249 against 261; on the Emerald Rapids Xeon with the paired five-row tiles
+     * (eighth session) 8 tokens 101-105 / 118-125 against 90 / 91-94, 12 tokens 108-116 / 125-126 against 106-107 /
+     * 111-116, 16 tokens 121-122 / 122-125 against 128-129 / 127-142, 24 tokens 122-128 / 112-122 against 143-147 /
+     * 148-153. q8 at 16 tokens: within noise either way. BF16 and F32 groups are a copy: they take the prefill tiles
+     * from four tokens.
      */
-    private static final int WIDENED_GROUPS_FROM = 32;
+    private static final int WIDENED_GROUPS_FROM = 16;
     /** Bytes of a prefill row group as its tiles read it: re-read from L2 once per four tokens. */
     private static final int GROUP_BYTES = 192 << 10;
 

@@ -122,14 +122,30 @@ final class RowBlockDecoder {
         long chunkBytes = e4m3 ? L : 2L * L, odd = 2L * evens * L;  // stored bytes of a chunk; where chain 1 starts
         for (int r = 0; r < count; r++) {
             long base = weight.rowByteOffset(row + r), o = 2L * r * n;
-            for (int k = 0; k < quads; k++) {  // offsets linear in k: C2 drops the bounds checks
-                long c = base + 4L * k * chunkBytes, at = o + 4L * k * L;
-                pair(w, e4m3, c, c + 2 * chunkBytes).intoMemorySegment(out, at, LE);
-                pair(w, e4m3, c + chunkBytes, c + 3 * chunkBytes).intoMemorySegment(out, odd + at, LE);
+            if (e4m3) {  // the high halves of the widened floats, as the vector kernels widen them (NaN codes included)
+                for (int k = 0; k < quads; k++) {  // offsets linear in k: C2 drops the bounds checks
+                    long c = base + 4L * k * L, at = o + 4L * k * L;
+                    e4m3(w, c).reinterpretAsInts().lanewise(VectorOperators.LSHR, 16).or(e4m3(w, c + 2L * L).reinterpretAsInts())
+                            .intoMemorySegment(out, at, LE);
+                    e4m3(w, c + L).reinterpretAsInts().lanewise(VectorOperators.LSHR, 16).or(e4m3(w, c + 3L * L).reinterpretAsInts())
+                            .intoMemorySegment(out, odd + at, LE);
+                }
+            } else {
+                for (int k = 0; k < quads; k++) {
+                    long c = base + 8L * k * L, at = o + 4L * k * L;
+                    ((IntVector) ShortVector.fromMemorySegment(S, w, c, LE).convertShape(VectorOperators.ZERO_EXTEND_S2I, I, 0))
+                            .or(((IntVector) ShortVector.fromMemorySegment(S, w, c + 4L * L, LE).convertShape(VectorOperators.S2I, I, 0))
+                                    .lanewise(VectorOperators.LSHL, 16))
+                            .intoMemorySegment(out, at, LE);
+                    ((IntVector) ShortVector.fromMemorySegment(S, w, c + 2L * L, LE).convertShape(VectorOperators.ZERO_EXTEND_S2I, I, 0))
+                            .or(((IntVector) ShortVector.fromMemorySegment(S, w, c + 6L * L, LE).convertShape(VectorOperators.S2I, I, 0))
+                                    .lanewise(VectorOperators.LSHL, 16))
+                            .intoMemorySegment(out, odd + at, LE);
+                }
             }
             if (evens / 2 > quads) {  // three chunks past the quads: chain 0 has one more pair
                 long c = base + 4L * quads * chunkBytes;
-                pair(w, e4m3, c, c + 2 * chunkBytes).intoMemorySegment(out, o + 4L * quads * L, LE);
+                pair(w, e4m3, c, c + 2 * chunkBytes, out, o + 4L * quads * L);
             }
             if (evens % 2 != 0) single(w, e4m3, base + 2L * (evens - 1) * chunkBytes, out, o + 4L * (evens / 2) * L);
             if (odds % 2 != 0) single(w, e4m3, base + (2L * odds - 1) * chunkBytes, out, o + odd + 4L * (odds / 2) * L);
@@ -141,14 +157,22 @@ final class RowBlockDecoder {
         }
     }
 
-    /** The stored chunks at {@code a} and {@code b} as one paired vector: word l = a's BF16 l | b's BF16 l << 16. */
-    private static IntVector pair(MemorySegment w, boolean e4m3, long a, long b) {
-        if (e4m3) {  // the high halves of the widened floats, as the vector kernels widen them (NaN codes included)
-            return e4m3(w, a).reinterpretAsInts().lanewise(VectorOperators.LSHR, 16).or(e4m3(w, b).reinterpretAsInts());
+    /**
+     * The stored chunks at {@code a} and {@code b} as one paired vector at {@code at} (word l = a's BF16 l | b's BF16
+     * l << 16), for a row's last chunks. The quads' loops write the same inline: called from them, this method's e4m3
+     * widening sometimes compiled to the Vector API's Java fallback (FP8 16-stream decode at half speed, from one run
+     * to the next).
+     */
+    private static void pair(MemorySegment w, boolean e4m3, long a, long b, MemorySegment out, long at) {
+        if (e4m3) {
+            e4m3(w, a).reinterpretAsInts().lanewise(VectorOperators.LSHR, 16).or(e4m3(w, b).reinterpretAsInts())
+                    .intoMemorySegment(out, at, LE);
+        } else {
+            ((IntVector) ShortVector.fromMemorySegment(S, w, a, LE).convertShape(VectorOperators.ZERO_EXTEND_S2I, I, 0))
+                    .or(((IntVector) ShortVector.fromMemorySegment(S, w, b, LE).convertShape(VectorOperators.S2I, I, 0))
+                            .lanewise(VectorOperators.LSHL, 16))
+                    .intoMemorySegment(out, at, LE);
         }
-        return ((IntVector) ShortVector.fromMemorySegment(S, w, a, LE).convertShape(VectorOperators.ZERO_EXTEND_S2I, I, 0))
-                .or(((IntVector) ShortVector.fromMemorySegment(S, w, b, LE).convertShape(VectorOperators.S2I, I, 0))
-                        .lanewise(VectorOperators.LSHL, 16));
     }
 
     /** The stored chunk at {@code c} as L BF16 values at {@code at}. */

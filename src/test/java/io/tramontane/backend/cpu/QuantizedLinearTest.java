@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * {@link CpuBackend#linear} on quantized weights against a float64 dot over the dequantized values (q4: with the
- * dequantized int8 activations), for 1..40 and 70 tokens (q8: the fused decode kernels below 32 tokens, from 32 the
+ * dequantized int8 activations), for 1..40 and 70 tokens (q8: the fused decode kernels below 16 tokens, from 16 the
  * prefill tiles on row groups decoded to FP32, several groups for [60, 2080], two token panels for 70 tokens of
  * [4, 30016]; q4: rows and 4x4 tiles, several row groups for [60, 2080] and [4, 30016]) and 1..3 threads; each
  * token's logits identical, bit for bit, whichever path and batch computed them; and q4's bits those of the order
