@@ -191,6 +191,60 @@ final class FusedRows {
     }
 
 
+    /** Six BF16 rows at byte offsets {@code ba .. bf} with the four tokens at {@code x0 + t n}: {@code sums[4 row + token]}. */
+    static void bf16Tile6x4(MemorySegment w, long ba, long bb, long bc, long bd, long be, long bf, float[] x, int x0, int n,
+                            int vectorEnd, float[] sums, float[] lanes) {
+        bf16Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, 0, vectorEnd / L, lanes, 0);
+        bf16Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, 1, vectorEnd / L, lanes, 24 * L);
+        LaneSums.tileSums(lanes, 24, sums);
+        for (int k = 0; vectorEnd < n && k < 24; k++) {
+            sums[k] = bf16Tail(w, StoredTiles.row(k / 4, ba, bb, bc, bd, be, bf), x, x0 + (k & 3) * n, vectorEnd, n, sums[k]);
+        }
+    }
+
+    /**
+     * Chain {@code chain} (the chunks j = chain mod 2 of the row's {@code chunks}) of six stored BF16 rows with four
+     * tokens, each weight widened once, one accumulator per sum: accumulator 4 row + token into
+     * {@code lanes[o + (4 row + token) L ..]}.
+     */
+    private static void bf16Pass(MemorySegment w, long ba, long bb, long bc, long bd, long be, long bf,
+            float[] x, int x0, int n, int chain, int chunks, float[] lanes, int o) {
+        int x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0;
+        FloatVector e0 = a0, e1 = a0, e2 = a0, e3 = a0, f0 = a0, f1 = a0, f2 = a0, f3 = a0;
+        for (int k = 0, count = (chunks + 1 - chain) / 2; k < count; k++) {  // offsets linear in k: no bounds checks
+            int i = (2 * k + chain) * L;
+            FloatVector t0 = FloatVector.fromArray(F, x, x0 + i), t1 = FloatVector.fromArray(F, x, x1 + i);
+            FloatVector t2 = FloatVector.fromArray(F, x, x2 + i), t3 = FloatVector.fromArray(F, x, x3 + i);
+            FloatVector r = ((IntVector) ShortVector.fromMemorySegment(S, w, ba + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            a0 = r.fma(t0, a0); a1 = r.fma(t1, a1); a2 = r.fma(t2, a2); a3 = r.fma(t3, a3);
+            r = ((IntVector) ShortVector.fromMemorySegment(S, w, bb + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            b0 = r.fma(t0, b0); b1 = r.fma(t1, b1); b2 = r.fma(t2, b2); b3 = r.fma(t3, b3);
+            r = ((IntVector) ShortVector.fromMemorySegment(S, w, bc + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            c0 = r.fma(t0, c0); c1 = r.fma(t1, c1); c2 = r.fma(t2, c2); c3 = r.fma(t3, c3);
+            r = ((IntVector) ShortVector.fromMemorySegment(S, w, bd + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            d0 = r.fma(t0, d0); d1 = r.fma(t1, d1); d2 = r.fma(t2, d2); d3 = r.fma(t3, d3);
+            r = ((IntVector) ShortVector.fromMemorySegment(S, w, be + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            e0 = r.fma(t0, e0); e1 = r.fma(t1, e1); e2 = r.fma(t2, e2); e3 = r.fma(t3, e3);
+            r = ((IntVector) ShortVector.fromMemorySegment(S, w, bf + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            f0 = r.fma(t0, f0); f1 = r.fma(t1, f1); f2 = r.fma(t2, f2); f3 = r.fma(t3, f3);
+        }
+        a0.intoArray(lanes, o); a1.intoArray(lanes, o + L); a2.intoArray(lanes, o + 2 * L); a3.intoArray(lanes, o + 3 * L);
+        b0.intoArray(lanes, o + 4 * L); b1.intoArray(lanes, o + 5 * L); b2.intoArray(lanes, o + 6 * L); b3.intoArray(lanes, o + 7 * L);
+        c0.intoArray(lanes, o + 8 * L); c1.intoArray(lanes, o + 9 * L); c2.intoArray(lanes, o + 10 * L); c3.intoArray(lanes, o + 11 * L);
+        d0.intoArray(lanes, o + 12 * L); d1.intoArray(lanes, o + 13 * L); d2.intoArray(lanes, o + 14 * L); d3.intoArray(lanes, o + 15 * L);
+        e0.intoArray(lanes, o + 16 * L); e1.intoArray(lanes, o + 17 * L); e2.intoArray(lanes, o + 18 * L); e3.intoArray(lanes, o + 19 * L);
+        f0.intoArray(lanes, o + 20 * L); f1.intoArray(lanes, o + 21 * L); f2.intoArray(lanes, o + 22 * L); f3.intoArray(lanes, o + 23 * L);
+    }
+
+
     /**
      * The F32 row at byte offset {@code b} with the token at {@code x0}, columns {@code [0, vectorEnd)} (order: see
      * {@link DotKernels}): its two chains into {@code lanes} at {@code chain0} and {@code chain1}, for {@link LaneSums};

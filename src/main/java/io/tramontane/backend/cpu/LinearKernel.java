@@ -9,9 +9,10 @@ import java.lang.foreign.MemorySegment;
  * {@code out[t, r] = scale * dot(w[r], x[t])} for the output rows {@code [from, to)} of one thread.
  * Up to three tokens (decode): the stored rows stream, widened in registers, one row at a time, or BF16 and F32 rows
  * two at a time where {@link RowPairs} found that faster on this machine; sixteen rows' sums folded together; a second
- * or third token re-reads the sixteen rows from L2. More: tokens in panels, rows in groups that stay in L2,
- * six rows by four tokens a tile ({@link #prefill}); except that e4m3 and q8 weights below
- * {@link #WIDENED_GROUPS_FROM} tokens stream once, six rows by four tokens. q4 weights take int8 activations and
+ * or third token re-reads the sixteen rows from L2. From four tokens, BF16, e4m3 and q8 rows stream once, six rows by
+ * four tokens a tile, up to {@link #GROUPS_FROM} tokens; from there (and F32 rows from four) tokens go in panels and
+ * rows in groups copied to stay in L2, five or six rows by four tokens a tile ({@link #prefill}). q4 weights take int8
+ * activations and
  * their own loops ({@link #q4Rows}).
  */
 final class LinearKernel {
@@ -24,16 +25,18 @@ final class LinearKernel {
     private static final long PANEL_BYTES = 8L << 20;
     private static final int MIN_PANEL = 64;
     /**
-     * Below this many tokens, weights that a row group would widen (e4m3, q8) stream from memory once, six rows by
-     * four tokens: widening a group for so few tokens costs more than it saves. JMH, FP8, 2 threads, 5632x2048 /
-     * 2048x5632 GFLOP/s, stored tile against widened groups: on the Zen 5 EPYC (2026-11-26, six-row BF16 tiles) 16 tokens
-     * 227-237 against 203-207, 32 tokens 249 against 261; on the Emerald Rapids Xeon with the paired five-row tiles
-     * (eighth session) 8 tokens 101-105 / 118-125 against 90 / 91-94, 12 tokens 108-116 / 125-126 against 106-107 /
-     * 111-116, 16 tokens 121-122 / 122-125 against 128-129 / 127-142, 24 tokens 122-128 / 112-122 against 143-147 /
-     * 148-153. q8 at 16 tokens: within noise either way. BF16 and F32 groups are a copy: they take the prefill tiles
-     * from four tokens.
+     * Below this many tokens, BF16, e4m3 and q8 weights stream from memory once, six rows by four tokens: copying (and
+     * widening) a row group for so few tokens costs more than it saves. JMH, 2 threads, 5632x2048 / 2048x5632 GFLOP/s,
+     * stored-row tile against groups. FP8: on the Zen 5 EPYC (2026-11-26, six-row BF16 tiles) 16 tokens 227-237 against
+     * 203-207, 32 tokens 249 against 261; on the Emerald Rapids Xeon with the paired five-row tiles (eighth session) 8
+     * tokens 101-105 / 118-125 against 90 / 91-94, 12 tokens 108-116 / 125-126 against 106-107 / 111-116, 16 tokens
+     * 121-122 / 122-125 against 128-129 / 127-142, 24 tokens 122-128 / 112-122 against 143-147 / 148-153. BF16 on the
+     * Xeon: 4 tokens 66-68 / 71-72 against 46-47 / 39-41, 8 tokens 85-91 / 90-96 against 72-73 / 76-78, 12 tokens
+     * 102-109 / 116-118 against 95-96 / 88-99, 16 tokens 108-118 / 111-112 against 112 / 107-114 (on the EPYC, 16
+     * tokens: 176-183 stored against 183-202 copied). q8 at 16 tokens: within noise either way. F32 groups are a
+     * plain copy: they take the prefill tiles from four tokens.
      */
-    private static final int WIDENED_GROUPS_FROM = 16;
+    private static final int GROUPS_FROM = 16;
     /** Bytes of a prefill row group as its tiles read it: re-read from L2 once per four tokens. */
     private static final int GROUP_BYTES = 192 << 10;
 
@@ -111,15 +114,20 @@ final class LinearKernel {
             Q8Rows.tile6x4(m, r, x, x0, n, vectorEnd, sums, lanes);
             return;
         }
-        Tensor weight = cpu.tensor();  // e4m3: BF16 and F32 take the prefill tiles from four tokens
+        Tensor weight = cpu.tensor();  // BF16 or e4m3: F32 takes the prefill tiles from four tokens
+        if (weight.dtype() == DType.BF16) {
+            FusedRows.bf16Tile6x4(weight.storage(), weight.rowByteOffset(r), weight.rowByteOffset(r + 1), weight.rowByteOffset(r + 2),
+                    weight.rowByteOffset(r + 3), weight.rowByteOffset(r + 4), weight.rowByteOffset(r + 5), x, x0, n, vectorEnd, sums, lanes);
+            return;
+        }
         FusedRows.e4m3Tile6x4(weight.storage(), weight.rowByteOffset(r), weight.rowByteOffset(r + 1), weight.rowByteOffset(r + 2),
                 weight.rowByteOffset(r + 3), weight.rowByteOffset(r + 4), weight.rowByteOffset(r + 5), x, x0, n, vectorEnd, sums, lanes);
     }
 
     /** True when {@link #rows} on {@code tokens} tokens takes them in the split layout as well ({@link StoredTiles}). */
     static boolean takesSplitTokens(CpuWeight weight, int tokens) {
-        boolean widened = weight.quantized() != null || weight.tensor().dtype() == DType.F8_E4M3;
-        return weight.q4() == null && tokens >= 4 && !(widened && tokens < WIDENED_GROUPS_FROM);
+        boolean stored = weight.quantized() != null || weight.tensor().dtype() != DType.F32;  // F32 groups are a plain copy
+        return weight.q4() == null && tokens >= 4 && !(stored && tokens < GROUPS_FROM);
     }
 
     /**

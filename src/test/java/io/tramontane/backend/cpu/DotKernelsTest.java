@@ -68,11 +68,10 @@ class DotKernelsTest {
         int tileRows = dtype == DType.F32 ? 6 : 5;
         assertThat(unsplit).as("the split copy holds every weight exactly").containsExactly(natural);
         for (int i = 0; i < 4 * n; i++) assertThat(splitX[splitIndex(i, n, end)]).as("split token feature %d", i).isEqualTo(x[i]);
-        if (dtype == DType.F8_E4M3) {  // the decode-shaped tile on the stored bytes (4-31 tokens)
-            long[] c = new long[6];
-            for (int r = 0; r < 6; r++) c[r] = weight.rowByteOffset(r);
-            FusedRows.e4m3Tile6x4(weight.storage(), c[0], c[1], c[2], c[3], c[4], c[5], x, 0, n, end, fusedTile, lanes);
-        }
+        long[] c = new long[6];  // the tiles on the stored rows (4-15 tokens)
+        for (int r = 0; r < 6; r++) c[r] = weight.rowByteOffset(r);
+        if (dtype == DType.F8_E4M3) FusedRows.e4m3Tile6x4(weight.storage(), c[0], c[1], c[2], c[3], c[4], c[5], x, 0, n, end, fusedTile, lanes);
+        if (dtype == DType.BF16) FusedRows.bf16Tile6x4(weight.storage(), c[0], c[1], c[2], c[3], c[4], c[5], x, 0, n, end, fusedTile, lanes);
         for (int t = 0; t < 4; t++) {
             for (int r = 0; r < 6; r++) {
                 float single = dot1(block, r * n, x, t * n, n, end);
@@ -81,8 +80,8 @@ class DotKernelsTest {
                 if (r < tileRows) {
                     assertThat(tile[4 * r + t]).as("prefill tile on the split %s copy (%d, %d)", dtype, r, t).isEqualTo(single);
                 }
-                if (dtype == DType.F8_E4M3) {
-                    assertThat(fusedTile[4 * r + t]).as("e4m3 tile on the stored bytes (%d, %d)", r, t).isEqualTo(single);
+                if (dtype != DType.F32) {
+                    assertThat(fusedTile[4 * r + t]).as("%s tile on the stored rows (%d, %d)", dtype, r, t).isEqualTo(single);
                 }
                 double exact = 0, magnitude = 0;
                 for (int i = 0; i < n; i++) {

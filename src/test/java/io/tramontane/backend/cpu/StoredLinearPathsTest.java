@@ -15,9 +15,10 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * {@link CpuBackend#linear} on stored weights through every path of {@link LinearKernel}: fused rows for one token,
- * e4m3's stored 6x4 tiles for 12 tokens, the prefill tiles (BF16 5x4, F32 6x4) for 12 BF16/F32 tokens and for 70
- * (e4m3 too; row groups, several of them for 400 and 120 rows; e4m3 at 1043 columns widens an odd last chunk; two
- * token panels at 30001 and 30040 columns; leftover rows and tokens); each token's outputs identical, bit for bit, to the token computed alone.
+ * the stored-row 6x4 tiles for 12 BF16 and e4m3 tokens, the prefill tiles (BF16 and e4m3 5x4, F32 6x4) for 12 F32
+ * tokens and for 70 (row groups, several of them for 400 and 120 rows; e4m3 at 1043 columns widens an odd last chunk;
+ * two token panels at 30001 and 30040 columns; leftover rows and tokens); each token's outputs identical, bit for bit,
+ * to the token computed alone.
  */
 class StoredLinearPathsTest {
 
@@ -33,7 +34,7 @@ class StoredLinearPathsTest {
             float[] x = new float[tokens * in];
             for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
             float[] all = linear(backend, weight, x, tokens, in, out);
-            float[] batch = linear(backend, weight, Arrays.copyOf(x, 12 * in), 12, in, out);  // e4m3: the stored tiles
+            float[] batch = linear(backend, weight, Arrays.copyOf(x, 12 * in), 12, in, out);  // BF16, e4m3: the stored tiles
             float[] natural = tensor.toFloatArray();
             for (int t = 0; t < tokens; t++) {
                 float[] alone = linear(backend, weight, Arrays.copyOfRange(x, t * in, (t + 1) * in), 1, in, out);
