@@ -137,14 +137,24 @@ final class FusedRows {
         a1.intoArray(lanes, chain1);
     }
 
-    /** Six e4m3 rows at byte offsets {@code ba .. bf} with the four tokens at {@code x0 + t n}: {@code sums[4 row + token]}. */
-    static void e4m3Tile6x4(MemorySegment w, long ba, long bb, long bc, long bd, long be, long bf, float[] x, int x0, int n,
-                            int vectorEnd, float[] sums, float[] lanes) {
-        e4m3Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, 0, vectorEnd / L, lanes, 0);
-        e4m3Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, 1, vectorEnd / L, lanes, 24 * L);
+    /**
+     * Six stored BF16 or e4m3 rows at byte offsets {@code ba .. bf} with the four tokens at {@code x0 + t n}:
+     * {@code sums[4 row + token]}. The tile picks the pass; no vector crosses that call.
+     */
+    static void tile6x4(boolean bf16, MemorySegment w, long ba, long bb, long bc, long bd, long be, long bf, float[] x, int x0,
+                        int n, int vectorEnd, float[] sums, float[] lanes) {
+        if (bf16) {
+            bf16Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, 0, vectorEnd / L, lanes, 0);
+            bf16Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, 1, vectorEnd / L, lanes, 24 * L);
+        } else {
+            e4m3Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, 0, vectorEnd / L, lanes, 0);
+            e4m3Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, 1, vectorEnd / L, lanes, 24 * L);
+        }
         LaneSums.tileSums(lanes, 24, sums);
         for (int k = 0; vectorEnd < n && k < 24; k++) {
-            sums[k] = e4m3Tail(w, StoredTiles.row(k / 4, ba, bb, bc, bd, be, bf), x, x0 + (k & 3) * n, vectorEnd, n, sums[k]);
+            long row = StoredTiles.row(k / 4, ba, bb, bc, bd, be, bf);
+            int token = x0 + (k & 3) * n;
+            sums[k] = bf16 ? bf16Tail(w, row, x, token, vectorEnd, n, sums[k]) : e4m3Tail(w, row, x, token, vectorEnd, n, sums[k]);
         }
     }
 
@@ -190,17 +200,6 @@ final class FusedRows {
         f0.intoArray(lanes, o + 20 * L); f1.intoArray(lanes, o + 21 * L); f2.intoArray(lanes, o + 22 * L); f3.intoArray(lanes, o + 23 * L);
     }
 
-
-    /** Six BF16 rows at byte offsets {@code ba .. bf} with the four tokens at {@code x0 + t n}: {@code sums[4 row + token]}. */
-    static void bf16Tile6x4(MemorySegment w, long ba, long bb, long bc, long bd, long be, long bf, float[] x, int x0, int n,
-                            int vectorEnd, float[] sums, float[] lanes) {
-        bf16Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, 0, vectorEnd / L, lanes, 0);
-        bf16Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, 1, vectorEnd / L, lanes, 24 * L);
-        LaneSums.tileSums(lanes, 24, sums);
-        for (int k = 0; vectorEnd < n && k < 24; k++) {
-            sums[k] = bf16Tail(w, StoredTiles.row(k / 4, ba, bb, bc, bd, be, bf), x, x0 + (k & 3) * n, vectorEnd, n, sums[k]);
-        }
-    }
 
     /**
      * Chain {@code chain} (the chunks j = chain mod 2 of the row's {@code chunks}) of six stored BF16 rows with four

@@ -115,13 +115,9 @@ final class LinearKernel {
             return;
         }
         Tensor weight = cpu.tensor();  // BF16 or e4m3: F32 takes the prefill tiles from four tokens
-        if (weight.dtype() == DType.BF16) {
-            FusedRows.bf16Tile6x4(weight.storage(), weight.rowByteOffset(r), weight.rowByteOffset(r + 1), weight.rowByteOffset(r + 2),
-                    weight.rowByteOffset(r + 3), weight.rowByteOffset(r + 4), weight.rowByteOffset(r + 5), x, x0, n, vectorEnd, sums, lanes);
-            return;
-        }
-        FusedRows.e4m3Tile6x4(weight.storage(), weight.rowByteOffset(r), weight.rowByteOffset(r + 1), weight.rowByteOffset(r + 2),
-                weight.rowByteOffset(r + 3), weight.rowByteOffset(r + 4), weight.rowByteOffset(r + 5), x, x0, n, vectorEnd, sums, lanes);
+        FusedRows.tile6x4(weight.dtype() == DType.BF16, weight.storage(), weight.rowByteOffset(r), weight.rowByteOffset(r + 1),
+                weight.rowByteOffset(r + 2), weight.rowByteOffset(r + 3), weight.rowByteOffset(r + 4), weight.rowByteOffset(r + 5),
+                x, x0, n, vectorEnd, sums, lanes);
     }
 
     /** True when {@link #rows} on {@code tokens} tokens takes them in the split layout as well ({@link StoredTiles}). */

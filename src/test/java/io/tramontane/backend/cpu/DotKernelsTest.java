@@ -70,8 +70,9 @@ class DotKernelsTest {
         for (int i = 0; i < 4 * n; i++) assertThat(splitX[splitIndex(i, n, end)]).as("split token feature %d", i).isEqualTo(x[i]);
         long[] c = new long[6];  // the tiles on the stored rows (4-15 tokens)
         for (int r = 0; r < 6; r++) c[r] = weight.rowByteOffset(r);
-        if (dtype == DType.F8_E4M3) FusedRows.e4m3Tile6x4(weight.storage(), c[0], c[1], c[2], c[3], c[4], c[5], x, 0, n, end, fusedTile, lanes);
-        if (dtype == DType.BF16) FusedRows.bf16Tile6x4(weight.storage(), c[0], c[1], c[2], c[3], c[4], c[5], x, 0, n, end, fusedTile, lanes);
+        if (dtype != DType.F32) {
+            FusedRows.tile6x4(dtype == DType.BF16, weight.storage(), c[0], c[1], c[2], c[3], c[4], c[5], x, 0, n, end, fusedTile, lanes);
+        }
         for (int t = 0; t < 4; t++) {
             for (int r = 0; r < 6; r++) {
                 float single = dot1(block, r * n, x, t * n, n, end);
@@ -139,7 +140,7 @@ class DotKernelsTest {
         int end = RowBlockDecoder.vectorEnd(n, CpuWeight.linear(weight, 1f, Float.NaN));
         float[] lanes = new float[DotKernels.LANES], tile = new float[28], widenedTile = new float[28];
         MemorySegment w = weight.storage();
-        FusedRows.e4m3Tile6x4(w, weight.rowByteOffset(0), weight.rowByteOffset(1), weight.rowByteOffset(2), weight.rowByteOffset(3),
+        FusedRows.tile6x4(false, w, weight.rowByteOffset(0), weight.rowByteOffset(1), weight.rowByteOffset(2), weight.rowByteOffset(3),
                 weight.rowByteOffset(4), weight.rowByteOffset(5), x, 0, n, end, tile, lanes);
         MemorySegment widened = MemorySegment.ofArray(new short[6 * n]);
         RowBlockDecoder.bf16Split(weight, 0, 6, widened);
