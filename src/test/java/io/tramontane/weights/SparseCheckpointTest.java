@@ -12,12 +12,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Opening costs metadata only: a 123B-shaped FP8 checkpoint (about 128 GB per layout, written sparse)
- * opens, validates and builds its model description in under 2 s and under 200 MB of heap, in both layouts.
+ * Opening costs metadata only: a 123B-shaped FP8 checkpoint (about 128 GB per layout, written sparse) opens, validates
+ * and builds its model description allocating under 200 MB of heap, touching under 64 MB of pages and reading under
+ * 64 MB through system calls (where Linux counts page faults and read bytes), in both layouts. Its time is printed, not asserted: one CI run of 2026-11-26 saw the HF
+ * layout, just written, open in 3.3 s against 20-60 ms in every other run (the file system's stall, not ours).
  */
 class SparseCheckpointTest {
     static final long HEAP_BOUND = 200L << 20;
-    static final long TIME_BOUND_NANOS = 2_000_000_000L;
+    /** Reading the tensors' data would touch 128 GB: over 30 million 4 KB pages. */
+    static final long PAGE_BOUND = (64L << 20) / 4096, READ_BOUND = 64L << 20;
 
     @TempDir
     static Path tmp;
@@ -41,11 +44,12 @@ class SparseCheckpointTest {
     void bothLayoutsOpenWithinTheTimeAndHeapBounds() {
         for (String layout : new String[] {"native", "hf"}) {
             Measured m = measureOpen(tmp.resolve(layout));
-            System.out.printf("123B-shaped %s: open %.0f ms, allocated %.1f MB, retained %.1f MB%n",
-                    layout, m.nanos / 1e6, m.allocated / 1e6, m.retained / 1e6);
+            System.out.printf("123B-shaped %s: open %.0f ms, allocated %.1f MB, retained %.1f MB, %d page faults, %.1f MB read%n",
+                    layout, m.nanos / 1e6, m.allocated / 1e6, m.retained / 1e6, m.pageFaults, m.bytesRead / 1e6);
             assertThat(m.allocated).as("bytes allocated while opening").isLessThan(HEAP_BOUND);
             assertThat(m.retained).as("heap retained by the open checkpoint").isLessThan(HEAP_BOUND);
-            if (!underDebugger()) assertThat(m.nanos).as("open time").isLessThan(TIME_BOUND_NANOS);
+            if (m.pageFaults >= 0) assertThat(m.pageFaults).as("pages the process touched while opening").isLessThan(PAGE_BOUND);
+            if (m.bytesRead >= 0) assertThat(m.bytesRead).as("bytes the process read while opening").isLessThan(READ_BOUND);
         }
     }
 
@@ -73,7 +77,7 @@ class SparseCheckpointTest {
         }
     }
 
-    record Measured(long nanos, long allocated, long retained) {}
+    record Measured(long nanos, long allocated, long retained, long pageFaults, long bytesRead) {}
 
     static Measured measureOpen(Path dir) {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -81,18 +85,38 @@ class SparseCheckpointTest {
         System.gc();
         long heapBefore = memory.getHeapMemoryUsage().getUsed();
         long allocatedBefore = threads.getCurrentThreadAllocatedBytes();
-        long start = System.nanoTime();
+        long faultsBefore = pageFaults(), readBefore = bytesRead(), start = System.nanoTime();
         try (Checkpoint c = Checkpoint.open(dir)) {
-            long nanos = System.nanoTime() - start;
+            long nanos = System.nanoTime() - start, faults = faultsBefore < 0 ? -1 : pageFaults() - faultsBefore;
+            long read = readBefore < 0 ? -1 : bytesRead() - readBefore;
             long allocated = threads.getCurrentThreadAllocatedBytes() - allocatedBefore;
             System.gc();
             long retained = memory.getHeapMemoryUsage().getUsed() - heapBefore;
             assertThat(c.weights().layers()).hasSize(SparseDevstral123b.LAYERS);
-            return new Measured(nanos, allocated, retained);
+            return new Measured(nanos, allocated, retained, faults, read);
         }
     }
 
-    static boolean underDebugger() {
-        return ManagementFactory.getRuntimeMXBean().getInputArguments().stream().anyMatch(a -> a.contains("jdwp"));
+    /** Bytes this process has read through system calls so far ({@code rchar} of {@code /proc/self/io}), or -1. */
+    static long bytesRead() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/io"))) {
+                if (line.startsWith("rchar:")) return Long.parseLong(line.substring(6).trim());
+            }
+            return -1;
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** Minor and major page faults of this process so far ({@code /proc/self/stat}), or -1 where there is no such file. */
+    static long pageFaults() {
+        try {
+            String stat = Files.readString(Path.of("/proc/self/stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");  // from field 3, the state
+            return Long.parseLong(fields[7]) + Long.parseLong(fields[9]);  // fields 10 (minflt) and 12 (majflt)
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
     }
 }
