@@ -151,7 +151,7 @@ public final class CpuBackend implements Backend {
             threads.parallelFor(outFeatures, grain, (from, to) -> LinearKernel.q4Rows(q4, x4, from, to, scale, o.data(), outFeatures));
             return;
         }
-        float[] split = LinearKernel.takesSplitTokens(w, n) ? splitTokens(xs, n, inFeatures, RowBlockDecoder.vectorEnd(inFeatures, w)) : null;
+        float[] split = LinearKernel.takesSplitTokens(w, n) ? arrangeTokens(w, xs, n, inFeatures) : null;
         boolean pairs = rowPairs.pairs(w, n);
         long start = System.nanoTime();
         threads.parallelFor(outFeatures, grain, (from, to) -> LinearKernel.rows(w, xs, split, n, inFeatures, from, to,
@@ -159,11 +159,15 @@ public final class CpuBackend implements Backend {
         rowPairs.timed(w, n, pairs, System.nanoTime() - start);
     }
 
-    /** The prefill tiles' copy of the input tokens ({@link StoredTiles}), in a per-thread buffer up to {@link #KEPT_FLOATS}. */
-    private float[] splitTokens(float[] x, int tokens, int cols, int vectorEnd) {
+    /**
+     * The input tokens in the layout the kernels of {@code w} read ({@link RowBlockDecoder#arrangeTokens}), in a
+     * per-thread buffer up to {@link #KEPT_FLOATS}.
+     */
+    private float[] arrangeTokens(CpuWeight w, float[] x, int tokens, int cols) {
         float[] split = kept(SPLIT_INPUT, tokens * cols);
-        if (tokens < 8) RowBlockDecoder.splitTokens(x, 0, tokens, cols, vectorEnd, split);
-        else threads.parallelFor(tokens, 1, (from, to) -> RowBlockDecoder.splitTokens(x, from, to, cols, vectorEnd, split));
+        int vectorEnd = RowBlockDecoder.vectorEnd(cols, w);
+        if (tokens < 8) RowBlockDecoder.arrangeTokens(w, x, 0, tokens, cols, vectorEnd, split);
+        else threads.parallelFor(tokens, 1, (from, to) -> RowBlockDecoder.arrangeTokens(w, x, from, to, cols, vectorEnd, split));
         return split;
     }
 

@@ -9,11 +9,11 @@ import java.lang.foreign.MemorySegment;
  * {@code out[t, r] = scale * dot(w[r], x[t])} for the output rows {@code [from, to)} of one thread.
  * Up to three tokens (decode): the stored rows stream, widened in registers, one row at a time, or BF16 and F32 rows
  * two at a time where {@link RowPairs} found that faster on this machine; sixteen rows' sums folded together; a second
- * or third token re-reads the sixteen rows from L2. From four tokens, BF16, e4m3 and q8 rows stream once, six rows by
- * four tokens a tile, up to {@link #GROUPS_FROM} tokens; from there (and F32 rows from four) tokens go in panels and
- * rows in groups copied to stay in L2, five or six rows by four tokens a tile ({@link #prefill}). q4 weights take int8
- * activations and
- * their own loops ({@link #q4Rows}).
+ * or third token re-reads the sixteen rows from L2. From four tokens, BF16, e4m3 and q8 rows stream once, five (BF16)
+ * or six rows by four tokens a tile, up to {@link #GROUPS_FROM} tokens; from there (and F32 rows from four) tokens go
+ * in panels and rows in groups that stay in L2, five or six rows by four tokens a tile ({@link #prefill}): BF16 rows
+ * read where they lie, the others copied. BF16 kernels take every token in the word layout ({@link DotKernels}). q4
+ * weights take int8 activations and their own loops ({@link #q4Rows}).
  */
 final class LinearKernel {
     /**
@@ -44,6 +44,8 @@ final class LinearKernel {
     private static final class Scratch {
         final float[] sums = new float[28], lanes = new float[DotKernels.LANES];
         final short[] blockSums = new short[32 * DotKernels.F.length()];
+        /** Where a tile's BF16 rows lie: byte offset and row stride ({@link #bf16Rows}). */
+        final long[] at = new long[2];
         /** Off-heap: the tiles read a heap segment at 55-65% of the speed of native memory (2026-11-26, sixth session). */
         MemorySegment group = MemorySegment.NULL;
 
@@ -107,6 +109,7 @@ final class LinearKernel {
         };
     }
 
+    /** Six stored e4m3 or q8 rows from {@code r} with four tokens (natural layout). */
     private static void fusedTile6x4(CpuWeight cpu, int r, float[] x, int x0, int n, int vectorEnd, float[] sums,
                                      float[] lanes) {
         QuantizedMatrix m = cpu.quantized();
@@ -114,21 +117,45 @@ final class LinearKernel {
             Q8Rows.tile6x4(m, r, x, x0, n, vectorEnd, sums, lanes);
             return;
         }
-        Tensor weight = cpu.tensor();  // BF16 or e4m3: F32 takes the prefill tiles from four tokens
-        FusedRows.tile6x4(weight.dtype() == DType.BF16, weight.storage(), weight.rowByteOffset(r), weight.rowByteOffset(r + 1),
-                weight.rowByteOffset(r + 2), weight.rowByteOffset(r + 3), weight.rowByteOffset(r + 4), weight.rowByteOffset(r + 5),
-                x, x0, n, vectorEnd, sums, lanes);
+        Tensor weight = cpu.tensor();
+        FusedRows.e4m3Tile6x4(weight.storage(), weight.rowByteOffset(r), weight.rowByteOffset(r + 1), weight.rowByteOffset(r + 2),
+                weight.rowByteOffset(r + 3), weight.rowByteOffset(r + 4), weight.rowByteOffset(r + 5), x, x0, n, vectorEnd, sums, lanes);
     }
 
-    /** True when {@link #rows} on {@code tokens} tokens takes them in the split layout as well ({@link StoredTiles}). */
+    /**
+     * The byte offset of BF16 rows {@code [r, r + count)} where they lie evenly spaced, as a tile reads them ({@code stride}
+     * bytes apart); otherwise (a permuted view) a copy of them in the scratch, {@code 2n} bytes apart.
+     */
+    private static MemorySegment bf16Rows(Tensor weight, int r, int count, Scratch scratch, long[] at) {
+        long b = weight.rowByteOffset(r), stride = count > 1 ? weight.rowByteOffset(r + 1) - b : 0;
+        boolean even = stride > 0;
+        for (int i = 2; even && i < count; i++) even = weight.rowByteOffset(r + i) == b + i * stride;
+        if (even) {
+            at[0] = b;
+            at[1] = stride;
+            return weight.storage();
+        }
+        long row = 2 * weight.cols();
+        MemorySegment copy = scratch.group(count * row);
+        for (int i = 0; i < count; i++) MemorySegment.copy(weight.storage(), weight.rowByteOffset(r + i), copy, i * row, row);
+        at[0] = 0;
+        at[1] = row;
+        return copy;
+    }
+
+    /**
+     * True when {@link #rows} on {@code tokens} tokens takes them rearranged as well
+     * ({@link RowBlockDecoder#arrangeTokens}): always for BF16 rows, which read words, else for the prefill tiles.
+     */
     static boolean takesSplitTokens(CpuWeight weight, int tokens) {
+        if (RowBlockDecoder.readsWords(weight)) return true;
         boolean stored = weight.quantized() != null || weight.tensor().dtype() != DType.F32;  // F32 groups are a plain copy
         return weight.q4() == null && tokens >= 4 && !(stored && tokens < GROUPS_FROM);
     }
 
     /**
-     * Rows {@code [from, to)} of {@code out[t, r] = scale * dot(w[r], x[t])}; {@code split} holds the same tokens in the
-     * split layout when {@link #takesSplitTokens}, else it is ignored.
+     * Rows {@code [from, to)} of {@code out[t, r] = scale * dot(w[r], x[t])}; {@code split} holds the same tokens as
+     * {@link RowBlockDecoder#arrangeTokens} lays them out when {@link #takesSplitTokens}, else it is ignored.
      */
     static void rows(CpuWeight weight, float[] x, float[] split, int tokens, int in, int from, int to, float scale, float[] out,
                      int outStride, boolean pairs) {
@@ -137,9 +164,10 @@ final class LinearKernel {
         }
         int vectorEnd = RowBlockDecoder.vectorEnd(in, weight);
         Scratch scratch = SCRATCH.get();
-        float[] sums = scratch.sums, lanes = scratch.lanes;
-        if (!takesSplitTokens(weight, tokens)) {  // decode-shaped: stream the stored rows once
-            fused(weight, x, tokens, in, from, to, vectorEnd, scale, out, outStride, sums, lanes, pairs);
+        boolean words = RowBlockDecoder.readsWords(weight);
+        if (words) x = split;  // BF16 kernels read every token in the word layout
+        if (!takesSplitTokens(weight, tokens) || words && tokens < GROUPS_FROM) {  // decode-shaped: stream the stored rows once
+            fused(weight, x, tokens, in, from, to, vectorEnd, scale, out, outStride, scratch, pairs);
             return;
         }
         prefill(weight, x, split, tokens, in, from, to, vectorEnd, scale, out, outStride, scratch);
@@ -148,16 +176,20 @@ final class LinearKernel {
     /**
      * Prefill: per token panel ({@link #PANEL_BYTES}), the rows in groups that stay in L2 ({@link #GROUP_BYTES}); for
      * each four tokens of the panel (32 KB of FP32 at 2048 columns, which stays in L1 across the group; wider rows spill
-     * to L2) the group's rows six at a time ({@link StoredTiles}). Each group is first copied, once per panel, into a
-     * scratch in the tiles' split layout ({@link RowBlockDecoder}): BF16 rows as they are, e4m3 rows widened to BF16
-     * (exact), F32 and q8 rows as FP32; the tiles read the tokens from {@code split}, the call's split copy of
-     * {@code x}, and the rows and tokens left over from {@code x}. Measured 2026-11-26: docs/cpu-kernels.md.
+     * to L2) the group's rows five or six at a time ({@link StoredTiles}). BF16 rows are read where they lie (a
+     * permuted view's group is copied as it is); the other formats' groups are first copied, once per panel, into a
+     * scratch in the tiles' split layout ({@link RowBlockDecoder}): e4m3 rows widened to BF16 (exact), F32 and q8 rows
+     * as FP32. The tiles read the tokens from {@code split}, the call's rearranged copy of {@code x}, and the rows and
+     * tokens left over from {@code x}. Measured 2026-11-26: docs/cpu-kernels.md.
      */
     private static void prefill(CpuWeight cpu, float[] x, float[] split, int tokens, int in, int from, int to, int vectorEnd,
                                 float scale, float[] out, int outStride, Scratch scratch) {
         float[] sums = scratch.sums, lanes = scratch.lanes;
         Tensor weight = cpu.tensor();
-        boolean bf16 = cpu.quantized() == null && weight.dtype() != DType.F32;  // BF16 and e4m3: a BF16 scratch
+        boolean bf16 = cpu.quantized() == null && weight.dtype() != DType.F32;  // BF16 and e4m3: BF16 words
+        boolean words = RowBlockDecoder.readsWords(cpu);  // BF16 rows as stored, e4m3 ones widened into a paired split copy
+        int chain1 = words ? StoredTiles.wordChain1(vectorEnd) : StoredTiles.pairedChain1(vectorEnd);
+        long[] at = scratch.at;
         int tileRows = bf16 ? 5 : 6, tilesEnd = from + (to - from) / tileRows * tileRows, bytes = bf16 ? 2 : 4;
         int group = Math.max(tileRows, (int) (GROUP_BYTES / ((long) in * bytes)) / tileRows * tileRows);
         int panel = (int) Math.max(MIN_PANEL, PANEL_BYTES / (4L * in) / 4 * 4);
@@ -165,18 +197,22 @@ final class LinearKernel {
             int panelEnd = Math.min(tokens, p + panel), quadsEnd = p + (panelEnd - p) / 4 * 4;
             for (int g = from; g < tilesEnd; g += group) {
                 int rows = Math.min(tilesEnd, g + group) - g;
-                long row = (long) bytes * in;
-                MemorySegment w = scratch.group(rows * row);
-                if (bf16) {
-                    RowBlockDecoder.bf16Split(weight, g, rows, w);
+                long row = (long) bytes * in, base = 0;
+                MemorySegment w;
+                if (words) {
+                    w = bf16Rows(weight, g, rows, scratch, at);
+                    base = at[0];
+                    row = at[1];
                 } else {
-                    RowBlockDecoder.fp32Split(cpu, g, rows, w);
+                    w = scratch.group(rows * row);
+                    if (bf16) RowBlockDecoder.e4m3Split(weight, g, rows, w);
+                    else RowBlockDecoder.fp32Split(cpu, g, rows, w);
                 }
                 for (int t = p; t < quadsEnd; t += 4) {
                     for (int r = 0; r < rows; r += tileRows) {
-                        long b = r * row;
+                        long b = base + r * row;
                         if (bf16) {
-                            StoredTiles.bf16Tile5x4(w, b, row, split, t * in, in, vectorEnd, sums, lanes);
+                            StoredTiles.bf16Tile5x4(w, b, row, split, t * in, in, vectorEnd, chain1, sums, lanes);
                         } else {
                             StoredTiles.f32Tile6x4(w, b, b + row, b + 2 * row, b + 3 * row, b + 4 * row, b + 5 * row, split,
                                     t * in, in, vectorEnd, sums, lanes);
@@ -199,15 +235,23 @@ final class LinearKernel {
      * sixteen rows at a time, in pairs where {@code pairs} ({@link RowPairs}).
      */
     private static void fused(CpuWeight weight, float[] x, int tokens, int in, int from, int to, int vectorEnd, float scale,
-                              float[] out, int outStride, float[] sums, float[] lanes, boolean pairs) {
-        int quadsEnd = tokens / 4 * 4;
+                              float[] out, int outStride, Scratch scratch, boolean pairs) {
+        float[] sums = scratch.sums, lanes = scratch.lanes;
+        boolean words = RowBlockDecoder.readsWords(weight);
+        int quadsEnd = tokens / 4 * 4, tileRows = words ? 5 : 6;
         int r = from;
-        for (; quadsEnd > 0 && r + 6 <= to; r += 6) {
+        for (; quadsEnd > 0 && r + tileRows <= to; r += tileRows) {
+            MemorySegment w = words ? bf16Rows(weight.tensor(), r, tileRows, scratch, scratch.at) : null;
             for (int t = 0; t < quadsEnd; t += 4) {
-                fusedTile6x4(weight, r, x, t * in, in, vectorEnd, sums, lanes);
-                storeTile(sums, 6, scale, out, outStride, t, r);
+                if (words) {
+                    StoredTiles.bf16Tile5x4(w, scratch.at[0], scratch.at[1], x, t * in, in, vectorEnd,
+                            StoredTiles.wordChain1(vectorEnd), sums, lanes);
+                } else {
+                    fusedTile6x4(weight, r, x, t * in, in, vectorEnd, sums, lanes);
+                }
+                storeTile(sums, tileRows, scale, out, outStride, t, r);
             }
-            for (int i = 0; i < 6; i++) {
+            for (int i = 0; i < tileRows; i++) {
                 for (int t = quadsEnd; t < tokens; t++) out[t * outStride + r + i] = fusedRow(weight, r + i, x, t * in, in, vectorEnd, lanes) * scale;
             }
         }

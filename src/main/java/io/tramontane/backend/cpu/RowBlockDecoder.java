@@ -16,8 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Copies a prefill row group (see {@code LinearKernel.prefill}) into a scratch that stays in L2 while the tiles use it
- * for every token of a panel, in the split layout of {@link StoredTiles}: BF16 and e4m3 rows as BF16, F32 and q8 rows as
- * FP32. The copy reads the group as one sequential stream, which the Zen 5 EPYC VM served at twice the rate of the several row
+ * for every token of a panel, in the split layout of {@link StoredTiles}: e4m3 rows as BF16, F32 and q8 rows as FP32
+ * (BF16 rows need no copy: {@link DotKernels}); and lays out the tokens as the kernels read them. The copy reads the group as one sequential stream, which the Zen 5 EPYC VM served at twice the rate of the several row
  * streams a tile would read (docs/cpu-kernels.md). The weights are never dequantized as a whole. Also decodes whole
  * rows in natural order, for load-time quantization and the tests.
  */
@@ -43,7 +43,17 @@ final class RowBlockDecoder {
      * the scalar tail when that would run past the row (and past the tensor's memory, for the last row).
      */
     static int vectorEnd(int n, CpuWeight weight) {
-        return weight.quantized() == null && weight.tensor().dtype() == DType.F8_E4M3 ? e4m3VectorEnd(n) : vectorEnd(n);
+        if (weight.quantized() != null) return vectorEnd(n);
+        return switch (weight.tensor().dtype()) {
+            case F8_E4M3 -> e4m3VectorEnd(n);
+            case BF16 -> n - n % (2 * L);  // whole words of two chunks (DotKernels)
+            default -> vectorEnd(n);
+        };
+    }
+
+    /** True for a BF16 weight as stored, whose kernels read words of two chunks and tokens in the word layout. */
+    static boolean readsWords(CpuWeight weight) {
+        return weight.quantized() == null && weight.tensor().dtype() == DType.BF16;
     }
 
     private static int e4m3VectorEnd(int n) {
@@ -93,6 +103,40 @@ final class RowBlockDecoder {
     }
 
     /**
+     * Tokens {@code [from, to)} of {@code x} (n features each) into the same places of {@code out}, in the layout the
+     * kernels of {@code weight} read them in: the word layout for BF16 ({@link #wordTokens}), else the split layout.
+     */
+    static void arrangeTokens(CpuWeight weight, float[] x, int from, int to, int n, int vectorEnd, float[] out) {
+        if (readsWords(weight)) wordTokens(x, from, to, n, vectorEnd, out);
+        else splitTokens(x, from, to, n, vectorEnd, out);
+    }
+
+    /**
+     * Tokens {@code [from, to)} of {@code x} (n features each) into the same places of {@code out} in the word layout
+     * of BF16 rows ({@link DotKernels}): each 2L features up to {@code vectorEnd}, the even ones then the odd ones (the
+     * weights that the low and the high halves of a word of the stored row hold); the tail in place.
+     */
+    static void wordTokens(float[] x, int from, int to, int n, int vectorEnd, float[] out) {
+        for (int t = from; t < to; t++) {
+            for (int i = t * n, end = i + vectorEnd; i < end; i += 2 * L) {
+                FloatVector a = FloatVector.fromArray(DotKernels.F, x, i), b = FloatVector.fromArray(DotKernels.F, x, i + L);
+                EVENS.selectFrom(a, b).intoArray(out, i);
+                ODDS.selectFrom(a, b).intoArray(out, i + L);
+            }
+            System.arraycopy(x, t * n + vectorEnd, out, t * n + vectorEnd, n - vectorEnd);
+        }
+    }
+
+    /** Permute indexes into the concatenation of two vectors: its even lanes, its odd lanes. */
+    private static final FloatVector EVENS = lanes(0), ODDS = lanes(1);
+
+    private static FloatVector lanes(int first) {
+        float[] index = new float[L];
+        for (int l = 0; l < L; l++) index[l] = 2 * l + first;
+        return FloatVector.fromArray(DotKernels.F, index, 0);
+    }
+
+    /**
      * Tokens {@code [from, to)} of {@code x} (n features each) into the same places of {@code out} in the split layout of
      * {@link StoredTiles}, chunks of whole vectors up to {@code vectorEnd}.
      */
@@ -109,80 +153,52 @@ final class RowBlockDecoder {
     }
 
     /**
-     * Rows {@code [row, row + count)} of a BF16 or e4m3 tensor as BF16 into {@code out} from byte 0, {@code 2n} bytes a
-     * row, in the paired split layout of {@link StoredTiles}: a copy, or for e4m3 an exact widening (an e4m3 value has
-     * four significant bits), so the BF16 tiles sum the floats the e4m3 kernels do. Chunks 4k and 4k + 2 make chain 0's
-     * pair k, chunks 4k + 1 and 4k + 3 chain 1's; a chain's odd last chunk stays as it is.
+     * Rows {@code [row, row + count)} of an e4m3 tensor widened to BF16 into {@code out} from byte 0, {@code 2n} bytes a
+     * row, in the paired split layout of {@link StoredTiles}: an exact widening (an e4m3 value has four significant
+     * bits), so the BF16 tiles sum the floats the e4m3 kernels do. Chunks 4k and 4k + 2 make chain 0's pair k, chunks
+     * 4k + 1 and 4k + 3 chain 1's; a chain's odd last chunk stays as it is. Each BF16 value is the high half of the
+     * float the vector kernels widen (NaN codes included).
      */
-    static void bf16Split(Tensor weight, int row, int count, MemorySegment out) {
+    static void e4m3Split(Tensor weight, int row, int count, MemorySegment out) {
         MemorySegment w = weight.storage();
-        boolean e4m3 = weight.dtype() == DType.F8_E4M3;
-        int n = (int) weight.cols(), vectorEnd = e4m3 ? e4m3VectorEnd(n) : vectorEnd(n), chunks = vectorEnd / L;
+        int n = (int) weight.cols(), vectorEnd = e4m3VectorEnd(n), chunks = vectorEnd / L;
         int quads = chunks / 4, evens = (chunks + 1) / 2, odds = chunks / 2;
-        long chunkBytes = e4m3 ? L : 2L * L, odd = 2L * evens * L;  // stored bytes of a chunk; where chain 1 starts
+        long odd = 2L * evens * L;  // where chain 1 starts
         for (int r = 0; r < count; r++) {
             long base = weight.rowByteOffset(row + r), o = 2L * r * n;
-            if (e4m3) {  // the high halves of the widened floats, as the vector kernels widen them (NaN codes included)
-                for (int k = 0; k < quads; k++) {  // offsets linear in k: C2 drops the bounds checks
-                    long c = base + 4L * k * L, at = o + 4L * k * L;
-                    e4m3(w, c).reinterpretAsInts().lanewise(VectorOperators.LSHR, 16).or(e4m3(w, c + 2L * L).reinterpretAsInts())
-                            .intoMemorySegment(out, at, LE);
-                    e4m3(w, c + L).reinterpretAsInts().lanewise(VectorOperators.LSHR, 16).or(e4m3(w, c + 3L * L).reinterpretAsInts())
-                            .intoMemorySegment(out, odd + at, LE);
-                }
-            } else {
-                for (int k = 0; k < quads; k++) {
-                    long c = base + 8L * k * L, at = o + 4L * k * L;
-                    ((IntVector) ShortVector.fromMemorySegment(S, w, c, LE).convertShape(VectorOperators.ZERO_EXTEND_S2I, I, 0))
-                            .or(((IntVector) ShortVector.fromMemorySegment(S, w, c + 4L * L, LE).convertShape(VectorOperators.S2I, I, 0))
-                                    .lanewise(VectorOperators.LSHL, 16))
-                            .intoMemorySegment(out, at, LE);
-                    ((IntVector) ShortVector.fromMemorySegment(S, w, c + 2L * L, LE).convertShape(VectorOperators.ZERO_EXTEND_S2I, I, 0))
-                            .or(((IntVector) ShortVector.fromMemorySegment(S, w, c + 6L * L, LE).convertShape(VectorOperators.S2I, I, 0))
-                                    .lanewise(VectorOperators.LSHL, 16))
-                            .intoMemorySegment(out, odd + at, LE);
-                }
+            for (int k = 0; k < quads; k++) {  // offsets linear in k: C2 drops the bounds checks
+                long c = base + 4L * k * L, at = o + 4L * k * L;
+                e4m3(w, c).reinterpretAsInts().lanewise(VectorOperators.LSHR, 16).or(e4m3(w, c + 2L * L).reinterpretAsInts())
+                        .intoMemorySegment(out, at, LE);
+                e4m3(w, c + L).reinterpretAsInts().lanewise(VectorOperators.LSHR, 16).or(e4m3(w, c + 3L * L).reinterpretAsInts())
+                        .intoMemorySegment(out, odd + at, LE);
             }
             if (evens / 2 > quads) {  // three chunks past the quads: chain 0 has one more pair
-                long c = base + 4L * quads * chunkBytes;
-                pair(w, e4m3, c, c + 2 * chunkBytes, out, o + 4L * quads * L);
+                long c = base + 4L * quads * L;
+                pair(w, c, c + 2L * L, out, o + 4L * quads * L);
             }
-            if (evens % 2 != 0) single(w, e4m3, base + 2L * (evens - 1) * chunkBytes, out, o + 4L * (evens / 2) * L);
-            if (odds % 2 != 0) single(w, e4m3, base + (2L * odds - 1) * chunkBytes, out, o + odd + 4L * (odds / 2) * L);
+            if (evens % 2 != 0) single(w, base + 2L * (evens - 1) * L, out, o + 4L * (evens / 2) * L);
+            if (odds % 2 != 0) single(w, base + (2L * odds - 1) * L, out, o + odd + 4L * (odds / 2) * L);
             for (int i = vectorEnd; i < n; i++) {
-                short v = e4m3 ? (short) (Float.floatToRawIntBits(Floats.e4m3ToFloat(w.get(ValueLayout.JAVA_BYTE, base + i))) >>> 16)
-                        : w.get(I16, base + 2L * i);
-                out.set(I16, o + 2L * i, v);
+                out.set(I16, o + 2L * i, (short) (Float.floatToRawIntBits(Floats.e4m3ToFloat(w.get(ValueLayout.JAVA_BYTE, base + i))) >>> 16));
             }
         }
     }
 
     /**
-     * The stored chunks at {@code a} and {@code b} as one paired vector at {@code at} (word l = a's BF16 l | b's BF16
-     * l << 16), for a row's last chunks. The quads' loops write the same inline: called from them, this method's e4m3
+     * The stored e4m3 chunks at {@code a} and {@code b} as one paired vector at {@code at} (word l = a's BF16 l | b's BF16
+     * l << 16), for a row's last chunks. The quads' loop writes the same inline: called from it, this method's e4m3
      * widening sometimes compiled to the Vector API's Java fallback (FP8 16-stream decode at half speed, from one run
      * to the next).
      */
-    private static void pair(MemorySegment w, boolean e4m3, long a, long b, MemorySegment out, long at) {
-        if (e4m3) {
-            e4m3(w, a).reinterpretAsInts().lanewise(VectorOperators.LSHR, 16).or(e4m3(w, b).reinterpretAsInts())
-                    .intoMemorySegment(out, at, LE);
-        } else {
-            ((IntVector) ShortVector.fromMemorySegment(S, w, a, LE).convertShape(VectorOperators.ZERO_EXTEND_S2I, I, 0))
-                    .or(((IntVector) ShortVector.fromMemorySegment(S, w, b, LE).convertShape(VectorOperators.S2I, I, 0))
-                            .lanewise(VectorOperators.LSHL, 16))
-                    .intoMemorySegment(out, at, LE);
-        }
+    private static void pair(MemorySegment w, long a, long b, MemorySegment out, long at) {
+        e4m3(w, a).reinterpretAsInts().lanewise(VectorOperators.LSHR, 16).or(e4m3(w, b).reinterpretAsInts()).intoMemorySegment(out, at, LE);
     }
 
-    /** The stored chunk at {@code c} as L BF16 values at {@code at}. */
-    private static void single(MemorySegment w, boolean e4m3, long c, MemorySegment out, long at) {
-        if (e4m3) {
-            e4m3(w, c).reinterpretAsInts().lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S, 0)
-                    .intoMemorySegment(out, at, LE);
-        } else {
-            ShortVector.fromMemorySegment(S, w, c, LE).intoMemorySegment(out, at, LE);
-        }
+    /** The stored e4m3 chunk at {@code c} as L BF16 values at {@code at}. */
+    private static void single(MemorySegment w, long c, MemorySegment out, long at) {
+        e4m3(w, c).reinterpretAsInts().lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S, 0)
+                .intoMemorySegment(out, at, LE);
     }
 
     /** Rows {@code [row, row + count)} of {@code weight} into {@code out[r * n ...]}, n = columns. */

@@ -10,21 +10,21 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Prefill tiles, each weight widened in registers once and used four times, on a row group and a token panel that
- * {@link RowBlockDecoder} has copied into scratch (rows as BF16 from BF16 or e4m3 weights, as FP32 from F32 or q8;
- * tokens as FP32) in the split layout: a row's even chunks first, then its odd chunks, then its scalar tail in place.
+ * Prefill and batched-decode tiles, each weight widened in registers once and used four times. F32 and q8 rows (as
+ * FP32) and e4m3 rows (widened to BF16) are read from a row group that {@link RowBlockDecoder} has copied into scratch,
+ * with the tokens, in the split layout: a row's even chunks first, then its odd chunks, then its scalar tail in place.
  * The order of {@link DotKernels} sends chunk j into chain j % 2, so each chain is one contiguous run of a split row:
  * a tile runs one pass per chain with one accumulator per sum. F32 rows go six by four tokens (24 accumulators, 4
- * tokens and 1 row in 29 of AVX-512's 32 registers, ten loads feeding 24 FMAs per chunk). BF16 rows lie in the
- * <em>paired</em> split layout: within each chain, two consecutive chunks share one vector of 32-bit words (word l holds
- * the first chunk's element l in its low half, the second's in its high half), so one load and one shift or mask per
- * chunk widen them, against a widening load and a shift per chunk unpaired: on a core with two FMA ports that also run
- * those conversions (this Xeon) the six-row tile's conversions held it at two thirds of the FMA peak. A pass then holds
- * the tokens of both chunks, so BF16 tiles take five rows (20 accumulators, 8 tokens, a word and a row: 30 registers).
- * Passes over every other chunk of unsplit rows touched each line twice (docs/cpu-kernels.md). One pass method per
- * format, loads written out: a single loop taking the format as a flag, its row widened by a helper, ran BF16 prefill at
- * 34-38 tok/s against 164-180 (C2 boxed the helper's vectors; 2026-11-26). The tile picks the pass; no vector crosses
- * that call.
+ * tokens and 1 row in 29 of AVX-512's 32 registers, ten loads feeding 24 FMAs per chunk). BF16 tiles read
+ * <em>words</em>: vectors of 32-bit words whose low and high halves are two chunks of one chain, so one load and one
+ * shift or mask per chunk widen them, against a widening load and a shift per chunk otherwise (on a core with two FMA
+ * ports that also run those conversions, as this Xeon's, the six-row tile's conversions held it at two thirds of the FMA
+ * peak). Stored BF16 rows are such words as they lie (the BF16 order of {@link DotKernels} is built on them), e4m3 rows
+ * are widened into them (the <em>paired</em> split layout: within each chain, word l of a pair holds the first chunk's
+ * element l in its low half, the second's in its high half). A pass holds the tokens of both chunks, so BF16 tiles
+ * take five rows (20 accumulators, 8 tokens, a word and a row: 30 registers). One pass method per format, loads written
+ * out: a single loop taking the format as a flag, its row widened by a helper, ran BF16 prefill at 34-38 tok/s against
+ * 164-180 (C2 boxed the helper's vectors; 2026-11-26). The tile picks the pass; no vector crosses that call.
  */
 final class StoredTiles {
     private static final VectorSpecies<Float> F = DotKernels.F;
@@ -37,18 +37,29 @@ final class StoredTiles {
     private StoredTiles() {}
 
     /**
-     * Five BF16 rows in the paired split layout, {@code row} bytes apart from byte offset {@code b0}, with the four
-     * split tokens at {@code x0 + t n} (layout: {@link StoredTiles}): {@code sums[4 row + token]}.
+     * Five rows of BF16 words, {@code row} bytes apart from byte offset {@code b0}, with the four tokens at
+     * {@code x0 + t n} in the matching layout: {@code sums[4 row + token]}. Chain 0 is the chunks {@code [0, chain1)},
+     * chain 1 the rest up to {@code vectorEnd}: {@link #wordChain1} for stored BF16 rows (tokens in the word layout),
+     * {@link #pairedChain1} for e4m3 rows widened into the paired split layout (tokens split).
      */
-    static void bf16Tile5x4(MemorySegment w, long b0, long row, float[] x, int x0, int n, int vectorEnd, float[] sums,
-                            float[] lanes) {
-        int chunks = vectorEnd / L, evens = (chunks + 1) / 2;
-        bf16Pass(w, b0, row, x, x0, n, 0, evens, lanes, 0);
-        bf16Pass(w, b0, row, x, x0, n, evens, chunks - evens, lanes, 24 * L);
+    static void bf16Tile5x4(MemorySegment w, long b0, long row, float[] x, int x0, int n, int vectorEnd, int chain1,
+                            float[] sums, float[] lanes) {
+        bf16Pass(w, b0, row, x, x0, n, 0, chain1, lanes, 0);
+        bf16Pass(w, b0, row, x, x0, n, chain1, vectorEnd / L - chain1, lanes, 24 * L);
         LaneSums.tileSums(lanes, 20, sums);
         for (int k = 0; vectorEnd < n && k < 20; k++) {
             sums[k] = FusedRows.bf16Tail(w, b0 + k / 4 * row, x, x0 + (k & 3) * n, vectorEnd, n, sums[k]);
         }
+    }
+
+    /** Where chain 1 starts, in chunks, in a stored BF16 row: after the first half of its words, rounded up. */
+    static int wordChain1(int vectorEnd) {
+        return 2 * ((vectorEnd / (2 * L) + 1) / 2);
+    }
+
+    /** Where chain 1 starts, in chunks, in a row in the (paired) split layout: after the even chunks. */
+    static int pairedChain1(int vectorEnd) {
+        return (vectorEnd / L + 1) / 2;
     }
 
     /**
@@ -79,7 +90,7 @@ final class StoredTiles {
     }
 
     /**
-     * Chunks {@code [first, first + count)} of five BF16 rows in the paired split layout with four split tokens, one
+     * Chunks {@code [first, first + count)} of five rows of BF16 words with four tokens in the matching layout, one
      * accumulator per sum: accumulator 4 row + token into {@code lanes[o + (4 row + token) L ..]}. A pair of chunks is
      * one load; its low halves shifted up and its high halves masked are the two chunks' floats, one operation each
      * on the FMA ports, where a chunk loaded on its own takes a widening and a shift.

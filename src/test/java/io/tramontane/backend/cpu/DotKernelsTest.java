@@ -50,38 +50,45 @@ class DotKernelsTest {
         float[] lanes = new float[DotKernels.LANES];
         CpuWeight cpu = CpuWeight.linear(weight, 1f, Float.NaN);
         float[] unsplit = new float[6 * n];  // the split copy a prefill row group's tiles read, back in natural order
-        float[] splitX = new float[4 * n];
-        RowBlockDecoder.splitTokens(x, 0, 4, n, end, splitX);
+        float[] splitX = new float[4 * n];  // the tokens as the kernels of this dtype read them
+        RowBlockDecoder.arrangeTokens(cpu, x, 0, 4, n, end, splitX);
+        boolean words = dtype == DType.BF16;
+        float[] xk = words ? splitX : x;  // BF16 rows read every token in the word layout, the others decode natural tokens
+        long[] c = new long[6];
+        for (int r = 0; r < 6; r++) c[r] = weight.rowByteOffset(r);
         if (dtype == DType.F32) {  // FP32 tiles (q8 groups too: QuantizedLinearTest)
             MemorySegment split = MemorySegment.ofArray(new float[6 * n]);
             RowBlockDecoder.fp32Split(cpu, 0, 6, split);
             for (int i = 0; i < 6 * n; i++) unsplit[i] = split.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, splitIndex(i, n, end));
             StoredTiles.f32Tile6x4(split, 0, 4L * n, 8L * n, 12L * n, 16L * n, 20L * n, splitX, 0, n, end, tile, lanes);
-        } else {  // BF16 tiles of five rows (e4m3 rows widened to BF16, exactly); the sixth row checks the copy's row stride
+        } else if (words) {  // BF16 tiles of five rows read the stored rows; the sixth row is left to the row kernel
+            System.arraycopy(natural, 0, unsplit, 0, 6 * n);
+            StoredTiles.bf16Tile5x4(weight.storage(), c[0], c[1] - c[0], splitX, 0, n, end, StoredTiles.wordChain1(end), tile, lanes);
+            System.arraycopy(tile, 0, fusedTile, 0, 28);
+        } else {  // e4m3 rows widened to BF16 (exactly) for the five-row tiles; the sixth row checks the copy's row stride
             MemorySegment split = MemorySegment.ofArray(new short[6 * n]);
-            RowBlockDecoder.bf16Split(weight, 0, 6, split);
+            RowBlockDecoder.e4m3Split(weight, 0, 6, split);
             for (int i = 0; i < 6 * n; i++) {
                 unsplit[i] = Floats.bf16ToFloat(split.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, pairedIndex(i, n, end)));
             }
-            StoredTiles.bf16Tile5x4(split, 0, 2L * n, splitX, 0, n, end, tile, lanes);
+            StoredTiles.bf16Tile5x4(split, 0, 2L * n, splitX, 0, n, end, StoredTiles.pairedChain1(end), tile, lanes);
+            FusedRows.e4m3Tile6x4(weight.storage(), c[0], c[1], c[2], c[3], c[4], c[5], x, 0, n, end, fusedTile, lanes);  // 4-15 tokens
         }
         int tileRows = dtype == DType.F32 ? 6 : 5;
         assertThat(unsplit).as("the split copy holds every weight exactly").containsExactly(natural);
-        for (int i = 0; i < 4 * n; i++) assertThat(splitX[splitIndex(i, n, end)]).as("split token feature %d", i).isEqualTo(x[i]);
-        long[] c = new long[6];  // the tiles on the stored rows (4-15 tokens)
-        for (int r = 0; r < 6; r++) c[r] = weight.rowByteOffset(r);
-        if (dtype != DType.F32) {
-            FusedRows.tile6x4(dtype == DType.BF16, weight.storage(), c[0], c[1], c[2], c[3], c[4], c[5], x, 0, n, end, fusedTile, lanes);
+        for (int i = 0; i < 4 * n; i++) {
+            int at = words ? wordIndex(i, n, end) : splitIndex(i, n, end);
+            assertThat(splitX[at]).as("arranged token feature %d", i).isEqualTo(x[i]);
         }
         for (int t = 0; t < 4; t++) {
             for (int r = 0; r < 6; r++) {
-                float single = dot1(block, r * n, x, t * n, n, end);
-                float fused = LinearKernel.fusedRow(cpu, r, x, t * n, n, end, lanes);
+                float single = words ? dotWords(block, r * n, x, t * n, n, end) : dot1(block, r * n, x, t * n, n, end);
+                float fused = LinearKernel.fusedRow(cpu, r, xk, t * n, n, end, lanes);
                 assertThat(fused).as("fused %s row %d equals the documented order bit for bit", dtype, r).isEqualTo(single);
                 if (r < tileRows) {
-                    assertThat(tile[4 * r + t]).as("prefill tile on the split %s copy (%d, %d)", dtype, r, t).isEqualTo(single);
+                    assertThat(tile[4 * r + t]).as("prefill tile on the %s rows (%d, %d)", dtype, r, t).isEqualTo(single);
                 }
-                if (dtype != DType.F32) {
+                if (dtype != DType.F32 && r < (words ? 5 : 6)) {
                     assertThat(fusedTile[4 * r + t]).as("%s tile on the stored rows (%d, %d)", dtype, r, t).isEqualTo(single);
                 }
                 double exact = 0, magnitude = 0;
@@ -109,13 +116,16 @@ class DotKernelsTest {
         float[] x = new float[tokens * n];
         for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
         float[] paired = new float[tokens * rows], single = new float[tokens * rows];
-        LinearKernel.rows(cpu, x, null, tokens, n, 0, rows, 1f, paired, rows, true);
-        LinearKernel.rows(cpu, x, null, tokens, n, 0, rows, 1f, single, rows, false);
-        float[] natural = weight.toFloatArray();
         int end = RowBlockDecoder.vectorEnd(n, cpu);
+        float[] arranged = new float[tokens * n];
+        RowBlockDecoder.arrangeTokens(cpu, x, 0, tokens, n, end, arranged);
+        float[] split = LinearKernel.takesSplitTokens(cpu, tokens) ? arranged : null;
+        LinearKernel.rows(cpu, x, split, tokens, n, 0, rows, 1f, paired, rows, true);
+        LinearKernel.rows(cpu, x, split, tokens, n, 0, rows, 1f, single, rows, false);
+        float[] natural = weight.toFloatArray();
         for (int t = 0; t < tokens; t++) {
             for (int r = 0; r < rows; r++) {
-                float expected = dot1(natural, r * n, x, t * n, n, end);
+                float expected = dtype == DType.BF16 ? dotWords(natural, r * n, x, t * n, n, end) : dot1(natural, r * n, x, t * n, n, end);
                 assertThat(Float.floatToRawIntBits(paired[t * rows + r])).as("paired (%d, %d)", r, t)
                         .isEqualTo(Float.floatToRawIntBits(expected));
                 assertThat(Float.floatToRawIntBits(single[t * rows + r])).as("single (%d, %d)", r, t)
@@ -140,13 +150,13 @@ class DotKernelsTest {
         int end = RowBlockDecoder.vectorEnd(n, CpuWeight.linear(weight, 1f, Float.NaN));
         float[] lanes = new float[DotKernels.LANES], tile = new float[28], widenedTile = new float[28];
         MemorySegment w = weight.storage();
-        FusedRows.tile6x4(false, w, weight.rowByteOffset(0), weight.rowByteOffset(1), weight.rowByteOffset(2), weight.rowByteOffset(3),
+        FusedRows.e4m3Tile6x4(w, weight.rowByteOffset(0), weight.rowByteOffset(1), weight.rowByteOffset(2), weight.rowByteOffset(3),
                 weight.rowByteOffset(4), weight.rowByteOffset(5), x, 0, n, end, tile, lanes);
         MemorySegment widened = MemorySegment.ofArray(new short[6 * n]);
-        RowBlockDecoder.bf16Split(weight, 0, 6, widened);
+        RowBlockDecoder.e4m3Split(weight, 0, 6, widened);
         float[] splitX = new float[4 * n];
         RowBlockDecoder.splitTokens(x, 0, 4, n, end, splitX);
-        StoredTiles.bf16Tile5x4(widened, 0, 2L * n, splitX, 0, n, end, widenedTile, lanes);
+        StoredTiles.bf16Tile5x4(widened, 0, 2L * n, splitX, 0, n, end, StoredTiles.pairedChain1(end), widenedTile, lanes);
         for (int r = 0; r < 6; r++) {
             for (int t = 0; t < 4; t++) {
                 float row = LinearKernel.fusedRow(CpuWeight.linear(weight, 1f, Float.NaN), r, x, t * n, n, end, lanes);
@@ -174,6 +184,34 @@ class DotKernelsTest {
         }
         for (int l = 0; l < L; l++) chain0[l] += chain1[l];
         return tail(w, w0, x, x0, vectorEnd, n, VectorMath.sumLanes(chain0, 0));
+    }
+
+    /**
+     * The BF16 order of {@link DotKernels} written out in scalars: the row's words of 2L weights, the first half of them
+     * (rounded up) into chain 0 and the rest into chain 1, word k adding element 2Lk + 2l and then 2Lk + 2l + 1 into lane
+     * l; chains added, lanes by the butterfly, then the tail.
+     */
+    private static float dotWords(float[] w, int w0, float[] x, int x0, int n, int vectorEnd) {
+        int words = vectorEnd / (2 * L), half = (words + 1) / 2;
+        float[] chain0 = new float[L], chain1 = new float[L];
+        for (int k = 0; k < words; k++) {
+            float[] chain = k < half ? chain0 : chain1;
+            for (int l = 0; l < L; l++) {
+                int i = 2 * L * k + 2 * l;
+                chain[l] = Math.fma(w[w0 + i], x[x0 + i], chain[l]);
+                chain[l] = Math.fma(w[w0 + i + 1], x[x0 + i + 1], chain[l]);
+            }
+        }
+        for (int l = 0; l < L; l++) chain0[l] += chain1[l];
+        return tail(w, w0, x, x0, vectorEnd, n, VectorMath.sumLanes(chain0, 0));
+    }
+
+    /** Where feature {@code i} (row-major, n a row) lies in the word layout: per 2L features the even ones, then the odd ones. */
+    private static int wordIndex(int i, int n, int vectorEnd) {
+        int row = i / n, col = i % n;
+        if (col >= vectorEnd) return i;
+        int word = col / (2 * L), e = col % (2 * L);
+        return row * n + word * 2 * L + (e % 2) * L + e / 2;
     }
 
     /**

@@ -15,7 +15,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * {@link CpuBackend#linear} on stored weights through every path of {@link LinearKernel}: fused rows for one token,
- * the stored-row 6x4 tiles for 12 BF16 and e4m3 tokens, the prefill tiles (BF16 and e4m3 5x4, F32 6x4) for 12 F32
+ * the stored-row tiles (BF16 5x4, e4m3 6x4) for 12 tokens, the prefill tiles (BF16 and e4m3 5x4, F32 6x4) for 12 F32
  * tokens and for 70 (row groups, several of them for 400 and 120 rows; e4m3 at 1043 columns widens an odd last chunk;
  * two token panels at 30001 and 30040 columns; leftover rows and tokens); each token's outputs identical, bit for bit,
  * to the token computed alone.
@@ -48,6 +48,32 @@ class StoredLinearPathsTest {
                         magnitude += Math.abs(p);
                     }
                     assertThat((double) alone[r]).isCloseTo(exact, org.assertj.core.data.Offset.offset(1e-5 * magnitude + 1e-6));
+                }
+            }
+        }
+    }
+
+    /**
+     * BF16 tiles read stored rows where they lie evenly spaced and copy a permuted view's rows first: a permuted and a
+     * row-range view give each row the bits the whole tensor gives it, on every path (1, 12 and 70 tokens).
+     */
+    @ParameterizedTest(name = "tokens={0}")
+    @CsvSource({"1", "12", "70"})
+    void bf16ViewsGiveTheirRowsTheBitsOfTheWholeTensor(int tokens) {
+        int out = 64, in = 1000;
+        SplittableRandom random = new SplittableRandom(tokens);
+        Tensor tensor = DotKernelsTest.randomRows(DType.BF16, out, in, random);
+        int[] order = IntStream.range(0, out).map(r -> (r % 2 == 0 ? r + 1 : r - 1) ^ (r < 32 ? 0 : 7)).toArray();
+        try (CpuBackend backend = new CpuBackend(new CpuBackend.Options(2, true))) {
+            float[] x = new float[tokens * in];
+            for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
+            float[] whole = linear(backend, backend.linear(Linear.of(tensor)), x, tokens, in, out);
+            float[] permuted = linear(backend, backend.linear(Linear.of(tensor.permuteRows(order))), x, tokens, in, out);
+            float[] range = linear(backend, backend.linear(Linear.of(tensor.rowRange(3, 58))), x, tokens, in, 55);
+            for (int t = 0; t < tokens; t++) {
+                for (int r = 0; r < out; r++) {
+                    assertThat(permuted[t * out + r]).as("token %d row %d of the permuted view", t, r).isEqualTo(whole[t * out + order[r]]);
+                    if (r < 55) assertThat(range[t * 55 + r]).as("token %d row %d of the row range", t, r).isEqualTo(whole[t * out + 3 + r]);
                 }
             }
         }

@@ -38,8 +38,6 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class LinearBenchmark {
-    /** Copies of the weight cycled through: past the last-level cache (32 MB on the EPYC VM, 260 MB reported on a Xeon). */
-    private static final long STREAMED_BYTES = 1L << 30;
 
     @Param({"BF16", "F8_E4M3", "F32"})
     public String dtype;
@@ -52,6 +50,12 @@ public class LinearBenchmark {
     /** {@code stored} (the dtype above, as in the checkpoint) or {@code q8}/{@code q4}: quantized at load. */
     @Param("stored")
     public String cpuWeights;
+    /**
+     * MB of weight copies cycled through: by default past the last-level cache (32 MB on the EPYC VM, 260 MB reported
+     * on a Xeon); a size that fits a cache separates a kernel's arithmetic from its memory stream.
+     */
+    @Param("1024")
+    public long streamedMB;
 
     private final Arena arena = Arena.ofShared();
     private CpuBackend backend;
@@ -69,7 +73,7 @@ public class LinearBenchmark {
                 format));
         long weightBytes = format == CpuWeights.STORED ? (long) outFeatures * inFeatures * DType.valueOf(dtype).bits() / 8
                 : format.bytes(outFeatures, inFeatures);
-        weights = new Weight[(int) Math.max(1, (STREAMED_BYTES + weightBytes - 1) / weightBytes)];
+        weights = new Weight[(int) Math.max(1, ((streamedMB << 20) + weightBytes - 1) / weightBytes)];
         for (int i = 0; i < weights.length; i++) {
             weights[i] = backend.linear(SyntheticModel.linear(arena, "w" + i, DType.valueOf(dtype), outFeatures, inFeatures, i));
         }
