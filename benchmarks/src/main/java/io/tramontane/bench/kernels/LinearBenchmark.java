@@ -6,7 +6,10 @@ import io.tramontane.backend.cpu.CpuBackend;
 import io.tramontane.backend.cpu.CpuWeights;
 import io.tramontane.bench.SyntheticModel;
 import io.tramontane.weights.DType;
+import io.tramontane.weights.Linear;
+import io.tramontane.weights.Tensor;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -56,6 +59,12 @@ public class LinearBenchmark {
      */
     @Param("1024")
     public long streamedMB;
+    /**
+     * Bytes past 64-byte alignment the weights start at: a checkpoint's tensors lie wherever its header ends (8-byte
+     * aligned in practice), the synthetic ones at 64.
+     */
+    @Param("0")
+    public int misalign;
 
     private final Arena arena = Arena.ofShared();
     private CpuBackend backend;
@@ -75,7 +84,14 @@ public class LinearBenchmark {
                 : format.bytes(outFeatures, inFeatures);
         weights = new Weight[(int) Math.max(1, ((streamedMB << 20) + weightBytes - 1) / weightBytes)];
         for (int i = 0; i < weights.length; i++) {
-            weights[i] = backend.linear(SyntheticModel.linear(arena, "w" + i, DType.valueOf(dtype), outFeatures, inFeatures, i));
+            Linear linear = SyntheticModel.linear(arena, "w" + i, DType.valueOf(dtype), outFeatures, inFeatures, i);
+            if (misalign > 0) {
+                Tensor w = linear.weight();
+                MemorySegment moved = arena.allocate(w.storage().byteSize() + 64, 64).asSlice(misalign, w.storage().byteSize());
+                moved.copyFrom(w.storage());
+                linear = Linear.of(Tensor.of(w.name(), w.dtype(), w.shape(), moved));
+            }
+            weights[i] = backend.linear(linear);
         }
         x = Inputs.activation(backend, arena, n, inFeatures);
         out = backend.allocate(n, outFeatures);
