@@ -77,7 +77,7 @@ final class FusedRows {
             b0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(lo, b0);
             b0 = v.and(HIGH_HALVES).reinterpretAsFloats().fma(hi, b0);
         }
-        for (int k = half; k < words; k++) {
+        for (int k = half; k < words; k++) {  // written out: one loop over both chains decoded 0-12% slower in four of five pairs
             FloatVector lo = FloatVector.fromArray(F, x, x0 + 2 * L * k), hi = FloatVector.fromArray(F, x, x0 + 2 * L * k + L);
             IntVector v = IntVector.fromMemorySegment(I, w, b + 4L * L * k, LE);
             a1 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(lo, a1);
