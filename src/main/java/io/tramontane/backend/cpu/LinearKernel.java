@@ -25,13 +25,15 @@ final class LinearKernel {
     private static final long PANEL_BYTES = 8L << 20;
     private static final int MIN_PANEL = 64;
     /**
-     * Below this many tokens, BF16, e4m3 and q8 weights stream from memory once, six rows by four tokens: copying (and
-     * widening) a row group for so few tokens costs more than it saves. JMH, 2 threads, 5632x2048 / 2048x5632 GFLOP/s,
+     * Below this many tokens, e4m3 and q8 weights stream from memory once, six rows by four tokens: copying (and
+     * widening) a row group for so few tokens costs more than it saves. BF16 rows are never copied (their tiles read the
+     * stored words); for them this only picks one pass over five-row tiles below it, row groups and token panels from
+     * it (the same speed at 16 tokens, docs/cpu-kernels.md). JMH, 2 threads, 5632x2048 / 2048x5632 GFLOP/s,
      * stored-row tile against groups. FP8: on the Zen 5 EPYC (2026-11-26, six-row BF16 tiles) 16 tokens 227-237 against
      * 203-207, 32 tokens 249 against 261; on the Emerald Rapids Xeon with the paired five-row tiles (eighth session) 8
      * tokens 101-105 / 118-125 against 90 / 91-94, 12 tokens 108-116 / 125-126 against 106-107 / 111-116, 16 tokens
      * 121-122 / 122-125 against 128-129 / 127-142, 24 tokens 122-128 / 112-122 against 143-147 / 148-153. BF16 on the
-     * Xeon: 4 tokens 66-68 / 71-72 against 46-47 / 39-41, 8 tokens 85-91 / 90-96 against 72-73 / 76-78, 12 tokens
+     * Xeon, before BF16 words (six-row stored tile against paired copies): 4 tokens 66-68 / 71-72 against 46-47 / 39-41, 8 tokens 85-91 / 90-96 against 72-73 / 76-78, 12 tokens
      * 102-109 / 116-118 against 95-96 / 88-99, 16 tokens 108-118 / 111-112 against 112 / 107-114 (on the EPYC, 16
      * tokens: 176-183 stored against 183-202 copied). q8 at 16 tokens: within noise either way. F32 groups are a
      * plain copy: they take the prefill tiles from four tokens.
