@@ -7,6 +7,7 @@ import io.tramontane.backend.Weight;
 import io.tramontane.weights.DType;
 import io.tramontane.weights.Linear;
 import io.tramontane.weights.Tensor;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
@@ -55,7 +56,8 @@ class StoredLinearPathsTest {
 
     /**
      * BF16 tiles read stored rows where they lie evenly spaced and copy a permuted view's rows first: a permuted and a
-     * row-range view give each row the bits the whole tensor gives it, on every path (1, 12 and 70 tokens).
+     * row-range view give each row the bits the whole tensor gives it, and a column range (strided rows starting off
+     * alignment) the bits of a contiguous copy of it, on every path (1, 12 and 70 tokens).
      */
     @ParameterizedTest(name = "tokens={0}")
     @CsvSource({"1", "12", "70"})
@@ -70,10 +72,19 @@ class StoredLinearPathsTest {
             float[] whole = linear(backend, backend.linear(Linear.of(tensor)), x, tokens, in, out);
             float[] permuted = linear(backend, backend.linear(Linear.of(tensor.permuteRows(order))), x, tokens, in, out);
             float[] range = linear(backend, backend.linear(Linear.of(tensor.rowRange(3, 58))), x, tokens, in, 55);
+            Tensor columns = tensor.columnRange(5, 5 + 600);  // a tensor-parallel shard's rows: strided, unaligned
+            float[] xc = new float[tokens * 600];
+            for (int t = 0; t < tokens; t++) System.arraycopy(x, t * in + 5, xc, t * 600, 600);
+            float[] sliced = linear(backend, backend.linear(Linear.of(columns)), xc, tokens, 600, out);
+            MemorySegment contiguous = MemorySegment.ofArray(new byte[out * 1200]);
+            for (int r = 0; r < out; r++) MemorySegment.copy(columns.rowBytes(r), 0, contiguous, r * 1200L, 1200);
+            float[] copied = linear(backend, backend.linear(Linear.of(Tensor.of("c", DType.BF16, new long[] {out, 600}, contiguous))),
+                    xc, tokens, 600, out);
             for (int t = 0; t < tokens; t++) {
                 for (int r = 0; r < out; r++) {
                     assertThat(permuted[t * out + r]).as("token %d row %d of the permuted view", t, r).isEqualTo(whole[t * out + order[r]]);
                     if (r < 55) assertThat(range[t * 55 + r]).as("token %d row %d of the row range", t, r).isEqualTo(whole[t * out + 3 + r]);
+                    assertThat(sliced[t * out + r]).as("token %d row %d of the column range", t, r).isEqualTo(copied[t * out + r]);
                 }
             }
         }
