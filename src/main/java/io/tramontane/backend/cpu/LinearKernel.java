@@ -33,9 +33,9 @@ final class LinearKernel {
      * 203-207, 32 tokens 249 against 261; on the Emerald Rapids Xeon with the paired five-row tiles (eighth session) 8
      * tokens 101-105 / 118-125 against 90 / 91-94, 12 tokens 108-116 / 125-126 against 106-107 / 111-116, 16 tokens
      * 121-122 / 122-125 against 128-129 / 127-142, 24 tokens 122-128 / 112-122 against 143-147 / 148-153. BF16 on the
-     * Xeon, before BF16 words (six-row stored tile against paired copies): 4 tokens 66-68 / 71-72 against 46-47 / 39-41, 8 tokens 85-91 / 90-96 against 72-73 / 76-78, 12 tokens
-     * 102-109 / 116-118 against 95-96 / 88-99, 16 tokens 108-118 / 111-112 against 112 / 107-114 (on the EPYC, 16
-     * tokens: 176-183 stored against 183-202 copied). q8 at 16 tokens: within noise either way. F32 groups are a
+     * Xeon, before BF16 words (six-row stored tile against paired copies): 4 tokens 66-68 / 71-72 against 46-47 /
+     * 39-41, 8 tokens 85-91 / 90-96 against 72-73 / 76-78, 12 tokens 102-109 / 116-118 against 95-96 / 88-99, 16
+     * tokens 108-118 / 111-112 against 112 / 107-114 (on the EPYC, 16 tokens: 176-183 stored against 183-202 copied). q8 at 16 tokens: within noise either way. F32 groups are a
      * plain copy: they take the prefill tiles from four tokens.
      */
     private static final int GROUPS_FROM = 16;
@@ -125,10 +125,12 @@ final class LinearKernel {
     }
 
     /**
-     * The byte offset of BF16 rows {@code [r, r + count)} where they lie evenly spaced, as a tile reads them ({@code stride}
-     * bytes apart); otherwise (a permuted view) a copy of them in the scratch, {@code 2n} bytes apart.
+     * The memory of BF16 rows {@code [r, r + count)} as a tile reads them, their byte offset and stride in
+     * {@code scratch.at}: where they lie, if evenly spaced; otherwise (a permuted view) a copy in the scratch, {@code 2n}
+     * bytes apart.
      */
-    private static MemorySegment bf16Rows(Tensor weight, int r, int count, Scratch scratch, long[] at) {
+    private static MemorySegment bf16Rows(Tensor weight, int r, int count, Scratch scratch) {
+        long[] at = scratch.at;
         long b = weight.rowByteOffset(r), stride = count > 1 ? weight.rowByteOffset(r + 1) - b : 0;
         boolean even = stride > 0;
         for (int i = 2; even && i < count; i++) even = weight.rowByteOffset(r + i) == b + i * stride;
@@ -168,7 +170,7 @@ final class LinearKernel {
         Scratch scratch = SCRATCH.get();
         boolean words = RowBlockDecoder.readsWords(weight);
         if (words) x = split;  // BF16 kernels read every token in the word layout
-        if (!takesSplitTokens(weight, tokens) || words && tokens < GROUPS_FROM) {  // decode-shaped: stream the stored rows once
+        if (words ? tokens < GROUPS_FROM : !takesSplitTokens(weight, tokens)) {  // decode-shaped: stream the stored rows once
             fused(weight, x, tokens, in, from, to, vectorEnd, scale, out, outStride, scratch, pairs);
             return;
         }
@@ -191,7 +193,6 @@ final class LinearKernel {
         boolean bf16 = cpu.quantized() == null && weight.dtype() != DType.F32;  // BF16 and e4m3: BF16 words
         boolean words = RowBlockDecoder.readsWords(cpu);  // BF16 rows as stored, e4m3 ones widened into a paired split copy
         int chain1 = words ? StoredTiles.wordChain1(vectorEnd) : StoredTiles.pairedChain1(vectorEnd);
-        long[] at = scratch.at;
         int tileRows = bf16 ? 5 : 6, tilesEnd = from + (to - from) / tileRows * tileRows, bytes = bf16 ? 2 : 4;
         int group = Math.max(tileRows, (int) (GROUP_BYTES / ((long) in * bytes)) / tileRows * tileRows);
         int panel = (int) Math.max(MIN_PANEL, PANEL_BYTES / (4L * in) / 4 * 4);
@@ -202,9 +203,9 @@ final class LinearKernel {
                 long row = (long) bytes * in, base = 0;
                 MemorySegment w;
                 if (words) {
-                    w = bf16Rows(weight, g, rows, scratch, at);
-                    base = at[0];
-                    row = at[1];
+                    w = bf16Rows(weight, g, rows, scratch);
+                    base = scratch.at[0];
+                    row = scratch.at[1];
                 } else {
                     w = scratch.group(rows * row);
                     if (bf16) RowBlockDecoder.e4m3Split(weight, g, rows, w);
@@ -243,7 +244,7 @@ final class LinearKernel {
         int quadsEnd = tokens / 4 * 4, tileRows = words ? 5 : 6;
         int r = from;
         for (; quadsEnd > 0 && r + tileRows <= to; r += tileRows) {
-            MemorySegment w = words ? bf16Rows(weight.tensor(), r, tileRows, scratch, scratch.at) : null;
+            MemorySegment w = words ? bf16Rows(weight.tensor(), r, tileRows, scratch) : null;
             for (int t = 0; t < quadsEnd; t += 4) {
                 if (words) {
                     StoredTiles.bf16Tile5x4(w, scratch.at[0], scratch.at[1], x, t * in, in, vectorEnd,

@@ -17,8 +17,9 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Copies a prefill row group (see {@code LinearKernel.prefill}) into a scratch that stays in L2 while the tiles use it
  * for every token of a panel, in the split layout of {@link StoredTiles}: e4m3 rows as BF16, F32 and q8 rows as FP32
- * (BF16 rows need no copy: {@link DotKernels}); and lays out the tokens as the kernels read them. The copy reads the group as one sequential stream, which the Zen 5 EPYC VM served at twice the rate of the several row
- * streams a tile would read (docs/cpu-kernels.md). The weights are never dequantized as a whole. Also decodes whole
+ * (BF16 rows need no copy: {@link DotKernels}); and lays out the tokens as the kernels read them. The copy reads the
+ * group as one sequential stream, which the Zen 5 EPYC VM served at twice the rate of the several row streams a tile
+ * would read (docs/cpu-kernels.md). The weights are never dequantized as a whole. Also decodes whole
  * rows in natural order, for load-time quantization and the tests.
  */
 final class RowBlockDecoder {
