@@ -3,30 +3,12 @@ package io.tramontane.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Chat completions over raw HTTP on the demo model: OpenAI's shapes, SSE framing, n, logprobs, stops. */
-class ChatCompletionsTest {
-    @TempDir
-    static Path cache;
-    static TestServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = TestServer.start(cache, ServerOptions.loopback());
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        server.close();
-    }
-
+class ChatCompletionsTest extends LoopbackServerTest {
     static String chat(String extra) {
         return "{\"model\": \"demo\", \"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}], \"max_tokens\": 8"
                 + (extra.isEmpty() ? "" : ", " + extra) + "}";

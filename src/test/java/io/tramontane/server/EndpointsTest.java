@@ -3,29 +3,11 @@ package io.tramontane.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The endpoints besides chat: models, health, metrics, vLLM's tokenize/detokenize, legacy completions. */
-class EndpointsTest {
-    @TempDir
-    static Path cache;
-    static TestServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = TestServer.start(cache, ServerOptions.loopback());
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        server.close();
-    }
-
+class EndpointsTest extends LoopbackServerTest {
     @Test
     void modelsListTheServedModel() throws Exception {
         JsonNode list = TestServer.json(server.get("/v1/models"));

@@ -15,7 +15,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,11 +25,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * 64 concurrent streaming clients on loopback, 5 requests each, some of them killed mid-stream: every
@@ -38,23 +34,9 @@ import org.junit.jupiter.api.io.TempDir;
  * afterwards nothing is left running. Bounded in requests and time; stops by itself.
  */
 @Timeout(120)
-class LoadTest {
+class LoadTest extends LoopbackServerTest {
     static final int CLIENTS = 64, REQUESTS_PER_CLIENT = 5, MAX_TOKENS = 16;
     static final String[] PROMPTS = {"Hello", "Tell me a story", "What is Java?", "Count to ten"};
-
-    @TempDir
-    static Path cache;
-    static TestServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = TestServer.start(cache, ServerOptions.loopback());
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        server.close();
-    }
 
     static String request(int prompt, boolean stream) {
         return "{\"messages\": [{\"role\": \"user\", \"content\": \"" + PROMPTS[prompt] + "\"}], \"temperature\": 0,"

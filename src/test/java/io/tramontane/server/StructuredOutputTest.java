@@ -4,17 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tramontane.tokenizer.instruct.ToolCallIds;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * json_schema, json_object and forced tool calls on the demo model's random weights: over 50 seeds the
  * output always parses and matches the schema, because the constraint decides what may be sampled.
  */
-class StructuredOutputTest {
+class StructuredOutputTest extends LoopbackServerTest {
     static final String SCHEMA = """
             {"type": "object", "properties": {
               "name": {"type": "string", "maxLength": 12},
@@ -35,20 +31,6 @@ class StructuredOutputTest {
              {"type": "function", "function": {"name": "add", "parameters": {"type": "object",
                "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}}, "required": ["a", "b"],
                "additionalProperties": false}}}]""";
-
-    @TempDir
-    static Path cache;
-    static TestServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = TestServer.start(cache, ServerOptions.loopback());
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        server.close();
-    }
 
     static String request(int seed, String extra) {
         return "{\"messages\": [{\"role\": \"user\", \"content\": \"Describe someone\"}], \"temperature\": 1.0,"

@@ -4,29 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tramontane.tokenizer.instruct.ToolCallIds;
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Tool calls over raw HTTP: streamed as OpenAI argument deltas, and tool messages rendered into the next prompt. */
-class ToolCallsTest {
-    @TempDir
-    static Path cache;
-    static TestServer server;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = TestServer.start(cache, ServerOptions.loopback());
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        server.close();
-    }
-
+class ToolCallsTest extends LoopbackServerTest {
     static final String REQUEST = "{\"messages\": [{\"role\": \"user\", \"content\": \"Weather?\"}], \"seed\": 4,"
             + " \"temperature\": 1.0, \"max_tokens\": 200, \"tools\": " + StructuredOutputTest.TOOLS
             + ", \"parallel_tool_calls\": false, \"tool_choice\": {\"type\": \"function\", \"function\": {\"name\": \"get_weather\"}}";
