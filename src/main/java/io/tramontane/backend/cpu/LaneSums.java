@@ -22,7 +22,6 @@ final class LaneSums {
     private static final FloatVector LOWER1 = halves(1, false), UPPER1 = halves(1, true);
     private static final FloatVector LOWER2 = halves(2, false), UPPER2 = halves(2, true);
     private static final FloatVector LOWER3 = halves(3, false), UPPER3 = halves(3, true);
-    private static final FloatVector ZERO = FloatVector.zero(F);
 
     private LaneSums() {}
 
@@ -42,11 +41,11 @@ final class LaneSums {
 
     /** The total of the two chains in {@code lanes[0 .. 2L)}: a0 + a1, then its lanes. */
     static float sum1(float[] lanes) {
-        FloatVector a = FloatVector.fromArray(F, lanes, 0).add(FloatVector.fromArray(F, lanes, L));
-        a = LOWER0.selectFrom(a, ZERO).add(UPPER0.selectFrom(a, ZERO));
-        a = LOWER1.selectFrom(a, ZERO).add(UPPER1.selectFrom(a, ZERO));
-        if (L >= 8) a = LOWER2.selectFrom(a, ZERO).add(UPPER2.selectFrom(a, ZERO));
-        if (L == 16) a = LOWER3.selectFrom(a, ZERO).add(UPPER3.selectFrom(a, ZERO));
+        FloatVector a = FloatVector.fromArray(F, lanes, 0).add(FloatVector.fromArray(F, lanes, L)), zero = FloatVector.zero(F);
+        a = LOWER0.selectFrom(a, zero).add(UPPER0.selectFrom(a, zero));
+        a = LOWER1.selectFrom(a, zero).add(UPPER1.selectFrom(a, zero));
+        if (L >= 8) a = LOWER2.selectFrom(a, zero).add(UPPER2.selectFrom(a, zero));
+        if (L == 16) a = LOWER3.selectFrom(a, zero).add(UPPER3.selectFrom(a, zero));
         return a.lane(0);
     }
 
@@ -83,7 +82,10 @@ final class LaneSums {
         FloatVector a2 = FloatVector.fromArray(F, lanes, at + 2 * L), a3 = FloatVector.fromArray(F, lanes, at + 3 * L);
         FloatVector a4 = FloatVector.fromArray(F, lanes, at + 4 * L), a5 = FloatVector.fromArray(F, lanes, at + 5 * L);
         FloatVector a6 = FloatVector.fromArray(F, lanes, at + 6 * L), a7 = FloatVector.fromArray(F, lanes, at + 7 * L);
-        FloatVector a8 = ZERO, a9 = ZERO, a10 = ZERO, a11 = ZERO, a12 = ZERO, a13 = ZERO, a14 = ZERO, a15 = ZERO;
+        // the vectors not loaded start as a zero made here: a static vector constant merged with loaded vectors made C2
+        // box them, an allocation per vector in every call (LinearKernelAllocationTest)
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector a8 = zero, a9 = zero, a10 = zero, a11 = zero, a12 = zero, a13 = zero, a14 = zero, a15 = zero;
         if (count > 8) {
             a8 = FloatVector.fromArray(F, lanes, at + 8 * L);
             a9 = FloatVector.fromArray(F, lanes, at + 9 * L);

@@ -190,15 +190,25 @@ final class RowBlockDecoder {
      * The stored e4m3 chunks at {@code a} and {@code b} as one paired vector at {@code at} (word l = a's BF16 l | b's BF16
      * l << 16), for a row's last chunks. The quads' loop writes the same inline: called from it, this method's e4m3
      * widening sometimes compiled to the Vector API's Java fallback (FP8 16-stream decode at half speed, from one run
-     * to the next).
+     * to the next). The widening is written out here and in {@link #single}, no helper returning a vector: with 4 lanes,
+     * where rows end in these chunks, the helper ran as the Java fallback, allocating on every row
+     * (LinearKernelAllocationTest).
      */
     private static void pair(MemorySegment w, long a, long b, MemorySegment out, long at) {
-        e4m3(w, a).reinterpretAsInts().lanewise(VectorOperators.LSHR, 16).or(e4m3(w, b).reinterpretAsInts()).intoMemorySegment(out, at, LE);
+        IntVector first = ((IntVector) ByteVector.fromMemorySegment(B, w, a, LE).convertShape(VectorOperators.B2I, I, 0))
+                .lanewise(VectorOperators.LSHL, 20).and(FusedRows.E4M3_BITS).reinterpretAsFloats().mul(FusedRows.E4M3_REBASE)
+                .reinterpretAsInts();
+        IntVector second = ((IntVector) ByteVector.fromMemorySegment(B, w, b, LE).convertShape(VectorOperators.B2I, I, 0))
+                .lanewise(VectorOperators.LSHL, 20).and(FusedRows.E4M3_BITS).reinterpretAsFloats().mul(FusedRows.E4M3_REBASE)
+                .reinterpretAsInts();
+        first.lanewise(VectorOperators.LSHR, 16).or(second).intoMemorySegment(out, at, LE);
     }
 
     /** The stored e4m3 chunk at {@code c} as L BF16 values at {@code at}. */
     private static void single(MemorySegment w, long c, MemorySegment out, long at) {
-        e4m3(w, c).reinterpretAsInts().lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S, 0)
+        ((IntVector) ByteVector.fromMemorySegment(B, w, c, LE).convertShape(VectorOperators.B2I, I, 0))
+                .lanewise(VectorOperators.LSHL, 20).and(FusedRows.E4M3_BITS).reinterpretAsFloats().mul(FusedRows.E4M3_REBASE)
+                .reinterpretAsInts().lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S, 0)
                 .intoMemorySegment(out, at, LE);
     }
 
