@@ -39,4 +39,33 @@ class LinearKernelAllocationTest {
         }
         assertThat(allocated).as("bytes allocated by 200 compiled calls").isZero();
     }
+
+    /** The same for linears quantized at load: q8 (FP32 activations, the stored paths' loops) and q4 (int8 activations). */
+    @ParameterizedTest(name = "{0} tokens={1}")
+    @CsvSource({"Q8,1", "Q8,8", "Q8,64", "Q4,1", "Q4,8", "Q4,64"})
+    void aCompiledQuantizedLinearAllocatesNothing(CpuWeights format, int tokens) {
+        int rows = 60, n = 256;
+        SplittableRandom random = new SplittableRandom(tokens * 11L + format.ordinal());
+        Tensor weight = DotKernelsTest.randomRows(DType.F32, rows, n, random);
+        float[] x = new float[tokens * n], out = new float[tokens * rows];
+        for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
+        var bean = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long allocated = -1;
+        try (CpuThreads one = new CpuThreads(1); Arena arena = Arena.ofConfined()) {
+            QuantizedMatrix m = Quantizer.quantize(weight, 1f, format, one, arena);
+            CpuWeight cpu = CpuWeight.quantized(weight, m, Float.NaN);
+            float[] split = new float[tokens * n];
+            RowBlockDecoder.arrangeTokens(cpu, x, 0, tokens, n, RowBlockDecoder.vectorEnd(n, cpu), split);
+            Q4Activations x4 = format == CpuWeights.Q4 ? Q4Activations.quantize(x, tokens, n, one) : null;
+            for (int round = 0; round < 200 && allocated != 0; round++) {
+                long before = bean.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 200; i++) {
+                    if (x4 != null) LinearKernel.q4Rows(m, x4, 0, rows, 1f, out, rows);
+                    else LinearKernel.rows(cpu, x, split, tokens, n, 0, rows, 1f, out, rows, false);
+                }
+                allocated = bean.getCurrentThreadAllocatedBytes() - before;
+            }
+        }
+        assertThat(allocated).as("bytes allocated by 200 compiled calls").isZero();
+    }
 }
