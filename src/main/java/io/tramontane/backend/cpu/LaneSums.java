@@ -50,53 +50,54 @@ final class LaneSums {
     }
 
     /**
-     * {@code sums[k]} for k < 16 = the total of accumulator k's two chains: chain c lies at {@code lanes[(16 c + k) L ...]}
-     * (clobbered); each total is c0 + c1, then its lanes.
+     * {@code sums[k]} for k < 16 = the total of accumulator k's two chains: chain c lies at {@code lanes[(16 c + k) L ...]};
+     * each total is c0 + c1, then its lanes.
      */
     static void sums16(float[] lanes, float[] sums) {
-        for (int k = 0; k < 16; k++) {  // combined in place of chain 0 (C1 cannot compile it written out)
-            FloatVector.fromArray(F, lanes, k * L).add(FloatVector.fromArray(F, lanes, (16 + k) * L)).intoArray(lanes, k * L);
-        }
-        sums(lanes, 0, sums, 0, 16);
+        sums(lanes, 0, 16 * L, sums, 0, 16);
     }
 
     /**
      * {@code sums[k]} for k < {@code count} (20 or 24) = the total of accumulator k's two chains, the layout of a
-     * tile's two passes: chain c at {@code lanes[(24 c + k) L ...]} (clobbered); each total is c0 + c1, then its lanes.
+     * tile's two passes: chain c at {@code lanes[(24 c + k) L ...]}; each total is c0 + c1, then its lanes.
      * {@code sums} takes 28 floats ({@code sums[count .. 28)} come out zero).
      */
     static void tileSums(float[] lanes, int count, float[] sums) {
-        for (int k = 0; k < count; k++) {
-            FloatVector.fromArray(F, lanes, k * L).add(FloatVector.fromArray(F, lanes, (24 + k) * L)).intoArray(lanes, k * L);
-        }
-        sums(lanes, 0, sums, 0, 12);  // writes sums[12 .. 16) as zeros, which the next fold overwrites
-        sums(lanes, 12 * L, sums, 12, count - 12);
+        sums(lanes, 0, 24 * L, sums, 0, 12);  // writes sums[12 .. 16) as zeros, which the next fold overwrites
+        sums(lanes, 12 * L, 24 * L, sums, 12, count - 12);
     }
 
     /**
-     * The lanes of the combined accumulators {@code lanes[at + k L ...]}, k < count (8, 12 or 16), folded into
-     * {@code sums[to + k]}; {@code sums[to + count .. to + 16)} come out zero.
+     * Accumulators k < count (8, 12 or 16) whose chains lie at {@code lanes[at + k L ...]} and {@code chain1} floats
+     * further, combined (c0 + c1) as they are loaded and their lanes folded into {@code sums[to + k]};
+     * {@code sums[to + count .. to + 16)} come out zero. Combining on load, not in a pass that stores the sums back,
+     * spares each tile twenty stores and the loads that waited on them.
      */
-    private static void sums(float[] lanes, int at, float[] sums, int to, int count) {
-        FloatVector a0 = FloatVector.fromArray(F, lanes, at), a1 = FloatVector.fromArray(F, lanes, at + 1 * L);
-        FloatVector a2 = FloatVector.fromArray(F, lanes, at + 2 * L), a3 = FloatVector.fromArray(F, lanes, at + 3 * L);
-        FloatVector a4 = FloatVector.fromArray(F, lanes, at + 4 * L), a5 = FloatVector.fromArray(F, lanes, at + 5 * L);
-        FloatVector a6 = FloatVector.fromArray(F, lanes, at + 6 * L), a7 = FloatVector.fromArray(F, lanes, at + 7 * L);
+    private static void sums(float[] lanes, int at, int chain1, float[] sums, int to, int count) {
+        int at1 = at + chain1;
+        FloatVector a0 = FloatVector.fromArray(F, lanes, at).add(FloatVector.fromArray(F, lanes, at1));
+        FloatVector a1 = FloatVector.fromArray(F, lanes, at + L).add(FloatVector.fromArray(F, lanes, at1 + L));
+        FloatVector a2 = FloatVector.fromArray(F, lanes, at + 2 * L).add(FloatVector.fromArray(F, lanes, at1 + 2 * L));
+        FloatVector a3 = FloatVector.fromArray(F, lanes, at + 3 * L).add(FloatVector.fromArray(F, lanes, at1 + 3 * L));
+        FloatVector a4 = FloatVector.fromArray(F, lanes, at + 4 * L).add(FloatVector.fromArray(F, lanes, at1 + 4 * L));
+        FloatVector a5 = FloatVector.fromArray(F, lanes, at + 5 * L).add(FloatVector.fromArray(F, lanes, at1 + 5 * L));
+        FloatVector a6 = FloatVector.fromArray(F, lanes, at + 6 * L).add(FloatVector.fromArray(F, lanes, at1 + 6 * L));
+        FloatVector a7 = FloatVector.fromArray(F, lanes, at + 7 * L).add(FloatVector.fromArray(F, lanes, at1 + 7 * L));
         // the vectors not loaded start as a zero made here: a static vector constant merged with loaded vectors made C2
         // box them, an allocation per vector in every call (LinearKernelAllocationTest)
         FloatVector zero = FloatVector.zero(F);
         FloatVector a8 = zero, a9 = zero, a10 = zero, a11 = zero, a12 = zero, a13 = zero, a14 = zero, a15 = zero;
         if (count > 8) {
-            a8 = FloatVector.fromArray(F, lanes, at + 8 * L);
-            a9 = FloatVector.fromArray(F, lanes, at + 9 * L);
-            a10 = FloatVector.fromArray(F, lanes, at + 10 * L);
-            a11 = FloatVector.fromArray(F, lanes, at + 11 * L);
+            a8 = FloatVector.fromArray(F, lanes, at + 8 * L).add(FloatVector.fromArray(F, lanes, at1 + 8 * L));
+            a9 = FloatVector.fromArray(F, lanes, at + 9 * L).add(FloatVector.fromArray(F, lanes, at1 + 9 * L));
+            a10 = FloatVector.fromArray(F, lanes, at + 10 * L).add(FloatVector.fromArray(F, lanes, at1 + 10 * L));
+            a11 = FloatVector.fromArray(F, lanes, at + 11 * L).add(FloatVector.fromArray(F, lanes, at1 + 11 * L));
         }
         if (count > 12) {
-            a12 = FloatVector.fromArray(F, lanes, at + 12 * L);
-            a13 = FloatVector.fromArray(F, lanes, at + 13 * L);
-            a14 = FloatVector.fromArray(F, lanes, at + 14 * L);
-            a15 = FloatVector.fromArray(F, lanes, at + 15 * L);
+            a12 = FloatVector.fromArray(F, lanes, at + 12 * L).add(FloatVector.fromArray(F, lanes, at1 + 12 * L));
+            a13 = FloatVector.fromArray(F, lanes, at + 13 * L).add(FloatVector.fromArray(F, lanes, at1 + 13 * L));
+            a14 = FloatVector.fromArray(F, lanes, at + 14 * L).add(FloatVector.fromArray(F, lanes, at1 + 14 * L));
+            a15 = FloatVector.fromArray(F, lanes, at + 15 * L).add(FloatVector.fromArray(F, lanes, at1 + 15 * L));
         }
         FloatVector b0 = LOWER0.selectFrom(a0, a1).add(UPPER0.selectFrom(a0, a1));
         FloatVector b1 = LOWER0.selectFrom(a2, a3).add(UPPER0.selectFrom(a2, a3));

@@ -26,7 +26,7 @@ class LaneSumsTest {
         for (int i = 0; i < lanes.length; i++) lanes[i] = (float) (random.nextGaussian() * Math.scalb(1.0, random.nextInt(-20, 21)));
         float[] original = lanes.clone(), sums = new float[28];
         assertThat(LaneSums.sum1(lanes)).as("one row's two chains").isEqualTo(reference(original, 0, L));
-        LaneSums.sums16(lanes, sums);  // clobbers lanes
+        LaneSums.sums16(lanes, sums);
         for (int k = 0; k < 16; k++) {
             assertThat(sums[k]).as("accumulator %d over two chains", k).isEqualTo(reference(original, k * L, (16 + k) * L));
         }
