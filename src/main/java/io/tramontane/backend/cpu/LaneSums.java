@@ -57,14 +57,17 @@ final class LaneSums {
         sums(lanes, 0, 16 * L, sums, 0, 16);
     }
 
+    /** Floats of the {@code sums} a tile's fold writes ({@link #tileSums}). */
+    static final int TILE_SUMS = 32;
+
     /**
      * {@code sums[k]} for k < {@code count} (20 or 24) = the total of accumulator k's two chains, the layout of a
      * tile's two passes: chain c at {@code lanes[(24 c + k) L ...]}; each total is c0 + c1, then its lanes.
-     * {@code sums} takes 28 floats ({@code sums[count .. 28)} come out zero).
+     * {@code sums} takes {@link #TILE_SUMS} floats (past {@code count} it holds zeros or is left as it was).
      */
     static void tileSums(float[] lanes, int count, float[] sums) {
-        sums(lanes, 0, 24 * L, sums, 0, 12);  // writes sums[12 .. 16) as zeros, which the next fold overwrites
-        sums(lanes, 12 * L, 24 * L, sums, 12, count - 12);
+        sums(lanes, 0, 24 * L, sums, 0, 16);
+        sums8(lanes, 16 * L, 24 * L, sums, 16, count - 16);  // the last 4 or 8 on a network of their width
     }
 
     /**
@@ -129,4 +132,38 @@ final class LaneSums {
         }
     }
 
+    /**
+     * As {@link #sums} for count 4 or 8 accumulators, on a network that narrow: the 16-wide one would fold zeros for
+     * the rest (a tile's last four or eight sums: a third of its fold's permutes). Writes {@code sums[to .. to + 8)}
+     * ({@code to + 16} with 16 lanes), zeros past count.
+     */
+    private static void sums8(float[] lanes, int at, int chain1, float[] sums, int to, int count) {
+        int at1 = at + chain1;
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector a0 = FloatVector.fromArray(F, lanes, at).add(FloatVector.fromArray(F, lanes, at1));
+        FloatVector a1 = FloatVector.fromArray(F, lanes, at + L).add(FloatVector.fromArray(F, lanes, at1 + L));
+        FloatVector a2 = FloatVector.fromArray(F, lanes, at + 2 * L).add(FloatVector.fromArray(F, lanes, at1 + 2 * L));
+        FloatVector a3 = FloatVector.fromArray(F, lanes, at + 3 * L).add(FloatVector.fromArray(F, lanes, at1 + 3 * L));
+        FloatVector b0 = LOWER0.selectFrom(a0, a1).add(UPPER0.selectFrom(a0, a1));
+        FloatVector b1 = LOWER0.selectFrom(a2, a3).add(UPPER0.selectFrom(a2, a3));
+        FloatVector c1 = zero;
+        if (count > 4) {
+            FloatVector a4 = FloatVector.fromArray(F, lanes, at + 4 * L).add(FloatVector.fromArray(F, lanes, at1 + 4 * L));
+            FloatVector a5 = FloatVector.fromArray(F, lanes, at + 5 * L).add(FloatVector.fromArray(F, lanes, at1 + 5 * L));
+            FloatVector a6 = FloatVector.fromArray(F, lanes, at + 6 * L).add(FloatVector.fromArray(F, lanes, at1 + 6 * L));
+            FloatVector a7 = FloatVector.fromArray(F, lanes, at + 7 * L).add(FloatVector.fromArray(F, lanes, at1 + 7 * L));
+            FloatVector b2 = LOWER0.selectFrom(a4, a5).add(UPPER0.selectFrom(a4, a5));
+            FloatVector b3 = LOWER0.selectFrom(a6, a7).add(UPPER0.selectFrom(a6, a7));
+            c1 = LOWER1.selectFrom(b2, b3).add(UPPER1.selectFrom(b2, b3));
+        }
+        FloatVector c0 = LOWER1.selectFrom(b0, b1).add(UPPER1.selectFrom(b0, b1));
+        if (L == 4) {
+            c0.intoArray(sums, to);
+            c1.intoArray(sums, to + 4);
+            return;
+        }
+        FloatVector d0 = LOWER2.selectFrom(c0, c1).add(UPPER2.selectFrom(c0, c1));
+        if (L == 8) d0.intoArray(sums, to);
+        else LOWER3.selectFrom(d0, zero).add(UPPER3.selectFrom(d0, zero)).intoArray(sums, to);
+    }
 }

@@ -44,7 +44,7 @@ final class LinearKernel {
 
     /** Per-thread scratch, so a decode step allocates nothing here: the pool's threads live as long as the backend. */
     private static final class Scratch {
-        final float[] sums = new float[28], lanes = new float[DotKernels.LANES];
+        final float[] sums = new float[LaneSums.TILE_SUMS], lanes = new float[DotKernels.LANES];
         final short[] blockSums = new short[32 * DotKernels.F.length()];
         /** Where a tile's BF16 rows lie: byte offset and row stride ({@link #bf16Rows}). */
         final long[] at = new long[2];

@@ -46,7 +46,7 @@ class DotKernelsTest {
         float[] x = new float[4 * n];
         for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
         int end = RowBlockDecoder.vectorEnd(n, CpuWeight.linear(weight, 1f, Float.NaN));
-        float[] tile = new float[28], fusedTile = new float[28];
+        float[] tile = new float[LaneSums.TILE_SUMS], fusedTile = new float[LaneSums.TILE_SUMS];
         float[] lanes = new float[DotKernels.LANES];
         CpuWeight cpu = CpuWeight.linear(weight, 1f, Float.NaN);
         float[] unsplit = new float[6 * n];  // the split copy a prefill row group's tiles read, back in natural order
@@ -64,7 +64,7 @@ class DotKernelsTest {
         } else if (words) {  // BF16 tiles of five rows read the stored rows; the sixth row is left to the row kernel
             System.arraycopy(natural, 0, unsplit, 0, 6 * n);
             StoredTiles.bf16Tile5x4(weight.storage(), c[0], c[1] - c[0], splitX, 0, n, end, StoredTiles.wordChain1(end), tile, lanes);
-            System.arraycopy(tile, 0, fusedTile, 0, 28);
+            System.arraycopy(tile, 0, fusedTile, 0, LaneSums.TILE_SUMS);
         } else {  // e4m3 rows widened to BF16 (exactly) for the five-row tiles; the sixth row checks the copy's row stride
             MemorySegment split = MemorySegment.ofArray(new short[6 * n]);
             RowBlockDecoder.e4m3Split(weight, 0, 6, split);
@@ -148,7 +148,7 @@ class DotKernelsTest {
         float[] x = new float[4 * n];
         for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
         int end = RowBlockDecoder.vectorEnd(n, CpuWeight.linear(weight, 1f, Float.NaN));
-        float[] lanes = new float[DotKernels.LANES], tile = new float[28], widenedTile = new float[28];
+        float[] lanes = new float[DotKernels.LANES], tile = new float[LaneSums.TILE_SUMS], widenedTile = new float[LaneSums.TILE_SUMS];
         MemorySegment w = weight.storage();
         FusedRows.e4m3Tile6x4(w, weight.rowByteOffset(0), weight.rowByteOffset(1), weight.rowByteOffset(2), weight.rowByteOffset(3),
                 weight.rowByteOffset(4), weight.rowByteOffset(5), x, 0, n, end, tile, lanes);

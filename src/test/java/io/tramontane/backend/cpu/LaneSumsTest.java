@@ -24,7 +24,7 @@ class LaneSumsTest {
         float[] lanes = new float[DotKernels.LANES];
         // magnitudes over many octaves, so any other pairing order would round differently
         for (int i = 0; i < lanes.length; i++) lanes[i] = (float) (random.nextGaussian() * Math.scalb(1.0, random.nextInt(-20, 21)));
-        float[] original = lanes.clone(), sums = new float[28];
+        float[] original = lanes.clone(), sums = new float[LaneSums.TILE_SUMS];
         assertThat(LaneSums.sum1(lanes)).as("one row's two chains").isEqualTo(reference(original, 0, L));
         LaneSums.sums16(lanes, sums);
         for (int k = 0; k < 16; k++) {

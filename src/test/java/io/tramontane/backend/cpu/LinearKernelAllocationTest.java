@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * Once compiled, a linear's kernels allocate nothing: scratch is per thread, and no vector is boxed on the way, in the
  * decode rows' sixteen-row sums, the stored tiles' and the prefill tiles' twenty- and twenty-four-sum folds. A boxed
  * vector in {@link LaneSums} (a phi merging loaded vectors with a static vector constant) allocated 8.6 GB in 15 s of
- * a 512-token prefill (2026-11-27). Rounds of calls run until one allocates nothing (the JIT needs a few).
+ * a 512-token prefill (2026-11-27).
  */
 class LinearKernelAllocationTest {
     @ParameterizedTest(name = "{0} tokens={1}")
@@ -30,14 +30,24 @@ class LinearKernelAllocationTest {
         float[] x = new float[tokens * n], split = new float[tokens * n], out = new float[tokens * rows];
         for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
         RowBlockDecoder.arrangeTokens(cpu, x, 0, tokens, n, RowBlockDecoder.vectorEnd(n, cpu), split);
+        long allocated = allocatedOnceCompiled(() -> LinearKernel.rows(cpu, x, split, tokens, n, 0, rows, 1f, out, rows, false));
+        assertThat(allocated).as("bytes allocated by 200 compiled calls").isZero();
+    }
+
+    /**
+     * Bytes that 200 calls of {@code call} allocate on this thread, in rounds until a round allocates nothing or a
+     * minute has passed: until C2 has compiled them, Vector API code runs as Java and allocates (under load, and
+     * after other tests have filled the compile queue, that took over 4 s at 4 lanes).
+     */
+    private static long allocatedOnceCompiled(Runnable call) {
         var bean = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-        long allocated = -1;
-        for (int round = 0; round < 200 && allocated != 0; round++) {
+        long allocated = -1, deadline = System.nanoTime() + 60_000_000_000L;
+        while (allocated != 0 && System.nanoTime() < deadline) {
             long before = bean.getCurrentThreadAllocatedBytes();
-            for (int i = 0; i < 200; i++) LinearKernel.rows(cpu, x, split, tokens, n, 0, rows, 1f, out, rows, false);
+            for (int i = 0; i < 200; i++) call.run();
             allocated = bean.getCurrentThreadAllocatedBytes() - before;
         }
-        assertThat(allocated).as("bytes allocated by 200 compiled calls").isZero();
+        return allocated;
     }
 
     /** The same for linears quantized at load: q8 (FP32 activations, the stored paths' loops) and q4 (int8 activations). */
@@ -49,22 +59,15 @@ class LinearKernelAllocationTest {
         Tensor weight = DotKernelsTest.randomRows(DType.F32, rows, n, random);
         float[] x = new float[tokens * n], out = new float[tokens * rows];
         for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
-        var bean = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-        long allocated = -1;
+        long allocated;
         try (CpuThreads one = new CpuThreads(1); Arena arena = Arena.ofConfined()) {
             QuantizedMatrix m = Quantizer.quantize(weight, 1f, format, one, arena);
             CpuWeight cpu = CpuWeight.quantized(weight, m, Float.NaN);
             float[] split = new float[tokens * n];
             RowBlockDecoder.arrangeTokens(cpu, x, 0, tokens, n, RowBlockDecoder.vectorEnd(n, cpu), split);
             Q4Activations x4 = format == CpuWeights.Q4 ? Q4Activations.quantize(x, tokens, n, one) : null;
-            for (int round = 0; round < 200 && allocated != 0; round++) {
-                long before = bean.getCurrentThreadAllocatedBytes();
-                for (int i = 0; i < 200; i++) {
-                    if (x4 != null) LinearKernel.q4Rows(m, x4, 0, rows, 1f, out, rows);
-                    else LinearKernel.rows(cpu, x, split, tokens, n, 0, rows, 1f, out, rows, false);
-                }
-                allocated = bean.getCurrentThreadAllocatedBytes() - before;
-            }
+            allocated = allocatedOnceCompiled(x4 != null ? () -> LinearKernel.q4Rows(m, x4, 0, rows, 1f, out, rows)
+                    : () -> LinearKernel.rows(cpu, x, split, tokens, n, 0, rows, 1f, out, rows, false));
         }
         assertThat(allocated).as("bytes allocated by 200 compiled calls").isZero();
     }
