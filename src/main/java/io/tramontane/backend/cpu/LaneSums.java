@@ -54,7 +54,7 @@ final class LaneSums {
      * each total is c0 + c1, then its lanes.
      */
     static void sums16(float[] lanes, float[] sums) {
-        sums(lanes, 0, 16 * L, sums, 0, 16);
+        sums(lanes, 16 * L, sums);
     }
 
     /** Floats of the {@code sums} a tile's fold writes ({@link #tileSums}). */
@@ -66,42 +66,32 @@ final class LaneSums {
      * {@code sums} takes {@link #TILE_SUMS} floats (past {@code count} it holds zeros or is left as it was).
      */
     static void tileSums(float[] lanes, int count, float[] sums) {
-        sums(lanes, 0, 24 * L, sums, 0, 16);
-        sums8(lanes, 16 * L, 24 * L, sums, 16, count - 16);  // the last 4 or 8 on a network of their width
+        sums(lanes, 24 * L, sums);
+        sums8(lanes, 24 * L, sums, count - 16);  // the last 4 or 8 on a network of their width
     }
 
     /**
-     * Accumulators k < count (8, 12 or 16) whose chains lie at {@code lanes[at + k L ...]} and {@code chain1} floats
-     * further, combined (c0 + c1) as they are loaded and their lanes folded into {@code sums[to + k]};
-     * {@code sums[to + count .. to + 16)} come out zero. Combining on load, not in a pass that stores the sums back,
-     * spares each tile twenty stores and the loads that waited on them.
+     * Sixteen accumulators whose chains lie at {@code lanes[k L ...]} and {@code chain1} floats further, combined
+     * (c0 + c1) as they are loaded and their lanes folded into {@code sums[k]}. Combining on load, not in a pass that
+     * stores the sums back, spares each tile twenty stores and the loads that waited on them.
      */
-    private static void sums(float[] lanes, int at, int chain1, float[] sums, int to, int count) {
-        int at1 = at + chain1;
-        FloatVector a0 = FloatVector.fromArray(F, lanes, at).add(FloatVector.fromArray(F, lanes, at1));
-        FloatVector a1 = FloatVector.fromArray(F, lanes, at + L).add(FloatVector.fromArray(F, lanes, at1 + L));
-        FloatVector a2 = FloatVector.fromArray(F, lanes, at + 2 * L).add(FloatVector.fromArray(F, lanes, at1 + 2 * L));
-        FloatVector a3 = FloatVector.fromArray(F, lanes, at + 3 * L).add(FloatVector.fromArray(F, lanes, at1 + 3 * L));
-        FloatVector a4 = FloatVector.fromArray(F, lanes, at + 4 * L).add(FloatVector.fromArray(F, lanes, at1 + 4 * L));
-        FloatVector a5 = FloatVector.fromArray(F, lanes, at + 5 * L).add(FloatVector.fromArray(F, lanes, at1 + 5 * L));
-        FloatVector a6 = FloatVector.fromArray(F, lanes, at + 6 * L).add(FloatVector.fromArray(F, lanes, at1 + 6 * L));
-        FloatVector a7 = FloatVector.fromArray(F, lanes, at + 7 * L).add(FloatVector.fromArray(F, lanes, at1 + 7 * L));
-        // the vectors not loaded start as a zero made here: a static vector constant merged with loaded vectors made C2
-        // box them, an allocation per vector in every call (LinearKernelAllocationTest)
-        FloatVector zero = FloatVector.zero(F);
-        FloatVector a8 = zero, a9 = zero, a10 = zero, a11 = zero, a12 = zero, a13 = zero, a14 = zero, a15 = zero;
-        if (count > 8) {
-            a8 = FloatVector.fromArray(F, lanes, at + 8 * L).add(FloatVector.fromArray(F, lanes, at1 + 8 * L));
-            a9 = FloatVector.fromArray(F, lanes, at + 9 * L).add(FloatVector.fromArray(F, lanes, at1 + 9 * L));
-            a10 = FloatVector.fromArray(F, lanes, at + 10 * L).add(FloatVector.fromArray(F, lanes, at1 + 10 * L));
-            a11 = FloatVector.fromArray(F, lanes, at + 11 * L).add(FloatVector.fromArray(F, lanes, at1 + 11 * L));
-        }
-        if (count > 12) {
-            a12 = FloatVector.fromArray(F, lanes, at + 12 * L).add(FloatVector.fromArray(F, lanes, at1 + 12 * L));
-            a13 = FloatVector.fromArray(F, lanes, at + 13 * L).add(FloatVector.fromArray(F, lanes, at1 + 13 * L));
-            a14 = FloatVector.fromArray(F, lanes, at + 14 * L).add(FloatVector.fromArray(F, lanes, at1 + 14 * L));
-            a15 = FloatVector.fromArray(F, lanes, at + 15 * L).add(FloatVector.fromArray(F, lanes, at1 + 15 * L));
-        }
+    private static void sums(float[] lanes, int chain1, float[] sums) {
+        FloatVector a0 = FloatVector.fromArray(F, lanes, 0).add(FloatVector.fromArray(F, lanes, chain1));
+        FloatVector a1 = FloatVector.fromArray(F, lanes, L).add(FloatVector.fromArray(F, lanes, chain1 + L));
+        FloatVector a2 = FloatVector.fromArray(F, lanes, 2 * L).add(FloatVector.fromArray(F, lanes, chain1 + 2 * L));
+        FloatVector a3 = FloatVector.fromArray(F, lanes, 3 * L).add(FloatVector.fromArray(F, lanes, chain1 + 3 * L));
+        FloatVector a4 = FloatVector.fromArray(F, lanes, 4 * L).add(FloatVector.fromArray(F, lanes, chain1 + 4 * L));
+        FloatVector a5 = FloatVector.fromArray(F, lanes, 5 * L).add(FloatVector.fromArray(F, lanes, chain1 + 5 * L));
+        FloatVector a6 = FloatVector.fromArray(F, lanes, 6 * L).add(FloatVector.fromArray(F, lanes, chain1 + 6 * L));
+        FloatVector a7 = FloatVector.fromArray(F, lanes, 7 * L).add(FloatVector.fromArray(F, lanes, chain1 + 7 * L));
+        FloatVector a8 = FloatVector.fromArray(F, lanes, 8 * L).add(FloatVector.fromArray(F, lanes, chain1 + 8 * L));
+        FloatVector a9 = FloatVector.fromArray(F, lanes, 9 * L).add(FloatVector.fromArray(F, lanes, chain1 + 9 * L));
+        FloatVector a10 = FloatVector.fromArray(F, lanes, 10 * L).add(FloatVector.fromArray(F, lanes, chain1 + 10 * L));
+        FloatVector a11 = FloatVector.fromArray(F, lanes, 11 * L).add(FloatVector.fromArray(F, lanes, chain1 + 11 * L));
+        FloatVector a12 = FloatVector.fromArray(F, lanes, 12 * L).add(FloatVector.fromArray(F, lanes, chain1 + 12 * L));
+        FloatVector a13 = FloatVector.fromArray(F, lanes, 13 * L).add(FloatVector.fromArray(F, lanes, chain1 + 13 * L));
+        FloatVector a14 = FloatVector.fromArray(F, lanes, 14 * L).add(FloatVector.fromArray(F, lanes, chain1 + 14 * L));
+        FloatVector a15 = FloatVector.fromArray(F, lanes, 15 * L).add(FloatVector.fromArray(F, lanes, chain1 + 15 * L));
         FloatVector b0 = LOWER0.selectFrom(a0, a1).add(UPPER0.selectFrom(a0, a1));
         FloatVector b1 = LOWER0.selectFrom(a2, a3).add(UPPER0.selectFrom(a2, a3));
         FloatVector b2 = LOWER0.selectFrom(a4, a5).add(UPPER0.selectFrom(a4, a5));
@@ -116,29 +106,31 @@ final class LaneSums {
         FloatVector c2 = LOWER1.selectFrom(b4, b5).add(UPPER1.selectFrom(b4, b5));
         FloatVector c3 = LOWER1.selectFrom(b6, b7).add(UPPER1.selectFrom(b6, b7));
         if (L == 4) {
-            c0.intoArray(sums, to);
-            c1.intoArray(sums, to + 4);
-            c2.intoArray(sums, to + 8);
-            c3.intoArray(sums, to + 12);
+            c0.intoArray(sums, 0);
+            c1.intoArray(sums, 4);
+            c2.intoArray(sums, 8);
+            c3.intoArray(sums, 12);
             return;
         }
         FloatVector d0 = LOWER2.selectFrom(c0, c1).add(UPPER2.selectFrom(c0, c1));
         FloatVector d1 = LOWER2.selectFrom(c2, c3).add(UPPER2.selectFrom(c2, c3));
         if (L == 8) {
-            d0.intoArray(sums, to);
-            d1.intoArray(sums, to + 8);
+            d0.intoArray(sums, 0);
+            d1.intoArray(sums, 8);
         } else {
-            LOWER3.selectFrom(d0, d1).add(UPPER3.selectFrom(d0, d1)).intoArray(sums, to);
+            LOWER3.selectFrom(d0, d1).add(UPPER3.selectFrom(d0, d1)).intoArray(sums, 0);
         }
     }
 
     /**
-     * As {@link #sums} for count 4 or 8 accumulators, on a network that narrow: the 16-wide one would fold zeros for
-     * the rest (a tile's last four or eight sums: a third of its fold's permutes). Writes {@code sums[to .. to + 8)}
-     * ({@code to + 16} with 16 lanes), zeros past count.
+     * As {@link #sums} for accumulators 16 .. 16 + count (count 4 or 8) into {@code sums[16 ...]}, on a network that
+     * narrow: the 16-wide one would fold zeros for the rest (a tile's last four or eight sums: a third of its fold's
+     * permutes). Writes {@code sums[16 .. 24)} ({@code 16 .. 32} with 16 lanes), zeros past count. Its
+     * unloaded vectors start as a zero made here: a static vector constant merged with loaded ones made C2 box them,
+     * an allocation per vector in every call (LinearKernelAllocationTest).
      */
-    private static void sums8(float[] lanes, int at, int chain1, float[] sums, int to, int count) {
-        int at1 = at + chain1;
+    private static void sums8(float[] lanes, int chain1, float[] sums, int count) {
+        int at = 16 * L, at1 = at + chain1, to = 16;
         FloatVector zero = FloatVector.zero(F);
         FloatVector a0 = FloatVector.fromArray(F, lanes, at).add(FloatVector.fromArray(F, lanes, at1));
         FloatVector a1 = FloatVector.fromArray(F, lanes, at + L).add(FloatVector.fromArray(F, lanes, at1 + L));

@@ -35,8 +35,9 @@ final class LinearKernel {
      * 121-122 / 122-125 against 128-129 / 127-142, 24 tokens 122-128 / 112-122 against 143-147 / 148-153. BF16 on the
      * Xeon, before BF16 words (six-row stored tile against paired copies): 4 tokens 66-68 / 71-72 against 46-47 /
      * 39-41, 8 tokens 85-91 / 90-96 against 72-73 / 76-78, 12 tokens 102-109 / 116-118 against 95-96 / 88-99, 16
-     * tokens 108-118 / 111-112 against 112 / 107-114 (on the EPYC, 16 tokens: 176-183 stored against 183-202 copied). q8 at 16 tokens: within noise either way. F32 groups are a
-     * plain copy: they take the prefill tiles from four tokens.
+     * tokens 108-118 / 111-112 against 112 / 107-114 (on the EPYC, 16 tokens: 176-183 stored against 183-202 copied).
+     * q8 at 16 tokens: within noise either way. F32 groups are a plain copy: they take the prefill tiles from four
+     * tokens.
      */
     private static final int GROUPS_FROM = 16;
     /** Bytes of a prefill row group as its tiles read it: re-read from L2 once per four tokens. */

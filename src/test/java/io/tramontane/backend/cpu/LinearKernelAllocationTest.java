@@ -36,8 +36,8 @@ class LinearKernelAllocationTest {
 
     /**
      * Bytes that 200 calls of {@code call} allocate on this thread, in rounds until a round allocates nothing or a
-     * minute has passed: until C2 has compiled them, Vector API code runs as Java and allocates (under load, and
-     * after other tests have filled the compile queue, that took over 4 s at 4 lanes).
+     * minute has passed: until C2 has compiled them, Vector API code runs as Java and allocates, and on a loaded
+     * machine with a long compile queue that can take seconds.
      */
     private static long allocatedOnceCompiled(Runnable call) {
         var bean = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
