@@ -40,8 +40,6 @@ final class LinearKernel {
      * tokens.
      */
     private static final int GROUPS_FROM = 16;
-    /** Bytes of a prefill row group as its tiles read it: re-read from L2 once per four tokens. */
-    private static final int GROUP_BYTES = 192 << 10;
 
     /** Per-thread scratch, so a decode step allocates nothing here: the pool's threads live as long as the backend. */
     private static final class Scratch {
@@ -179,7 +177,7 @@ final class LinearKernel {
     }
 
     /**
-     * Prefill: per token panel ({@link #PANEL_BYTES}), the rows in groups that stay in L2 ({@link #GROUP_BYTES}); for
+     * Prefill: per token panel ({@link #PANEL_BYTES}), the rows in groups that stay in L2 ({@link RowGroups}); for
      * each four tokens of the panel (32 KB of FP32 at 2048 columns, which stays in L1 across the group; wider rows spill
      * to L2) the group's rows five or six at a time ({@link StoredTiles}). BF16 rows are read where they lie (a
      * permuted view's group is copied as it is); the other formats' groups are first copied, once per panel, into a
@@ -195,8 +193,9 @@ final class LinearKernel {
         boolean words = RowBlockDecoder.readsWords(cpu);  // BF16 rows as stored, e4m3 ones widened into a paired split copy
         int chain1 = words ? StoredTiles.wordChain1(vectorEnd) : StoredTiles.pairedChain1(vectorEnd);
         int tileRows = bf16 ? 5 : 6, tilesEnd = from + (to - from) / tileRows * tileRows, bytes = bf16 ? 2 : 4;
-        int group = Math.max(tileRows, (int) (GROUP_BYTES / ((long) in * bytes)) / tileRows * tileRows);
         int panel = (int) Math.max(MIN_PANEL, PANEL_BYTES / (4L * in) / 4 * 4);
+        int groupBytes = RowGroups.bytes(4L * in * Math.min(panel, tokens));
+        int group = Math.max(tileRows, (int) (groupBytes / ((long) in * bytes)) / tileRows * tileRows);
         for (int p = 0; p < tokens; p += panel) {
             int panelEnd = Math.min(tokens, p + panel), quadsEnd = p + (panelEnd - p) / 4 * 4;
             for (int g = from; g < tilesEnd; g += group) {
@@ -278,7 +277,7 @@ final class LinearKernel {
     /**
      * {@code out[t, r] = scale * dot(w[r], x[t])} of a q4 linear ({@link Q4Rows}) for the rows {@code [from, to)}. From
      * four tokens: per token panel ({@link #PANEL_BYTES} of int16 activations), rows in groups that stay in L2
-     * ({@link #GROUP_BYTES}) and, for each four tokens (whose activation words stay in L1 or L2), the group's rows four at
+     * ({@link RowGroups}) and, for each four tokens (whose activation words stay in L1 or L2), the group's rows four at
      * a time. The tokens past the last four, and the rows past the last four, go sixteen rows at a time
      * ({@link Q4Rows#rows16}: each block of sixteen rows read once per token, from L2 after the first).
      */
@@ -286,8 +285,9 @@ final class LinearKernel {
         Scratch scratch = SCRATCH.get();
         float[] sums = scratch.sums, lanes = scratch.lanes;
         int tokens = x.tokens, quadsEnd = tokens / 4 * 4, rowQuadsEnd = quadsEnd == 0 ? from : from + (to - from) / 4 * 4;
-        int group = Math.max(4, (int) (GROUP_BYTES / (m.blocksPerRow() * (long) CpuWeights.Q4.quantBytesPerBlock())) / 4 * 4);
         int panel = (int) Math.max(4, PANEL_BYTES / (2L * x.blocks * CpuWeights.BLOCK) / 4 * 4);
+        int groupBytes = RowGroups.bytes(2L * x.blocks * CpuWeights.BLOCK * Math.min(panel, tokens));
+        int group = Math.max(4, (int) (groupBytes / (m.blocksPerRow() * (long) CpuWeights.Q4.quantBytesPerBlock())) / 4 * 4);
         for (int p = 0; p < quadsEnd; p += panel) {
             int panelEnd = Math.min(quadsEnd, p + panel);
             for (int g = from; g < rowQuadsEnd; g += group) {
