@@ -45,10 +45,17 @@ final class LinearKernel {
     private static final class Scratch {
         final float[] sums = new float[LaneSums.TILE_SUMS], lanes = new float[DotKernels.LANES];
         final short[] blockSums = new short[32 * DotKernels.F.length()];
+        /** q8 block scales of a tile's rows or a decode row ({@link Q8Rows}), grown to the widest linear seen. */
+        private float[] q8Scales = new float[0];
         /** Where a tile's BF16 rows lie: byte offset and row stride ({@link #bf16Rows}). */
         final long[] at = new long[2];
         /** Off-heap: the tiles read a heap segment at 55-65% of the speed of native memory (2026-11-26, sixth session). */
         MemorySegment group = MemorySegment.NULL;
+
+        float[] q8Scales(int floats) {
+            if (q8Scales.length < floats) q8Scales = new float[floats];
+            return q8Scales;
+        }
 
         MemorySegment group(long bytes) {
             if (group.byteSize() < bytes) group = Arena.ofAuto().allocate(bytes, 64);
@@ -70,7 +77,7 @@ final class LinearKernel {
     private static void fusedChains(CpuWeight cpu, int r, float[] x, int x0, int vectorEnd, float[] lanes, int chain0, int chain1) {
         QuantizedMatrix m = cpu.quantized();
         if (m != null) {
-            Q8Rows.chains(m, r, x, x0, vectorEnd, lanes, chain0, chain1);
+            Q8Rows.chains(m, r, x, x0, vectorEnd, lanes, chain0, chain1, SCRATCH.get().q8Scales(m.blocksPerRow()));
             return;
         }
         Tensor weight = cpu.tensor();
@@ -112,10 +119,10 @@ final class LinearKernel {
 
     /** Six stored e4m3 or q8 rows from {@code r} with four tokens (natural layout). */
     private static void fusedTile6x4(CpuWeight cpu, int r, float[] x, int x0, int n, int vectorEnd, float[] sums,
-                                     float[] lanes) {
+                                     float[] lanes, Scratch scratch) {
         QuantizedMatrix m = cpu.quantized();
         if (m != null) {
-            Q8Rows.tile6x4(m, r, x, x0, n, vectorEnd, sums, lanes);
+            Q8Rows.tile6x4(m, r, x, x0, n, vectorEnd, sums, lanes, scratch.q8Scales(6 * m.blocksPerRow()));
             return;
         }
         Tensor weight = cpu.tensor();
@@ -250,7 +257,7 @@ final class LinearKernel {
                     StoredTiles.bf16Tile5x4(w, scratch.at[0], scratch.at[1], x, t * in, in, vectorEnd,
                             StoredTiles.wordChain1(vectorEnd), sums, lanes);
                 } else {
-                    fusedTile6x4(weight, r, x, t * in, in, vectorEnd, sums, lanes);
+                    fusedTile6x4(weight, r, x, t * in, in, vectorEnd, sums, lanes, scratch);
                 }
                 storeTile(sums, tileRows, scale, out, outStride, t, r);
             }

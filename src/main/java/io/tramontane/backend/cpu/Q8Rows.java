@@ -42,17 +42,21 @@ final class Q8Rows {
     /**
      * Row {@code r} with the token at {@code x0}, columns {@code [0, vectorEnd)} (order: see {@link DotKernels}): its two
      * chains into {@code lanes} at {@code chain0} and {@code chain1}, for {@link LaneSums}; {@link #rowTail} adds the rest.
+     * The row's block scales are copied into {@code scales} ({@code m.blocksPerRow()} floats at least) first, as in
+     * {@link #tile6x4}.
      */
-    static void chains(QuantizedMatrix m, int r, float[] x, int x0, int vectorEnd, float[] lanes, int chain0, int chain1) {
+    static void chains(QuantizedMatrix m, int r, float[] x, int x0, int vectorEnd, float[] lanes, int chain0, int chain1,
+                       float[] scales) {
         MemorySegment q = m.quants(), s = m.scales();
         long q0 = m.quantOffset(r), s0 = m.scaleOffset(r);
+        MemorySegment.copy(s, SCALE, s0, scales, 0, m.blocksPerRow());
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int steps = vectorEnd / (4 * L);
         for (int p = 0; p < steps; p++) {  // chunks i, i + L share a block, as do i + 2L, i + 3L
             int i = p * 4 * L;  // offsets linear in the loop counter, so C2 drops the bounds checks
-            long h = s0 + QuantizedMatrix.stepScale(p);
-            float d = s.get(SCALE, h);
-            float e = s.get(SCALE, h + QuantizedMatrix.SECOND_HALF_STEP);
+            int h = QuantizedMatrix.stepBlock(p);
+            float d = scales[h];
+            float e = scales[h + QuantizedMatrix.SECOND_HALF_BLOCK];
             a0 = ((FloatVector) ByteVector.fromMemorySegment(B, q, q0 + i, LE).convertShape(VectorOperators.B2I, I, 0)
                     .convert(VectorOperators.I2F, 0)).mul(d).fma(FloatVector.fromArray(F, x, x0 + i), a0);
             a1 = ((FloatVector) ByteVector.fromMemorySegment(B, q, q0 + i + L, LE).convertShape(VectorOperators.B2I, I, 0)
@@ -65,67 +69,79 @@ final class Q8Rows {
         int i = steps * 4 * L;
         if (i < vectorEnd) {
             a0 = ((FloatVector) ByteVector.fromMemorySegment(B, q, q0 + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(scale(s, s0, i)).fma(FloatVector.fromArray(F, x, x0 + i), a0);
+                    .convert(VectorOperators.I2F, 0)).mul(scales[i / BLOCK]).fma(FloatVector.fromArray(F, x, x0 + i), a0);
             i += L;
         }
         if (i < vectorEnd) {
             a1 = ((FloatVector) ByteVector.fromMemorySegment(B, q, q0 + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(scale(s, s0, i)).fma(FloatVector.fromArray(F, x, x0 + i), a1);
+                    .convert(VectorOperators.I2F, 0)).mul(scales[i / BLOCK]).fma(FloatVector.fromArray(F, x, x0 + i), a1);
             i += L;
         }
         if (i < vectorEnd) {
             a0 = ((FloatVector) ByteVector.fromMemorySegment(B, q, q0 + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(scale(s, s0, i)).fma(FloatVector.fromArray(F, x, x0 + i), a0);
+                    .convert(VectorOperators.I2F, 0)).mul(scales[i / BLOCK]).fma(FloatVector.fromArray(F, x, x0 + i), a0);
         }
         a0.intoArray(lanes, chain0);
         a1.intoArray(lanes, chain1);
     }
-    /** Six rows from {@code r} with the four tokens at {@code x0 + t n}: {@code sums[4 row + token]}, each weight widened once. */
-    static void tile6x4(QuantizedMatrix m, int r, float[] x, int x0, int n, int vectorEnd, float[] sums, float[] lanes) {
+
+    /**
+     * Six rows from {@code r} with the four tokens at {@code x0 + t n}: {@code sums[4 row + token]}, each weight widened
+     * once. The six rows' block scales are first copied into {@code scales} (at least {@code 6 m.blocksPerRow()} floats)
+     * and the passes read them from there: read from the segment, each scale went through a var handle whose profile
+     * of segment classes the whole JVM shares, and compile logs of full test-suite runs show C2 leaving those reads as
+     * calls in the loop (megamorphic {@code unsafeGetBase} / {@code unsafeGetOffset}, or {@code getIntUnaligned} past the
+     * node-count cutoff) with the tile's 28 live vectors around them; the same tile allocated in two of five suite runs
+     * (docs/cpu-kernels.md, "What C2 does to Vector API code").
+     */
+    static void tile6x4(QuantizedMatrix m, int r, float[] x, int x0, int n, int vectorEnd, float[] sums, float[] lanes,
+                        float[] scales) {
         long qa = m.quantOffset(r), qb = m.quantOffset(r + 1), qc = m.quantOffset(r + 2);
         long qd = m.quantOffset(r + 3), qe = m.quantOffset(r + 4), qf = m.quantOffset(r + 5);
-        long sa = m.scaleOffset(r), sb = m.scaleOffset(r + 1), sc = m.scaleOffset(r + 2);
-        long sd = m.scaleOffset(r + 3), se = m.scaleOffset(r + 4), sf = m.scaleOffset(r + 5);
+        int blocks = m.blocksPerRow();
         MemorySegment q = m.quants(), s = m.scales();
-        pass(q, s, qa, qb, qc, qd, qe, qf, sa, sb, sc, sd, se, sf, x, x0, n, 0, vectorEnd / L, lanes, 0);
-        pass(q, s, qa, qb, qc, qd, qe, qf, sa, sb, sc, sd, se, sf, x, x0, n, 1, vectorEnd / L, lanes, 24 * L);
+        MemorySegment.copy(s, SCALE, m.scaleOffset(r), scales, 0, 6 * blocks);  // six rows' scales lie one after another
+        pass(q, qa, qb, qc, qd, qe, qf, scales, blocks, x, x0, n, 0, vectorEnd / L, lanes, 0);
+        pass(q, qa, qb, qc, qd, qe, qf, scales, blocks, x, x0, n, 1, vectorEnd / L, lanes, 24 * L);
         LaneSums.tileSums(lanes, 24, sums);
         for (int k = 0; vectorEnd < n && k < 24; k++) {
-            sums[k] = tail(q, StoredTiles.row(k / 4, qa, qb, qc, qd, qe, qf), s, StoredTiles.row(k / 4, sa, sb, sc, sd, se, sf), x,
-                    x0 + (k & 3) * n, vectorEnd, n, sums[k]);
+            int row = r + k / 4;
+            sums[k] = tail(q, m.quantOffset(row), s, m.scaleOffset(row), x, x0 + (k & 3) * n, vectorEnd, n, sums[k]);
         }
     }
 
-    /** As {@code FusedRows.e4m3Pass} on q8 rows (quants at {@code q*}, scales at {@code s*}). */
-    private static void pass(MemorySegment q, MemorySegment s, long qa, long qb, long qc, long qd, long qe, long qf,
-            long sa, long sb, long sc, long sd, long se, long sf,
-            float[] x, int x0, int n, int chain, int chunks, float[] lanes, int o) {
+    /**
+     * As {@code FusedRows.e4m3Pass} on q8 rows: quants at {@code q*}, row j's block scales at {@code scales[j blocks ..]}.
+     */
+    private static void pass(MemorySegment q, long qa, long qb, long qc, long qd, long qe, long qf, float[] scales,
+            int blocks, float[] x, int x0, int n, int chain, int chunks, float[] lanes, int o) {
         int x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
+        int sb = blocks, sc = 2 * blocks, sd = 3 * blocks, se = 4 * blocks, sf = 5 * blocks;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0;
         FloatVector e0 = a0, e1 = a0, e2 = a0, e3 = a0, f0 = a0, f1 = a0, f2 = a0, f3 = a0;
         for (int k = 0, count = (chunks + 1 - chain) / 2; k < count; k++) {  // offsets linear in k: no bounds checks
             int i = (2 * k + chain) * L;
-            long h = QuantizedMatrix.pairScale(k);  // chunks 2k and 2k + 1 share a block
+            int h = QuantizedMatrix.pairBlock(k);  // chunks 2k and 2k + 1 share a block
             FloatVector t0 = FloatVector.fromArray(F, x, x0 + i), t1 = FloatVector.fromArray(F, x, x1 + i);
             FloatVector t2 = FloatVector.fromArray(F, x, x2 + i), t3 = FloatVector.fromArray(F, x, x3 + i);
             FloatVector r = ((FloatVector) ByteVector.fromMemorySegment(B, q, qa + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(s.get(SCALE, sa + h));
+                    .convert(VectorOperators.I2F, 0)).mul(scales[h]);
             a0 = r.fma(t0, a0); a1 = r.fma(t1, a1); a2 = r.fma(t2, a2); a3 = r.fma(t3, a3);
             r = ((FloatVector) ByteVector.fromMemorySegment(B, q, qb + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(s.get(SCALE, sb + h));
+                    .convert(VectorOperators.I2F, 0)).mul(scales[sb + h]);
             b0 = r.fma(t0, b0); b1 = r.fma(t1, b1); b2 = r.fma(t2, b2); b3 = r.fma(t3, b3);
             r = ((FloatVector) ByteVector.fromMemorySegment(B, q, qc + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(s.get(SCALE, sc + h));
+                    .convert(VectorOperators.I2F, 0)).mul(scales[sc + h]);
             c0 = r.fma(t0, c0); c1 = r.fma(t1, c1); c2 = r.fma(t2, c2); c3 = r.fma(t3, c3);
             r = ((FloatVector) ByteVector.fromMemorySegment(B, q, qd + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(s.get(SCALE, sd + h));
+                    .convert(VectorOperators.I2F, 0)).mul(scales[sd + h]);
             d0 = r.fma(t0, d0); d1 = r.fma(t1, d1); d2 = r.fma(t2, d2); d3 = r.fma(t3, d3);
             r = ((FloatVector) ByteVector.fromMemorySegment(B, q, qe + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(s.get(SCALE, se + h));
+                    .convert(VectorOperators.I2F, 0)).mul(scales[se + h]);
             e0 = r.fma(t0, e0); e1 = r.fma(t1, e1); e2 = r.fma(t2, e2); e3 = r.fma(t3, e3);
             r = ((FloatVector) ByteVector.fromMemorySegment(B, q, qf + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(s.get(SCALE, sf + h));
+                    .convert(VectorOperators.I2F, 0)).mul(scales[sf + h]);
             f0 = r.fma(t0, f0); f1 = r.fma(t1, f1); f2 = r.fma(t2, f2); f3 = r.fma(t3, f3);
         }
         a0.intoArray(lanes, o); a1.intoArray(lanes, o + L); a2.intoArray(lanes, o + 2 * L); a3.intoArray(lanes, o + 3 * L);

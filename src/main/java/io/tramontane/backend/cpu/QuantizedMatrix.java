@@ -46,23 +46,28 @@ record QuantizedMatrix(String name, CpuWeights format, int rows, int cols, Memor
     }
 
     /*
-     * Scale offsets of the q8 kernels' loops, as linear functions of the loop counter (C2 then drops the bounds checks;
+     * Block indices of the q8 kernels' loops, as linear functions of the loop counter (C2 then drops the bounds checks;
      * i / BLOCK is not linear). With L lanes a step of the one-row loops covers chunks 4p .. 4p + 3 (features 4Lp ..),
      * step k of a six-row tile's pass over chain c chunk 2k + c; below 8 lanes two one-row steps share a block, which no
      * linear form gives.
      */
 
-    /** Byte offset, within a row's scales, of the block holding chunks 4p and 4p + 1 (step p of a one-row loop). */
-    static long stepScale(int p) {
-        return Q8_SCALE_BYTES * (L >= 8 ? (long) p * (4 * L / CpuWeights.BLOCK) : p / 2);
+    /** The block, within a row, holding chunks 4p and 4p + 1 (step p of a one-row loop). */
+    static int stepBlock(int p) {
+        return L >= 8 ? p * (4 * L / CpuWeights.BLOCK) : p / 2;
     }
 
-    /** From the scale of chunks 4p, 4p + 1 to that of chunks 4p + 2, 4p + 3: the next block with 16 lanes. */
-    static final int SECOND_HALF_STEP = 2 * L >= CpuWeights.BLOCK ? Q8_SCALE_BYTES : 0;
+    /** From the block of chunks 4p, 4p + 1 to that of chunks 4p + 2, 4p + 3: the next block with 16 lanes. */
+    static final int SECOND_HALF_BLOCK = 2 * L >= CpuWeights.BLOCK ? 1 : 0;
+
+    /** The block, within a row, holding chunks 2k and 2k + 1 (step k of a tile's passes). */
+    static int pairBlock(int k) {
+        return k * (2 * L) / CpuWeights.BLOCK;
+    }
 
     /** Byte offset, within a row's scales, of the block holding chunks 2k and 2k + 1 (step k of a tile's passes). */
     static long pairScale(int k) {
-        return Q8_SCALE_BYTES * ((long) k * (2 * L) / CpuWeights.BLOCK);
+        return Q8_SCALE_BYTES * (long) pairBlock(k);
     }
 
     int blocksPerRow() {
