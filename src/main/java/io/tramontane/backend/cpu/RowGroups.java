@@ -13,7 +13,7 @@ import java.util.stream.Stream;
  * the group the less L3 traffic: such panels take a third of the per-core L2 (Linux sysfs), between 192 KB and 1 MB.
  * Smaller panels (batched decode, short prompts), and every panel where the L2 size is unknown, take 192 KB. On the
  * 2-vCPU Emerald Rapids Xeon (2 MB L2 a core), 512-token prefill, 680 KB groups against 192 KB, five interleaved pairs:
- * BF16 median 119.0 -> 122.5 tok/s, FP8 113.9 -> 122.5; at 16 streams the larger group measured no better
+ * BF16 median 119.0 -> 122.5 tok/s, FP8 113.9 -> 122.5; at 16 streams the larger group measured worse
  * (2026-11-27, docs/cpu-kernels.md).
  */
 final class RowGroups {
