@@ -67,17 +67,26 @@ final class LinearKernel {
 
     private LinearKernel() {}
 
-    /** The dot of row {@code r} with the token at {@code x0} (order: see {@link DotKernels}). */
-    static float fusedRow(CpuWeight cpu, int r, float[] x, int x0, int n, int vectorEnd, float[] lanes) {
-        fusedChains(cpu, r, x, x0, vectorEnd, lanes, 0, DotKernels.F.length());
-        return fusedTail(cpu, r, x, x0, n, vectorEnd, LaneSums.sum1(lanes));
+    /** The dot of row {@code r} with the token at {@code x0} (order: see {@link DotKernels}), on this thread's scratch. */
+    static float fusedRow(CpuWeight cpu, int r, float[] x, int x0, int n, int vectorEnd) {
+        return fusedRow(cpu, r, x, x0, n, vectorEnd, SCRATCH.get());
     }
 
-    /** Row {@code r} with the token at {@code x0}: its two chains into {@code lanes} at {@code chain0}, {@code chain1}. */
-    private static void fusedChains(CpuWeight cpu, int r, float[] x, int x0, int vectorEnd, float[] lanes, int chain0, int chain1) {
+    private static float fusedRow(CpuWeight cpu, int r, float[] x, int x0, int n, int vectorEnd, Scratch scratch) {
+        fusedChains(cpu, r, x, x0, vectorEnd, 0, DotKernels.F.length(), scratch);
+        return fusedTail(cpu, r, x, x0, n, vectorEnd, LaneSums.sum1(scratch.lanes));
+    }
+
+    /**
+     * Row {@code r} with the token at {@code x0}: its two chains into {@code scratch.lanes} at {@code chain0},
+     * {@code chain1}.
+     */
+    private static void fusedChains(CpuWeight cpu, int r, float[] x, int x0, int vectorEnd, int chain0, int chain1,
+                                    Scratch scratch) {
+        float[] lanes = scratch.lanes;
         QuantizedMatrix m = cpu.quantized();
         if (m != null) {
-            Q8Rows.chains(m, r, x, x0, vectorEnd, lanes, chain0, chain1, SCRATCH.get().q8Scales(m.blocksPerRow()));
+            Q8Rows.chains(m, r, x, x0, vectorEnd, lanes, chain0, chain1, scratch.q8Scales(m.blocksPerRow()));
             return;
         }
         Tensor weight = cpu.tensor();
@@ -232,10 +241,10 @@ final class LinearKernel {
                 }
             }
             for (int t = quadsEnd; t < panelEnd; t++) {
-                for (int r = from; r < tilesEnd; r++) out[t * outStride + r] = fusedRow(cpu, r, x, t * in, in, vectorEnd, lanes) * scale;
+                for (int r = from; r < tilesEnd; r++) out[t * outStride + r] = fusedRow(cpu, r, x, t * in, in, vectorEnd, scratch) * scale;
             }
             for (int r = tilesEnd; r < to; r++) {
-                for (int t = p; t < panelEnd; t++) out[t * outStride + r] = fusedRow(cpu, r, x, t * in, in, vectorEnd, lanes) * scale;
+                for (int t = p; t < panelEnd; t++) out[t * outStride + r] = fusedRow(cpu, r, x, t * in, in, vectorEnd, scratch) * scale;
             }
         }
     }
@@ -262,7 +271,7 @@ final class LinearKernel {
                 storeTile(sums, tileRows, scale, out, outStride, t, r);
             }
             for (int i = 0; i < tileRows; i++) {
-                for (int t = quadsEnd; t < tokens; t++) out[t * outStride + r + i] = fusedRow(weight, r + i, x, t * in, in, vectorEnd, lanes) * scale;
+                for (int t = quadsEnd; t < tokens; t++) out[t * outStride + r + i] = fusedRow(weight, r + i, x, t * in, in, vectorEnd, scratch) * scale;
             }
         }
         for (; r < to; r += 16) {  // sixteen rows' chains folded together: no reduction latency at the end of every row
@@ -272,7 +281,7 @@ final class LinearKernel {
                 if (pairs) {
                     for (; k + 2 <= count; k += 2) fusedPairChains(weight, r + k, x, t * in, vectorEnd, lanes, k * l);
                 }
-                for (; k < count; k++) fusedChains(weight, r + k, x, t * in, vectorEnd, lanes, k * l, (16 + k) * l);
+                for (; k < count; k++) fusedChains(weight, r + k, x, t * in, vectorEnd, k * l, (16 + k) * l, scratch);
                 LaneSums.sums16(lanes, sums);
                 for (k = 0; k < count; k++) {
                     out[t * outStride + r + k] = fusedTail(weight, r + k, x, t * in, in, vectorEnd, sums[k]) * scale;

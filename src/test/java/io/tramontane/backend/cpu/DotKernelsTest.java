@@ -83,7 +83,7 @@ class DotKernelsTest {
         for (int t = 0; t < 4; t++) {
             for (int r = 0; r < 6; r++) {
                 float single = words ? dotWords(block, r * n, x, t * n, n, end) : dot1(block, r * n, x, t * n, n, end);
-                float fused = LinearKernel.fusedRow(cpu, r, xk, t * n, n, end, lanes);
+                float fused = LinearKernel.fusedRow(cpu, r, xk, t * n, n, end);
                 assertThat(fused).as("fused %s row %d equals the documented order bit for bit", dtype, r).isEqualTo(single);
                 if (r < tileRows) {
                     assertThat(tile[4 * r + t]).as("prefill tile on the %s rows (%d, %d)", dtype, r, t).isEqualTo(single);
@@ -159,7 +159,7 @@ class DotKernelsTest {
         StoredTiles.bf16Tile5x4(widened, 0, 2L * n, splitX, 0, n, end, StoredTiles.pairedChain1(end), widenedTile, lanes);
         for (int r = 0; r < 6; r++) {
             for (int t = 0; t < 4; t++) {
-                float row = LinearKernel.fusedRow(CpuWeight.linear(weight, 1f, Float.NaN), r, x, t * n, n, end, lanes);
+                float row = LinearKernel.fusedRow(CpuWeight.linear(weight, 1f, Float.NaN), r, x, t * n, n, end);
                 assertThat(Float.floatToRawIntBits(tile[4 * r + t])).as("e4m3 tile (%d, %d)", r, t).isEqualTo(Float.floatToRawIntBits(row));
                 if (r < 5) {
                     assertThat(Float.floatToRawIntBits(widenedTile[4 * r + t])).as("widened tile (%d, %d)", r, t)
