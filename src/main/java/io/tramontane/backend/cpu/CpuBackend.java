@@ -151,24 +151,24 @@ public final class CpuBackend implements Backend {
             threads.parallelFor(outFeatures, grain, (from, to) -> LinearKernel.q4Rows(q4, x4, from, to, scale, o.data(), outFeatures));
             return;
         }
-        float[] split = LinearKernel.takesSplitTokens(w, n) ? arrangeTokens(w, xs, n, inFeatures) : null;
+        float[] split = LinearKernel.takesSplitTokens(w, n) ? kept(SPLIT_INPUT, n * inFeatures + ArrayAlignment.SLACK) : null;
+        int splitStart = split == null ? 0 : ArrayAlignment.start(split);
+        if (split != null) arrangeTokens(w, xs, n, inFeatures, split, splitStart);
         boolean pairs = rowPairs.pairs(w, n);
         long start = System.nanoTime();
-        threads.parallelFor(outFeatures, grain, (from, to) -> LinearKernel.rows(w, xs, split, n, inFeatures, from, to,
-                scale, o.data(), outFeatures, pairs));
+        threads.parallelFor(outFeatures, grain, (from, to) -> LinearKernel.rows(w, xs, split, splitStart, n, inFeatures,
+                from, to, scale, o.data(), outFeatures, pairs));
         rowPairs.timed(w, n, pairs, System.nanoTime() - start);
     }
 
     /**
-     * The input tokens in the layout the kernels of {@code w} read ({@link RowBlockDecoder#arrangeTokens}), in a
-     * per-thread buffer up to {@link #KEPT_FLOATS}.
+     * The input tokens into {@code split} from {@code start} in the layout the kernels of {@code w} read
+     * ({@link RowBlockDecoder#arrangeTokens}).
      */
-    private float[] arrangeTokens(CpuWeight w, float[] x, int tokens, int cols) {
-        float[] split = kept(SPLIT_INPUT, tokens * cols);
+    private void arrangeTokens(CpuWeight w, float[] x, int tokens, int cols, float[] split, int start) {
         int vectorEnd = RowBlockDecoder.vectorEnd(cols, w);
-        if (tokens < 8) RowBlockDecoder.arrangeTokens(w, x, 0, tokens, cols, vectorEnd, split);
-        else threads.parallelFor(tokens, 1, (from, to) -> RowBlockDecoder.arrangeTokens(w, x, from, to, cols, vectorEnd, split));
-        return split;
+        if (tokens < 8) RowBlockDecoder.arrangeTokens(w, x, 0, tokens, cols, vectorEnd, split, start);
+        else threads.parallelFor(tokens, 1, (from, to) -> RowBlockDecoder.arrangeTokens(w, x, from, to, cols, vectorEnd, split, start));
     }
 
     /**

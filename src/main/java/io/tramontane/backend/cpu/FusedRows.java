@@ -131,10 +131,10 @@ final class FusedRows {
      * {@code sums[4 row + token]}. The tile picks the pass; no vector crosses that call.
      */
     static void e4m3Tile6x4(MemorySegment w, long ba, long bb, long bc, long bd, long be, long bf, float[] x, int x0,
-                            int n, int vectorEnd, float[] sums, float[] lanes) {
-        e4m3Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, 0, vectorEnd / L, lanes, 0);
-        e4m3Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, 1, vectorEnd / L, lanes, 24 * L);
-        LaneSums.tileSums(lanes, 24, sums);
+                            int n, int vectorEnd, float[] sums, float[] lanes, int lanesStart) {
+        e4m3Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, 0, vectorEnd / L, lanes, lanesStart);
+        e4m3Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, 1, vectorEnd / L, lanes, lanesStart + 24 * L);
+        LaneSums.tileSums(lanes, lanesStart, 24, sums);
         for (int k = 0; vectorEnd < n && k < 24; k++) {
             sums[k] = e4m3Tail(w, StoredTiles.row(k / 4, ba, bb, bc, bd, be, bf), x, x0 + (k & 3) * n, vectorEnd, n, sums[k]);
         }

@@ -54,7 +54,7 @@ final class LaneSums {
      * each total is c0 + c1, then its lanes.
      */
     static void sums16(float[] lanes, float[] sums) {
-        sums(lanes, 16 * L, sums);
+        sums(lanes, 0, 16 * L, sums);
     }
 
     /** Floats of the {@code sums} a tile's fold writes ({@link #tileSums}). */
@@ -62,36 +62,37 @@ final class LaneSums {
 
     /**
      * {@code sums[k]} for k < {@code count} (20 or 24) = the total of accumulator k's two chains, the layout of a
-     * tile's two passes: chain c at {@code lanes[(24 c + k) L ...]}; each total is c0 + c1, then its lanes.
+     * tile's two passes: chain c at {@code lanes[from + (24 c + k) L ...]}; each total is c0 + c1, then its lanes.
      * {@code sums} takes {@link #TILE_SUMS} floats (past {@code count} it holds zeros or is left as it was).
      */
-    static void tileSums(float[] lanes, int count, float[] sums) {
-        sums(lanes, 24 * L, sums);
-        sums8(lanes, 24 * L, sums, count - 16);  // the last 4 or 8 on a network of their width
+    static void tileSums(float[] lanes, int from, int count, float[] sums) {
+        sums(lanes, from, 24 * L, sums);
+        sums8(lanes, from, 24 * L, sums, count - 16);  // the last 4 or 8 on a network of their width
     }
 
     /**
-     * Sixteen accumulators whose chains lie at {@code lanes[k L ...]} and {@code chain1} floats further, combined
+     * Sixteen accumulators whose chains lie at {@code lanes[from + k L ...]} and {@code chain1} floats further, combined
      * (c0 + c1) as they are loaded and their lanes folded into {@code sums[k]}. Combining on load, not in a pass that
      * stores the sums back, spares each tile twenty stores and the loads that waited on them.
      */
-    private static void sums(float[] lanes, int chain1, float[] sums) {
-        FloatVector a0 = FloatVector.fromArray(F, lanes, 0).add(FloatVector.fromArray(F, lanes, chain1));
-        FloatVector a1 = FloatVector.fromArray(F, lanes, L).add(FloatVector.fromArray(F, lanes, chain1 + L));
-        FloatVector a2 = FloatVector.fromArray(F, lanes, 2 * L).add(FloatVector.fromArray(F, lanes, chain1 + 2 * L));
-        FloatVector a3 = FloatVector.fromArray(F, lanes, 3 * L).add(FloatVector.fromArray(F, lanes, chain1 + 3 * L));
-        FloatVector a4 = FloatVector.fromArray(F, lanes, 4 * L).add(FloatVector.fromArray(F, lanes, chain1 + 4 * L));
-        FloatVector a5 = FloatVector.fromArray(F, lanes, 5 * L).add(FloatVector.fromArray(F, lanes, chain1 + 5 * L));
-        FloatVector a6 = FloatVector.fromArray(F, lanes, 6 * L).add(FloatVector.fromArray(F, lanes, chain1 + 6 * L));
-        FloatVector a7 = FloatVector.fromArray(F, lanes, 7 * L).add(FloatVector.fromArray(F, lanes, chain1 + 7 * L));
-        FloatVector a8 = FloatVector.fromArray(F, lanes, 8 * L).add(FloatVector.fromArray(F, lanes, chain1 + 8 * L));
-        FloatVector a9 = FloatVector.fromArray(F, lanes, 9 * L).add(FloatVector.fromArray(F, lanes, chain1 + 9 * L));
-        FloatVector a10 = FloatVector.fromArray(F, lanes, 10 * L).add(FloatVector.fromArray(F, lanes, chain1 + 10 * L));
-        FloatVector a11 = FloatVector.fromArray(F, lanes, 11 * L).add(FloatVector.fromArray(F, lanes, chain1 + 11 * L));
-        FloatVector a12 = FloatVector.fromArray(F, lanes, 12 * L).add(FloatVector.fromArray(F, lanes, chain1 + 12 * L));
-        FloatVector a13 = FloatVector.fromArray(F, lanes, 13 * L).add(FloatVector.fromArray(F, lanes, chain1 + 13 * L));
-        FloatVector a14 = FloatVector.fromArray(F, lanes, 14 * L).add(FloatVector.fromArray(F, lanes, chain1 + 14 * L));
-        FloatVector a15 = FloatVector.fromArray(F, lanes, 15 * L).add(FloatVector.fromArray(F, lanes, chain1 + 15 * L));
+    private static void sums(float[] lanes, int from, int chain1, float[] sums) {
+        int at1 = from + chain1;
+        FloatVector a0 = FloatVector.fromArray(F, lanes, from).add(FloatVector.fromArray(F, lanes, at1));
+        FloatVector a1 = FloatVector.fromArray(F, lanes, from + L).add(FloatVector.fromArray(F, lanes, at1 + L));
+        FloatVector a2 = FloatVector.fromArray(F, lanes, from + 2 * L).add(FloatVector.fromArray(F, lanes, at1 + 2 * L));
+        FloatVector a3 = FloatVector.fromArray(F, lanes, from + 3 * L).add(FloatVector.fromArray(F, lanes, at1 + 3 * L));
+        FloatVector a4 = FloatVector.fromArray(F, lanes, from + 4 * L).add(FloatVector.fromArray(F, lanes, at1 + 4 * L));
+        FloatVector a5 = FloatVector.fromArray(F, lanes, from + 5 * L).add(FloatVector.fromArray(F, lanes, at1 + 5 * L));
+        FloatVector a6 = FloatVector.fromArray(F, lanes, from + 6 * L).add(FloatVector.fromArray(F, lanes, at1 + 6 * L));
+        FloatVector a7 = FloatVector.fromArray(F, lanes, from + 7 * L).add(FloatVector.fromArray(F, lanes, at1 + 7 * L));
+        FloatVector a8 = FloatVector.fromArray(F, lanes, from + 8 * L).add(FloatVector.fromArray(F, lanes, at1 + 8 * L));
+        FloatVector a9 = FloatVector.fromArray(F, lanes, from + 9 * L).add(FloatVector.fromArray(F, lanes, at1 + 9 * L));
+        FloatVector a10 = FloatVector.fromArray(F, lanes, from + 10 * L).add(FloatVector.fromArray(F, lanes, at1 + 10 * L));
+        FloatVector a11 = FloatVector.fromArray(F, lanes, from + 11 * L).add(FloatVector.fromArray(F, lanes, at1 + 11 * L));
+        FloatVector a12 = FloatVector.fromArray(F, lanes, from + 12 * L).add(FloatVector.fromArray(F, lanes, at1 + 12 * L));
+        FloatVector a13 = FloatVector.fromArray(F, lanes, from + 13 * L).add(FloatVector.fromArray(F, lanes, at1 + 13 * L));
+        FloatVector a14 = FloatVector.fromArray(F, lanes, from + 14 * L).add(FloatVector.fromArray(F, lanes, at1 + 14 * L));
+        FloatVector a15 = FloatVector.fromArray(F, lanes, from + 15 * L).add(FloatVector.fromArray(F, lanes, at1 + 15 * L));
         FloatVector b0 = LOWER0.selectFrom(a0, a1).add(UPPER0.selectFrom(a0, a1));
         FloatVector b1 = LOWER0.selectFrom(a2, a3).add(UPPER0.selectFrom(a2, a3));
         FloatVector b2 = LOWER0.selectFrom(a4, a5).add(UPPER0.selectFrom(a4, a5));
@@ -129,8 +130,8 @@ final class LaneSums {
      * unloaded vectors start as a zero made here: a static vector constant merged with loaded ones made C2 box them,
      * an allocation per vector in every call (LinearKernelAllocationTest).
      */
-    private static void sums8(float[] lanes, int chain1, float[] sums, int count) {
-        int at = 16 * L, at1 = at + chain1, to = 16;
+    private static void sums8(float[] lanes, int from, int chain1, float[] sums, int count) {
+        int at = from + 16 * L, at1 = at + chain1, to = 16;
         FloatVector zero = FloatVector.zero(F);
         FloatVector a0 = FloatVector.fromArray(F, lanes, at).add(FloatVector.fromArray(F, lanes, at1));
         FloatVector a1 = FloatVector.fromArray(F, lanes, at + L).add(FloatVector.fromArray(F, lanes, at1 + L));

@@ -43,7 +43,7 @@ final class LinearKernel {
 
     /** Per-thread scratch, so a decode step allocates nothing here: the pool's threads live as long as the backend. */
     private static final class Scratch {
-        final float[] sums = new float[LaneSums.TILE_SUMS], lanes = new float[DotKernels.LANES];
+        final float[] sums = new float[LaneSums.TILE_SUMS], lanes = new float[DotKernels.LANES + ArrayAlignment.SLACK];
         final short[] blockSums = new short[32 * DotKernels.F.length()];
         /** q8 block scales of a tile's rows or a decode row ({@link Q8Rows}), grown to the widest linear seen. */
         private float[] q8Scales = new float[0];
@@ -128,15 +128,16 @@ final class LinearKernel {
 
     /** Six stored e4m3 or q8 rows from {@code r} with four tokens (natural layout). */
     private static void fusedTile6x4(CpuWeight cpu, int r, float[] x, int x0, int n, int vectorEnd, float[] sums,
-                                     float[] lanes, Scratch scratch) {
+                                     float[] lanes, int lanesStart, Scratch scratch) {
         QuantizedMatrix m = cpu.quantized();
         if (m != null) {
-            Q8Rows.tile6x4(m, r, x, x0, n, vectorEnd, sums, lanes, scratch.q8Scales(6 * m.blocksPerRow()));
+            Q8Rows.tile6x4(m, r, x, x0, n, vectorEnd, sums, lanes, lanesStart, scratch.q8Scales(6 * m.blocksPerRow()));
             return;
         }
         Tensor weight = cpu.tensor();
         FusedRows.e4m3Tile6x4(weight.storage(), weight.rowByteOffset(r), weight.rowByteOffset(r + 1), weight.rowByteOffset(r + 2),
-                weight.rowByteOffset(r + 3), weight.rowByteOffset(r + 4), weight.rowByteOffset(r + 5), x, x0, n, vectorEnd, sums, lanes);
+                weight.rowByteOffset(r + 3), weight.rowByteOffset(r + 4), weight.rowByteOffset(r + 5), x, x0, n, vectorEnd, sums, lanes,
+                lanesStart);
     }
 
     /**
@@ -173,23 +174,28 @@ final class LinearKernel {
     }
 
     /**
-     * Rows {@code [from, to)} of {@code out[t, r] = scale * dot(w[r], x[t])}; {@code split} holds the same tokens as
-     * {@link RowBlockDecoder#arrangeTokens} lays them out when {@link #takesSplitTokens}, else it is ignored.
+     * Rows {@code [from, to)} of {@code out[t, r] = scale * dot(w[r], x[t])}; {@code split} holds the same tokens from
+     * {@code splitStart} as {@link RowBlockDecoder#arrangeTokens} lays them out when {@link #takesSplitTokens}, else it
+     * is ignored.
      */
-    static void rows(CpuWeight weight, float[] x, float[] split, int tokens, int in, int from, int to, float scale, float[] out,
-                     int outStride, boolean pairs) {
+    static void rows(CpuWeight weight, float[] x, float[] split, int splitStart, int tokens, int in, int from, int to,
+                     float scale, float[] out, int outStride, boolean pairs) {
         if (weight.q4() != null) {
             throw new IllegalArgumentException("q4 linear " + weight.tensor() + " takes int8 activations (q4Rows)");
         }
         int vectorEnd = RowBlockDecoder.vectorEnd(in, weight);
         Scratch scratch = SCRATCH.get();
         boolean words = RowBlockDecoder.readsWords(weight);
-        if (words) x = split;  // BF16 kernels read every token in the word layout
+        int xStart = 0;
+        if (words) {  // BF16 kernels read every token in the word layout
+            x = split;
+            xStart = splitStart;
+        }
         if (words ? tokens < GROUPS_FROM : !takesSplitTokens(weight, tokens)) {  // decode-shaped: stream the stored rows once
-            fused(weight, x, tokens, in, from, to, vectorEnd, scale, out, outStride, scratch, pairs);
+            fused(weight, x, xStart, tokens, in, from, to, vectorEnd, scale, out, outStride, scratch, pairs);
             return;
         }
-        prefill(weight, x, split, tokens, in, from, to, vectorEnd, scale, out, outStride, scratch);
+        prefill(weight, x, xStart, split, splitStart, tokens, in, from, to, vectorEnd, scale, out, outStride, scratch);
     }
 
     /**
@@ -201,9 +207,10 @@ final class LinearKernel {
      * as FP32. The tiles read the tokens from {@code split}, the call's rearranged copy of {@code x}, and the rows and
      * tokens left over from {@code x}. Measured 2026-11-26: docs/cpu-kernels.md.
      */
-    private static void prefill(CpuWeight cpu, float[] x, float[] split, int tokens, int in, int from, int to, int vectorEnd,
-                                float scale, float[] out, int outStride, Scratch scratch) {
+    private static void prefill(CpuWeight cpu, float[] x, int xStart, float[] split, int splitStart, int tokens, int in,
+                                int from, int to, int vectorEnd, float scale, float[] out, int outStride, Scratch scratch) {
         float[] sums = scratch.sums, lanes = scratch.lanes;
+        int lanesStart = ArrayAlignment.start(lanes);
         Tensor weight = cpu.tensor();
         boolean bf16 = cpu.quantized() == null && weight.dtype() != DType.F32;  // BF16 and e4m3: BF16 words
         boolean words = RowBlockDecoder.readsWords(cpu);  // BF16 rows as stored, e4m3 ones widened into a paired split copy
@@ -231,20 +238,20 @@ final class LinearKernel {
                     for (int r = 0; r < rows; r += tileRows) {
                         long b = base + r * row;
                         if (bf16) {
-                            StoredTiles.bf16Tile5x4(w, b, row, split, t * in, in, vectorEnd, chain1, sums, lanes);
+                            StoredTiles.bf16Tile5x4(w, b, row, split, splitStart + t * in, in, vectorEnd, chain1, sums, lanes, lanesStart);
                         } else {
                             StoredTiles.f32Tile6x4(w, b, b + row, b + 2 * row, b + 3 * row, b + 4 * row, b + 5 * row, split,
-                                    t * in, in, vectorEnd, sums, lanes);
+                                    splitStart + t * in, in, vectorEnd, sums, lanes, lanesStart);
                         }
                         storeTile(sums, tileRows, scale, out, outStride, t, g + r);
                     }
                 }
             }
             for (int t = quadsEnd; t < panelEnd; t++) {
-                for (int r = from; r < tilesEnd; r++) out[t * outStride + r] = fusedRow(cpu, r, x, t * in, in, vectorEnd, scratch) * scale;
+                for (int r = from; r < tilesEnd; r++) out[t * outStride + r] = fusedRow(cpu, r, x, xStart + t * in, in, vectorEnd, scratch) * scale;
             }
             for (int r = tilesEnd; r < to; r++) {
-                for (int t = p; t < panelEnd; t++) out[t * outStride + r] = fusedRow(cpu, r, x, t * in, in, vectorEnd, scratch) * scale;
+                for (int t = p; t < panelEnd; t++) out[t * outStride + r] = fusedRow(cpu, r, x, xStart + t * in, in, vectorEnd, scratch) * scale;
             }
         }
     }
@@ -253,25 +260,26 @@ final class LinearKernel {
      * All tokens of rows {@code [from, to)} from the stored rows, six rows by four tokens where they can; the rest
      * sixteen rows at a time, in pairs where {@code pairs} ({@link RowPairs}).
      */
-    private static void fused(CpuWeight weight, float[] x, int tokens, int in, int from, int to, int vectorEnd, float scale,
-                              float[] out, int outStride, Scratch scratch, boolean pairs) {
+    private static void fused(CpuWeight weight, float[] x, int xStart, int tokens, int in, int from, int to, int vectorEnd,
+                              float scale, float[] out, int outStride, Scratch scratch, boolean pairs) {
         float[] sums = scratch.sums, lanes = scratch.lanes;
         boolean words = RowBlockDecoder.readsWords(weight);
         int quadsEnd = tokens / 4 * 4, tileRows = words ? 5 : 6;
+        int lanesStart = quadsEnd > 0 ? ArrayAlignment.start(lanes) : 0;  // decode rows fold sixteen at a time, not tiles
         int r = from;
         for (; quadsEnd > 0 && r + tileRows <= to; r += tileRows) {
             MemorySegment w = words ? bf16Rows(weight.tensor(), r, tileRows, scratch) : null;
             for (int t = 0; t < quadsEnd; t += 4) {
                 if (words) {
-                    StoredTiles.bf16Tile5x4(w, scratch.at[0], scratch.at[1], x, t * in, in, vectorEnd,
-                            StoredTiles.wordChain1(vectorEnd), sums, lanes);
+                    StoredTiles.bf16Tile5x4(w, scratch.at[0], scratch.at[1], x, xStart + t * in, in, vectorEnd,
+                            StoredTiles.wordChain1(vectorEnd), sums, lanes, lanesStart);
                 } else {
-                    fusedTile6x4(weight, r, x, t * in, in, vectorEnd, sums, lanes, scratch);
+                    fusedTile6x4(weight, r, x, xStart + t * in, in, vectorEnd, sums, lanes, lanesStart, scratch);
                 }
                 storeTile(sums, tileRows, scale, out, outStride, t, r);
             }
             for (int i = 0; i < tileRows; i++) {
-                for (int t = quadsEnd; t < tokens; t++) out[t * outStride + r + i] = fusedRow(weight, r + i, x, t * in, in, vectorEnd, scratch) * scale;
+                for (int t = quadsEnd; t < tokens; t++) out[t * outStride + r + i] = fusedRow(weight, r + i, x, xStart + t * in, in, vectorEnd, scratch) * scale;
             }
         }
         for (; r < to; r += 16) {  // sixteen rows' chains folded together: no reduction latency at the end of every row
@@ -279,12 +287,12 @@ final class LinearKernel {
             for (int t = 0; t < tokens; t++) {
                 int k = 0;
                 if (pairs) {
-                    for (; k + 2 <= count; k += 2) fusedPairChains(weight, r + k, x, t * in, vectorEnd, lanes, k * l);
+                    for (; k + 2 <= count; k += 2) fusedPairChains(weight, r + k, x, xStart + t * in, vectorEnd, lanes, k * l);
                 }
-                for (; k < count; k++) fusedChains(weight, r + k, x, t * in, vectorEnd, k * l, (16 + k) * l, scratch);
+                for (; k < count; k++) fusedChains(weight, r + k, x, xStart + t * in, vectorEnd, k * l, (16 + k) * l, scratch);
                 LaneSums.sums16(lanes, sums);
                 for (k = 0; k < count; k++) {
-                    out[t * outStride + r + k] = fusedTail(weight, r + k, x, t * in, in, vectorEnd, sums[k]) * scale;
+                    out[t * outStride + r + k] = fusedTail(weight, r + k, x, xStart + t * in, in, vectorEnd, sums[k]) * scale;
                 }
             }
         }

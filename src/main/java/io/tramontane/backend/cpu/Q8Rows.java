@@ -95,15 +95,15 @@ final class Q8Rows {
      * (docs/cpu-kernels.md, "What C2 does to Vector API code").
      */
     static void tile6x4(QuantizedMatrix m, int r, float[] x, int x0, int n, int vectorEnd, float[] sums, float[] lanes,
-                        float[] scales) {
+                        int lanesStart, float[] scales) {
         long qa = m.quantOffset(r), qb = m.quantOffset(r + 1), qc = m.quantOffset(r + 2);
         long qd = m.quantOffset(r + 3), qe = m.quantOffset(r + 4), qf = m.quantOffset(r + 5);
         int blocks = m.blocksPerRow();
         MemorySegment q = m.quants(), s = m.scales();
         MemorySegment.copy(s, SCALE, m.scaleOffset(r), scales, 0, 6 * blocks);  // six rows' scales lie one after another
-        pass(q, qa, qb, qc, qd, qe, qf, scales, blocks, x, x0, n, 0, vectorEnd / L, lanes, 0);
-        pass(q, qa, qb, qc, qd, qe, qf, scales, blocks, x, x0, n, 1, vectorEnd / L, lanes, 24 * L);
-        LaneSums.tileSums(lanes, 24, sums);
+        pass(q, qa, qb, qc, qd, qe, qf, scales, blocks, x, x0, n, 0, vectorEnd / L, lanes, lanesStart);
+        pass(q, qa, qb, qc, qd, qe, qf, scales, blocks, x, x0, n, 1, vectorEnd / L, lanes, lanesStart + 24 * L);
+        LaneSums.tileSums(lanes, lanesStart, 24, sums);
         for (int k = 0; vectorEnd < n && k < 24; k++) {
             int row = r + k / 4;
             sums[k] = tail(q, m.quantOffset(row), s, m.scaleOffset(row), x, x0 + (k & 3) * n, vectorEnd, n, sums[k]);

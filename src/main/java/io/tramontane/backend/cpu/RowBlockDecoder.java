@@ -104,27 +104,28 @@ final class RowBlockDecoder {
     }
 
     /**
-     * Tokens {@code [from, to)} of {@code x} (n features each) into the same places of {@code out}, in the layout the
-     * kernels of {@code weight} read them in: the word layout for BF16 ({@link #wordTokens}), else the split layout.
+     * Tokens {@code [from, to)} of {@code x} (n features each) into the same places of {@code out} shifted by
+     * {@code outStart} (where {@code out} is 64-byte aligned: {@link ArrayAlignment}), in the layout the kernels of
+     * {@code weight} read them in: the word layout for BF16 ({@link #wordTokens}), else the split layout.
      */
-    static void arrangeTokens(CpuWeight weight, float[] x, int from, int to, int n, int vectorEnd, float[] out) {
-        if (readsWords(weight)) wordTokens(x, from, to, n, vectorEnd, out);
-        else splitTokens(x, from, to, n, vectorEnd, out);
+    static void arrangeTokens(CpuWeight weight, float[] x, int from, int to, int n, int vectorEnd, float[] out, int outStart) {
+        if (readsWords(weight)) wordTokens(x, from, to, n, vectorEnd, out, outStart);
+        else splitTokens(x, from, to, n, vectorEnd, out, outStart);
     }
 
     /**
-     * Tokens {@code [from, to)} of {@code x} (n features each) into the same places of {@code out} in the word layout
-     * of BF16 rows ({@link DotKernels}): each 2L features up to {@code vectorEnd}, the even ones then the odd ones (the
-     * weights that the low and the high halves of a word of the stored row hold); the tail in place.
+     * Tokens {@code [from, to)} of {@code x} (n features each) into the same places of {@code out} from {@code outStart},
+     * in the word layout of BF16 rows ({@link DotKernels}): each 2L features up to {@code vectorEnd}, the even ones then
+     * the odd ones (the weights that the low and the high halves of a word of the stored row hold); the tail in place.
      */
-    static void wordTokens(float[] x, int from, int to, int n, int vectorEnd, float[] out) {
+    static void wordTokens(float[] x, int from, int to, int n, int vectorEnd, float[] out, int outStart) {
         for (int t = from; t < to; t++) {
-            for (int i = t * n, end = i + vectorEnd; i < end; i += 2 * L) {
+            for (int i = t * n, o = outStart + i, end = i + vectorEnd; i < end; i += 2 * L, o += 2 * L) {
                 FloatVector a = FloatVector.fromArray(DotKernels.F, x, i), b = FloatVector.fromArray(DotKernels.F, x, i + L);
-                EVENS.selectFrom(a, b).intoArray(out, i);
-                ODDS.selectFrom(a, b).intoArray(out, i + L);
+                EVENS.selectFrom(a, b).intoArray(out, o);
+                ODDS.selectFrom(a, b).intoArray(out, o + L);
             }
-            System.arraycopy(x, t * n + vectorEnd, out, t * n + vectorEnd, n - vectorEnd);
+            System.arraycopy(x, t * n + vectorEnd, out, outStart + t * n + vectorEnd, n - vectorEnd);
         }
     }
 
@@ -138,18 +139,19 @@ final class RowBlockDecoder {
     }
 
     /**
-     * Tokens {@code [from, to)} of {@code x} (n features each) into the same places of {@code out} in the split layout of
-     * {@link StoredTiles}, chunks of whole vectors up to {@code vectorEnd}.
+     * Tokens {@code [from, to)} of {@code x} (n features each) into the same places of {@code out} from {@code outStart},
+     * in the split layout of {@link StoredTiles}, chunks of whole vectors up to {@code vectorEnd}.
      */
-    static void splitTokens(float[] x, int from, int to, int n, int vectorEnd, float[] out) {
+    static void splitTokens(float[] x, int from, int to, int n, int vectorEnd, float[] out, int outStart) {
         int chunks = vectorEnd / L, pairs = chunks / 2, evens = (chunks + 1) / 2;
         for (int t = from; t < to; t++) {
+            int i = t * n, o = outStart + i;
             for (int k = 0; k < pairs; k++) {  // chunk 2k to place k, chunk 2k + 1 to place evens + k
-                FloatVector.fromArray(DotKernels.F, x, t * n + 2 * k * L).intoArray(out, t * n + k * L);
-                FloatVector.fromArray(DotKernels.F, x, t * n + (2 * k + 1) * L).intoArray(out, t * n + (evens + k) * L);
+                FloatVector.fromArray(DotKernels.F, x, i + 2 * k * L).intoArray(out, o + k * L);
+                FloatVector.fromArray(DotKernels.F, x, i + (2 * k + 1) * L).intoArray(out, o + (evens + k) * L);
             }
-            if (pairs < evens) FloatVector.fromArray(DotKernels.F, x, t * n + 2 * pairs * L).intoArray(out, t * n + pairs * L);
-            System.arraycopy(x, t * n + vectorEnd, out, t * n + vectorEnd, n - vectorEnd);
+            if (pairs < evens) FloatVector.fromArray(DotKernels.F, x, i + 2 * pairs * L).intoArray(out, o + pairs * L);
+            System.arraycopy(x, i + vectorEnd, out, o + vectorEnd, n - vectorEnd);
         }
     }
 

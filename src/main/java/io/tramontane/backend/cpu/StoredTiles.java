@@ -24,7 +24,10 @@ import jdk.incubator.vector.VectorSpecies;
  * element l in its low half, the second's in its high half). A pass holds the tokens of both chunks, so BF16 tiles
  * take five rows (20 accumulators, 8 tokens, a word and a row: 30 registers). One pass method per format, loads written
  * out: a single loop taking the format as a flag, its row widened by a helper, ran BF16 prefill at 34-38 tok/s against
- * 164-180 (C2 boxed the helper's vectors; 2026-11-26). The tile picks the pass; no vector crosses that call.
+ * 164-180 (C2 boxed the helper's vectors; 2026-11-26). The tile picks the pass; no vector crosses that call. Its
+ * accumulators go through {@code lanes} from {@code lanesStart} to {@link LaneSums#tileSums}, the caller's 64-byte
+ * boundary ({@link ArrayAlignment}), as the tokens start at one: a 64-byte vector across two cache lines costs two L1
+ * accesses.
  */
 final class StoredTiles {
     private static final VectorSpecies<Float> F = DotKernels.F;
@@ -43,10 +46,10 @@ final class StoredTiles {
      * {@link #pairedChain1} for e4m3 rows widened into the paired split layout (tokens split).
      */
     static void bf16Tile5x4(MemorySegment w, long b0, long row, float[] x, int x0, int n, int vectorEnd, int chain1,
-                            float[] sums, float[] lanes) {
-        bf16Pass(w, b0, row, x, x0, n, 0, chain1, lanes, 0);
-        bf16Pass(w, b0, row, x, x0, n, chain1, vectorEnd / L - chain1, lanes, 24 * L);
-        LaneSums.tileSums(lanes, 20, sums);
+                            float[] sums, float[] lanes, int lanesStart) {
+        bf16Pass(w, b0, row, x, x0, n, 0, chain1, lanes, lanesStart);
+        bf16Pass(w, b0, row, x, x0, n, chain1, vectorEnd / L - chain1, lanes, lanesStart + 24 * L);
+        LaneSums.tileSums(lanes, lanesStart, 20, sums);
         for (int k = 0; vectorEnd < n && k < 20; k++) {
             sums[k] = FusedRows.bf16Tail(w, b0 + k / 4 * row, x, x0 + (k & 3) * n, vectorEnd, n, sums[k]);
         }
@@ -67,11 +70,11 @@ final class StoredTiles {
      * (layout: {@link StoredTiles}): {@code sums[4 row + token]}.
      */
     static void f32Tile6x4(MemorySegment w, long ba, long bb, long bc, long bd, long be, long bf, float[] x, int x0,
-                           int n, int vectorEnd, float[] sums, float[] lanes) {
+                           int n, int vectorEnd, float[] sums, float[] lanes, int lanesStart) {
         int chunks = vectorEnd / L, evens = (chunks + 1) / 2;
-        f32Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, 0, evens, lanes, 0);
-        f32Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, evens, chunks - evens, lanes, 24 * L);
-        LaneSums.tileSums(lanes, 24, sums);
+        f32Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, 0, evens, lanes, lanesStart);
+        f32Pass(w, ba, bb, bc, bd, be, bf, x, x0, n, evens, chunks - evens, lanes, lanesStart + 24 * L);
+        LaneSums.tileSums(lanes, lanesStart, 24, sums);
         for (int k = 0; vectorEnd < n && k < 24; k++) {
             sums[k] = FusedRows.f32Tail(w, row(k / 4, ba, bb, bc, bd, be, bf), x, x0 + (k & 3) * n, vectorEnd, n, sums[k]);
         }

@@ -47,11 +47,12 @@ class DotKernelsTest {
         for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
         int end = RowBlockDecoder.vectorEnd(n, CpuWeight.linear(weight, 1f, Float.NaN));
         float[] tile = new float[LaneSums.TILE_SUMS], fusedTile = new float[LaneSums.TILE_SUMS];
-        float[] lanes = new float[DotKernels.LANES];
+        int from = 3;  // the tiles' accumulators from lanes[from] (64-byte aligned, in the kernels)
+        float[] lanes = new float[DotKernels.LANES + ArrayAlignment.SLACK];
         CpuWeight cpu = CpuWeight.linear(weight, 1f, Float.NaN);
         float[] unsplit = new float[6 * n];  // the split copy a prefill row group's tiles read, back in natural order
         float[] splitX = new float[4 * n];  // the tokens as the kernels of this dtype read them
-        RowBlockDecoder.arrangeTokens(cpu, x, 0, 4, n, end, splitX);
+        RowBlockDecoder.arrangeTokens(cpu, x, 0, 4, n, end, splitX, 0);
         boolean words = dtype == DType.BF16;
         float[] xk = words ? splitX : x;  // BF16 rows read every token in the word layout, the others decode natural tokens
         long[] c = new long[6];
@@ -60,10 +61,11 @@ class DotKernelsTest {
             MemorySegment split = MemorySegment.ofArray(new float[6 * n]);
             RowBlockDecoder.fp32Split(cpu, 0, 6, split);
             for (int i = 0; i < 6 * n; i++) unsplit[i] = split.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, splitIndex(i, n, end));
-            StoredTiles.f32Tile6x4(split, 0, 4L * n, 8L * n, 12L * n, 16L * n, 20L * n, splitX, 0, n, end, tile, lanes);
+            StoredTiles.f32Tile6x4(split, 0, 4L * n, 8L * n, 12L * n, 16L * n, 20L * n, splitX, 0, n, end, tile, lanes, from);
         } else if (words) {  // BF16 tiles of five rows read the stored rows; the sixth row is left to the row kernel
             System.arraycopy(natural, 0, unsplit, 0, 6 * n);
-            StoredTiles.bf16Tile5x4(weight.storage(), c[0], c[1] - c[0], splitX, 0, n, end, StoredTiles.wordChain1(end), tile, lanes);
+            StoredTiles.bf16Tile5x4(weight.storage(), c[0], c[1] - c[0], splitX, 0, n, end, StoredTiles.wordChain1(end), tile, lanes,
+                    from);
             System.arraycopy(tile, 0, fusedTile, 0, LaneSums.TILE_SUMS);
         } else {  // e4m3 rows widened to BF16 (exactly) for the five-row tiles; the sixth row checks the copy's row stride
             MemorySegment split = MemorySegment.ofArray(new short[6 * n]);
@@ -71,8 +73,8 @@ class DotKernelsTest {
             for (int i = 0; i < 6 * n; i++) {
                 unsplit[i] = Floats.bf16ToFloat(split.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, pairedIndex(i, n, end)));
             }
-            StoredTiles.bf16Tile5x4(split, 0, 2L * n, splitX, 0, n, end, StoredTiles.pairedChain1(end), tile, lanes);
-            FusedRows.e4m3Tile6x4(weight.storage(), c[0], c[1], c[2], c[3], c[4], c[5], x, 0, n, end, fusedTile, lanes);  // 4-15 tokens
+            StoredTiles.bf16Tile5x4(split, 0, 2L * n, splitX, 0, n, end, StoredTiles.pairedChain1(end), tile, lanes, from);
+            FusedRows.e4m3Tile6x4(weight.storage(), c[0], c[1], c[2], c[3], c[4], c[5], x, 0, n, end, fusedTile, lanes, from);  // 4-15 tokens
         }
         int tileRows = dtype == DType.F32 ? 6 : 5;
         assertThat(unsplit).as("the split copy holds every weight exactly").containsExactly(natural);
@@ -117,11 +119,12 @@ class DotKernelsTest {
         for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
         float[] paired = new float[tokens * rows], single = new float[tokens * rows];
         int end = RowBlockDecoder.vectorEnd(n, cpu);
-        float[] arranged = new float[tokens * n];
-        RowBlockDecoder.arrangeTokens(cpu, x, 0, tokens, n, end, arranged);
+        int start = 1 + tokens;  // arranged tokens start past where the buffer does (64-byte aligned, in the backend)
+        float[] arranged = new float[start + tokens * n];
+        RowBlockDecoder.arrangeTokens(cpu, x, 0, tokens, n, end, arranged, start);
         float[] split = LinearKernel.takesSplitTokens(cpu, tokens) ? arranged : null;
-        LinearKernel.rows(cpu, x, split, tokens, n, 0, rows, 1f, paired, rows, true);
-        LinearKernel.rows(cpu, x, split, tokens, n, 0, rows, 1f, single, rows, false);
+        LinearKernel.rows(cpu, x, split, start, tokens, n, 0, rows, 1f, paired, rows, true);
+        LinearKernel.rows(cpu, x, split, start, tokens, n, 0, rows, 1f, single, rows, false);
         float[] natural = weight.toFloatArray();
         for (int t = 0; t < tokens; t++) {
             for (int r = 0; r < rows; r++) {
@@ -151,12 +154,12 @@ class DotKernelsTest {
         float[] lanes = new float[DotKernels.LANES], tile = new float[LaneSums.TILE_SUMS], widenedTile = new float[LaneSums.TILE_SUMS];
         MemorySegment w = weight.storage();
         FusedRows.e4m3Tile6x4(w, weight.rowByteOffset(0), weight.rowByteOffset(1), weight.rowByteOffset(2), weight.rowByteOffset(3),
-                weight.rowByteOffset(4), weight.rowByteOffset(5), x, 0, n, end, tile, lanes);
+                weight.rowByteOffset(4), weight.rowByteOffset(5), x, 0, n, end, tile, lanes, 0);
         MemorySegment widened = MemorySegment.ofArray(new short[6 * n]);
         RowBlockDecoder.e4m3Split(weight, 0, 6, widened);
         float[] splitX = new float[4 * n];
-        RowBlockDecoder.splitTokens(x, 0, 4, n, end, splitX);
-        StoredTiles.bf16Tile5x4(widened, 0, 2L * n, splitX, 0, n, end, StoredTiles.pairedChain1(end), widenedTile, lanes);
+        RowBlockDecoder.splitTokens(x, 0, 4, n, end, splitX, 0);
+        StoredTiles.bf16Tile5x4(widened, 0, 2L * n, splitX, 0, n, end, StoredTiles.pairedChain1(end), widenedTile, lanes, 0);
         for (int r = 0; r < 6; r++) {
             for (int t = 0; t < 4; t++) {
                 float row = LinearKernel.fusedRow(CpuWeight.linear(weight, 1f, Float.NaN), r, x, t * n, n, end);

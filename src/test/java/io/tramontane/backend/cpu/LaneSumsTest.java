@@ -30,13 +30,16 @@ class LaneSumsTest {
         for (int k = 0; k < 16; k++) {
             assertThat(sums[k]).as("accumulator %d over two chains", k).isEqualTo(reference(original, k * L, (16 + k) * L));
         }
-        for (int count : new int[] {20, 24}) {  // a five-row and a six-row tile's two passes
-            lanes = original.clone();
-            java.util.Arrays.fill(sums, Float.NaN);
-            LaneSums.tileSums(lanes, count, sums);
-            for (int k = 0; k < count; k++) {
-                assertThat(sums[k]).as("tile accumulator %d of %d over two chains", k, count)
-                        .isEqualTo(reference(original, k * L, (24 + k) * L));
+        for (int count : new int[] {20, 24}) {  // a five-row and a six-row tile's two passes, from lanes[0] and further on
+            for (int from : new int[] {0, 5}) {
+                lanes = new float[from + original.length];
+                System.arraycopy(original, 0, lanes, from, original.length);
+                java.util.Arrays.fill(sums, Float.NaN);
+                LaneSums.tileSums(lanes, from, count, sums);
+                for (int k = 0; k < count; k++) {
+                    assertThat(sums[k]).as("tile accumulator %d of %d over two chains from %d", k, count, from)
+                            .isEqualTo(reference(original, k * L, (24 + k) * L));
+                }
             }
         }
     }

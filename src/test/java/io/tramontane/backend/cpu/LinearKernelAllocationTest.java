@@ -29,8 +29,8 @@ class LinearKernelAllocationTest {
         CpuWeight cpu = CpuWeight.linear(weight, 1f, Float.NaN);
         float[] x = new float[tokens * n], split = new float[tokens * n], out = new float[tokens * rows];
         for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
-        RowBlockDecoder.arrangeTokens(cpu, x, 0, tokens, n, RowBlockDecoder.vectorEnd(n, cpu), split);
-        long allocated = allocatedOnceCompiled(() -> LinearKernel.rows(cpu, x, split, tokens, n, 0, rows, 1f, out, rows, false));
+        RowBlockDecoder.arrangeTokens(cpu, x, 0, tokens, n, RowBlockDecoder.vectorEnd(n, cpu), split, 0);
+        long allocated = allocatedOnceCompiled(() -> LinearKernel.rows(cpu, x, split, 0, tokens, n, 0, rows, 1f, out, rows, false));
         assertThat(allocated).as("bytes allocated by 200 compiled calls").isZero();
     }
 
@@ -68,10 +68,10 @@ class LinearKernelAllocationTest {
             QuantizedMatrix m = Quantizer.quantize(weight, 1f, format, one, arena);
             CpuWeight cpu = CpuWeight.quantized(weight, m, Float.NaN);
             float[] split = new float[tokens * n];
-            RowBlockDecoder.arrangeTokens(cpu, x, 0, tokens, n, RowBlockDecoder.vectorEnd(n, cpu), split);
+            RowBlockDecoder.arrangeTokens(cpu, x, 0, tokens, n, RowBlockDecoder.vectorEnd(n, cpu), split, 0);
             Q4Activations x4 = format == CpuWeights.Q4 ? Q4Activations.quantize(x, tokens, n, one) : null;
             allocated = allocatedOnceCompiled(x4 != null ? () -> LinearKernel.q4Rows(m, x4, 0, rows, 1f, out, rows)
-                    : () -> LinearKernel.rows(cpu, x, split, tokens, n, 0, rows, 1f, out, rows, false));
+                    : () -> LinearKernel.rows(cpu, x, split, 0, tokens, n, 0, rows, 1f, out, rows, false));
         }
         assertThat(allocated).as("bytes allocated by 200 compiled calls").isZero();
     }
