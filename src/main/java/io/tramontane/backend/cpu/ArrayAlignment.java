@@ -9,8 +9,8 @@ import java.lang.invoke.MethodHandle;
 /**
  * Where the data of a {@code float[]} reaches a 64-byte boundary. The JVM aligns arrays to 8 bytes, so a 64-byte
  * vector loaded from one usually spans two cache lines, two L1 accesses. Tokens written from that index on are loaded
- * whole-line: the five-row tile loads eight token vectors per word of weights, and 512-token BF16 prefill ran 3.5-5.5%
- * faster with its tokens aligned (three interleaved pairs, 2026-11-27, docs/cpu-kernels.md).
+ * whole-line: the five-row tile loads eight token vectors per word of weights, and 512-token BF16 prefill ran 3-6%
+ * faster with its tokens aligned (five interleaved pairs on the Emerald Rapids Xeon, 2026-11-27, docs/cpu-kernels.md).
  *
  * <p>Java does not say where an array lies; a critical downcall, which may take a heap array, does: {@code memset(a, 0,
  * 0)} writes nothing and returns its first argument, the address of {@code a[0]} during the call. The JVM may move the
