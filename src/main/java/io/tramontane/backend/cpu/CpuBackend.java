@@ -152,8 +152,7 @@ public final class CpuBackend implements Backend {
             return;
         }
         float[] split = LinearKernel.takesSplitTokens(w, n) ? kept(SPLIT_INPUT, n * inFeatures + ArrayAlignment.SLACK) : null;
-        int splitStart = split == null ? 0 : ArrayAlignment.start(split);
-        if (split != null) arrangeTokens(w, xs, n, inFeatures, split, splitStart);
+        int splitStart = split == null ? 0 : arrangeTokens(w, xs, n, inFeatures, split);
         boolean pairs = rowPairs.pairs(w, n);
         long start = System.nanoTime();
         threads.parallelFor(outFeatures, grain, (from, to) -> LinearKernel.rows(w, xs, split, splitStart, n, inFeatures,
@@ -162,13 +161,14 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * The input tokens into {@code split} from {@code start} in the layout the kernels of {@code w} read
-     * ({@link RowBlockDecoder#arrangeTokens}).
+     * The input tokens into {@code split} from its first 64-byte boundary ({@link ArrayAlignment}), in the layout the
+     * kernels of {@code w} read ({@link RowBlockDecoder#arrangeTokens}); returns where they start.
      */
-    private void arrangeTokens(CpuWeight w, float[] x, int tokens, int cols, float[] split, int start) {
-        int vectorEnd = RowBlockDecoder.vectorEnd(cols, w);
+    private int arrangeTokens(CpuWeight w, float[] x, int tokens, int cols, float[] split) {
+        int start = ArrayAlignment.start(split), vectorEnd = RowBlockDecoder.vectorEnd(cols, w);
         if (tokens < 8) RowBlockDecoder.arrangeTokens(w, x, 0, tokens, cols, vectorEnd, split, start);
         else threads.parallelFor(tokens, 1, (from, to) -> RowBlockDecoder.arrangeTokens(w, x, from, to, cols, vectorEnd, split, start));
+        return start;
     }
 
     /**

@@ -217,8 +217,7 @@ final class LinearKernel {
         int chain1 = words ? StoredTiles.wordChain1(vectorEnd) : StoredTiles.pairedChain1(vectorEnd);
         int tileRows = bf16 ? 5 : 6, tilesEnd = from + (to - from) / tileRows * tileRows, bytes = bf16 ? 2 : 4;
         int panel = (int) Math.max(MIN_PANEL, PANEL_BYTES / (4L * in) / 4 * 4);
-        int groupBytes = RowGroups.bytes(4L * in * Math.min(panel, tokens));
-        int group = Math.max(tileRows, (int) (groupBytes / ((long) in * bytes)) / tileRows * tileRows);
+        int group = RowGroups.rows(4L * in * Math.min(panel, tokens), (long) in * bytes, tileRows);
         for (int p = 0; p < tokens; p += panel) {
             int panelEnd = Math.min(tokens, p + panel), quadsEnd = p + (panelEnd - p) / 4 * 4;
             for (int g = from; g < tilesEnd; g += group) {
@@ -310,8 +309,8 @@ final class LinearKernel {
         float[] sums = scratch.sums, lanes = scratch.lanes;
         int tokens = x.tokens, quadsEnd = tokens / 4 * 4, rowQuadsEnd = quadsEnd == 0 ? from : from + (to - from) / 4 * 4;
         int panel = (int) Math.max(4, PANEL_BYTES / (2L * x.blocks * CpuWeights.BLOCK) / 4 * 4);
-        int groupBytes = RowGroups.bytes(2L * x.blocks * CpuWeights.BLOCK * Math.min(panel, tokens));
-        int group = Math.max(4, (int) (groupBytes / (m.blocksPerRow() * (long) CpuWeights.Q4.quantBytesPerBlock())) / 4 * 4);
+        int group = RowGroups.rows(2L * x.blocks * CpuWeights.BLOCK * Math.min(panel, tokens),
+                m.blocksPerRow() * (long) CpuWeights.Q4.quantBytesPerBlock(), 4);
         for (int p = 0; p < quadsEnd; p += panel) {
             int panelEnd = Math.min(quadsEnd, p + panel);
             for (int g = from; g < rowQuadsEnd; g += group) {

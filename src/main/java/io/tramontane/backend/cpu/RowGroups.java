@@ -22,9 +22,12 @@ final class RowGroups {
 
     private RowGroups() {}
 
-    /** Bytes of a row group whose tokens take {@code panelBytes}, on this machine. */
-    static int bytes(long panelBytes) {
-        return bytesFor(L2, panelBytes);
+    /**
+     * Rows of {@code rowBytes} each in a row group whose tokens take {@code panelBytes}, on this machine: a whole
+     * multiple of {@code multiple} (a tile's rows), at least one.
+     */
+    static int rows(long panelBytes, long rowBytes, int multiple) {
+        return Math.max(multiple, (int) (bytesFor(L2, panelBytes) / rowBytes) / multiple * multiple);
     }
 
     static int bytesFor(OptionalLong l2, long panelBytes) {

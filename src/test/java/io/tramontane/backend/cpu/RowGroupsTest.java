@@ -43,6 +43,14 @@ class RowGroupsTest {
         assertThat(RowGroups.l2Bytes(sysfs)).as("unreadable size").isEmpty();
     }
 
+    /** A one-byte panel fits any L2 (and an unknown one gives the default), so the group is 192 KB here too. */
+    @Test
+    void groupsAreWholeTilesOfRowsAndAtLeastOne() {
+        assertThat(RowGroups.rows(1, 4096, 5)).isEqualTo(45);  // 48 rows of 4 KB in 192 KB, down to whole five-row tiles
+        assertThat(RowGroups.rows(1, 4096, 4)).isEqualTo(48);
+        assertThat(RowGroups.rows(1, 1L << 20, 6)).isEqualTo(6);  // rows wider than the group: one tile
+    }
+
     @Test
     void sizesParseWithTheirUnits() {
         assertThat(RowGroups.parseSize("2048K")).hasValue(2048L << 10);
