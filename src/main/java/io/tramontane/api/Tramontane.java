@@ -63,7 +63,7 @@ public final class Tramontane implements AutoCloseable {
             if (!backend.equals("cpu") && !backend.equals("cuda")) {
                 throw new IllegalArgumentException("backend must be cpu or cuda, got '" + backend + "'");
             }
-            if (cpuWeights == null) throw new IllegalArgumentException("CPU weights format must be given (stored, q8 or q4)");
+            if (cpuWeights == null) throw new IllegalArgumentException("CPU weights format must be given (" + CpuWeights.NAMES + ")");
             if (kvCacheBytes < 0) throw new IllegalArgumentException("KV cache bytes must be >= 0 (0: the default), got " + kvCacheBytes);
             if (kvCacheDtype == null) throw new IllegalArgumentException("KV cache dtype must be given (bf16 or fp8)");
             if (backend.equals("cpu") && kvCacheDtype != KvCacheDtype.BF16) {

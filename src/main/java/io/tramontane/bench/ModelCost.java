@@ -95,7 +95,7 @@ public record ModelCost(long layerBytes, long expertBytes, long headBytes, long 
     }
 
     private static long bytes(Tensor linear, CpuWeights linears) {
-        return linears == CpuWeights.STORED ? bytes(linear) : linears.bytes(linear.rows(), linear.cols());
+        return linears.quantized() ? linears.bytes(linear.rows(), linear.cols()) : bytes(linear);
     }
 
     private static long params(FeedForward.Dense d) {

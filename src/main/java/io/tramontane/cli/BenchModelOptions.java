@@ -20,8 +20,9 @@ final class BenchModelOptions {
     Integer threads;
     @Option(names = "--batch", defaultValue = "1", description = "Sequences per step (default: ${DEFAULT-VALUE}).")
     int batch;
-    @Option(names = "--cpu-weights", defaultValue = "stored", description = "Linears as stored (default), or quantized "
-            + "at load to q8 or q4; bytes per token count the quantized blocks and their scales.")
+    @Option(names = "--cpu-weights", defaultValue = "stored", description = "Linears as stored (default: read where "
+            + "they lie, on 4 KB pages as a mapped checkpoint's), copied at load onto 2 MB pages, or quantized at load to q8 "
+            + "or q4 (also on 2 MB pages); bytes per token count the quantized blocks and their scales.")
     String cpuWeights;
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;

@@ -32,7 +32,7 @@ public final class ModelFactory {
             if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
             if (tensorParallel < 1) throw new IllegalArgumentException("tensor parallelism must be >= 1, got " + tensorParallel);
             if (kvBlocks < 1 || blockSize < 1) throw new IllegalArgumentException("KV cache needs blocks >= 1 of size >= 1");
-            if (cpuWeights == null) throw new IllegalArgumentException("CPU weights format must be given (stored, q8 or q4)");
+            if (cpuWeights == null) throw new IllegalArgumentException("CPU weights format must be given (" + CpuWeights.NAMES + ")");
         }
 
         /** Linears as stored. */

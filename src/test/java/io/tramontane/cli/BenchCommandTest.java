@@ -91,7 +91,7 @@ class BenchCommandTest {
         assertThat(human.out()).contains("bf16 as q4");
         var bad = CliContractTest.run("bench", "decode", "--shape", TINY, "--cpu-weights", "int4");
         assertThat(bad.exitCode()).isEqualTo(Main.EXIT_USAGE);
-        assertThat(bad.err()).contains("--cpu-weights must be stored, q8 or q4, got 'int4'");
+        assertThat(bad.err()).contains("--cpu-weights must be stored, copied, q8 or q4, got 'int4'");
     }
 
     @Test

@@ -99,10 +99,24 @@ class GenerateCommandTest {
         assertThat(new ObjectMapper().readTree(q4.out()).get("ids")).hasSize(3);
         var unknown = CliContractTest.run("generate", "--cpu-weights", "q5", "--prompt-ids", "1");
         assertThat(unknown.exitCode()).isEqualTo(Main.EXIT_USAGE);
-        assertThat(unknown.err()).contains("--cpu-weights must be stored, q8 or q4, got 'q5'");
+        assertThat(unknown.err()).contains("--cpu-weights must be stored, copied, q8 or q4, got 'q5'");
         var cuda = CliContractTest.run("generate", "--backend", "cuda", "--cpu-weights", "q8", "--prompt-ids", "1");
         assertThat(cuda.exitCode()).isEqualTo(Main.EXIT_USAGE);
         assertThat(cuda.err()).contains("--cpu-weights q8 applies to --backend cpu only");
+    }
+
+    @Test
+    void copiedCpuWeightsGenerateTheTokensTheStoredOnesDo() throws Exception {
+        String[] args = {"generate", "--model", "demo", "--prompt-ids", "1,300,301", "--max-tokens", "6", "--ignore-eos",
+                "--json", "--threads", "2", "--cpu-weights", "stored"};
+        var stored = CliContractTest.run(args);
+        args[args.length - 1] = "copied";
+        var copied = CliContractTest.run(args);
+        assertThat(stored.exitCode()).as(stored.err()).isZero();
+        assertThat(copied.exitCode()).as(copied.err()).isZero();
+        var ids = new ObjectMapper().readTree(stored.out()).get("ids");
+        assertThat(ids).hasSize(6);
+        assertThat(new ObjectMapper().readTree(copied.out()).get("ids")).isEqualTo(ids);
     }
 
     @Test

@@ -18,8 +18,8 @@ import java.util.List;
 
 /**
  * The CPU backend: FP32 activations on the heap, weights read from the mapped checkpoint in their
- * stored dtype (or, on request, linears quantized at load into off-heap memory the backend frees on
- * close), output rows split statically over a fixed thread pool.
+ * stored dtype (or, on request, linears copied or quantized at load into off-heap memory on 2 MB pages that the
+ * backend frees on close), output rows split statically over a fixed thread pool.
  */
 public final class CpuBackend implements Backend {
 
@@ -31,7 +31,7 @@ public final class CpuBackend implements Backend {
      */
     public record Options(int threads, boolean staticActivationFp8, CpuWeights weights) {
         public Options {
-            if (weights == null) throw new IllegalArgumentException("CPU weights format must be given (stored, q8 or q4)");
+            if (weights == null) throw new IllegalArgumentException("CPU weights format must be given (" + CpuWeights.NAMES + ")");
         }
 
         /** Linears as stored. */
@@ -48,7 +48,7 @@ public final class CpuBackend implements Backend {
     private final CpuThreads threads;
     private final RowPairs rowPairs = new RowPairs(TrialPolicy.fromEnvironment(RowPairs.VARIABLE));
     private final Collective collective;
-    /** Holds the quantized linears; shared because the worker threads read them. */
+    /** Holds the quantized or copied linears; shared because the worker threads read them. */
     private final Arena arena = Arena.ofShared();
 
     public CpuBackend(Options options, Collective collective) {
@@ -81,6 +81,9 @@ public final class CpuBackend implements Backend {
         float activationScale = options.staticActivationFp8() ? linear.activationScale() : Float.NaN;
         if (options.weights() == CpuWeights.STORED) {
             return CpuWeight.linear(linear.weight(), linear.weightScale(), activationScale);
+        }
+        if (options.weights() == CpuWeights.COPIED) {
+            return CpuWeight.linear(LinearCopy.of(linear.weight(), threads, arena), linear.weightScale(), activationScale);
         }
         QuantizedMatrix q = Quantizer.quantize(linear.weight(), linear.weightScale(), options.weights(), threads, arena);
         return CpuWeight.quantized(linear.weight(), q, activationScale);

@@ -3,7 +3,7 @@ package io.tramontane.backend.cpu;
 import io.tramontane.backend.Weight;
 import java.util.List;
 
-/** One projection of every expert of a layer, each a linear in the backend's format (stored, q8 or q4). */
+/** One projection of every expert of a layer, each a linear in the backend's format (stored, copied, q8 or q4). */
 record CpuExperts(List<Weight> experts, long rows, long cols) implements Weight {
     CpuExperts {
         experts = List.copyOf(experts);

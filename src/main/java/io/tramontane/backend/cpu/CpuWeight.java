@@ -4,7 +4,7 @@ import io.tramontane.backend.Weight;
 import io.tramontane.weights.Tensor;
 
 /**
- * A weight as the CPU backend reads it: the mapped tensor view itself (decoded inside the kernels),
+ * A weight as the CPU backend reads it: the tensor view itself (decoded inside the kernels; mapped, or a copy),
  * with the FP8 scales of its linear. {@code activationScale} is NaN unless the input is to be
  * quantized to e4m3 first (static w8a8). A vector (norm gain) is also kept decoded in {@code values},
  * once, instead of on every use; null for matrices. A linear quantized at load time is read from

@@ -1,5 +1,6 @@
 package io.tramontane.backend.cpu;
 
+import io.tramontane.host.HugePages;
 import io.tramontane.weights.Floats;
 import io.tramontane.weights.Tensor;
 import java.lang.foreign.Arena;
@@ -31,7 +32,7 @@ final class Quantizer {
     private Quantizer() {}
 
     static QuantizedMatrix quantize(Tensor tensor, float weightScale, CpuWeights format, CpuThreads threads, Arena arena) {
-        if (format == CpuWeights.STORED) throw new IllegalArgumentException("nothing to quantize for stored weights");
+        if (!format.quantized()) throw new IllegalArgumentException("nothing to quantize for " + format.cliName() + " weights");
         if (BLOCK % (2 * DotKernels.F.length()) != 0) {  // the q8 kernels take whole vector chunks, two per block at 16 lanes
             throw new IllegalStateException("quantized CPU weights need vectors of at most 16 floats; this machine's hold "
                     + DotKernels.F.length());
@@ -40,8 +41,8 @@ final class Quantizer {
             throw new IllegalArgumentException("cannot quantize " + tensor + ": more than 2^31 rows or columns");
         }
         int rows = (int) tensor.rows(), cols = (int) tensor.cols(), blocks = CpuWeights.blocksPerRow(cols);
-        MemorySegment quants = arena.allocate((long) rows * blocks * format.quantBytesPerBlock() + QuantizedMatrix.SLACK, 64);
-        MemorySegment scales = arena.allocate((long) rows * blocks * format.scaleBytes() + QuantizedMatrix.SLACK, 64);
+        MemorySegment quants = HugePages.allocate(arena, (long) rows * blocks * format.quantBytesPerBlock() + QuantizedMatrix.SLACK);
+        MemorySegment scales = HugePages.allocate(arena, (long) rows * blocks * format.scaleBytes() + QuantizedMatrix.SLACK);
         QuantizedMatrix m = new QuantizedMatrix(tensor.name(), format, rows, cols, quants, scales);
         AtomicReference<IllegalArgumentException> invalid = new AtomicReference<>();
         threads.parallelFor(rows, ROWS_PER_TASK, (from, to) -> {

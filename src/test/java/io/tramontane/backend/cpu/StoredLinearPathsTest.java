@@ -90,6 +90,38 @@ class StoredLinearPathsTest {
         }
     }
 
+    /**
+     * {@code --cpu-weights copied}: the whole tensor, a permuted view, a row range and a column range, each copied
+     * contiguous onto the backend's 2 MB pages, give every token the bits the stored view gives it, on every path; the
+     * 1100-row tensors (over 2 MB) take a mapping of their own.
+     */
+    @ParameterizedTest(name = "{0} [{1}, {2}], tokens={3}")
+    @CsvSource({"BF16,64,1000,1", "BF16,64,1000,12", "BF16,1100,1030,70", "F8_E4M3,1100,2048,1", "F8_E4M3,64,2052,12",
+            "F8_E4M3,64,1043,70", "F32,64,1030,12", "F32,64,1030,70"})
+    void copiedViewsGiveEveryTokenTheBitsOfTheStoredOnes(DType dtype, int out, int in, int tokens) {
+        SplittableRandom random = new SplittableRandom(out * 31L + in + tokens);
+        Tensor tensor = DotKernelsTest.randomRows(dtype, out, in, random);
+        int[] order = IntStream.range(0, out).map(r -> out - 1 - r).toArray();
+        int columns = in / 2;
+        Tensor[] views = {tensor, tensor.permuteRows(order), tensor.rowRange(3, out - 5), tensor.columnRange(7, 7 + columns)};
+        float[] x = new float[tokens * in];
+        for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
+        float[] xc = new float[tokens * columns];
+        for (int t = 0; t < tokens; t++) System.arraycopy(x, t * in + 7, xc, t * columns, columns);
+        try (CpuBackend stored = new CpuBackend(new CpuBackend.Options(2, true));
+             CpuBackend copied = new CpuBackend(new CpuBackend.Options(2, true, CpuWeights.COPIED))) {
+            for (Tensor view : views) {
+                int rows = (int) view.rows(), cols = (int) view.cols();
+                float[] input = cols == in ? x : xc;
+                float[] expected = linear(stored, stored.linear(Linear.of(view)), input, tokens, cols, rows);
+                float[] actual = linear(copied, copied.linear(Linear.of(view)), input, tokens, cols, rows);
+                for (int i = 0; i < expected.length; i++) {
+                    assertThat(actual[i]).as("%s: token %d row %d", view, i / rows, i % rows).isEqualTo(expected[i]);
+                }
+            }
+        }
+    }
+
     private static float[] linear(CpuBackend backend, Weight weight, float[] x, int tokens, int in, int out) {
         Activation input = backend.allocate(tokens, in), output = backend.allocate(tokens, out);
         backend.embed(backend.weight(Tensor.ofFloats("x", new long[] {tokens, in}, x)), IntStream.range(0, tokens).toArray(), input);

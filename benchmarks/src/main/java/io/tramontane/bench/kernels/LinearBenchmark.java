@@ -80,8 +80,8 @@ public class LinearBenchmark {
         CpuWeights format = CpuWeights.parse(cpuWeights);
         backend = new CpuBackend(new CpuBackend.Options(threads > 0 ? threads : Runtime.getRuntime().availableProcessors(), true,
                 format));
-        long weightBytes = format == CpuWeights.STORED ? (long) outFeatures * inFeatures * DType.valueOf(dtype).bits() / 8
-                : format.bytes(outFeatures, inFeatures);
+        long weightBytes = format.quantized() ? format.bytes(outFeatures, inFeatures)
+                : (long) outFeatures * inFeatures * DType.valueOf(dtype).bits() / 8;
         weights = new Weight[(int) Math.max(1, ((streamedMB << 20) + weightBytes - 1) / weightBytes)];
         for (int i = 0; i < weights.length; i++) {
             Linear linear = SyntheticModel.linear(arena, "w" + i, DType.valueOf(dtype), outFeatures, inFeatures, i);
