@@ -3,6 +3,7 @@ package io.tramontane.bench;
 import io.tramontane.backend.cpu.CpuWeights;
 import io.tramontane.engine.JitSettle;
 import io.tramontane.engine.ModelFactory;
+import io.tramontane.host.HugePages;
 import io.tramontane.model.LanguageModel;
 import io.tramontane.sampling.DrawRequest;
 import java.util.Arrays;
@@ -46,8 +47,9 @@ public final class DecodeBench {
     }
 
     /**
-     * @param cpuWeights           {@code stored}, {@code q8} or {@code q4}
-     * @param loadSeconds          putting the weights on the backend (quantizing the linears, when asked)
+     * @param cpuWeights           {@code stored}, {@code copied}, {@code q8} or {@code q4}
+     * @param loadSeconds          putting the weights on the backend (copying or quantizing the linears, when asked)
+     * @param hugePageBytes        the process's memory on 2 MB pages once loaded (-1: unknown; see {@link HugePages})
      * @param tokens               timed steps (each gives {@code batch} tokens)
      * @param contextStart         positions already cached when timing began
      * @param warmupSteps          untimed steps run (at least {@code warmup}; more while the JIT was compiling)
@@ -61,7 +63,8 @@ public final class DecodeBench {
      *                             device's read bandwidth on cuda), or null
      * @param rooflineFraction     achieved / roofline, or null without a cached roofline
      */
-    public record Result(String model, String shape, String dtype, String backend, String cpuWeights, double loadSeconds, int threads,
+    public record Result(String model, String shape, String dtype, String backend, String cpuWeights, double loadSeconds,
+                         long hugePageBytes, int threads,
                          int batch, int tokens, int contextStart, int warmupSteps, boolean jitSettled, long jitMillisTimed,
                          double seconds, double tokensPerSecond, double stepMillisP50,
                          long weightBytesPerStep, double weightBytesPerToken, double achievedGbPerSecond,
@@ -84,9 +87,11 @@ public final class DecodeBench {
         long[] stepNanos = new long[settings.tokens()];
         long loadStart = System.nanoTime(), jitBefore, jitAfter;
         double loadSeconds;
+        long hugePageBytes;
         JitSettle.Result warmup = new JitSettle.Result(0, 0, false);
         try (LanguageModel lm = model.load(settings.backend(), options)) {
             loadSeconds = (System.nanoTime() - loadStart) * 1e-9;
+            hugePageBytes = HugePages.processHugeBytes();
             // greedy draws on the backend, as the engine runs plain requests: only token ids reach the host
             List<DrawRequest> greedy = Collections.nCopies(settings.batch(), DrawRequest.greedy());
             if (settings.warmup() > 0) {
@@ -110,7 +115,7 @@ public final class DecodeBench {
         double achieved = bytesPerStep * settings.tokens() / seconds / 1e9;
         Arrays.sort(stepNanos);
         return new Result(model.name(), ModelShape.describe(model.config()), model.dtype(), settings.backend(),
-                settings.cpuWeights().cliName(), loadSeconds, settings.threads(), settings.batch(), settings.tokens(), settings.warmup(),
+                settings.cpuWeights().cliName(), loadSeconds, hugePageBytes, settings.threads(), settings.batch(), settings.tokens(), settings.warmup(),
                 warmup.steps(), warmup.quiet(), jitBefore < 0 || jitAfter < 0 ? -1 : jitAfter - jitBefore, seconds,
                 settings.batch() * settings.tokens() / seconds, stepNanos[stepNanos.length / 2] / 1e6,
                 bytesPerStep, (double) bytesPerStep / settings.batch(), achieved,

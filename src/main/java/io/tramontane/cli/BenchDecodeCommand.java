@@ -54,7 +54,8 @@ final class BenchDecodeCommand implements Callable<Integer> {
                 r.model(), BenchModelOptions.weights(r.dtype(), r.cpuWeights()), r.shape(), r.backend(), r.threads(), r.batch(),
                 r.tokens(), r.warmupSteps(), r.jitSettled() ? "JIT idle" : "JIT not seen idle", r.machine().loadAverage());
         if (r.jitMillisTimed() > 0) out.printf("  the JIT compiled for %d ms during the timed steps%n", r.jitMillisTimed());
-        out.printf("  weights on the backend in %.1f s%n", r.loadSeconds());
+        out.printf("  weights on the backend in %.1f s%s%n", r.loadSeconds(), r.hugePageBytes() < 0 ? ""
+                : String.format("; %.0f MB of the process on 2 MB pages", r.hugePageBytes() / 1e6));
         out.printf("  %.2f tokens/s (%.1f ms per step, median), %.1f MB of weights per step, %.1f MB per token%n",
                 r.tokensPerSecond(), r.stepMillisP50(), r.weightBytesPerStep() / 1e6, r.weightBytesPerToken() / 1e6);
         out.printf("  %.2f GB/s achieved%s%n", r.achievedGbPerSecond(), r.rooflineFraction() == null

@@ -95,6 +95,26 @@ class BenchCommandTest {
     }
 
     @Test
+    void decodeWithCopiedWeightsCountsTheStoredBytesAndSaysWhatLiesOnHugePages() throws Exception {
+        JsonNode[] runs = new JsonNode[2];
+        String[] formats = {"stored", "copied"};
+        for (int i = 0; i < 2; i++) {
+            var result = CliContractTest.run("bench", "decode", "--shape", TINY, "--dtype", "bf16", "--cpu-weights", formats[i],
+                    "--tokens", "2", "--warmup", "1", "--settle", "0", "--threads", "2", "--json");
+            assertThat(result.exitCode()).as(result.err()).isZero();
+            runs[i] = JSON.readTree(result.out());
+            assertThat(runs[i].get("cpu_weights").asText()).isEqualTo(formats[i]);
+            long huge = runs[i].get("huge_page_bytes").asLong();
+            if (java.nio.file.Files.exists(java.nio.file.Path.of("/proc/self/smaps_rollup"))) {
+                assertThat(huge).isNotNegative();
+            } else {
+                assertThat(huge).isEqualTo(-1);
+            }
+        }
+        assertThat(runs[1].get("weight_bytes_per_step").asLong()).isEqualTo(runs[0].get("weight_bytes_per_step").asLong());
+    }
+
+    @Test
     void prefillReportsTokensPerSecondAndFlops() throws Exception {
         var result = CliContractTest.run("bench", "prefill", "--shape", TINY, "--dtype", "f32", "--prompt", "40",
                 "--batch", "2", "--runs", "2", "--threads", "1", "--json");

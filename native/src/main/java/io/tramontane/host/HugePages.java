@@ -109,6 +109,26 @@ public final class HugePages {
         }
     }
 
+    /**
+     * Bytes of this process's anonymous memory on huge pages now ({@code AnonHugePages} of
+     * {@code /proc/self/smaps_rollup}), or -1 where that cannot be read: what a benchmark reports to show that the kernel
+     * did give the pages asked for.
+     */
+    public static long processHugeBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/smaps_rollup"))) {
+                if (line.startsWith("AnonHugePages:")) return kilobytes(line, "AnonHugePages:");
+            }
+            return -1;
+        } catch (IOException | UnsupportedOperationException | NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private static long kilobytes(String line, String field) {
+        return Long.parseLong(line.substring(field.length()).replace("kB", "").trim()) * 1024;
+    }
+
     /** {@link #hugeBytes(MemorySegment)} of the {@code bytes} from {@code address}, given the lines of an smaps file. */
     static long hugeBytes(List<String> smaps, long address, long bytes) {
         long to = address + bytes, huge = 0;
@@ -121,7 +141,7 @@ public final class HugePages {
                 long end = Long.parseUnsignedLong(line.substring(dash + 1, space), 16);
                 inside = start < to && end > address;
             } else if (inside && line.startsWith("AnonHugePages:")) {
-                huge += Long.parseLong(line.substring("AnonHugePages:".length()).replace("kB", "").trim()) * 1024;
+                huge += kilobytes(line, "AnonHugePages:");
             }
         }
         return Math.min(huge, (bytes + SIZE - 1) / SIZE * SIZE);

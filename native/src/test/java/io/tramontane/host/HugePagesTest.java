@@ -80,6 +80,14 @@ class HugePagesTest {
         assertThat(HugePages.hugeBytes(smaps, 0x1000L, 4096)).as("in no mapping").isZero();
     }
 
+    @Test
+    void theProcessHugePageBytesAreWholeHugePagesWhereLinuxSaysThem() {
+        assumeTrue(Files.exists(Path.of("/proc/self/smaps_rollup")), "skipped: no /proc/self/smaps_rollup here");
+        long bytes = HugePages.processHugeBytes();
+        assertThat(bytes).isNotNegative();
+        assertThat(bytes % HugePages.SIZE).isZero();
+    }
+
     /** The VmFlags line of the mapping that starts at {@code start}, or null if none does. */
     private static String vmFlags(long start) throws IOException {
         String header = Long.toHexString(start) + "-";
