@@ -15,8 +15,9 @@ import java.util.Locale;
 /**
  * Off-heap memory on 2 MB pages, where Linux gives them (transparent huge pages, {@code enabled} set to
  * {@code always} or {@code madvise}). Decode streams every weight once per token; on 4 KB pages each 4 KB of that
- * stream is a TLB miss and a page walk. On the Emerald Rapids Xeon (2026-11-27) weights on 2 MB pages decoded 3-5%
- * faster (BF16, FP8 and 16-sequence BF16 batches, interleaved pairs; docs/cpu-kernels.md).
+ * stream is a TLB miss and a page walk. On the Emerald Rapids Xeon (2026-11-27) weights on 2 MB pages decoded one
+ * sequence faster, BF16 by 2.0-3.4% and FP8 by 2.4-9.3% (alternated pairs; 16-sequence batches and prefill within
+ * noise; docs/cpu-kernels.md).
  *
  * <p>The memory is mapped anonymous and private, advised {@code MADV_HUGEPAGE} before anything touches it, so the
  * kernel backs each 2 MB of it with one page at its first write (a page it cannot find falls back to 4 KB pages:
@@ -97,62 +98,26 @@ public final class HugePages {
     }
 
     /**
-     * Bytes on huge pages now in the mappings {@code segment} lies in (at most its size rounded up to whole huge pages;
-     * the kernel merges neighbouring mappings), from {@code /proc/self/smaps}; 0 where that file cannot be read. A
-     * measure for benchmarks and tests, not for the hot path: it reads the whole file.
-     */
-    public static long hugeBytes(MemorySegment segment) {
-        try {
-            return hugeBytes(Files.readAllLines(Path.of("/proc/self/smaps")), segment.address(), segment.byteSize());
-        } catch (IOException | UnsupportedOperationException | NumberFormatException e) {
-            return 0;
-        }
-    }
-
-    /**
      * Bytes of this process's anonymous memory on huge pages now ({@code AnonHugePages} of
      * {@code /proc/self/smaps_rollup}), or -1 where that cannot be read: what a benchmark reports to show that the kernel
      * did give the pages asked for.
      */
     public static long processHugeBytes() {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/smaps_rollup"))) {
-                if (line.startsWith("AnonHugePages:")) return kilobytes(line, "AnonHugePages:");
-            }
-            return -1;
+            return anonHugeBytes(Files.readAllLines(Path.of("/proc/self/smaps_rollup")));
         } catch (IOException | UnsupportedOperationException | NumberFormatException e) {
             return -1;
         }
     }
 
-    private static long kilobytes(String line, String field) {
-        return Long.parseLong(line.substring(field.length()).replace("kB", "").trim()) * 1024;
-    }
-
-    /** {@link #hugeBytes(MemorySegment)} of the {@code bytes} from {@code address}, given the lines of an smaps file. */
-    static long hugeBytes(List<String> smaps, long address, long bytes) {
-        long to = address + bytes, huge = 0;
-        boolean inside = false;
+    /** {@code AnonHugePages} of the lines of an smaps or smaps_rollup file, summed, in bytes; -1 if none says it. */
+    static long anonHugeBytes(List<String> smaps) {
+        long huge = -1;
         for (String line : smaps) {
-            int space = line.indexOf(' ');
-            if (space > 0 && isRange(line.substring(0, space))) {  // "start-end perms offset dev inode path"
-                int dash = line.indexOf('-');
-                long start = Long.parseUnsignedLong(line.substring(0, dash), 16);
-                long end = Long.parseUnsignedLong(line.substring(dash + 1, space), 16);
-                inside = start < to && end > address;
-            } else if (inside && line.startsWith("AnonHugePages:")) {
-                huge += kilobytes(line, "AnonHugePages:");
+            if (line.startsWith("AnonHugePages:")) {
+                huge = Math.max(huge, 0) + Long.parseLong(line.substring("AnonHugePages:".length()).replace("kB", "").trim()) * 1024;
             }
         }
-        return Math.min(huge, (bytes + SIZE - 1) / SIZE * SIZE);
-    }
-
-    private static boolean isRange(String s) {
-        int dash = s.indexOf('-');
-        if (dash <= 0 || dash == s.length() - 1) return false;
-        for (int i = 0; i < s.length(); i++) {
-            if (i != dash && Character.digit(s.charAt(i), 16) < 0) return false;
-        }
-        return true;
+        return huge;
     }
 }

@@ -62,22 +62,13 @@ class HugePagesTest {
     }
 
     @Test
-    void hugeBytesAddsTheHugePagesOfTheMappingsASegmentLiesIn() {
-        List<String> smaps = List.of(
-                "7f0000000000-7f0000400000 rw-p 00000000 00:00 0",
-                "Size:               4096 kB",
-                "AnonHugePages:      2048 kB",
-                "VmFlags: rd wr mr mw me ac hg",
-                "7f0000400000-7f0000c00000 rw-p 00000000 00:00 0 ",
-                "AnonHugePages:      6144 kB",
-                "7f0000c00000-7f0000e00000 r--p 00000000 08:01 42 /lib/libc.so.6",
-                "AnonHugePages:         0 kB");
-        assertThat(HugePages.hugeBytes(smaps, 0x7f0000000000L, 4L << 20)).isEqualTo(2L << 20);
-        assertThat(HugePages.hugeBytes(smaps, 0x7f0000300000L, 2L << 20)).as("across two mappings, capped at its size")
-                .isEqualTo(2L << 20);
-        assertThat(HugePages.hugeBytes(smaps, 0x7f0000400000L, 8L << 20)).isEqualTo(6L << 20);
-        assertThat(HugePages.hugeBytes(smaps, 0x7f0000c00000L, 1L << 20)).isZero();
-        assertThat(HugePages.hugeBytes(smaps, 0x1000L, 4096)).as("in no mapping").isZero();
+    void anonHugeBytesSumsWhatTheSmapsLinesSay() {
+        List<String> rollup = List.of("00400000-7ffc000 ---p 00000000 00:00 0 [rollup]", "Rss:  2542500 kB",
+                "AnonHugePages:    851968 kB", "ShmemPmdMapped:        0 kB");
+        assertThat(HugePages.anonHugeBytes(rollup)).isEqualTo(851968L * 1024);
+        assertThat(HugePages.anonHugeBytes(List.of("AnonHugePages: 2048 kB", "AnonHugePages: 0 kB", "AnonHugePages: 4096 kB")))
+                .isEqualTo(6144L * 1024);
+        assertThat(HugePages.anonHugeBytes(List.of("Rss: 4 kB"))).as("no such line").isEqualTo(-1);
     }
 
     @Test
