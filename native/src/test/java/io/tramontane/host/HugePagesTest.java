@@ -48,6 +48,14 @@ class HugePagesTest {
     }
 
     @Test
+    void aSizeNoMappingCanHoldFailsAsTheArenaWouldAndTheNextAllocationStillServes() {
+        try (Arena arena = Arena.ofConfined()) {
+            assertThatThrownBy(() -> HugePages.allocate(arena, 1L << 52)).isInstanceOf(OutOfMemoryError.class);
+            assertThat(HugePages.allocate(arena, 4L << 20).byteSize()).isEqualTo(4L << 20);
+        }
+    }
+
+    @Test
     void theMappingIsAdvisedOntoHugePagesAndGoneWhenTheArenaCloses() throws IOException {
         assumeTrue(HugePages.mapsItsOwn(), "skipped: no mappings of its own here");
         assumeTrue(Files.exists(Path.of("/sys/kernel/mm/transparent_hugepage/enabled")),

@@ -17,29 +17,48 @@ import java.lang.invoke.MethodHandle;
  * array afterwards (a young array at its next collection; G1 does not move the humongous ones that hold long prompts),
  * which costs speed, never correctness: the index only says where the caller writes and reads. Without native access
  * (a JVM run without {@code --enable-native-access}) or a C library, every array starts at 0.
+ *
+ * <p>Compiled, asking allocates nothing whether C2 inlines the call or not: the array's heap view is made once with the
+ * array ({@link Buffer}), and {@code memset}'s pointer comes back as a {@code long} (the same register on every 64-bit
+ * ABI), not as a segment. A view made per call and the returned segment cost 72 bytes a linear where C2 did not inline
+ * the call, as in one of the test suite's runs at eight lanes (2026-11-27).
  */
 final class ArrayAlignment {
-    /** Floats a buffer needs beyond its data so the data can start at any index {@link #start} returns. */
+    /** Floats a buffer needs beyond its data so the data can start at any index {@link Buffer#start} returns. */
     static final int SLACK = 15;
 
-    /** {@code void *memset(void *, int, size_t)}, taking heap arrays; null without native access or a C library. */
+    /**
+     * {@code void *memset(void *, int, size_t)}, taking heap arrays, its pointer returned as a {@code long}; null without
+     * native access, a C library or 64-bit addresses.
+     */
     private static final MethodHandle MEMSET = memset();
 
     private ArrayAlignment() {}
 
-    /** The first index of {@code a} whose address is a multiple of 64 bytes, now; 0 where that cannot be known. */
-    static int start(float[] a) {
-        if (MEMSET == null) return 0;
-        long address;
-        try {
-            address = ((MemorySegment) MEMSET.invokeExact(MemorySegment.ofArray(a), 0, 0L)).address();
-        } catch (Throwable e) {
-            return 0;
+    /** A float array with the heap view its address is read through. */
+    record Buffer(float[] floats, MemorySegment view) {
+        Buffer(int length) {
+            this(new float[length]);
         }
-        return startOf(address);
+
+        private Buffer(float[] floats) {
+            this(floats, MemorySegment.ofArray(floats));
+        }
+
+        /** The first index of {@link #floats} whose address is a multiple of 64 bytes, now; 0 where that cannot be known. */
+        int start() {
+            if (MEMSET == null) return 0;
+            long address;
+            try {
+                address = (long) MEMSET.invokeExact(view, 0, 0L);
+            } catch (Throwable e) {
+                return 0;
+            }
+            return startOf(address);
+        }
     }
 
-    /** False where {@link #start} always answers 0. */
+    /** False where {@link Buffer#start} always answers 0. */
     static boolean knowsAddresses() {
         return MEMSET != null;
     }
@@ -50,11 +69,11 @@ final class ArrayAlignment {
     }
 
     private static MethodHandle memset() {
-        if (!ArrayAlignment.class.getModule().isNativeAccessEnabled()) return null;
+        if (!ArrayAlignment.class.getModule().isNativeAccessEnabled() || ValueLayout.ADDRESS.byteSize() != Long.BYTES) return null;
         try {
             Linker linker = Linker.nativeLinker();
             return linker.defaultLookup().find("memset").map(address -> linker.downcallHandle(address,
-                    FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG),
+                    FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG),
                     Linker.Option.critical(true))).orElse(null);
         } catch (RuntimeException e) {  // no native linker on this platform
             return null;

@@ -154,8 +154,9 @@ public final class CpuBackend implements Backend {
             threads.parallelFor(outFeatures, grain, (from, to) -> LinearKernel.q4Rows(q4, x4, from, to, scale, o.data(), outFeatures));
             return;
         }
-        float[] split = LinearKernel.takesSplitTokens(w, n) ? kept(SPLIT_INPUT, n * inFeatures + ArrayAlignment.SLACK) : null;
-        int splitStart = split == null ? 0 : arrangeTokens(w, xs, n, inFeatures, split);
+        ArrayAlignment.Buffer splitBuffer = LinearKernel.takesSplitTokens(w, n) ? kept(SPLIT_INPUT, n * inFeatures + ArrayAlignment.SLACK) : null;
+        float[] split = splitBuffer == null ? null : splitBuffer.floats();
+        int splitStart = split == null ? 0 : arrangeTokens(w, xs, n, inFeatures, splitBuffer);
         boolean pairs = rowPairs.pairs(w, n);
         long start = System.nanoTime();
         threads.parallelFor(outFeatures, grain, (from, to) -> LinearKernel.rows(w, xs, split, splitStart, n, inFeatures,
@@ -167,8 +168,9 @@ public final class CpuBackend implements Backend {
      * The input tokens into {@code split} from its first 64-byte boundary ({@link ArrayAlignment}), in the layout the
      * kernels of {@code w} read ({@link RowBlockDecoder#arrangeTokens}); returns where they start.
      */
-    private int arrangeTokens(CpuWeight w, float[] x, int tokens, int cols, float[] split) {
-        int start = ArrayAlignment.start(split), vectorEnd = RowBlockDecoder.vectorEnd(cols, w);
+    private int arrangeTokens(CpuWeight w, float[] x, int tokens, int cols, ArrayAlignment.Buffer buffer) {
+        float[] split = buffer.floats();
+        int start = buffer.start(), vectorEnd = RowBlockDecoder.vectorEnd(cols, w);
         if (tokens < 8) RowBlockDecoder.arrangeTokens(w, x, 0, tokens, cols, vectorEnd, split, start);
         else threads.parallelFor(tokens, 1, (from, to) -> RowBlockDecoder.arrangeTokens(w, x, from, to, cols, vectorEnd, split, start));
         return start;
@@ -180,7 +182,7 @@ public final class CpuBackend implements Backend {
      */
     private static float[] quantizeE4m3(CpuActivation x, float scale) {
         int n = x.data().length;
-        float[] q = kept(E4M3_INPUT, n);
+        float[] q = kept(E4M3_INPUT, n).floats();
         for (int i = 0; i < n; i++) q[i] = Floats.e4m3ToFloat(Floats.floatToE4m3(x.data()[i] / scale));
         return q;
     }
@@ -189,16 +191,16 @@ public final class CpuBackend implements Backend {
      * A buffer of at least {@code floats}, the calling thread's own up to {@link #KEPT_FLOATS} (a decode step's linears
      * allocate nothing; a long prefill's buffer is the call's own, so no thread holds it).
      */
-    private static float[] kept(ThreadLocal<float[]> buffer, int floats) {
-        if (floats > KEPT_FLOATS) return new float[floats];
-        float[] b = buffer.get();
-        if (b.length < floats) buffer.set(b = new float[floats]);
+    private static ArrayAlignment.Buffer kept(ThreadLocal<ArrayAlignment.Buffer> buffer, int floats) {
+        if (floats > KEPT_FLOATS) return new ArrayAlignment.Buffer(floats);
+        ArrayAlignment.Buffer b = buffer.get();
+        if (b.floats().length < floats) buffer.set(b = new ArrayAlignment.Buffer(floats));
         return b;
     }
 
     private static final int KEPT_FLOATS = 2 << 20;
-    private static final ThreadLocal<float[]> E4M3_INPUT = ThreadLocal.withInitial(() -> new float[0]);
-    private static final ThreadLocal<float[]> SPLIT_INPUT = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<ArrayAlignment.Buffer> E4M3_INPUT = ThreadLocal.withInitial(() -> new ArrayAlignment.Buffer(0));
+    private static final ThreadLocal<ArrayAlignment.Buffer> SPLIT_INPUT = ThreadLocal.withInitial(() -> new ArrayAlignment.Buffer(0));
 
     @Override
     public void rope(Activation x, int headDim, float[] cos, float[] sin) {

@@ -43,7 +43,9 @@ final class LinearKernel {
 
     /** Per-thread scratch, so a decode step allocates nothing here: the pool's threads live as long as the backend. */
     private static final class Scratch {
-        final float[] sums = new float[LaneSums.TILE_SUMS], lanes = new float[DotKernels.LANES + ArrayAlignment.SLACK];
+        final float[] sums = new float[LaneSums.TILE_SUMS];
+        final ArrayAlignment.Buffer aligned = new ArrayAlignment.Buffer(DotKernels.LANES + ArrayAlignment.SLACK);
+        final float[] lanes = aligned.floats();
         final short[] blockSums = new short[32 * DotKernels.F.length()];
         /** q8 block scales of a tile's rows or a decode row ({@link Q8Rows}), grown to the widest linear seen. */
         private float[] q8Scales = new float[0];
@@ -210,7 +212,7 @@ final class LinearKernel {
     private static void prefill(CpuWeight cpu, float[] x, int xStart, float[] split, int splitStart, int tokens, int in,
                                 int from, int to, int vectorEnd, float scale, float[] out, int outStride, Scratch scratch) {
         float[] sums = scratch.sums, lanes = scratch.lanes;
-        int lanesStart = ArrayAlignment.start(lanes);
+        int lanesStart = scratch.aligned.start();
         Tensor weight = cpu.tensor();
         boolean bf16 = cpu.quantized() == null && weight.dtype() != DType.F32;  // BF16 and e4m3: BF16 words
         boolean words = RowBlockDecoder.readsWords(cpu);  // BF16 rows as stored, e4m3 ones widened into a paired split copy
@@ -264,7 +266,7 @@ final class LinearKernel {
         float[] sums = scratch.sums, lanes = scratch.lanes;
         boolean words = RowBlockDecoder.readsWords(weight);
         int quadsEnd = tokens / 4 * 4, tileRows = words ? 5 : 6;
-        int lanesStart = quadsEnd > 0 ? ArrayAlignment.start(lanes) : 0;  // decode rows fold sixteen at a time, not tiles
+        int lanesStart = quadsEnd > 0 ? scratch.aligned.start() : 0;  // decode rows fold sixteen at a time, not tiles
         int r = from;
         for (; quadsEnd > 0 && r + tileRows <= to; r += tileRows) {
             MemorySegment w = words ? bf16Rows(weight.tensor(), r, tileRows, scratch) : null;
