@@ -28,7 +28,7 @@ public final class HugePages {
     /** The size of a huge page on x86-64 and (with 4 KB base pages) arm64 Linux. */
     public static final long SIZE = 2L << 20;
 
-    private static final int PROT_READ = 1, PROT_WRITE = 2, MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000;
+    private static final int PROT_READ = 1, PROT_WRITE = 2, MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20;
     private static final int MADV_HUGEPAGE = 14;
     private static final Libc LIBC = Libc.bind();
 
@@ -72,8 +72,10 @@ public final class HugePages {
         long length = (bytes + SIZE - 1) / SIZE * SIZE + SIZE;  // room to start on a boundary
         long base;
         try {
+            // reserved against the commit limit (no MAP_NORESERVE): memory the machine cannot give fails here, as an
+            // OutOfMemoryError from the arena below, not as the OOM killer at a page fault later
             base = ((MemorySegment) LIBC.mmap().invokeExact(MemorySegment.NULL, length, PROT_READ | PROT_WRITE,
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0L)).address();
+                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0L)).address();
         } catch (Throwable e) {
             return arena.allocate(bytes, 64);
         }

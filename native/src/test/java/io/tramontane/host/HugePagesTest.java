@@ -55,6 +55,17 @@ class HugePagesTest {
         }
     }
 
+    /** More than the machine has, within the address space: refused when asked (Linux's heuristic or strict commit), not at a fault. */
+    @Test
+    void moreMemoryThanTheMachineHasFailsWhenAskedNotWhenTouched() throws IOException {
+        Path overcommit = Path.of("/proc/sys/vm/overcommit_memory");
+        assumeTrue(HugePages.mapsItsOwn() && Files.exists(overcommit), "skipped: no mappings of its own here");
+        assumeTrue(!Files.readString(overcommit).strip().equals("1"), "skipped: this kernel commits any mapping (overcommit 1)");
+        try (Arena arena = Arena.ofConfined()) {
+            assertThatThrownBy(() -> HugePages.allocate(arena, 1L << 46)).isInstanceOf(OutOfMemoryError.class);
+        }
+    }
+
     @Test
     void theMappingIsAdvisedOntoHugePagesAndGoneWhenTheArenaCloses() throws IOException {
         assumeTrue(HugePages.mapsItsOwn(), "skipped: no mappings of its own here");
