@@ -53,7 +53,8 @@ public final class Tramontane implements AutoCloseable {
      * @param maxBatchedTokens    tokens per step (max_num_batched_tokens): the prefill chunk size under load
      * @param prefixCaching       reuse the KV cache of identical prompt prefixes
      * @param backend             {@code cpu} (default) or {@code cuda} (devices 0 .. tensorParallel-1; not yet validated on a GPU)
-     * @param cpuWeights          CPU backend: linears as stored (default) or quantized at load to q8 / q4
+     * @param cpuWeights          CPU backend: linears as stored (default), copied at load onto 2 MB pages, or quantized at
+     *                            load to q8 / q4
      * @param kvCacheDtype        CUDA backend: K/V stored as BF16 (default) or FP8 e4m3 (half the bytes; scales of 1)
      */
     public record Options(int threads, int tensorParallel, long kvCacheBytes, int maxSequences,
@@ -63,7 +64,7 @@ public final class Tramontane implements AutoCloseable {
             if (!backend.equals("cpu") && !backend.equals("cuda")) {
                 throw new IllegalArgumentException("backend must be cpu or cuda, got '" + backend + "'");
             }
-            if (cpuWeights == null) throw new IllegalArgumentException("CPU weights format must be given (" + CpuWeights.NAMES + ")");
+            CpuWeights.requireGiven(cpuWeights);
             if (kvCacheBytes < 0) throw new IllegalArgumentException("KV cache bytes must be >= 0 (0: the default), got " + kvCacheBytes);
             if (kvCacheDtype == null) throw new IllegalArgumentException("KV cache dtype must be given (bf16 or fp8)");
             if (backend.equals("cpu") && kvCacheDtype != KvCacheDtype.BF16) {

@@ -24,7 +24,7 @@ public final class ModelFactory {
      * @param tensorParallel      ranks
      * @param kvBlocks            KV cache blocks per rank
      * @param staticActivationFp8 see {@link CpuBackend.Options}
-     * @param cpuWeights          linears as stored or quantized at load (CPU backend only)
+     * @param cpuWeights          linears as stored, copied or quantized at load (CPU backend only)
      */
     public record Options(int threads, int tensorParallel, int kvBlocks, int blockSize, boolean staticActivationFp8,
                           CpuWeights cpuWeights) {
@@ -32,7 +32,7 @@ public final class ModelFactory {
             if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
             if (tensorParallel < 1) throw new IllegalArgumentException("tensor parallelism must be >= 1, got " + tensorParallel);
             if (kvBlocks < 1 || blockSize < 1) throw new IllegalArgumentException("KV cache needs blocks >= 1 of size >= 1");
-            if (cpuWeights == null) throw new IllegalArgumentException("CPU weights format must be given (" + CpuWeights.NAMES + ")");
+            CpuWeights.requireGiven(cpuWeights);
         }
 
         /** Linears as stored. */

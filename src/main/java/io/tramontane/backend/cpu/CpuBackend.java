@@ -27,11 +27,11 @@ public final class CpuBackend implements Backend {
      * @param threads             worker threads of this rank
      * @param staticActivationFp8 for FP8 linears that carry an activation scale, quantize inputs to e4m3
      *                            as the checkpoint prescribes (w8a8); false dequantizes weights only (w8a16)
-     * @param weights             linears (output head included) as stored, or quantized at load to q8 / q4
+     * @param weights             linears (output head included) as stored, copied at load onto 2 MB pages, or quantized at load to q8 / q4
      */
     public record Options(int threads, boolean staticActivationFp8, CpuWeights weights) {
         public Options {
-            if (weights == null) throw new IllegalArgumentException("CPU weights format must be given (" + CpuWeights.NAMES + ")");
+            CpuWeights.requireGiven(weights);
         }
 
         /** Linears as stored. */

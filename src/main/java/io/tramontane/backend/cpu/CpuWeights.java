@@ -47,6 +47,11 @@ public enum CpuWeights {
         return scaleBytes;
     }
 
+    /** Refuses a null format: every options record that carries one requires it. */
+    public static void requireGiven(CpuWeights weights) {
+        if (weights == null) throw new IllegalArgumentException("CPU weights format must be given (" + NAMES + ")");
+    }
+
     /** Whether the linears are quantized at load (q8, q4), else in the checkpoint's dtype. */
     public boolean quantized() {
         return quantBytesPerBlock > 0;
