@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # llama.cpp side by side with Tramontane on this machine (issue #9): installs node-llama-cpp's prebuilt llama.cpp CPU
 # binaries from npm (node-llama-cpp 3.22.1, pinned in package.json), writes BF16, Q8_0, Q4_0 and Q4_K_M GGUFs of the 0.86B synthetic shape once into
-# the cache, then runs both engines in turn. usage: benchmarks/llamacpp/run.sh [rounds=3] [threads=2]
+# the cache, then runs both engines in turn. usage: benchmarks/llamacpp/run.sh [rounds=3] [threads=2] [depth=0: the
+# whole table; N: BF16 decode after N positions of context]
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${TRAMONTANE_CACHE:-$HOME/.cache/tramontane}/llamacpp
@@ -12,4 +13,4 @@ mkdir -p "$cache"
 for type in bf16 q8_0 q4_0 q4_k_m; do
   [ -f "$cache/$type.gguf" ] || node "$here/make-gguf.mjs" "$cache/$type.gguf" "$type"
 done
-node "$here/side-by-side.mjs" "${1:-3}" "${2:-2}"
+node "$here/side-by-side.mjs" "${1:-3}" "${2:-2}" "${3:-0}"

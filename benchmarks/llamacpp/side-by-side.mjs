@@ -4,15 +4,17 @@
 //   BF16 and FP8 decode also with --cpu-weights copied (the same bytes on 2 MB pages; llama.cpp maps its GGUF on 4 KB);
 //   Tramontane q4 (0.625, int8 activations) against Q4_0 (0.5625), the format it mirrors, and Q4_K_M (issue #9's figure;
 //   ~0.6 bytes/weight here: Q4_K with Q6_K where llama-quantize puts it, written by make-gguf.mjs).
-// usage: node side-by-side.mjs [rounds=3] [threads=2]   (run.sh installs llama.cpp and writes the GGUFs first)
+// With depth > 0 it runs BF16 decode only, after a context of that many positions (llama-bench's -d): llama.cpp's F16
+// KV cache against Tramontane's BF16 and F32 caches (--context, --kv-cache-dtype).
+// usage: node side-by-side.mjs [rounds=3] [threads=2] [depth=0]   (run.sh installs llama.cpp and writes the GGUFs first)
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
-const [roundsArg = "3", threadsArg = "2"] = process.argv.slice(2);
-const rounds = Number(roundsArg), threads = threadsArg;
+const [roundsArg = "3", threadsArg = "2", depthArg = "0"] = process.argv.slice(2);
+const rounds = Number(roundsArg), threads = threadsArg, depth = Number(depthArg);
 const cache = join(process.env.TRAMONTANE_CACHE ?? join(process.env.HOME, ".cache", "tramontane"), "llamacpp");
 const shape = "dim=2048,layers=16,heads=32,kv_heads=8,head_dim=64,hidden=5632,vocab=32768";
 
@@ -27,6 +29,29 @@ const llamaCpp = gguf => run("node", [join(here, "bench.mjs"), join(cache, gguf)
 
 const rows = {};
 const add = (name, value) => (rows[name] ??= []).push(value);
+const median = v => [...v].sort((a, b) => a - b)[v.length >> 1];
+const fmt = v => v.map(x => x.toFixed(1)).join(" / ");
+const table = title => {
+    console.log(`| ${title} (${threads} threads, ${new Date().toISOString().slice(0, 16)}Z) | rounds, tok/s | median |`);
+    console.log("|---|---|---|");
+    for (const [name, values] of Object.entries(rows)) console.log(`| ${name} | ${fmt(values)} | ${median(values).toFixed(1)} |`);
+};
+const ratio = (a, b) => (median(rows[a]) / median(rows[b])).toFixed(2);
+if (depth > 0) {
+    for (let r = 0; r < rounds; r++) {
+        add(`llama.cpp BF16 decode at depth ${depth} (F16 KV)`,
+            run("node", [join(here, "bench.mjs"), join(cache, "bf16.gguf"), threads, "0", "32", "1", String(depth)]).decodeTokensPerSecond);
+        for (const kv of ["bf16", "f32"]) {
+            add(`Tramontane BF16 decode at depth ${depth} (${kv.toUpperCase()} KV)`, 1000 / tramontane("decode", "bf16",
+                ["--context", String(depth), "--kv-cache-dtype", kv, "--settle", "10"]).step_millis_p50);
+        }
+        console.error(`round ${r + 1} of ${rounds} done`);
+    }
+    table(`run at depth ${depth}`);
+    const [llama, bf16, f32] = Object.keys(rows);
+    console.log(`\nratios of medians: BF16 KV ${ratio(bf16, llama)}x, F32 KV ${ratio(f32, llama)}x llama.cpp's F16 KV`);
+    process.exit(0);
+}
 for (let r = 0; r < rounds; r++) {
     const bf16 = llamaCpp("bf16.gguf"), q8 = llamaCpp("q8_0.gguf"), q4 = llamaCpp("q4_0.gguf"), q4km = llamaCpp("q4_k_m.gguf");
     add("llama.cpp BF16 prefill", Math.max(...bf16.prefillTokensPerSecond));
@@ -44,12 +69,7 @@ for (let r = 0; r < rounds; r++) {
     }
     console.error(`round ${r + 1} of ${rounds} done`);
 }
-const median = v => [...v].sort((a, b) => a - b)[v.length >> 1];
-const fmt = v => v.map(x => x.toFixed(1)).join(" / ");
-console.log(`| run (${threads} threads, ${new Date().toISOString().slice(0, 16)}Z) | rounds, tok/s | median |`);
-console.log("|---|---|---|");
-for (const [name, values] of Object.entries(rows)) console.log(`| ${name} | ${fmt(values)} | ${median(values).toFixed(1)} |`);
-const ratio = (a, b) => (median(rows[a]) / median(rows[b])).toFixed(2);
+table("run");
 console.log(`\nratios of medians: BF16 prefill ${ratio("Tramontane BF16 prefill", "llama.cpp BF16 prefill")}x, ` +
     `BF16 decode ${ratio("Tramontane BF16 decode", "llama.cpp BF16 decode")}x (copied ` +
     `${ratio("Tramontane BF16 copied decode", "llama.cpp BF16 decode")}x), FP8 decode vs Q8_0 ` +

@@ -1,7 +1,7 @@
 package io.tramontane.api;
 
 import io.tramontane.backend.cpu.CpuWeights;
-import io.tramontane.backend.cuda.KvCacheDtype;
+import io.tramontane.backend.KvCacheDtype;
 import io.tramontane.demo.DemoModel;
 import io.tramontane.engine.Engine;
 import io.tramontane.engine.EngineStats;
@@ -47,7 +47,8 @@ public final class Tramontane implements AutoCloseable {
      * @param threads             CPU threads in total
      * @param tensorParallel      ranks (CPU: in-process)
      * @param kvCacheBytes        memory for the KV cache of all sequences together (per device on CUDA), or 0 for
-     *                            the default (CPU: a quarter of the heap; CUDA: what 90% of the device leaves)
+     *                            the default (CPU: what 75% of the machine's memory leaves after the weights and the
+     *                            heap; CUDA: what 90% of the device leaves)
      * @param maxSequences        sequences decoded together (max_num_seqs)
      * @param staticActivationFp8 FP8 checkpoints with activation scales run w8a8 (true) or weight-only (false)
      * @param maxBatchedTokens    tokens per step (max_num_batched_tokens): the prefill chunk size under load
@@ -55,7 +56,8 @@ public final class Tramontane implements AutoCloseable {
      * @param backend             {@code cpu} (default) or {@code cuda} (devices 0 .. tensorParallel-1; not yet validated on a GPU)
      * @param cpuWeights          CPU backend: linears as stored (default), copied at load onto 2 MB pages, or quantized at
      *                            load to q8 / q4
-     * @param kvCacheDtype        CUDA backend: K/V stored as BF16 (default) or FP8 e4m3 (half the bytes; scales of 1)
+     * @param kvCacheDtype        K/V stored as BF16 (default), F32 (exact: twice the bytes) or, on CUDA, FP8 e4m3 (half
+     *                            the bytes; scales of 1)
      */
     public record Options(int threads, int tensorParallel, long kvCacheBytes, int maxSequences,
                           boolean staticActivationFp8, int maxBatchedTokens, boolean prefixCaching, String backend,
@@ -66,10 +68,10 @@ public final class Tramontane implements AutoCloseable {
             }
             CpuWeights.requireGiven(cpuWeights);
             if (kvCacheBytes < 0) throw new IllegalArgumentException("KV cache bytes must be >= 0 (0: the default), got " + kvCacheBytes);
-            if (kvCacheDtype == null) throw new IllegalArgumentException("KV cache dtype must be given (bf16 or fp8)");
-            if (backend.equals("cpu") && kvCacheDtype != KvCacheDtype.BF16) {
-                throw new IllegalArgumentException("KV cache dtype " + kvCacheDtype + " applies to the cuda backend only (the "
-                        + "CPU caches FP32)");
+            if (kvCacheDtype == null) throw new IllegalArgumentException("KV cache dtype must be given (bf16, fp8 or f32)");
+            if (backend.equals("cpu") && kvCacheDtype == KvCacheDtype.FP8_E4M3) {
+                throw new IllegalArgumentException("KV cache dtype fp8 applies to the cuda backend only (the CPU caches bf16 "
+                        + "or f32)");
             }
             if (backend.equals("cuda") && cpuWeights != CpuWeights.STORED) {
                 throw new IllegalArgumentException("CPU weights " + cpuWeights.cliName() + " apply to the CPU backend only, "
@@ -171,7 +173,7 @@ public final class Tramontane implements AutoCloseable {
             var model = options.backend().equals("cuda")
                     ? ModelFactory.cuda(checkpoint.weights(), factoryOptions, options.kvCacheDtype(), true,
                             uploads.apply(checkpoint.fileBytes()))
-                    : ModelFactory.cpu(checkpoint.weights(), factoryOptions);
+                    : ModelFactory.cpu(checkpoint.weights(), factoryOptions, options.kvCacheDtype());
             Engine engine = new Engine(model, eos,
                     new Engine.Options(options.maxSequences(), maxContext, options.maxBatchedTokens(),
                             options.prefixCaching(), 0));

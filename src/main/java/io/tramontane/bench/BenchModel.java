@@ -1,5 +1,6 @@
 package io.tramontane.bench;
 
+import io.tramontane.backend.KvCacheDtype;
 import io.tramontane.model.LanguageModel;
 import io.tramontane.engine.ModelFactory;
 import io.tramontane.backend.cpu.CpuWeights;
@@ -36,18 +37,21 @@ public record BenchModel(String name, String dtype, ModelWeights weights, AutoCl
     }
 
     /** Throws unless {@code backend} is cpu or cuda, and {@code cpuWeights} (load-time quantization) is used on cpu only. */
-    static void requireBackend(String backend, CpuWeights cpuWeights) {
+    static void requireBackend(String backend, CpuWeights cpuWeights, KvCacheDtype kvCache) {
         if (!backend.equals("cpu") && !backend.equals("cuda")) {
             throw new IllegalArgumentException("backend must be cpu or cuda, got '" + backend + "'");
         }
         if (backend.equals("cuda") && cpuWeights != CpuWeights.STORED) {
             throw new IllegalArgumentException("CPU weights " + cpuWeights.cliName() + " apply to the CPU backend only");
         }
+        if (kvCache == null || backend.equals("cpu") && kvCache == KvCacheDtype.FP8_E4M3) {
+            throw new IllegalArgumentException("the CPU backend caches keys and values as bf16 or f32, not " + kvCache);
+        }
     }
 
     /** The weights on {@code backend} (cpu, or cuda on device 0) as a model a benchmark steps through. */
-    LanguageModel load(String backend, ModelFactory.Options options) {
-        return backend.equals("cuda") ? ModelFactory.cuda(weights, options) : ModelFactory.cpu(weights, options);
+    LanguageModel load(String backend, ModelFactory.Options options, KvCacheDtype kvCache) {
+        return backend.equals("cuda") ? ModelFactory.cuda(weights, options, kvCache) : ModelFactory.cpu(weights, options, kvCache);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.tramontane.bench;
 
+import io.tramontane.backend.KvCacheDtype;
 import io.tramontane.backend.cpu.CpuWeights;
 import io.tramontane.engine.ModelFactory;
 import io.tramontane.model.LanguageModel;
@@ -18,22 +19,24 @@ public final class PrefillBench {
      * @param cpuWeights linears as stored or quantized at load
      * @param backend    {@code cpu} or {@code cuda} (device 0)
      */
-    public record Settings(int threads, int batch, int prompt, int runs, long seed, CpuWeights cpuWeights, String backend) {
+    public record Settings(int threads, int batch, int prompt, int runs, long seed, CpuWeights cpuWeights, KvCacheDtype kvCache,
+                           String backend) {
         public Settings {
             if (threads < 1 || batch < 1 || prompt < 1 || runs < 1) {
                 throw new IllegalArgumentException("threads, batch, prompt and runs must be >= 1");
             }
-            BenchModel.requireBackend(backend, cpuWeights);
+            BenchModel.requireBackend(backend, cpuWeights, kvCache);
         }
 
-        /** On the CPU backend. */
+        /** On the CPU backend, a BF16 KV cache. */
         public Settings(int threads, int batch, int prompt, int runs, long seed, CpuWeights cpuWeights) {
-            this(threads, batch, prompt, runs, seed, cpuWeights, "cpu");
+            this(threads, batch, prompt, runs, seed, cpuWeights, KvCacheDtype.BF16, "cpu");
         }
     }
 
     /**
-     * @param cpuWeights         {@code stored}, {@code q8} or {@code q4}
+     * @param cpuWeights         {@code stored}, {@code copied}, {@code q8} or {@code q4}
+     * @param kvCache            the KV cache's dtype: {@code bf16}, {@code f32} or {@code fp8}
      * @param tokens             prompt tokens of one prefill, all sequences
      * @param seconds            the best run
      * @param gflopsPerSecond    10^9 flops per second in the best run
@@ -41,7 +44,8 @@ public final class PrefillBench {
      *                           device's dense tensor-core peak on cuda), or null
      * @param rooflineFraction   achieved / roofline, or null without a cached roofline
      */
-    public record Result(String model, String shape, String dtype, String backend, String cpuWeights, int threads, int batch, int prompt,
+    public record Result(String model, String shape, String dtype, String backend, String cpuWeights, String kvCache, int threads,
+                         int batch, int prompt,
                          int tokens,
                          double seconds, double[] runSeconds, double tokensPerSecond, double flops,
                          double gflopsPerSecond, Double rooflineGflops, Double rooflineFraction, Machine machine) {}
@@ -61,7 +65,7 @@ public final class PrefillBench {
                 model.config().vocabSize(), settings.seed());
         double[] runSeconds = new double[settings.runs()];
         double best = Double.MAX_VALUE;
-        try (LanguageModel lm = model.load(settings.backend(), options)) {
+        try (LanguageModel lm = model.load(settings.backend(), options, settings.kvCache())) {
             // a whole prompt first, as llama.cpp's bench does: a long prompt runs code a short one does not (attention
             // over more chunks, more token panels), and its first run, JIT-compiling that, measured 5-25% slower
             lm.forward(batch.prefill(settings.prompt()));
@@ -77,7 +81,7 @@ public final class PrefillBench {
         double flops = ModelCost.of(model.weights()).prefillFlops(settings.prompt(), settings.batch());
         double gflops = flops / best / 1e9;
         return new Result(model.name(), ModelShape.describe(model.config()), model.dtype(), settings.backend(),
-                settings.cpuWeights().cliName(), settings.threads(),
+                settings.cpuWeights().cliName(), settings.kvCache().cliName(), settings.threads(),
                 settings.batch(), settings.prompt(), tokens, best, runSeconds, tokens / best, flops, gflops,
                 ceiling, ceiling == null ? null : gflops / ceiling, Machine.now());
     }

@@ -39,15 +39,16 @@ public final class SequenceBatch {
 
     /** One new token per sequence at {@code position}, logits for all of them. */
     public Step decode(int position) {
-        return step(position, 1);
+        return chunk(position, 1);
     }
 
     /** The first {@code length} tokens of every sequence, logits for each sequence's last one. */
     public Step prefill(int length) {
-        return step(0, length);
+        return chunk(0, length);
     }
 
-    private Step step(int start, int length) {
+    /** Positions {@code [start, start + length)} of every sequence, logits for each sequence's last one. */
+    public Step chunk(int start, int length) {
         int rows = sequences * length;
         int[] tokens = new int[rows], positions = new int[rows], logitRows = new int[sequences];
         List<AttentionBatch.Segment> segments = new ArrayList<>(sequences);

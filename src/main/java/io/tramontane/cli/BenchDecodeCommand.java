@@ -17,6 +17,9 @@ import picocli.CommandLine.Spec;
 final class BenchDecodeCommand implements Callable<Integer> {
     @Mixin
     BenchModelOptions modelOptions;
+    @Option(names = "--context", defaultValue = "0", paramLabel = "POSITIONS", description = "Positions of each sequence "
+            + "filled first (untimed prefill), as llama-bench's depth: decode then attends over them (default: ${DEFAULT-VALUE}).")
+    int context;
     @Option(names = "--tokens", defaultValue = "32", description = "Timed steps; each gives --batch tokens (default: ${DEFAULT-VALUE}).")
     int tokens;
     @Option(names = "--warmup", defaultValue = "12",
@@ -35,8 +38,8 @@ final class BenchDecodeCommand implements Callable<Integer> {
         int threads = modelOptions.threads();
         DecodeBench.Settings settings;
         try {
-            settings = new DecodeBench.Settings(threads, modelOptions.batch, tokens, warmup, settle, modelOptions.seed,
-                    modelOptions.cpuWeights(), modelOptions.backend);
+            settings = new DecodeBench.Settings(threads, modelOptions.batch, context, tokens, warmup, settle, modelOptions.seed,
+                    modelOptions.cpuWeights(), modelOptions.kvCache(), modelOptions.backend);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
@@ -50,14 +53,17 @@ final class BenchDecodeCommand implements Callable<Integer> {
             out.println(BenchJson.write(r));
             return Main.EXIT_OK;
         }
-        out.printf("decode %s %s [%s] on %s, %d threads, batch %d, %d steps after %d warm-up (%s), load average %.2f%n",
-                r.model(), BenchModelOptions.weights(r.dtype(), r.cpuWeights()), r.shape(), r.backend(), r.threads(), r.batch(),
-                r.tokens(), r.warmupSteps(), r.jitSettled() ? "JIT idle" : "JIT not seen idle", r.machine().loadAverage());
+        out.printf("decode %s %s [%s] on %s, %s KV cache, %d threads, batch %d, %d steps from position %d after %d warm-up "
+                        + "(%s), load average %.2f%n",
+                r.model(), BenchModelOptions.weights(r.dtype(), r.cpuWeights()), r.shape(), r.backend(), r.kvCache(), r.threads(),
+                r.batch(), r.tokens(), r.contextStart(), r.warmupSteps(), r.jitSettled() ? "JIT idle" : "JIT not seen idle",
+                r.machine().loadAverage());
         if (r.jitMillisTimed() > 0) out.printf("  the JIT compiled for %d ms during the timed steps%n", r.jitMillisTimed());
         out.printf("  weights on the backend in %.1f s%s%n", r.loadSeconds(), r.hugePageBytes() < 0 ? ""
                 : String.format("; %.0f MB of the process on 2 MB pages", r.hugePageBytes() / 1e6));
-        out.printf("  %.2f tokens/s (%.1f ms per step, median), %.1f MB of weights per step, %.1f MB per token%n",
-                r.tokensPerSecond(), r.stepMillisP50(), r.weightBytesPerStep() / 1e6, r.weightBytesPerToken() / 1e6);
+        out.printf("  %.2f tokens/s (%.1f ms per step, median), %.1f MB of weights per step, %.1f MB per token, %.1f MB of "
+                        + "KV cache per step%n", r.tokensPerSecond(), r.stepMillisP50(), r.weightBytesPerStep() / 1e6,
+                r.weightBytesPerToken() / 1e6, r.kvBytesPerStep() / 1e6);
         out.printf("  %.2f GB/s achieved%s%n", r.achievedGbPerSecond(), r.rooflineFraction() == null
                 ? (modelOptions.backend.equals("cuda") ? " ('tramontane gpu-check' measures the device's read bandwidth)"
                         : " (run 'tramontane bench roofline' for the fraction of bandwidth)")

@@ -1,5 +1,6 @@
 package io.tramontane.cli;
 
+import io.tramontane.backend.KvCacheDtype;
 import io.tramontane.backend.cpu.CpuWeights;
 import io.tramontane.bench.BenchModel;
 import io.tramontane.bench.ModelShape;
@@ -24,6 +25,9 @@ final class BenchModelOptions {
             + "they lie, on 4 KB pages as a mapped checkpoint's), copied at load onto 2 MB pages, or quantized at load to q8 "
             + "or q4 (also on 2 MB pages); bytes per token count the quantized blocks and their scales.")
     String cpuWeights;
+    @Option(names = "--kv-cache-dtype", defaultValue = "bf16", description = "How the KV cache stores keys and values: "
+            + "bf16 (default), f32 or, cuda only, fp8.")
+    String kvCacheDtype;
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
     @Option(names = "--backend", defaultValue = "cpu",
@@ -38,6 +42,10 @@ final class BenchModelOptions {
 
     CpuWeights cpuWeights() {
         return ModelOptions.cpuWeights(cpuWeights, "cpu");
+    }
+
+    KvCacheDtype kvCache() {
+        return ModelOptions.kvCacheDtype(kvCacheDtype, backend);
     }
 
     /** The weights as the human output names them: {@code bf16}, or {@code bf16 as q8} when quantized at load. */

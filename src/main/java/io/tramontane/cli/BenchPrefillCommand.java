@@ -31,7 +31,7 @@ final class BenchPrefillCommand implements Callable<Integer> {
         PrefillBench.Settings settings;
         try {
             settings = new PrefillBench.Settings(threads, modelOptions.batch, prompt, runs, modelOptions.seed,
-                    modelOptions.cpuWeights(), modelOptions.backend);
+                    modelOptions.cpuWeights(), modelOptions.kvCache(), modelOptions.backend);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
@@ -45,8 +45,9 @@ final class BenchPrefillCommand implements Callable<Integer> {
             out.println(BenchJson.write(r));
             return Main.EXIT_OK;
         }
-        out.printf("prefill %s %s [%s] on %s, %d threads, %d x %d tokens, best of %d, load average %.2f%n",
-                r.model(), BenchModelOptions.weights(r.dtype(), r.cpuWeights()), r.shape(), r.backend(), r.threads(), r.batch(),
+        out.printf("prefill %s %s [%s] on %s, %s KV cache, %d threads, %d x %d tokens, best of %d, load average %.2f%n",
+                r.model(), BenchModelOptions.weights(r.dtype(), r.cpuWeights()), r.shape(), r.backend(), r.kvCache(), r.threads(),
+                r.batch(),
                 r.prompt(), r.runSeconds().length,
                 r.machine().loadAverage());
         out.printf("  %.1f tokens/s (%.2f s), %.1f GFLOP/s%s%n", r.tokensPerSecond(), r.seconds(), r.gflopsPerSecond(),

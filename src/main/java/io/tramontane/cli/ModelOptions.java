@@ -2,7 +2,7 @@ package io.tramontane.cli;
 
 import io.tramontane.api.Tramontane;
 import io.tramontane.backend.cpu.CpuWeights;
-import io.tramontane.backend.cuda.KvCacheDtype;
+import io.tramontane.backend.KvCacheDtype;
 import io.tramontane.weights.Progress;
 import picocli.CommandLine.Option;
 
@@ -23,13 +23,14 @@ final class ModelOptions {
             + "of 32 with a BF16 scale, 0.5625 bytes/weight, int8 activations), quantized at load.")
     String cpuWeights;
 
-    @Option(names = "--kv-cache-gib", description = "Memory for the KV cache of all sequences (default: cpu a quarter of the "
-            + "Java heap, at least 0.25 GiB, on the heap: raise -Xmx through TRAMONTANE_JAVA_OPTS; cuda per device, what 90% "
-            + "of its memory leaves after the weights and 3 GiB of activations and buffers).")
+    @Option(names = "--kv-cache-gib", description = "Memory for the KV cache of all sequences (default: cpu what 75% of "
+            + "the machine's memory leaves after the weights and the Java heap, at least 0.25 GiB, off the heap and touched "
+            + "only as sequences fill it; cuda per device, what 90% of its memory leaves after the weights and 3 GiB of "
+            + "activations and buffers).")
     Double kvCacheGib;
-    @Option(names = "--kv-cache-dtype", description = "cuda only: how the KV cache stores keys and "
-            + "values, bf16 (default) or fp8 (e4m3 with a K and a V scale of 1 per layer, as vLLM's --kv-cache-dtype fp8: "
-            + "half the memory and half the bytes decode attention reads).")
+    @Option(names = "--kv-cache-dtype", description = "How the KV cache stores keys and values: bf16 (default: half the "
+            + "memory of f32 and half the bytes decode attention reads), f32 (exact) or, cuda only, fp8 (e4m3 with a K "
+            + "and a V scale of 1 per layer, as vLLM's --kv-cache-dtype fp8: half of bf16).")
     String kvCacheDtype;
 
     /** The load options these flags describe, on top of {@code base}. */
@@ -58,17 +59,18 @@ final class ModelOptions {
         return weights;
     }
 
-    /** The {@code --kv-cache-dtype} value (null: not given, BF16), refused for a backend other than cuda. */
+    /** The {@code --kv-cache-dtype} value (null: not given, BF16); fp8 is refused for a backend other than cuda. */
     static KvCacheDtype kvCacheDtype(String value, String backend) {
         if (value == null) return KvCacheDtype.BF16;
-        if (!backend.equals("cuda")) {
-            throw new UsageException("--kv-cache-dtype applies to --backend cuda only (the CPU caches FP32), not " + backend);
-        }
         KvCacheDtype dtype;
         try {
             dtype = KvCacheDtype.parse(value);
         } catch (IllegalArgumentException e) {
-            throw new UsageException("--kv-cache-dtype must be bf16 or fp8, got '" + value + "'");
+            throw new UsageException("--kv-cache-dtype must be bf16, fp8 or f32, got '" + value + "'");
+        }
+        if (dtype == KvCacheDtype.FP8_E4M3 && !backend.equals("cuda")) {
+            throw new UsageException("--kv-cache-dtype fp8 applies to --backend cuda only (the CPU caches bf16 or f32), not "
+                    + backend);
         }
         return dtype;
     }

@@ -1,7 +1,7 @@
 package io.tramontane.engine;
 
 import io.tramontane.backend.cuda.CheckResult;
-import io.tramontane.backend.cuda.KvCacheDtype;
+import io.tramontane.backend.KvCacheDtype;
 import io.tramontane.model.LanguageModel;
 import io.tramontane.model.Step;
 import io.tramontane.weights.Checkpoint;

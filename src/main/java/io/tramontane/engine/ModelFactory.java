@@ -4,7 +4,7 @@ import io.tramontane.backend.InProcessCollective;
 import io.tramontane.backend.cpu.CpuBackend;
 import io.tramontane.backend.cpu.CpuWeights;
 import io.tramontane.backend.cuda.CudaBackend;
-import io.tramontane.backend.cuda.KvCacheDtype;
+import io.tramontane.backend.KvCacheDtype;
 import io.tramontane.backend.cuda.NcclGroup;
 import io.tramontane.model.LanguageModel;
 import io.tramontane.model.Model;
@@ -61,10 +61,17 @@ public final class ModelFactory {
         }
     }
 
+    /** The model on the CPU with an F32 KV cache (exact). */
     public static LanguageModel cpu(ModelWeights weights, Options options) {
+        return cpu(weights, options, KvCacheDtype.F32);
+    }
+
+    /** The model on the CPU, its KV cache stored as {@code kvCache} (F32 or BF16). */
+    public static LanguageModel cpu(ModelWeights weights, Options options, KvCacheDtype kvCache) {
         int ranks = options.tensorParallel();
         int threadsPerRank = Math.max(1, options.threads() / ranks);
-        var backendOptions = new CpuBackend.Options(threadsPerRank, options.staticActivationFp8(), options.cpuWeights());
+        var backendOptions = new CpuBackend.Options(threadsPerRank, options.staticActivationFp8(), options.cpuWeights(),
+                kvCache);
         if (ranks == 1) {
             return cpuRank(weights, new CpuBackend(backendOptions), Shard.of(weights.config(), 0, 1), options);
         }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tramontane.backend.cpu.CpuWeights;
-import io.tramontane.backend.cuda.KvCacheDtype;
+import io.tramontane.backend.KvCacheDtype;
 import io.tramontane.engine.FinishReason;
 import io.tramontane.engine.TokenEvent;
 import io.tramontane.sampling.SamplingParams;

@@ -71,6 +71,33 @@ class BenchCommandTest {
     }
 
     @Test
+    void decodeAtADepthCountsTheKvCacheItReadsInItsDtype() throws Exception {
+        JsonNode[] runs = new JsonNode[2];
+        String[] dtypes = {"bf16", "f32"};
+        for (int i = 0; i < 2; i++) {
+            var result = CliContractTest.run("bench", "decode", "--shape", TINY, "--batch", "2", "--context", "600",
+                    "--tokens", "3", "--warmup", "2", "--settle", "0", "--threads", "2", "--kv-cache-dtype", dtypes[i], "--json");
+            assertThat(result.exitCode()).as(result.err()).isZero();
+            runs[i] = JSON.readTree(result.out());
+            assertThat(runs[i].get("kv_cache").asText()).isEqualTo(dtypes[i]);
+            assertThat(runs[i].get("context").asInt()).isEqualTo(600);
+            assertThat(runs[i].get("context_start").asInt()).isEqualTo(602);
+            // steps at positions 602..604 read 603..605 positions of 2 sequences: 2 layers x K and V x 2 kv heads x 16
+            long perPosition = 2L * 2 * 2 * 16 * (i == 0 ? 2 : 4);
+            assertThat(runs[i].get("kv_bytes_per_step").asLong()).isEqualTo(2 * 604 * perPosition);
+            double steps = 3 / runs[i].get("seconds").asDouble();
+            assertThat(runs[i].get("achieved_gb_per_second").asDouble()).isCloseTo(steps * (runs[i].get("weight_bytes_per_step")
+                    .asLong() + runs[i].get("kv_bytes_per_step").asLong()) / 1e9, org.assertj.core.data.Percentage.withPercentage(1e-6));
+        }
+        var fp8 = CliContractTest.run("bench", "decode", "--shape", TINY, "--kv-cache-dtype", "fp8");
+        assertThat(fp8.exitCode()).isEqualTo(Main.EXIT_USAGE);
+        assertThat(fp8.err()).contains("--kv-cache-dtype fp8 applies to --backend cuda only");
+        var negative = CliContractTest.run("bench", "decode", "--shape", TINY, "--context", "-1");
+        assertThat(negative.exitCode()).isEqualTo(Main.EXIT_USAGE);
+        assertThat(negative.err()).contains("context, warmup and settle >= 0");
+    }
+
+    @Test
     void decodeWithQuantizedWeightsCountsTheirBlocksAndScales() throws Exception {
         var result = CliContractTest.run("bench", "decode", "--shape", TINY, "--dtype", "bf16", "--cpu-weights", "q8",
                 "--tokens", "2", "--warmup", "1", "--settle", "0", "--threads", "2", "--json");

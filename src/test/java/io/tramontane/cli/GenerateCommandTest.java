@@ -120,13 +120,19 @@ class GenerateCommandTest {
     }
 
     @Test
-    void kvCacheDtypeIsCudaOnlyAndBf16OrFp8() {
+    void kvCacheDtypeIsBf16Fp8OrF32AndFp8IsCudaOnly() throws Exception {
         var cpu = CliContractTest.run("generate", "--kv-cache-dtype", "fp8", "--prompt-ids", "1");
         assertThat(cpu.exitCode()).isEqualTo(Main.EXIT_USAGE);
-        assertThat(cpu.err()).contains("--kv-cache-dtype applies to --backend cuda only");
+        assertThat(cpu.err()).contains("--kv-cache-dtype fp8 applies to --backend cuda only");
         var unknown = CliContractTest.run("generate", "--backend", "cuda", "--kv-cache-dtype", "int4", "--prompt-ids", "1");
         assertThat(unknown.exitCode()).isEqualTo(Main.EXIT_USAGE);
-        assertThat(unknown.err()).contains("--kv-cache-dtype must be bf16 or fp8, got 'int4'");
+        assertThat(unknown.err()).contains("--kv-cache-dtype must be bf16, fp8 or f32, got 'int4'");
+        for (String dtype : new String[] {"bf16", "f32"}) {
+            var run = CliContractTest.run("generate", "--model", "demo", "--prompt-ids", "1,300,301", "--max-tokens", "4",
+                    "--ignore-eos", "--json", "--threads", "2", "--kv-cache-dtype", dtype);
+            assertThat(run.exitCode()).as(run.err()).isZero();
+            assertThat(new ObjectMapper().readTree(run.out()).get("ids")).as(dtype).hasSize(4);
+        }
     }
 
     @Test

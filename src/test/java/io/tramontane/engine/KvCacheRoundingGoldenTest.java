@@ -5,7 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tramontane.backend.Activation;
 import io.tramontane.backend.Backend;
 import io.tramontane.backend.cpu.CpuBackend;
-import io.tramontane.backend.cuda.KvCacheDtype;
+import io.tramontane.backend.cpu.CpuWeights;
+import io.tramontane.backend.KvCacheDtype;
 import io.tramontane.model.Model;
 import io.tramontane.model.Shard;
 import io.tramontane.testing.SharedFixtures;
@@ -61,6 +62,36 @@ class KvCacheRoundingGoldenTest {
                 assertThat(e.marginMisses()).as("%s %s: argmax changed at a step with margin >= 0.5", name, dtype).isZero();
             }
         }
+    }
+
+    /**
+     * The CPU's own BF16 cache rounds K and V as they are written, as the simulation above does before an F32 cache: the
+     * teacher-forced errors are the same to the last bit, so the bound shown there holds for it.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void theCpuBf16CacheGivesTheSimulatedLogits(String name) {
+        Path golden = SharedFixtures.resolve("golden");
+        Path dir = GoldenChecks.modelDirs(golden, List.of(name)).getFirst();
+        Path caseDir = GoldenChecks.caseDir(dir);
+        try (Checkpoint checkpoint = Checkpoint.open(dir)) {
+            TeacherForced.Error simulated, real;
+            CpuBackend f32 = new CpuBackend(new CpuBackend.Options(2, false));
+            try (Model model = new Model(checkpoint.weights(), rounding(f32, KvCacheDtype.BF16),
+                    Shard.of(checkpoint.config(), 0, 1), GoldenChecks.BLOCKS, GoldenChecks.BLOCK)) {
+                simulated = TeacherForced.measure(model, caseDir);
+            }
+            CpuBackend bf16 = new CpuBackend(new CpuBackend.Options(2, false, CpuWeights.STORED, KvCacheDtype.BF16));
+            try (Model model = new Model(checkpoint.weights(), bf16, Shard.of(checkpoint.config(), 0, 1),
+                    GoldenChecks.BLOCKS, GoldenChecks.BLOCK)) {
+                real = TeacherForced.measure(model, caseDir);
+            }
+            assertThat(real).as(name).isEqualTo(simulated);
+        }
+    }
+
+    static Stream<String> cases() {
+        return GoldenChecks.CASES.stream();
     }
 
     /** {@code cpu}, with the K and V of every attention call rounded as a {@code dtype} cache stores them. */

@@ -1,14 +1,24 @@
 package io.tramontane.backend.cpu;
 
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.S2I;
+
 import io.tramontane.backend.AttentionBatch;
+import io.tramontane.backend.KvCacheDtype;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Causal GQA attention over the paged FP32 KV cache, flash style. A unit of work is one kv head of a few
+ * Causal GQA attention over the paged KV cache (FP32, or BF16 widened exactly to FP32 as it is loaded), flash style. A unit of work is one kv head of a few
  * consecutive tokens of one sequence: its query rows (every query head of the GQA group, token by token) stream
  * the cached keys and values of their context once, a tile of {@link #KEY_TILE} positions at a time through the
  * block table: scores by FMAs over the transposed keys (four rows by four vectors of keys per pass), an online
@@ -31,6 +41,9 @@ import jdk.incubator.vector.VectorSpecies;
 final class CpuAttention {
     private static final VectorSpecies<Float> F = VectorMath.SPECIES;
     private static final int L = F.length();
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * L));
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
     /** Positions per online-softmax step: four vectors of scores per query row. */
     private static final int KEY_TILE = 4 * L;
     /** Positions per partial softmax: fixed, so a row's arithmetic never depends on how work was split. */
@@ -43,11 +56,14 @@ final class CpuAttention {
     private final int headDim, blockSize, kvHeads;
     /** Key vectors load straight from the cache when a block holds whole vectors of positions; else gathered. */
     private final boolean directKeys;
+    /** Whether the cache holds BF16 (else FP32) elements. */
+    private final boolean bf16;
     private final CpuThreads.RangeBody body = this::work;
 
     // the call in progress, read by the workers
     private List<AttentionBatch.Segment> segments;
-    private float[] q, out, keys, values;
+    private float[] q, out;
+    private MemorySegment keys, values;
     private int qCols, group, tileTokens;
     private float scale;
 
@@ -65,6 +81,7 @@ final class CpuAttention {
         this.blockSize = cache.blockSize;
         this.kvHeads = cache.kvHeads;
         this.directKeys = blockSize % L == 0;
+        this.bf16 = cache.dtype == KvCacheDtype.BF16;
     }
 
     static void run(CpuThreads threads, CpuActivation q, CpuActivation k, CpuActivation v, CpuKvCache cache, int layer,
@@ -99,7 +116,8 @@ final class CpuAttention {
             }
         } finally {
             segments = null;
-            q = out = keys = values = null;
+            q = out = null;
+            keys = values = null;
         }
     }
 
@@ -184,7 +202,7 @@ final class CpuAttention {
     private void ensureScratch(int threadCount, int rows) {
         if (scratch.length < threadCount) scratch = Arrays.copyOf(scratch, threadCount);
         for (int t = 0; t < threadCount; t++) {
-            if (scratch[t] == null || scratch[t].pos.length < rows) scratch[t] = new Scratch(rows, headDim);
+            if (scratch[t] == null || scratch[t].pos.length < rows) scratch[t] = new Scratch(rows, headDim, cache);
         }
     }
 
@@ -255,8 +273,11 @@ final class CpuAttention {
                 w.kCol[j] = slab + slot;
                 w.vOff[j] = slab + slot * headDim;
             }
-            float[] k;
+            // keys read where the cache holds them, or, where a block does not hold whole vectors of positions, gathered
+            // into FP32 scratch
+            MemorySegment k;
             int k0, k1, k2, k3, stride;
+            boolean narrow = bf16;  // k holds BF16 elements
             if (directKeys) {
                 k = keys;
                 stride = blockSize;
@@ -267,6 +288,7 @@ final class CpuAttention {
             } else {
                 gatherKeys(w.keys, w.kCol, n);
                 k = w.keys;
+                narrow = false;
                 stride = KEY_TILE;
                 k0 = 0;
                 k1 = L;
@@ -276,8 +298,13 @@ final class CpuAttention {
             for (int r = 0; r < padded; r += 4) {
                 int valid = Math.min(n, w.pos[r + 3] - tile + 1);  // rows ascend in position: the last sees most
                 if (valid <= 0) continue;
-                scores(q, w.qOff[r], w.qOff[r + 1], w.qOff[r + 2], w.qOff[r + 3], headDim, k, k0, k1, k2, k3, stride,
-                        scale, w.p);
+                if (narrow) {
+                    scoresBf16(q, w.qOff[r], w.qOff[r + 1], w.qOff[r + 2], w.qOff[r + 3], headDim, k, k0, k1, k2, k3, stride,
+                            scale, w.p);
+                } else {
+                    scores(q, w.qOff[r], w.qOff[r + 1], w.qOff[r + 2], w.qOff[r + 3], headDim, k, k0, k1, k2, k3, stride,
+                            scale, w.p);
+                }
                 softmax(w, r, tile, n);
                 accumulate(w, r, valid);
             }
@@ -285,24 +312,92 @@ final class CpuAttention {
         for (int r = 0; r < padded; r++) w.l[r] = VectorMath.sumLanes(w.sums, r * L);
     }
 
-    /** The tile's n keys (at {@code kCol[j]} in their transposed slabs) into {@code [headDim][KEY_TILE]}. */
-    private void gatherKeys(float[] dst, int[] kCol, int n) {
+    /** The tile's n keys (at {@code kCol[j]} in their transposed slabs) into FP32 {@code [headDim][KEY_TILE]}. */
+    private void gatherKeys(MemorySegment dst, int[] kCol, int n) {
         for (int j = 0; j < n; j++) {
-            for (int d = 0, src = kCol[j]; d < headDim; d++, src += blockSize) dst[d * KEY_TILE + j] = keys[src];
+            for (int d = 0, src = kCol[j]; d < headDim; d++, src += blockSize) {
+                dst.setAtIndex(ValueLayout.JAVA_FLOAT, d * KEY_TILE + j, cache.get(keys, src));
+            }
         }
     }
 
+    /*
+     * The kernels below come in two copies, FP32 and BF16, that differ only in these loads: one kernel choosing its load
+     * by a flag merges vectors of two kinds of load, which C2 boxes (a decode step then allocated 2 MB), and passing the
+     * flag as a constant from two call sites does not help, as the kernels are too large to inline.
+     */
+    private static FloatVector loadF32(MemorySegment pool, int index) {
+        return FloatVector.fromMemorySegment(F, pool, 4L * index, NATIVE);
+    }
+
+
+
     /**
      * {@code s[i * KEY_TILE + j] = scale * (q_i . k_j)} for four query rows and four vectors of keys, key vector
-     * {@code g} at {@code k[kg + d * stride]} for dimension d: one load per key vector and dimension, 16 FMAs.
+     * {@code g} at element {@code kg + d * stride} of {@code k} for dimension d: one load per key vector and dimension,
+     * 16 FMAs.
      */
-    private static void scores(float[] q, int q0, int q1, int q2, int q3, int headDim, float[] k, int k0, int k1, int k2,
-                               int k3, int stride, float scale, float[] s) {
+    private static void scores(float[] q, int q0, int q1, int q2, int q3, int headDim, MemorySegment k, int k0, int k1,
+                               int k2, int k3, int stride, float scale, float[] s) {
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00;
         FloatVector a13 = a00, a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
         for (int d = 0, kd = 0; d < headDim; d++, kd += stride) {
-            FloatVector v0 = FloatVector.fromArray(F, k, k0 + kd), v1 = FloatVector.fromArray(F, k, k1 + kd);
-            FloatVector v2 = FloatVector.fromArray(F, k, k2 + kd), v3 = FloatVector.fromArray(F, k, k3 + kd);
+            FloatVector v0 = loadF32(k, k0 + kd), v1 = loadF32(k, k1 + kd);
+            FloatVector v2 = loadF32(k, k2 + kd), v3 = loadF32(k, k3 + kd);
+            FloatVector b = FloatVector.broadcast(F, q[q0 + d]);
+            a00 = b.fma(v0, a00);
+            a01 = b.fma(v1, a01);
+            a02 = b.fma(v2, a02);
+            a03 = b.fma(v3, a03);
+            b = FloatVector.broadcast(F, q[q1 + d]);
+            a10 = b.fma(v0, a10);
+            a11 = b.fma(v1, a11);
+            a12 = b.fma(v2, a12);
+            a13 = b.fma(v3, a13);
+            b = FloatVector.broadcast(F, q[q2 + d]);
+            a20 = b.fma(v0, a20);
+            a21 = b.fma(v1, a21);
+            a22 = b.fma(v2, a22);
+            a23 = b.fma(v3, a23);
+            b = FloatVector.broadcast(F, q[q3 + d]);
+            a30 = b.fma(v0, a30);
+            a31 = b.fma(v1, a31);
+            a32 = b.fma(v2, a32);
+            a33 = b.fma(v3, a33);
+        }
+        a00.mul(scale).intoArray(s, 0);
+        a01.mul(scale).intoArray(s, L);
+        a02.mul(scale).intoArray(s, 2 * L);
+        a03.mul(scale).intoArray(s, 3 * L);
+        a10.mul(scale).intoArray(s, KEY_TILE);
+        a11.mul(scale).intoArray(s, KEY_TILE + L);
+        a12.mul(scale).intoArray(s, KEY_TILE + 2 * L);
+        a13.mul(scale).intoArray(s, KEY_TILE + 3 * L);
+        a20.mul(scale).intoArray(s, 2 * KEY_TILE);
+        a21.mul(scale).intoArray(s, 2 * KEY_TILE + L);
+        a22.mul(scale).intoArray(s, 2 * KEY_TILE + 2 * L);
+        a23.mul(scale).intoArray(s, 2 * KEY_TILE + 3 * L);
+        a30.mul(scale).intoArray(s, 3 * KEY_TILE);
+        a31.mul(scale).intoArray(s, 3 * KEY_TILE + L);
+        a32.mul(scale).intoArray(s, 3 * KEY_TILE + 2 * L);
+        a33.mul(scale).intoArray(s, 3 * KEY_TILE + 3 * L);
+    }
+
+    /** {@link #scores} over a BF16 cache: the same operations on the widened (exact) values. */
+    private static void scoresBf16(float[] q, int q0, int q1, int q2, int q3, int headDim, MemorySegment k, int k0, int k1,
+                               int k2, int k3, int stride, float scale, float[] s) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00;
+        FloatVector a13 = a00, a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        for (int d = 0, kd = 0; d < headDim; d++, kd += stride) {
+            // widening loads written out: as a helper method C2 declines to inline them ("callee uses too much stack")
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(S, k, 2L * (k0 + kd), NATIVE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector v1 = ((IntVector) ShortVector.fromMemorySegment(S, k, 2L * (k1 + kd), NATIVE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector v2 = ((IntVector) ShortVector.fromMemorySegment(S, k, 2L * (k2 + kd), NATIVE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector v3 = ((IntVector) ShortVector.fromMemorySegment(S, k, 2L * (k3 + kd), NATIVE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 16).reinterpretAsFloats();
             FloatVector b = FloatVector.broadcast(F, q[q0 + d]);
             a00 = b.fma(v0, a00);
             a01 = b.fma(v1, a01);
@@ -381,21 +476,31 @@ final class CpuAttention {
 
     /** {@code acc_i = acc_i * corr_i + sum_{j < n} p_ij v_j} for rows r..r+3: four vectors of dimensions at a time. */
     private void accumulate(Scratch w, int r, int n) {
+        MemorySegment v = values;
+        int[] vOff = w.vOff;
         float c0 = w.corr[r], c1 = w.corr[r + 1], c2 = w.corr[r + 2], c3 = w.corr[r + 3];
         int a = r * headDim, d = 0;
-        for (; d + 4 * L <= headDim; d += 4 * L) accumulate4(w.p, n, values, w.vOff, d, w.acc, a, headDim, c0, c1, c2, c3);
-        for (; d + L <= headDim; d += L) accumulate1(w.p, n, values, w.vOff, d, w.acc, a, headDim, c0, c1, c2, c3);
+        for (; d + 4 * L <= headDim; d += 4 * L) {
+            if (bf16) accumulate4Bf16(w.p, n, v, vOff, d, w.acc, a, headDim, c0, c1, c2, c3);
+            else accumulate4(w.p, n, v, vOff, d, w.acc, a, headDim, c0, c1, c2, c3);
+        }
+        for (; d + L <= headDim; d += L) {
+            if (bf16) accumulate1Bf16(w.p, n, v, vOff, d, w.acc, a, headDim, c0, c1, c2, c3);
+            else accumulate1(w.p, n, v, vOff, d, w.acc, a, headDim, c0, c1, c2, c3);
+        }
         for (; d < headDim; d++) {
             for (int i = 0; i < 4; i++) {
                 int o = a + i * headDim + d;
                 float sum = w.acc[o] * w.corr[r + i];
-                for (int j = 0; j < n; j++) sum = Math.fma(w.p[i * KEY_TILE + j], values[w.vOff[j] + d], sum);
+                for (int j = 0; j < n; j++) {
+                    sum = Math.fma(w.p[i * KEY_TILE + j], cache.get(v, vOff[j] + d), sum);
+                }
                 w.acc[o] = sum;
             }
         }
     }
 
-    private static void accumulate4(float[] p, int n, float[] v, int[] vOff, int d, float[] acc, int a, int headDim,
+    private static void accumulate4(float[] p, int n, MemorySegment v, int[] vOff, int d, float[] acc, int a, int headDim,
                                     float c0, float c1, float c2, float c3) {
         int a0 = a + d, a1 = a0 + headDim, a2 = a1 + headDim, a3 = a2 + headDim;
         FloatVector x00 = FloatVector.fromArray(F, acc, a0).mul(c0), x01 = FloatVector.fromArray(F, acc, a0 + L).mul(c0);
@@ -412,8 +517,8 @@ final class CpuAttention {
         FloatVector x33 = FloatVector.fromArray(F, acc, a3 + 3 * L).mul(c3);
         for (int j = 0; j < n; j++) {
             int o = vOff[j] + d;
-            FloatVector v0 = FloatVector.fromArray(F, v, o), v1 = FloatVector.fromArray(F, v, o + L);
-            FloatVector v2 = FloatVector.fromArray(F, v, o + 2 * L), v3 = FloatVector.fromArray(F, v, o + 3 * L);
+            FloatVector v0 = loadF32(v, o), v1 = loadF32(v, o + L);
+            FloatVector v2 = loadF32(v, o + 2 * L), v3 = loadF32(v, o + 3 * L);
             FloatVector b = FloatVector.broadcast(F, p[j]);
             x00 = b.fma(v0, x00);
             x01 = b.fma(v1, x01);
@@ -453,13 +558,98 @@ final class CpuAttention {
         x33.intoArray(acc, a3 + 3 * L);
     }
 
-    private static void accumulate1(float[] p, int n, float[] v, int[] vOff, int d, float[] acc, int a, int headDim,
+    /** {@link #accumulate4} over a BF16 cache: the same operations on the widened (exact) values. */
+    private static void accumulate4Bf16(float[] p, int n, MemorySegment v, int[] vOff, int d, float[] acc, int a, int headDim,
+                                    float c0, float c1, float c2, float c3) {
+        int a0 = a + d, a1 = a0 + headDim, a2 = a1 + headDim, a3 = a2 + headDim;
+        FloatVector x00 = FloatVector.fromArray(F, acc, a0).mul(c0), x01 = FloatVector.fromArray(F, acc, a0 + L).mul(c0);
+        FloatVector x02 = FloatVector.fromArray(F, acc, a0 + 2 * L).mul(c0);
+        FloatVector x03 = FloatVector.fromArray(F, acc, a0 + 3 * L).mul(c0);
+        FloatVector x10 = FloatVector.fromArray(F, acc, a1).mul(c1), x11 = FloatVector.fromArray(F, acc, a1 + L).mul(c1);
+        FloatVector x12 = FloatVector.fromArray(F, acc, a1 + 2 * L).mul(c1);
+        FloatVector x13 = FloatVector.fromArray(F, acc, a1 + 3 * L).mul(c1);
+        FloatVector x20 = FloatVector.fromArray(F, acc, a2).mul(c2), x21 = FloatVector.fromArray(F, acc, a2 + L).mul(c2);
+        FloatVector x22 = FloatVector.fromArray(F, acc, a2 + 2 * L).mul(c2);
+        FloatVector x23 = FloatVector.fromArray(F, acc, a2 + 3 * L).mul(c2);
+        FloatVector x30 = FloatVector.fromArray(F, acc, a3).mul(c3), x31 = FloatVector.fromArray(F, acc, a3 + L).mul(c3);
+        FloatVector x32 = FloatVector.fromArray(F, acc, a3 + 2 * L).mul(c3);
+        FloatVector x33 = FloatVector.fromArray(F, acc, a3 + 3 * L).mul(c3);
+        for (int j = 0; j < n; j++) {
+            int o = vOff[j] + d;
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(S, v, 2L * o, NATIVE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector v1 = ((IntVector) ShortVector.fromMemorySegment(S, v, 2L * (o + L), NATIVE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector v2 = ((IntVector) ShortVector.fromMemorySegment(S, v, 2L * (o + 2 * L), NATIVE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector v3 = ((IntVector) ShortVector.fromMemorySegment(S, v, 2L * (o + 3 * L), NATIVE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector b = FloatVector.broadcast(F, p[j]);
+            x00 = b.fma(v0, x00);
+            x01 = b.fma(v1, x01);
+            x02 = b.fma(v2, x02);
+            x03 = b.fma(v3, x03);
+            b = FloatVector.broadcast(F, p[KEY_TILE + j]);
+            x10 = b.fma(v0, x10);
+            x11 = b.fma(v1, x11);
+            x12 = b.fma(v2, x12);
+            x13 = b.fma(v3, x13);
+            b = FloatVector.broadcast(F, p[2 * KEY_TILE + j]);
+            x20 = b.fma(v0, x20);
+            x21 = b.fma(v1, x21);
+            x22 = b.fma(v2, x22);
+            x23 = b.fma(v3, x23);
+            b = FloatVector.broadcast(F, p[3 * KEY_TILE + j]);
+            x30 = b.fma(v0, x30);
+            x31 = b.fma(v1, x31);
+            x32 = b.fma(v2, x32);
+            x33 = b.fma(v3, x33);
+        }
+        x00.intoArray(acc, a0);
+        x01.intoArray(acc, a0 + L);
+        x02.intoArray(acc, a0 + 2 * L);
+        x03.intoArray(acc, a0 + 3 * L);
+        x10.intoArray(acc, a1);
+        x11.intoArray(acc, a1 + L);
+        x12.intoArray(acc, a1 + 2 * L);
+        x13.intoArray(acc, a1 + 3 * L);
+        x20.intoArray(acc, a2);
+        x21.intoArray(acc, a2 + L);
+        x22.intoArray(acc, a2 + 2 * L);
+        x23.intoArray(acc, a2 + 3 * L);
+        x30.intoArray(acc, a3);
+        x31.intoArray(acc, a3 + L);
+        x32.intoArray(acc, a3 + 2 * L);
+        x33.intoArray(acc, a3 + 3 * L);
+    }
+
+    private static void accumulate1(float[] p, int n, MemorySegment v, int[] vOff, int d, float[] acc, int a, int headDim,
                                     float c0, float c1, float c2, float c3) {
         int a0 = a + d, a1 = a0 + headDim, a2 = a1 + headDim, a3 = a2 + headDim;
         FloatVector x0 = FloatVector.fromArray(F, acc, a0).mul(c0), x1 = FloatVector.fromArray(F, acc, a1).mul(c1);
         FloatVector x2 = FloatVector.fromArray(F, acc, a2).mul(c2), x3 = FloatVector.fromArray(F, acc, a3).mul(c3);
         for (int j = 0; j < n; j++) {
-            FloatVector v0 = FloatVector.fromArray(F, v, vOff[j] + d);
+            FloatVector v0 = loadF32(v, vOff[j] + d);
+            x0 = FloatVector.broadcast(F, p[j]).fma(v0, x0);
+            x1 = FloatVector.broadcast(F, p[KEY_TILE + j]).fma(v0, x1);
+            x2 = FloatVector.broadcast(F, p[2 * KEY_TILE + j]).fma(v0, x2);
+            x3 = FloatVector.broadcast(F, p[3 * KEY_TILE + j]).fma(v0, x3);
+        }
+        x0.intoArray(acc, a0);
+        x1.intoArray(acc, a1);
+        x2.intoArray(acc, a2);
+        x3.intoArray(acc, a3);
+    }
+
+    /** {@link #accumulate1} over a BF16 cache: the same operations on the widened (exact) values. */
+    private static void accumulate1Bf16(float[] p, int n, MemorySegment v, int[] vOff, int d, float[] acc, int a, int headDim,
+                                    float c0, float c1, float c2, float c3) {
+        int a0 = a + d, a1 = a0 + headDim, a2 = a1 + headDim, a3 = a2 + headDim;
+        FloatVector x0 = FloatVector.fromArray(F, acc, a0).mul(c0), x1 = FloatVector.fromArray(F, acc, a1).mul(c1);
+        FloatVector x2 = FloatVector.fromArray(F, acc, a2).mul(c2), x3 = FloatVector.fromArray(F, acc, a3).mul(c3);
+        for (int j = 0; j < n; j++) {
+            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(S, v, 2L * (vOff[j] + d), NATIVE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 16).reinterpretAsFloats();
             x0 = FloatVector.broadcast(F, p[j]).fma(v0, x0);
             x1 = FloatVector.broadcast(F, p[KEY_TILE + j]).fma(v0, x1);
             x2 = FloatVector.broadcast(F, p[2 * KEY_TILE + j]).fma(v0, x2);
@@ -502,11 +692,13 @@ final class CpuAttention {
     /** One thread's scratch: a chunk's partial state, the running state, a tile of probabilities and offsets. */
     private static final class Scratch {
         final int[] pos, qOff, kCol = new int[KEY_TILE], vOff = new int[KEY_TILE];
-        final float[] m, l, sums, corr, acc, tm, tl, tacc, keys, p = new float[4 * KEY_TILE];
+        final float[] m, l, sums, corr, acc, tm, tl, tacc, p = new float[4 * KEY_TILE];
+        /** Keys gathered where a block does not hold whole vectors of positions: FP32 {@code [headDim][KEY_TILE]}. */
+        final MemorySegment keys;
         /** The block table of the unit in progress. */
         int[] table;
 
-        Scratch(int rows, int headDim) {
+        Scratch(int rows, int headDim, CpuKvCache cache) {
             pos = new int[rows];
             qOff = new int[rows];
             m = new float[rows];
@@ -517,7 +709,7 @@ final class CpuAttention {
             tl = new float[rows];
             acc = new float[rows * headDim];
             tacc = new float[rows * headDim];
-            keys = new float[headDim * KEY_TILE];
+            keys = cache.arena.allocate((long) headDim * KEY_TILE * Float.BYTES, 64);
         }
 
         /** The chunk partial becomes the running state (the first chunk). */

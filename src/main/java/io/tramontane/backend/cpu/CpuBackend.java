@@ -6,6 +6,7 @@ import io.tramontane.backend.Backend;
 import io.tramontane.backend.Collective;
 import io.tramontane.backend.ExpertRoutes;
 import io.tramontane.backend.KvCache;
+import io.tramontane.backend.KvCacheDtype;
 import io.tramontane.backend.TrialPolicy;
 import io.tramontane.backend.Weight;
 import io.tramontane.sampling.DrawRequest;
@@ -28,13 +29,22 @@ public final class CpuBackend implements Backend {
      * @param staticActivationFp8 for FP8 linears that carry an activation scale, quantize inputs to e4m3
      *                            as the checkpoint prescribes (w8a8); false dequantizes weights only (w8a16)
      * @param weights             linears (output head included) as stored, copied at load onto 2 MB pages, or quantized at load to q8 / q4
+     * @param kvCache             how the KV cache stores keys and values: F32 (exact) or BF16
      */
-    public record Options(int threads, boolean staticActivationFp8, CpuWeights weights) {
+    public record Options(int threads, boolean staticActivationFp8, CpuWeights weights, KvCacheDtype kvCache) {
         public Options {
             CpuWeights.requireGiven(weights);
+            if (kvCache != KvCacheDtype.F32 && kvCache != KvCacheDtype.BF16) {
+                throw new IllegalArgumentException("the CPU backend caches keys and values as f32 or bf16, not " + kvCache);
+            }
         }
 
-        /** Linears as stored. */
+        /** An F32 KV cache. */
+        public Options(int threads, boolean staticActivationFp8, CpuWeights weights) {
+            this(threads, staticActivationFp8, weights, KvCacheDtype.F32);
+        }
+
+        /** Linears as stored, an F32 KV cache. */
         public Options(int threads, boolean staticActivationFp8) {
             this(threads, staticActivationFp8, CpuWeights.STORED);
         }
@@ -91,7 +101,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public KvCache allocateKvCache(int layers, int blocks, int blockSize, int kvHeads, int headDim) {
-        return new CpuKvCache(layers, blocks, blockSize, kvHeads, headDim);
+        return new CpuKvCache(options.kvCache(), layers, blocks, blockSize, kvHeads, headDim);
     }
 
     @Override

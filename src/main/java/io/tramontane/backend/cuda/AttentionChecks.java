@@ -4,6 +4,7 @@ import io.tramontane.backend.Activation;
 import io.tramontane.backend.AttentionBatch;
 import io.tramontane.backend.AttentionBatch.Segment;
 import io.tramontane.backend.KvCache;
+import io.tramontane.backend.KvCacheDtype;
 import io.tramontane.backend.cuda.BackendChecks.Pair;
 import io.tramontane.weights.Floats;
 import io.tramontane.weights.KvCacheScales;

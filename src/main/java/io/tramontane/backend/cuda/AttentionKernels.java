@@ -1,6 +1,7 @@
 package io.tramontane.backend.cuda;
 
 import io.tramontane.backend.AttentionBatch;
+import io.tramontane.backend.KvCacheDtype;
 import io.tramontane.cuda.DeviceBuffer;
 import io.tramontane.cuda.Dim3;
 import io.tramontane.cuda.KernelArgs;

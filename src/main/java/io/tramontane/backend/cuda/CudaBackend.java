@@ -8,6 +8,7 @@ import io.tramontane.backend.AttentionBatch;
 import io.tramontane.backend.Backend;
 import io.tramontane.backend.ExpertRoutes;
 import io.tramontane.backend.KvCache;
+import io.tramontane.backend.KvCacheDtype;
 import io.tramontane.backend.TrialPolicy;
 import io.tramontane.backend.Weight;
 import io.tramontane.cuda.Cuda;

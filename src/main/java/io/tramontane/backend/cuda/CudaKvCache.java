@@ -1,6 +1,7 @@
 package io.tramontane.backend.cuda;
 
 import io.tramontane.backend.KvCache;
+import io.tramontane.backend.KvCacheDtype;
 import io.tramontane.cuda.DeviceArena;
 import io.tramontane.cuda.DeviceBuffer;
 import io.tramontane.weights.KvCacheScales;

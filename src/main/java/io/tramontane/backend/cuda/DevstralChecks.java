@@ -1,5 +1,6 @@
 package io.tramontane.backend.cuda;
 
+import io.tramontane.backend.KvCacheDtype;
 import io.tramontane.backend.cpu.CpuWeights;
 import io.tramontane.bench.BenchModel;
 import io.tramontane.bench.DecodeBench;
@@ -89,8 +90,8 @@ public final class DevstralChecks {
     private static DecodeBench.Result decodeRun(BenchModel model, double readGbPerSecond, long seed) {
         // warm-up past the CUDA graph trial, so the timed steps run in the mode it settled on; no JIT settling: the host
         // launches graphs on a 16-core machine, and the check runs this decode once per gemv layout within the device budget
-        var settings = new DecodeBench.Settings(Runtime.getRuntime().availableProcessors(), 1, 32, 2 * GraphChoice.TRIAL + 2,
-                0, seed, CpuWeights.STORED, "cuda");
+        var settings = new DecodeBench.Settings(Runtime.getRuntime().availableProcessors(), 1, 0, 32, 2 * GraphChoice.TRIAL + 2,
+                0, seed, CpuWeights.STORED, KvCacheDtype.BF16, "cuda");
         return DecodeBench.run(model, settings, readGbPerSecond);
     }
 
@@ -98,7 +99,7 @@ public final class DevstralChecks {
     private static CheckResult prefill(BenchModel model, double fp8PeakFlops, long seed) {
         return KernelChecks.attempt(PREFILL, PREFILL_SHAPE, seed, () -> {
             var settings = new PrefillBench.Settings(Runtime.getRuntime().availableProcessors(), 2, 2048, 2, seed,
-                    CpuWeights.STORED, "cuda");
+                    CpuWeights.STORED, KvCacheDtype.BF16, "cuda");
             PrefillBench.Result r = PrefillBench.run(model, settings, fp8PeakFlops / 1e9);
             String detail = String.format(Locale.ROOT, "%.0f tok/s, %.0f TFLOP/s = %.0f%% of the FP8 dense peak",
                     r.tokensPerSecond(), r.gflopsPerSecond() / 1e3, 100 * r.rooflineFraction());

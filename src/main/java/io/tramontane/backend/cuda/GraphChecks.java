@@ -1,5 +1,6 @@
 package io.tramontane.backend.cuda;
 
+import io.tramontane.backend.KvCacheDtype;
 import io.tramontane.backend.TrialPolicy;
 import io.tramontane.bench.BenchModel;
 import io.tramontane.bench.ModelShape;

@@ -1,6 +1,7 @@
 package io.tramontane.backend.cuda;
 
 import io.tramontane.backend.Activation;
+import io.tramontane.backend.KvCacheDtype;
 import io.tramontane.cuda.Cuda;
 import io.tramontane.cuda.Stream;
 import io.tramontane.engine.GoldenChecks;

@@ -3,6 +3,8 @@ package io.tramontane.backend.cpu;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tramontane.backend.AttentionBatch;
+import io.tramontane.backend.KvCacheDtype;
+import io.tramontane.weights.Floats;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -19,7 +21,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The tiled attention kernel against a float64 reference on random queries, keys and values: several sequences in
  * one batch (a chunked-prefill segment starting deep in its context, long and short decodes, a fresh prompt), GQA
  * groups 1/4/8, head dims 64/128, blocks of 1 (keys gathered) and 16 (keys loaded from the cache), contexts from 1
- * to 3000 (several softmax chunks), 1 to 3 threads; and every output bitwise the same however the work is split.
+ * to 3000 (several softmax chunks), 1 to 3 threads, FP32 and BF16 caches (the reference then takes the rounded K/V);
+ * and every output bitwise the same however the work is split.
  */
 class CpuAttentionTest {
     private static final int KV_HEADS = 2;
@@ -41,7 +44,11 @@ class CpuAttentionTest {
         for (int group : new int[] {1, 4, 8}) {
             for (int headDim : new int[] {64, 128}) {
                 for (int blockSize : new int[] {1, 16}) {
-                    for (int threads = 1; threads <= 3; threads++) shapes.add(Arguments.of(group, headDim, blockSize, threads));
+                    for (int threads = 1; threads <= 3; threads++) {
+                        // BF16 on every shape, one thread count each: the kernel's loads are the only difference
+                        shapes.add(Arguments.of(group, headDim, blockSize, threads, KvCacheDtype.F32));
+                        if (threads == 2) shapes.add(Arguments.of(group, headDim, blockSize, threads, KvCacheDtype.BF16));
+                    }
                 }
             }
         }
@@ -49,14 +56,21 @@ class CpuAttentionTest {
     }
 
     /** Random K/V for every position of every sequence, queries for the computed ones, and the paged cache. */
-    private static final class Fixture {
+    private static final class Fixture implements AutoCloseable {
         final int group, headDim, blockSize, heads, kvWidth;
+        /** K/V as computed, and as the cache holds them (BF16: rounded), which the reference takes. */
         final float[][] keys = new float[SEQUENCES.size()][], values = new float[SEQUENCES.size()][];
+        final float[][] cachedKeys = new float[SEQUENCES.size()][], cachedValues = new float[SEQUENCES.size()][];
         final float[][] queries = new float[SEQUENCES.size()][];
         final int[][] tables = new int[SEQUENCES.size()][];
         final CpuKvCache cache;
 
-        Fixture(int group, int headDim, int blockSize, long seed) {
+        Fixture(int group, int headDim, int blockSize, long seed, KvCacheDtype dtype) {
+            this(group, headDim, blockSize, seed, dtype, false);
+        }
+
+        /** @param roundInputs K/V rounded to BF16 before they reach the cache (as computed, then, they are BF16 values) */
+        Fixture(int group, int headDim, int blockSize, long seed, KvCacheDtype dtype, boolean roundInputs) {
             this.group = group;
             this.headDim = headDim;
             this.blockSize = blockSize;
@@ -69,6 +83,12 @@ class CpuAttentionTest {
                 int positions = q.start() + q.length();
                 keys[s] = gaussian(random, positions * kvWidth, 1);
                 values[s] = gaussian(random, positions * kvWidth, 1);
+                if (roundInputs) {
+                    keys[s] = bf16(keys[s]);
+                    values[s] = bf16(values[s]);
+                }
+                cachedKeys[s] = dtype == KvCacheDtype.BF16 ? bf16(keys[s]) : keys[s];
+                cachedValues[s] = dtype == KvCacheDtype.BF16 ? bf16(values[s]) : values[s];
                 // every third query row is sharp (scores of spread ~4): the running max matters there
                 queries[s] = gaussian(random, q.length() * heads * headDim, 1);
                 for (int i = 0; i < q.length(); i += 3) {
@@ -83,7 +103,7 @@ class CpuAttentionTest {
                 pool[i] = pool[j];
                 pool[j] = t;
             }
-            cache = new CpuKvCache(2, pool.length, blockSize, KV_HEADS, headDim);
+            cache = new CpuKvCache(dtype, 2, pool.length, blockSize, KV_HEADS, headDim);
             int next = 0;
             for (int s = 0; s < SEQUENCES.size(); s++) {
                 Sequence q = SEQUENCES.get(s);
@@ -154,7 +174,7 @@ class CpuAttentionTest {
             double max = Double.NEGATIVE_INFINITY;
             for (int j = 0; j <= position; j++) {
                 double dot = 0;
-                for (int d = 0; d < headDim; d++) dot += (double) queries[s][q0 + d] * keys[s][j * kvWidth + kvHead * headDim + d];
+                for (int d = 0; d < headDim; d++) dot += (double) queries[s][q0 + d] * cachedKeys[s][j * kvWidth + kvHead * headDim + d];
                 scores[j] = dot / Math.sqrt(headDim);
                 max = Math.max(max, scores[j]);
             }
@@ -162,10 +182,21 @@ class CpuAttentionTest {
             for (int j = 0; j <= position; j++) sum += scores[j] = Math.exp(scores[j] - max);
             double[] out = new double[headDim];
             for (int j = 0; j <= position; j++) {
-                for (int d = 0; d < headDim; d++) out[d] += scores[j] / sum * values[s][j * kvWidth + kvHead * headDim + d];
+                for (int d = 0; d < headDim; d++) out[d] += scores[j] / sum * cachedValues[s][j * kvWidth + kvHead * headDim + d];
             }
             return out;
         }
+
+        @Override
+        public void close() {
+            cache.close();
+        }
+    }
+
+    private static float[] bf16(float[] a) {
+        float[] r = new float[a.length];
+        for (int i = 0; i < a.length; i++) r[i] = Floats.bf16ToFloat(Floats.floatToBf16(a[i]));
+        return r;
     }
 
     private static float[] gaussian(SplittableRandom random, int n, double sigma) {
@@ -178,15 +209,16 @@ class CpuAttentionTest {
         return new CpuActivation(Arrays.copyOfRange(data, fromRow * cols, (fromRow + rows) * cols), rows, cols);
     }
 
-    @ParameterizedTest(name = "group {0}, head_dim {1}, blocks of {2}, {3} threads")
+    @ParameterizedTest(name = "group {0}, head_dim {1}, blocks of {2}, {3} threads, {4} cache")
     @MethodSource("shapes")
-    void everyRowMatchesTheFloat64Reference(int group, int headDim, int blockSize, int threadCount) {
-        Fixture f = new Fixture(group, headDim, blockSize, 1000L * group + 10L * headDim + blockSize);  // thread-independent
+    void everyRowMatchesTheFloat64Reference(int group, int headDim, int blockSize, int threadCount, KvCacheDtype dtype) {
         float[][] out;
-        try (CpuThreads threads = new CpuThreads(threadCount)) {
+        double[][] expected;
+        try (Fixture f = new Fixture(group, headDim, blockSize, 1000L * group + 10L * headDim + blockSize, dtype);  // thread-independent
+             CpuThreads threads = new CpuThreads(threadCount)) {
             out = f.attend(threads);
+            expected = REFERENCES.computeIfAbsent(List.of(group, headDim, blockSize, dtype.ordinal()), key -> f.reference());
         }
-        double[][] expected = REFERENCES.computeIfAbsent(List.of(group, headDim, blockSize), key -> f.reference());
         double worst = 0;
         for (int s = 0; s < SEQUENCES.size(); s++) {
             for (int e = 0; e < expected[s].length; e++) {
@@ -200,13 +232,20 @@ class CpuAttentionTest {
     }
 
     static Stream<Arguments> shapesWithoutThreads() {
-        return shapes().filter(a -> (int) a.get()[3] == 1).map(a -> Arguments.of(a.get()[0], a.get()[1], a.get()[2]));
+        return shapes().filter(a -> (int) a.get()[3] == 2)
+                .map(a -> Arguments.of(a.get()[0], a.get()[1], a.get()[2], a.get()[4]));
     }
 
-    @ParameterizedTest(name = "group {0}, head_dim {1}, blocks of {2}")
+    @ParameterizedTest(name = "group {0}, head_dim {1}, blocks of {2}, {3} cache")
     @MethodSource("shapesWithoutThreads")
-    void outputsAreBitwiseTheSameAloneInAnyBatchChunkingAndThreadCount(int group, int headDim, int blockSize) {
-        Fixture f = new Fixture(group, headDim, blockSize, 77L * group + headDim + blockSize);
+    void outputsAreBitwiseTheSameAloneInAnyBatchChunkingAndThreadCount(int group, int headDim, int blockSize,
+                                                                       KvCacheDtype dtype) {
+        try (Fixture f = new Fixture(group, headDim, blockSize, 77L * group + headDim + blockSize, dtype)) {
+            assertBitwiseTheSameHoweverSplit(f, headDim);
+        }
+    }
+
+    private static void assertBitwiseTheSameHoweverSplit(Fixture f, int headDim) {
         float[][] batched;
         try (CpuThreads one = new CpuThreads(1)) {
             batched = f.attend(one);
@@ -237,15 +276,37 @@ class CpuAttentionTest {
         }
     }
 
+    /** A BF16 cache reads exactly the values an F32 cache of the rounded K/V holds: the outputs are bitwise equal. */
+    @ParameterizedTest(name = "blocks of {0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 16})
+    void aBf16CacheGivesTheOutputsOfAnF32CacheOfTheRoundedKeysAndValues(int blockSize) {
+        try (Fixture bf16 = new Fixture(4, 128, blockSize, 11, KvCacheDtype.BF16, false);
+             Fixture rounded = new Fixture(4, 128, blockSize, 11, KvCacheDtype.F32, true);
+             Fixture unrounded = new Fixture(4, 128, blockSize, 11, KvCacheDtype.F32, false);
+             CpuThreads threads = new CpuThreads(2)) {
+            float[][] fromBf16 = bf16.attend(threads), fromRounded = rounded.attend(threads);
+            float[][] fromUnrounded = unrounded.attend(threads);
+            for (int s = 0; s < SEQUENCES.size(); s++) {
+                assertThat(fromBf16[s]).as("sequence %d", s).containsExactly(fromRounded[s]);
+                assertThat(fromBf16[s]).as("sequence %d: as the unrounded cache's", s).isNotEqualTo(fromUnrounded[s]);
+            }
+        }
+    }
+
     /**
      * Once compiled, a decode step's attention allocates nothing (one thread: no pool hand-off): scratch and plan are
      * reused, and no vector is boxed on the way. Rounds of calls run until one allocates nothing (the JIT needs a few).
      */
-    @ParameterizedTest(name = "blocks of {0}")
-    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 16})
-    void aCompiledDecodeStepAllocatesNothing(int blockSize) {
+    @ParameterizedTest(name = "blocks of {0}, {1} cache")
+    @org.junit.jupiter.params.provider.CsvSource({"1, F32", "16, F32", "16, BF16"})
+    void aCompiledDecodeStepAllocatesNothing(int blockSize, KvCacheDtype dtype) {
         var bean = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-        Fixture f = new Fixture(4, 64, blockSize, 5);
+        try (Fixture f = new Fixture(4, 64, blockSize, 5, dtype)) {
+            assertDecodeAllocatesNothing(bean, f, blockSize);
+        }
+    }
+
+    private static void assertDecodeAllocatesNothing(com.sun.management.ThreadMXBean bean, Fixture f, int blockSize) {
         int heads = f.heads, width = heads * 64;
         CpuActivation q = slice(f.queries[4], 0, 1, width), out = new CpuActivation(1, width);
         CpuActivation k = slice(f.keys[4], 511, 1, f.kvWidth), v = slice(f.values[4], 511, 1, f.kvWidth);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.offset;
 
 import io.tramontane.backend.AttentionBatch;
 import io.tramontane.backend.AttentionBatch.Segment;
+import io.tramontane.backend.KvCacheDtype;
 import io.tramontane.backend.cuda.AttentionChecks.Errors;
 import io.tramontane.backend.cuda.AttentionChecks.Scenario;
 import io.tramontane.weights.Floats;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tramontane.backend.Activation;
 import io.tramontane.backend.AttentionBatch;
 import io.tramontane.backend.KvCache;
+import io.tramontane.backend.KvCacheDtype;
 import io.tramontane.backend.cpu.CpuBackend;
 import io.tramontane.backend.cuda.AttentionChecks.AttentionShape;
 import io.tramontane.backend.cuda.AttentionChecks.Scenario;

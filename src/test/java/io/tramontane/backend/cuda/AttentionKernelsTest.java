@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tramontane.backend.AttentionBatch;
 import io.tramontane.backend.AttentionBatch.Segment;
+import io.tramontane.backend.KvCacheDtype;
 import io.tramontane.cuda.DeviceBuffer;
 import io.tramontane.cuda.Dim3;
 import io.tramontane.cuda.KernelArgs;
@@ -222,7 +223,9 @@ class AttentionKernelsTest {
         assertThatThrownBy(() -> new KvCacheScales(new float[] {1f}, new float[] {1f, 1f})).hasMessageContaining("1 key scales");
         assertThat(KvCacheScales.ones(3).value(2)).isEqualTo(1f);
         assertThat(KvCacheDtype.parse("fp8")).isEqualTo(KvCacheDtype.FP8_E4M3);
-        assertThatThrownBy(() -> KvCacheDtype.parse("fp16")).hasMessageContaining("bf16 or fp8");
+        assertThat(KvCacheDtype.parse("f32")).isEqualTo(KvCacheDtype.F32);
+        for (KvCacheDtype dtype : KvCacheDtype.values()) assertThat(KvCacheDtype.parse(dtype.cliName())).isEqualTo(dtype);
+        assertThatThrownBy(() -> KvCacheDtype.parse("fp16")).hasMessageContaining("bf16, fp8 or f32, not 'fp16'");
     }
 
     @Test
