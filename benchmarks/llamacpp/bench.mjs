@@ -1,13 +1,15 @@
 // Prefill and decode speed of llama.cpp (through node-llama-cpp's prebuilt CPU binaries) on a GGUF from make-gguf.mjs,
 // measured as `./tramontane bench prefill|decode` measures Tramontane: random token ids, a timed 512-token prompt,
 // then greedy decode steps after a warm-up, from a context of `depth` positions (llama-bench's -d; KV cache in F16,
-// llama.cpp's default). prompt=0 skips the prefill runs.
-// usage: node bench.mjs MODEL.gguf [threads=2] [prompt=512] [decodeTokens=32] [runs=2] [depth=16]
+// llama.cpp's default), flash attention auto (llama.cpp's choice, node-llama-cpp's default), on or off. prompt=0 skips
+// the prefill runs.
+// usage: node bench.mjs MODEL.gguf [threads=2] [prompt=512] [decodeTokens=32] [runs=2] [depth=16] [flash=auto|on|off]
 import { getLlama } from "node-llama-cpp";
 
-const [modelPath, threadsArg = "2", promptArg = "512", decodeArg = "32", runsArg = "2", depthArg = "16"] = process.argv.slice(2);
+const [modelPath, threadsArg = "2", promptArg = "512", decodeArg = "32", runsArg = "2", depthArg = "16", flashArg = "auto"] =
+    process.argv.slice(2);
 const threads = Number(threadsArg), promptTokens = Number(promptArg), decodeTokens = Number(decodeArg), runs = Number(runsArg);
-const depth = Number(depthArg);
+const depth = Number(depthArg), flashAttention = flashArg === "auto" ? "auto" : flashArg === "on";
 const llama = await getLlama({ gpu: false, maxThreads: threads, logLevel: "error" });
 const model = await llama.loadModel({ modelPath, gpuLayers: 0, useMmap: true });
 const vocab = 32768;  // make-gguf.mjs's default shape; ids 259.. are plain pieces
@@ -25,7 +27,8 @@ for (let r = 0; promptTokens > 0 && r < runs + 1; r++) {  // the first run warms
     await context.dispose();
 }
 
-const context = await model.createContext({ contextSize: depth + 8 + decodeTokens + 64, batchSize: Math.min(depth, 512), threads });
+const context = await model.createContext({ contextSize: depth + 8 + decodeTokens + 64, batchSize: Math.min(depth, 512), threads,
+    flashAttention });
 const sequence = context.getSequence();
 const steps = [];
 let token = randomIds(1)[0];
@@ -43,7 +46,7 @@ const median = steps[steps.length >> 1];
 console.log(JSON.stringify({
     model: modelPath, threads, llamaCpp: "node-llama-cpp 3.22.1 prebuilt CPU binaries",
     prefillTokensPerSecond: prefill.map(v => Math.round(v * 10) / 10),
-    decodeTokensPerSecond: Math.round(10 / median) / 10, decodeSteps: steps.length, decodeDepth: depth,
+    decodeTokensPerSecond: Math.round(10 / median) / 10, decodeSteps: steps.length, decodeDepth: depth, flashAttention: flashArg,
 }));
 await context.dispose();
 await model.dispose();

@@ -5,7 +5,8 @@
 //   Tramontane q4 (0.625, int8 activations) against Q4_0 (0.5625), the format it mirrors, and Q4_K_M (issue #9's figure;
 //   ~0.6 bytes/weight here: Q4_K with Q6_K where llama-quantize puts it, written by make-gguf.mjs).
 // With depth > 0 it runs BF16 decode only, after a context of that many positions (llama-bench's -d): llama.cpp's F16
-// KV cache against Tramontane's BF16 and F32 caches (--context, --kv-cache-dtype).
+// KV cache, flash attention as llama.cpp chooses (on, here) and off, against Tramontane's BF16 and F32 caches
+// (--context, --kv-cache-dtype).
 // usage: node side-by-side.mjs [rounds=3] [threads=2] [depth=0]   (run.sh installs llama.cpp and writes the GGUFs first)
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
@@ -39,8 +40,10 @@ const table = title => {
 const ratio = (a, b) => (median(rows[a]) / median(rows[b])).toFixed(2);
 if (depth > 0) {
     for (let r = 0; r < rounds; r++) {
-        add(`llama.cpp BF16 decode at depth ${depth} (F16 KV)`,
-            run("node", [join(here, "bench.mjs"), join(cache, "bf16.gguf"), threads, "0", "32", "1", String(depth)]).decodeTokensPerSecond);
+        for (const flash of ["auto", "off"]) {
+            add(`llama.cpp BF16 decode at depth ${depth} (F16 KV, flash attention ${flash})`, run("node",
+                [join(here, "bench.mjs"), join(cache, "bf16.gguf"), threads, "0", "32", "1", String(depth), flash]).decodeTokensPerSecond);
+        }
         for (const kv of ["bf16", "f32"]) {
             add(`Tramontane BF16 decode at depth ${depth} (${kv.toUpperCase()} KV)`, 1000 / tramontane("decode", "bf16",
                 ["--context", String(depth), "--kv-cache-dtype", kv, "--settle", "10"]).step_millis_p50);
@@ -48,8 +51,9 @@ if (depth > 0) {
         console.error(`round ${r + 1} of ${rounds} done`);
     }
     table(`run at depth ${depth}`);
-    const [llama, bf16, f32] = Object.keys(rows);
-    console.log(`\nratios of medians: BF16 KV ${ratio(bf16, llama)}x, F32 KV ${ratio(f32, llama)}x llama.cpp's F16 KV`);
+    const [flashAuto, flashOff, bf16, f32] = Object.keys(rows);
+    console.log(`\nratios of medians: BF16 KV ${ratio(bf16, flashAuto)}x / ${ratio(bf16, flashOff)}x, F32 KV ` +
+        `${ratio(f32, flashAuto)}x / ${ratio(f32, flashOff)}x llama.cpp's F16 KV with flash attention auto / off`);
     process.exit(0);
 }
 for (let r = 0; r < rounds; r++) {

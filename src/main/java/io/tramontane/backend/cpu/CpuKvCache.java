@@ -12,7 +12,7 @@ import java.util.List;
 
 /**
  * Key and value pools off the Java heap (on 2 MB pages where the OS gives them), one pair per layer, each
- * {@code blocks x kvHeads} slabs of {@code blockSize x headDim} elements, FP32 or BF16 (rounded to nearest even as
+ * {@code kvHeads x blocks} slabs of {@code blockSize x headDim} elements, FP32 or BF16 (rounded to nearest even as
  * they are written: attention then reads exactly the values an FP32 cache of the rounded K/V would hold). Within a
  * slab, keys are transposed ({@code [headDim][blockSize]}: one vector load gives one dimension of consecutive
  * positions, so attention scores many keys per FMA without lane sums) and values are rows ({@code [blockSize][headDim]}).
@@ -46,7 +46,13 @@ final class CpuKvCache implements KvCache {
                 keys[l] = HugePages.allocate(arena, perLayer * dtype.bytes);
                 values[l] = HugePages.allocate(arena, perLayer * dtype.bytes);
             }
-        } catch (RuntimeException | OutOfMemoryError e) {
+        } catch (OutOfMemoryError e) {
+            arena.close();
+            var error = new OutOfMemoryError("KV cache of " + layers + " layers x 2 x " + perLayer * dtype.bytes
+                    + " bytes: the machine cannot give it (" + e.getMessage() + "); ask for less with --kv-cache-gib");
+            error.initCause(e);
+            throw error;
+        } catch (RuntimeException e) {
             arena.close();
             throw e;
         }
