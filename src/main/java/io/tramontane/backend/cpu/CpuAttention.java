@@ -18,13 +18,13 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Causal GQA attention over the paged KV cache (FP32, or BF16 widened exactly to FP32 as it is loaded), flash style. A unit of work is one kv head of a few
- * consecutive tokens of one sequence: its query rows (every query head of the GQA group, token by token) stream
- * the cached keys and values of their context once, a tile of {@link #KEY_TILE} positions at a time through the
- * block table: scores by FMAs over the transposed keys (four rows by four vectors of keys per pass), an online
- * softmax (running max and sum, accumulator rescaled when the max grows) with {@link VectorMath#exp(FloatVector)},
- * then P.V by FMAs over the value rows. Work grows linearly with context per token, and each key and value row
- * is read once per tile of query rows.
+ * Causal GQA attention over the paged KV cache (FP32, or BF16 widened exactly to FP32 as it is loaded), flash style.
+ * A unit of work is one kv head of a few consecutive tokens of one sequence: its query rows (every query head of the
+ * GQA group, token by token) stream the cached keys and values of their context once, a tile of {@link #KEY_TILE}
+ * positions at a time through the block table: scores by FMAs over the transposed keys (four rows by four vectors of
+ * keys per pass), an online softmax (running max and sum, accumulator rescaled when the max grows) with
+ * {@link VectorMath#exp(FloatVector)}, then P.V by FMAs over the value rows. Work grows linearly with context per
+ * token, and each key and value row is read once per tile of query rows.
  *
  * <p>Context is cut into fixed chunks of {@link #CHUNK} positions, each reduced to a partial (max, sum,
  * accumulator) from a fresh state, and the partials are merged in chunk order. A unit's chunks run one after the
@@ -322,15 +322,14 @@ final class CpuAttention {
     }
 
     /*
-     * The kernels below come in two copies, FP32 and BF16, that differ only in these loads: one kernel choosing its load
-     * by a flag merges vectors of two kinds of load, which C2 boxes (a decode step then allocated 2 MB), and passing the
-     * flag as a constant from two call sites does not help, as the kernels are too large to inline.
+     * The kernels below come in two copies, FP32 and BF16, that differ only in their loads. Each way of sharing one
+     * kernel tried allocated in a compiled decode step (1-2 MB a call; docs/cpu-kernels.md): a load helper choosing by a
+     * flag, the kernel called with a constant flag from two call sites (too large for C2 to inline, so the flag stays a
+     * variable), and a helper for the widening load ("callee uses too much stack" in -XX:+PrintInlining).
      */
     private static FloatVector loadF32(MemorySegment pool, int index) {
         return FloatVector.fromMemorySegment(F, pool, 4L * index, NATIVE);
     }
-
-
 
     /**
      * {@code s[i * KEY_TILE + j] = scale * (q_i . k_j)} for four query rows and four vectors of keys, key vector
@@ -385,7 +384,7 @@ final class CpuAttention {
 
     /** {@link #scores} over a BF16 cache: the same operations on the widened (exact) values. */
     private static void scoresBf16(float[] q, int q0, int q1, int q2, int q3, int headDim, MemorySegment k, int k0, int k1,
-                               int k2, int k3, int stride, float scale, float[] s) {
+                                   int k2, int k3, int stride, float scale, float[] s) {
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00;
         FloatVector a13 = a00, a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
         for (int d = 0, kd = 0; d < headDim; d++, kd += stride) {
@@ -476,25 +475,21 @@ final class CpuAttention {
 
     /** {@code acc_i = acc_i * corr_i + sum_{j < n} p_ij v_j} for rows r..r+3: four vectors of dimensions at a time. */
     private void accumulate(Scratch w, int r, int n) {
-        MemorySegment v = values;
-        int[] vOff = w.vOff;
         float c0 = w.corr[r], c1 = w.corr[r + 1], c2 = w.corr[r + 2], c3 = w.corr[r + 3];
         int a = r * headDim, d = 0;
         for (; d + 4 * L <= headDim; d += 4 * L) {
-            if (bf16) accumulate4Bf16(w.p, n, v, vOff, d, w.acc, a, headDim, c0, c1, c2, c3);
-            else accumulate4(w.p, n, v, vOff, d, w.acc, a, headDim, c0, c1, c2, c3);
+            if (bf16) accumulate4Bf16(w.p, n, values, w.vOff, d, w.acc, a, headDim, c0, c1, c2, c3);
+            else accumulate4(w.p, n, values, w.vOff, d, w.acc, a, headDim, c0, c1, c2, c3);
         }
         for (; d + L <= headDim; d += L) {
-            if (bf16) accumulate1Bf16(w.p, n, v, vOff, d, w.acc, a, headDim, c0, c1, c2, c3);
-            else accumulate1(w.p, n, v, vOff, d, w.acc, a, headDim, c0, c1, c2, c3);
+            if (bf16) accumulate1Bf16(w.p, n, values, w.vOff, d, w.acc, a, headDim, c0, c1, c2, c3);
+            else accumulate1(w.p, n, values, w.vOff, d, w.acc, a, headDim, c0, c1, c2, c3);
         }
         for (; d < headDim; d++) {
             for (int i = 0; i < 4; i++) {
                 int o = a + i * headDim + d;
                 float sum = w.acc[o] * w.corr[r + i];
-                for (int j = 0; j < n; j++) {
-                    sum = Math.fma(w.p[i * KEY_TILE + j], cache.get(v, vOff[j] + d), sum);
-                }
+                for (int j = 0; j < n; j++) sum = Math.fma(w.p[i * KEY_TILE + j], cache.get(values, w.vOff[j] + d), sum);
                 w.acc[o] = sum;
             }
         }
@@ -559,8 +554,8 @@ final class CpuAttention {
     }
 
     /** {@link #accumulate4} over a BF16 cache: the same operations on the widened (exact) values. */
-    private static void accumulate4Bf16(float[] p, int n, MemorySegment v, int[] vOff, int d, float[] acc, int a, int headDim,
-                                    float c0, float c1, float c2, float c3) {
+    private static void accumulate4Bf16(float[] p, int n, MemorySegment v, int[] vOff, int d, float[] acc, int a,
+                                        int headDim, float c0, float c1, float c2, float c3) {
         int a0 = a + d, a1 = a0 + headDim, a2 = a1 + headDim, a3 = a2 + headDim;
         FloatVector x00 = FloatVector.fromArray(F, acc, a0).mul(c0), x01 = FloatVector.fromArray(F, acc, a0 + L).mul(c0);
         FloatVector x02 = FloatVector.fromArray(F, acc, a0 + 2 * L).mul(c0);
@@ -642,8 +637,8 @@ final class CpuAttention {
     }
 
     /** {@link #accumulate1} over a BF16 cache: the same operations on the widened (exact) values. */
-    private static void accumulate1Bf16(float[] p, int n, MemorySegment v, int[] vOff, int d, float[] acc, int a, int headDim,
-                                    float c0, float c1, float c2, float c3) {
+    private static void accumulate1Bf16(float[] p, int n, MemorySegment v, int[] vOff, int d, float[] acc, int a,
+                                        int headDim, float c0, float c1, float c2, float c3) {
         int a0 = a + d, a1 = a0 + headDim, a2 = a1 + headDim, a3 = a2 + headDim;
         FloatVector x0 = FloatVector.fromArray(F, acc, a0).mul(c0), x1 = FloatVector.fromArray(F, acc, a1).mul(c1);
         FloatVector x2 = FloatVector.fromArray(F, acc, a2).mul(c2), x3 = FloatVector.fromArray(F, acc, a3).mul(c3);
