@@ -34,7 +34,7 @@ final class KvCacheBudget {
                         weightBytes, ranks)
                 : hostDefault(physicalMemory(), weightBytes, Runtime.getRuntime().maxMemory());
         long perBlock = cuda ? deviceBytesPerBlock(config, ranks, blockSize, dtype)
-                : 2L * config.nLayers() * config.kvWidth() * blockSize * dtype.bytes;
+                : config.kvBytesPerPosition(dtype.bytes) * blockSize;
         // the CPU cache indexes a layer's pool with ints
         long cap = cuda ? Integer.MAX_VALUE : Integer.MAX_VALUE / ((long) blockSize * config.kvWidth());
         return (int) Math.max(1, Math.min(wanted, Math.min(cap, budget / perBlock)));

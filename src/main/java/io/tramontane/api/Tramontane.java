@@ -68,11 +68,7 @@ public final class Tramontane implements AutoCloseable {
             }
             CpuWeights.requireGiven(cpuWeights);
             if (kvCacheBytes < 0) throw new IllegalArgumentException("KV cache bytes must be >= 0 (0: the default), got " + kvCacheBytes);
-            if (kvCacheDtype == null) throw new IllegalArgumentException("KV cache dtype must be given (bf16, fp8 or f32)");
-            if (backend.equals("cpu") && kvCacheDtype == KvCacheDtype.FP8_E4M3) {
-                throw new IllegalArgumentException("KV cache dtype fp8 applies to the cuda backend only (the CPU caches bf16 "
-                        + "or f32)");
-            }
+            KvCacheDtype.requireFor(backend, kvCacheDtype);
             if (backend.equals("cuda") && cpuWeights != CpuWeights.STORED) {
                 throw new IllegalArgumentException("CPU weights " + cpuWeights.cliName() + " apply to the CPU backend only, "
                         + "not to cuda");

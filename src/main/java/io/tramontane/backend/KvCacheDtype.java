@@ -31,6 +31,15 @@ public enum KvCacheDtype {
         };
     }
 
+    /** Refuses a null dtype, and fp8 on a backend other than cuda (the CPU caches bf16 or f32). */
+    public static void requireFor(String backend, KvCacheDtype dtype) {
+        if (dtype == null) throw new IllegalArgumentException("KV cache dtype must be given (bf16, fp8 or f32)");
+        if (dtype == FP8_E4M3 && !backend.equals("cuda")) {
+            throw new IllegalArgumentException("KV cache dtype fp8 applies to the cuda backend only (the CPU caches bf16 "
+                    + "or f32)");
+        }
+    }
+
     /** Its {@code --kv-cache-dtype} name. */
     public String cliName() {
         return this == FP8_E4M3 ? "fp8" : suffix;

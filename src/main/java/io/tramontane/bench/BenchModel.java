@@ -44,9 +44,7 @@ public record BenchModel(String name, String dtype, ModelWeights weights, AutoCl
         if (backend.equals("cuda") && cpuWeights != CpuWeights.STORED) {
             throw new IllegalArgumentException("CPU weights " + cpuWeights.cliName() + " apply to the CPU backend only");
         }
-        if (kvCache == null || backend.equals("cpu") && kvCache == KvCacheDtype.FP8_E4M3) {
-            throw new IllegalArgumentException("the CPU backend caches keys and values as bf16 or f32, not " + kvCache);
-        }
+        KvCacheDtype.requireFor(backend, kvCache);
     }
 
     /** The weights on {@code backend} (cpu, or cuda on device 0) as a model a benchmark steps through. */

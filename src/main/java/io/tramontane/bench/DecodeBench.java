@@ -118,7 +118,7 @@ public final class DecodeBench {
         long bytesPerStep = cost.decodeBytesPerStep(settings.batch());
         // a step at position p reads p + 1 positions of each sequence; the timed steps' mean
         double meanPositions = context + settings.warmup() + (settings.tokens() + 1) / 2.0;
-        long kvBytesPerStep = Math.round(settings.batch() * meanPositions * cost.kvBytesPerPosition(settings.kvCache().bytes));
+        long kvBytesPerStep = Math.round(settings.batch() * meanPositions * model.config().kvBytesPerPosition(settings.kvCache().bytes));
         double achieved = (double) (bytesPerStep + kvBytesPerStep) * settings.tokens() / seconds / 1e9;
         Arrays.sort(stepNanos);
         return new Result(model.name(), ModelShape.describe(model.config()), model.dtype(), settings.backend(),

@@ -73,11 +73,6 @@ public record ModelCost(long layerBytes, long expertBytes, long headBytes, long 
         return layers + headBytes + batch * embeddingBytes;
     }
 
-    /** Bytes of the cached keys and values of one position, every layer, at {@code elementBytes} an element. */
-    public long kvBytesPerPosition(int elementBytes) {
-        return 2L * config.nLayers() * config.kvWidth() * elementBytes;
-    }
-
     /** Parameters a token is multiplied with (output head included), the usual "active parameters". */
     public long activeParams() {
         return layerParams + headParams;

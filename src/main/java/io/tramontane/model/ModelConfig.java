@@ -59,6 +59,11 @@ public record ModelConfig(
         return nKvHeads * headDim;
     }
 
+    /** Bytes of the cached keys and values of one position, every layer and kv head, at {@code elementBytes} each. */
+    public long kvBytesPerPosition(int elementBytes) {
+        return 2L * nLayers * kvWidth() * elementBytes;
+    }
+
     /**
      * YaRN parameters (MODELS.md 5.6), with the attention factor already resolved from whichever rule
      * the config file uses ({@code attention_factor}, {@code mscale}/{@code mscale_all_dim}, {@code apply_scale}).

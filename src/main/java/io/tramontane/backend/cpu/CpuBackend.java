@@ -34,9 +34,7 @@ public final class CpuBackend implements Backend {
     public record Options(int threads, boolean staticActivationFp8, CpuWeights weights, KvCacheDtype kvCache) {
         public Options {
             CpuWeights.requireGiven(weights);
-            if (kvCache != KvCacheDtype.F32 && kvCache != KvCacheDtype.BF16) {
-                throw new IllegalArgumentException("the CPU backend caches keys and values as f32 or bf16, not " + kvCache);
-            }
+            KvCacheDtype.requireFor("cpu", kvCache);
         }
 
         /** An F32 KV cache. */
