@@ -300,26 +300,19 @@ class CpuAttentionTest {
     @ParameterizedTest(name = "blocks of {0}, {1} cache")
     @org.junit.jupiter.params.provider.CsvSource({"1, F32", "16, F32", "16, BF16"})
     void aCompiledDecodeStepAllocatesNothing(int blockSize, KvCacheDtype dtype) {
-        var bean = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         try (Fixture f = new Fixture(4, 64, blockSize, 5, dtype)) {
-            assertDecodeAllocatesNothing(bean, f, blockSize);
+            assertDecodeAllocatesNothing(f, blockSize);
         }
     }
 
-    private static void assertDecodeAllocatesNothing(com.sun.management.ThreadMXBean bean, Fixture f, int blockSize) {
+    private static void assertDecodeAllocatesNothing(Fixture f, int blockSize) {
         int heads = f.heads, width = heads * 64;
         CpuActivation q = slice(f.queries[4], 0, 1, width), out = new CpuActivation(1, width);
         CpuActivation k = slice(f.keys[4], 511, 1, f.kvWidth), v = slice(f.values[4], 511, 1, f.kvWidth);
         var step = new AttentionBatch(List.of(new AttentionBatch.Segment(0, 1, 511, f.tables[4]),
                 new AttentionBatch.Segment(0, 1, 511, f.tables[4])));
-        long allocated = -1;
         try (CpuThreads one = new CpuThreads(1)) {
-            for (int round = 0; round < 200 && allocated != 0; round++) {
-                long before = bean.getCurrentThreadAllocatedBytes();
-                for (int i = 0; i < 500; i++) CpuAttention.run(one, q, k, v, f.cache, 1, step, 0.125f, out);
-                allocated = bean.getCurrentThreadAllocatedBytes() - before;
-            }
+            CompiledAllocations.assertNone("decode steps", 500, () -> CpuAttention.run(one, q, k, v, f.cache, 1, step, 0.125f, out));
         }
-        assertThat(allocated).as("bytes allocated by 500 compiled decode steps").isZero();
     }
 }

@@ -1,7 +1,5 @@
 package io.tramontane.backend.cpu;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.tramontane.weights.DType;
 import io.tramontane.weights.Tensor;
 import java.lang.foreign.Arena;
@@ -30,24 +28,7 @@ class LinearKernelAllocationTest {
         float[] x = new float[tokens * n], split = new float[tokens * n], out = new float[tokens * rows];
         for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
         RowBlockDecoder.arrangeTokens(cpu, x, 0, tokens, n, RowBlockDecoder.vectorEnd(n, cpu), split, 0);
-        long allocated = allocatedOnceCompiled(() -> LinearKernel.rows(cpu, x, split, 0, tokens, n, 0, rows, 1f, out, rows, false));
-        assertThat(allocated).as("bytes allocated by 200 compiled calls").isZero();
-    }
-
-    /**
-     * Bytes that 200 calls of {@code call} allocate on this thread, in rounds until a round allocates nothing or a
-     * minute has passed: until C2 has compiled them, Vector API code runs as Java and allocates, and on a loaded
-     * machine with a long compile queue that can take seconds.
-     */
-    private static long allocatedOnceCompiled(Runnable call) {
-        var bean = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-        long allocated = -1, deadline = System.nanoTime() + 60_000_000_000L;
-        while (allocated != 0 && System.nanoTime() < deadline) {
-            long before = bean.getCurrentThreadAllocatedBytes();
-            for (int i = 0; i < 200; i++) call.run();
-            allocated = bean.getCurrentThreadAllocatedBytes() - before;
-        }
-        return allocated;
+        CompiledAllocations.assertNone("calls", 200, () -> LinearKernel.rows(cpu, x, split, 0, tokens, n, 0, rows, 1f, out, rows, false));
     }
 
     /**
@@ -63,16 +44,14 @@ class LinearKernelAllocationTest {
         Tensor weight = DotKernelsTest.randomRows(DType.F32, rows, n, random);
         float[] x = new float[tokens * n], out = new float[tokens * rows];
         for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
-        long allocated;
         try (CpuThreads one = new CpuThreads(1); Arena arena = Arena.ofConfined()) {
             QuantizedMatrix m = Quantizer.quantize(weight, 1f, format, one, arena);
             CpuWeight cpu = CpuWeight.quantized(weight, m, Float.NaN);
             float[] split = new float[tokens * n];
             RowBlockDecoder.arrangeTokens(cpu, x, 0, tokens, n, RowBlockDecoder.vectorEnd(n, cpu), split, 0);
             Q4Activations x4 = format == CpuWeights.Q4 ? Q4Activations.quantize(x, tokens, n, one) : null;
-            allocated = allocatedOnceCompiled(x4 != null ? () -> LinearKernel.q4Rows(m, x4, 0, rows, 1f, out, rows)
+            CompiledAllocations.assertNone("calls", 200, x4 != null ? () -> LinearKernel.q4Rows(m, x4, 0, rows, 1f, out, rows)
                     : () -> LinearKernel.rows(cpu, x, split, 0, tokens, n, 0, rows, 1f, out, rows, false));
         }
-        assertThat(allocated).as("bytes allocated by 200 compiled calls").isZero();
     }
 }
