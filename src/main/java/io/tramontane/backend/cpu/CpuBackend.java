@@ -87,10 +87,10 @@ public final class CpuBackend implements Backend {
     @Override
     public Weight linear(Linear linear) {
         float activationScale = options.staticActivationFp8() ? linear.activationScale() : Float.NaN;
-        if (options.weights() == CpuWeights.STORED) {
+        if (options.weights() == CpuWeights.STORED && linear.weight().storage().isNative()) {
             return CpuWeight.linear(linear.weight(), linear.weightScale(), activationScale);
         }
-        if (options.weights() == CpuWeights.COPIED) {
+        if (options.weights() == CpuWeights.STORED || options.weights() == CpuWeights.COPIED) {  // asked for, or stored on the Java heap
             return CpuWeight.linear(LinearCopy.of(linear.weight(), threads, arena), linear.weightScale(), activationScale);
         }
         QuantizedMatrix q = Quantizer.quantize(linear.weight(), linear.weightScale(), options.weights(), threads, arena);

@@ -2,6 +2,7 @@ package io.tramontane.backend.cpu;
 
 import io.tramontane.backend.Weight;
 import io.tramontane.weights.Tensor;
+import java.lang.foreign.MemorySegment;
 
 /**
  * A weight as the CPU backend reads it: the tensor view itself (decoded inside the kernels; mapped, or a copy),
@@ -14,12 +15,28 @@ import io.tramontane.weights.Tensor;
 record CpuWeight(Tensor tensor, float weightScale, float activationScale, float[] values, QuantizedMatrix quantized)
         implements Weight {
 
+    /**
+     * A linear read as stored, which must lie in native memory (mapped, or a copy: {@link CpuBackend#linear} copies one on
+     * the Java heap). At 4 lanes C2 cannot load an int vector from a byte[] and runs that load as Java, allocating; and
+     * a kernel compiled after it has read both a heap and a native segment boxes its vectors on the native path too
+     * (24 KB a call of an 8-token BF16 linear, measured with -XX:-TieredCompilation; in one CI run of the suite, 1 KB a
+     * tile for its whole last minute).
+     */
     static CpuWeight linear(Tensor tensor, float weightScale, float activationScale) {
+        requireNative(tensor.name(), tensor.storage());
         return new CpuWeight(tensor, weightScale, activationScale, null, null);
     }
 
     static CpuWeight quantized(Tensor tensor, QuantizedMatrix quantized, float activationScale) {
+        requireNative(quantized.name() + " (quants)", quantized.quants());
+        requireNative(quantized.name() + " (scales)", quantized.scales());
         return new CpuWeight(tensor, 1f, activationScale, null, quantized);
+    }
+
+    private static void requireNative(String name, MemorySegment storage) {
+        if (!storage.isNative()) {
+            throw new IllegalArgumentException("CPU linear " + name + " lies on the Java heap: its kernels read native memory only");
+        }
     }
 
     static CpuWeight plain(Tensor tensor) {

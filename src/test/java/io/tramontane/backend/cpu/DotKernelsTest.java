@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tramontane.weights.DType;
 import io.tramontane.weights.Floats;
 import io.tramontane.weights.Tensor;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -16,7 +17,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class DotKernelsTest {
 
     static Tensor randomRows(DType dtype, int rows, int n, SplittableRandom random) {
-        MemorySegment bytes = MemorySegment.ofArray(new byte[rows * n * dtype.bytes()]);
+        MemorySegment bytes = Arena.ofAuto().allocate((long) rows * n * dtype.bytes(), 64);  // native, as the kernels take
         for (int i = 0; i < rows * n; i++) {
             float v = (float) (random.nextGaussian() * 2);
             switch (dtype) {
@@ -58,7 +59,7 @@ class DotKernelsTest {
         long[] c = new long[6];
         for (int r = 0; r < 6; r++) c[r] = weight.rowByteOffset(r);
         if (dtype == DType.F32) {  // FP32 tiles (q8 groups too: QuantizedLinearTest)
-            MemorySegment split = MemorySegment.ofArray(new float[6 * n]);
+            MemorySegment split = Arena.ofAuto().allocate(4L * 6 * n, 64);
             RowBlockDecoder.fp32Split(cpu, 0, 6, split);
             for (int i = 0; i < 6 * n; i++) unsplit[i] = split.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, splitIndex(i, n, end));
             StoredTiles.f32Tile6x4(split, 0, 4L * n, 8L * n, 12L * n, 16L * n, 20L * n, splitX, 0, n, end, tile, lanes, from);
@@ -68,7 +69,7 @@ class DotKernelsTest {
                     from);
             System.arraycopy(tile, 0, fusedTile, 0, LaneSums.TILE_SUMS);
         } else {  // e4m3 rows widened to BF16 (exactly) for the five-row tiles; the sixth row checks the copy's row stride
-            MemorySegment split = MemorySegment.ofArray(new short[6 * n]);
+            MemorySegment split = Arena.ofAuto().allocate(2L * 6 * n, 64);
             RowBlockDecoder.e4m3Split(weight, 0, 6, split);
             for (int i = 0; i < 6 * n; i++) {
                 unsplit[i] = Floats.bf16ToFloat(split.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, pairedIndex(i, n, end)));
@@ -155,7 +156,7 @@ class DotKernelsTest {
         MemorySegment w = weight.storage();
         FusedRows.e4m3Tile6x4(w, weight.rowByteOffset(0), weight.rowByteOffset(1), weight.rowByteOffset(2), weight.rowByteOffset(3),
                 weight.rowByteOffset(4), weight.rowByteOffset(5), x, 0, n, end, tile, lanes, 0);
-        MemorySegment widened = MemorySegment.ofArray(new short[6 * n]);
+        MemorySegment widened = Arena.ofAuto().allocate(2L * 6 * n, 64);
         RowBlockDecoder.e4m3Split(weight, 0, 6, widened);
         float[] splitX = new float[4 * n];
         RowBlockDecoder.splitTokens(x, 0, 4, n, end, splitX, 0);

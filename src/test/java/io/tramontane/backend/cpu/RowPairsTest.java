@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.tramontane.backend.TrialPolicy;
 import io.tramontane.weights.DType;
 import io.tramontane.weights.Tensor;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -16,7 +17,7 @@ class RowPairsTest {
     private static final int ROWS = 1024, COLS = 1024;
 
     private static CpuWeight weight(DType dtype) {
-        MemorySegment bytes = MemorySegment.ofArray(new byte[ROWS * COLS * dtype.bytes()]);
+        MemorySegment bytes = Arena.ofAuto().allocate((long) ROWS * COLS * dtype.bytes(), 64);
         return CpuWeight.linear(Tensor.of("w", dtype, new long[] {ROWS, COLS}, bytes), 1f, Float.NaN);
     }
 

@@ -1,6 +1,7 @@
 package io.tramontane.backend.cpu;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tramontane.backend.Activation;
 import io.tramontane.backend.Weight;
@@ -118,6 +119,33 @@ class StoredLinearPathsTest {
                 for (int i = 0; i < expected.length; i++) {
                     assertThat(actual[i]).as("%s: token %d row %d", view, i / rows, i % rows).isEqualTo(expected[i]);
                 }
+            }
+        }
+    }
+
+    /**
+     * A stored linear on the Java heap (a library user's {@code Tensor.ofFloats}) is copied off it: the kernels read
+     * native memory only ({@link CpuWeight#linear} refuses the heap, naming the tensor). Its outputs are the native
+     * tensor's, bit for bit, on every path.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"BF16", "F8_E4M3", "F32"})
+    void aLinearOnTheHeapIsCopiedOffItWithTheSameOutputs(DType dtype) {
+        int out = 13, in = 300;
+        SplittableRandom random = new SplittableRandom(dtype.ordinal());
+        Tensor offHeap = DotKernelsTest.randomRows(dtype, out, in, random);
+        MemorySegment bytes = MemorySegment.ofArray(new byte[(int) offHeap.storage().byteSize()]).copyFrom(offHeap.storage());
+        Tensor heap = Tensor.of("layers.0.feed_forward.w1.weight", dtype, new long[] {out, in}, bytes);
+        assertThatThrownBy(() -> CpuWeight.linear(heap, 1f, Float.NaN)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("layers.0.feed_forward.w1.weight").hasMessageContaining("Java heap");
+        try (CpuBackend backend = new CpuBackend(new CpuBackend.Options(2, true))) {
+            Weight copied = backend.linear(Linear.of(heap)), stored = backend.linear(Linear.of(offHeap));
+            assertThat(CpuWeight.of(copied).tensor().storage().isNative()).isTrue();
+            for (int tokens : new int[] {1, 8, 70}) {
+                float[] x = new float[tokens * in];
+                for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
+                assertThat(linear(backend, copied, x, tokens, in, out)).as("%d tokens", tokens)
+                        .containsExactly(linear(backend, stored, x, tokens, in, out));
             }
         }
     }
