@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -28,16 +29,24 @@ final class CompiledAllocations {
 
     /** Fails, naming where, unless {@code calls} calls of {@code call} allocate nothing once compiled. */
     static void assertNone(String what, int calls, Runnable call) {
-        long allocated = bytesOnceCompiled(calls, call);
+        assertNone(what, calls, call, Duration.ofMinutes(1));
+    }
+
+    /** As {@link #assertNone(String, int, Runnable)}, giving the JIT {@code limit} to compile the calls. */
+    static void assertNone(String what, int calls, Runnable call, Duration limit) {
+        long allocated = bytesOnceCompiled(calls, call, limit);
         if (allocated != 0) {
             assertThat(allocated).as("bytes allocated by %d compiled %s, at %s", calls, what, sites(calls, call)).isZero();
         }
     }
 
-    /** Bytes that {@code calls} calls of {@code call} allocate on this thread, in the first round that allocates none. */
-    static long bytesOnceCompiled(int calls, Runnable call) {
+    /**
+     * Bytes that {@code calls} calls of {@code call} allocate on this thread: zero from the first round that allocates
+     * none, else those of the last round within {@code limit}.
+     */
+    private static long bytesOnceCompiled(int calls, Runnable call, Duration limit) {
         var bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        long allocated = -1, deadline = System.nanoTime() + 60_000_000_000L;
+        long allocated = -1, deadline = System.nanoTime() + limit.toNanos();
         while (allocated != 0 && System.nanoTime() < deadline) {
             long before = bean.getCurrentThreadAllocatedBytes();
             for (int i = 0; i < calls; i++) call.run();

@@ -3,6 +3,7 @@ package io.tramontane.backend.cpu;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /** The allocation check's failure says what was allocated and where, since that is all a failed CI run leaves. */
@@ -11,7 +12,8 @@ class CompiledAllocationsTest {
 
     @Test
     void aCallThatAllocatesFailsNamingTheClassAndTheFrame() {
-        assertThatThrownBy(() -> CompiledAllocations.assertNone("calls", 50, CompiledAllocationsTest::allocate))
+        assertThatThrownBy(() -> CompiledAllocations.assertNone("calls", 50, CompiledAllocationsTest::allocate,
+                Duration.ofSeconds(2)))
                 .hasMessageContaining("bytes allocated by 50 compiled calls")
                 .hasMessageContaining("long[]")
                 .hasMessageContaining(CompiledAllocationsTest.class.getName() + ".allocate");
