@@ -66,13 +66,9 @@ public final class Tramontane implements AutoCloseable {
             if (!backend.equals("cpu") && !backend.equals("cuda")) {
                 throw new IllegalArgumentException("backend must be cpu or cuda, got '" + backend + "'");
             }
-            CpuWeights.requireGiven(cpuWeights);
+            CpuWeights.requireFor(backend, cpuWeights);
             if (kvCacheBytes < 0) throw new IllegalArgumentException("KV cache bytes must be >= 0 (0: the default), got " + kvCacheBytes);
             KvCacheDtype.requireFor(backend, kvCacheDtype);
-            if (backend.equals("cuda") && cpuWeights != CpuWeights.STORED) {
-                throw new IllegalArgumentException("CPU weights " + cpuWeights.cliName() + " apply to the CPU backend only, "
-                        + "not to cuda");
-            }
         }
 
         public Options(int threads, int tensorParallel, long kvCacheBytes, int maxSequences, boolean staticActivationFp8) {

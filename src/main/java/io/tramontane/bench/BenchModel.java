@@ -36,14 +36,12 @@ public record BenchModel(String name, String dtype, ModelWeights weights, AutoCl
         return weights.config();
     }
 
-    /** Throws unless {@code backend} is cpu or cuda, and {@code cpuWeights} (load-time quantization) is used on cpu only. */
+    /** Throws unless {@code backend} is cpu or cuda and the CPU weight format and KV cache dtype suit it. */
     static void requireBackend(String backend, CpuWeights cpuWeights, KvCacheDtype kvCache) {
         if (!backend.equals("cpu") && !backend.equals("cuda")) {
             throw new IllegalArgumentException("backend must be cpu or cuda, got '" + backend + "'");
         }
-        if (backend.equals("cuda") && cpuWeights != CpuWeights.STORED) {
-            throw new IllegalArgumentException("CPU weights " + cpuWeights.cliName() + " apply to the CPU backend only");
-        }
+        CpuWeights.requireFor(backend, cpuWeights);
         KvCacheDtype.requireFor(backend, kvCache);
     }
 

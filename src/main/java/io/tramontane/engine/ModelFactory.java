@@ -135,10 +135,7 @@ public final class ModelFactory {
     }
 
     private static LanguageModel cudaRanks(ModelWeights weights, Options options, CudaSettings cuda, Progress uploads) {
-        if (options.cpuWeights() != CpuWeights.STORED) {
-            throw new IllegalArgumentException("CPU weights " + options.cpuWeights().cliName()
-                    + " apply to the CPU backend only; the CUDA backend runs the stored weights");
-        }
+        CpuWeights.requireFor("cuda", options.cpuWeights());
         int ranks = options.tensorParallel();
         if (ranks == 1) {
             return cudaRank(weights, CudaBackend.open(cuda.backend(0, options)), Shard.of(weights.config(), 0, 1), options, uploads);

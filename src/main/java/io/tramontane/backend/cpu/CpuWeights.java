@@ -52,6 +52,15 @@ public enum CpuWeights {
         if (weights == null) throw new IllegalArgumentException("CPU weights format must be given (" + NAMES + ")");
     }
 
+    /** Refuses a null format, and any but stored on a backend other than cpu (cuda runs the stored weights). */
+    public static void requireFor(String backend, CpuWeights weights) {
+        requireGiven(weights);
+        if (weights != STORED && !backend.equals("cpu")) {
+            throw new IllegalArgumentException("CPU weights " + weights.cliName() + " apply to the CPU backend only; the "
+                    + backend + " backend runs the stored weights");
+        }
+    }
+
     /** Whether the linears are quantized at load (q8, q4), else in the checkpoint's dtype. */
     public boolean quantized() {
         return quantBytesPerBlock > 0;

@@ -35,9 +35,9 @@ final class CompiledAllocations {
     /** As {@link #assertNone(String, int, Runnable)}, giving the JIT {@code limit} to compile the calls. */
     static void assertNone(String what, int calls, Runnable call, Duration limit) {
         long allocated = bytesOnceCompiled(calls, call, limit);
-        if (allocated != 0) {
-            assertThat(allocated).as("bytes allocated by %d compiled %s, at %s", calls, what, sites(calls, call)).isZero();
-        }
+        // the description, and so the recording, only on failure
+        assertThat(allocated).as(() -> "bytes allocated by %d compiled %s, at %s".formatted(calls, what, sites(calls, call)))
+                .isZero();
     }
 
     /**
@@ -59,7 +59,7 @@ final class CompiledAllocations {
      * The classes allocated by this thread in rounds of {@code calls} calls, with the three innermost frames of each
      * (and whether each ran interpreted, compiled or inlined), most often sampled first.
      */
-    static String sites(int calls, Runnable call) {
+    private static String sites(int calls, Runnable call) {
         Map<String, Integer> counts = new LinkedHashMap<>();
         long thread = Thread.currentThread().threadId();
         try (Recording recording = new Recording()) {
