@@ -389,14 +389,14 @@ final class CpuAttention {
         FloatVector a13 = a00, a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
         for (int d = 0, kd = 0; d < headDim; d++, kd += stride) {
             // widening loads written out: as a helper method C2 declines to inline them ("callee uses too much stack")
-            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(S, k, 2L * (k0 + kd), NATIVE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 16).reinterpretAsFloats();
-            FloatVector v1 = ((IntVector) ShortVector.fromMemorySegment(S, k, 2L * (k1 + kd), NATIVE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 16).reinterpretAsFloats();
-            FloatVector v2 = ((IntVector) ShortVector.fromMemorySegment(S, k, 2L * (k2 + kd), NATIVE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 16).reinterpretAsFloats();
-            FloatVector v3 = ((IntVector) ShortVector.fromMemorySegment(S, k, 2L * (k3 + kd), NATIVE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, k, 2L * (k0 + kd), NATIVE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 16).reinterpretShape(F, 0));
+            FloatVector v1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, k, 2L * (k1 + kd), NATIVE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 16).reinterpretShape(F, 0));
+            FloatVector v2 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, k, 2L * (k2 + kd), NATIVE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 16).reinterpretShape(F, 0));
+            FloatVector v3 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, k, 2L * (k3 + kd), NATIVE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 16).reinterpretShape(F, 0));
             FloatVector b = FloatVector.broadcast(F, q[q0 + d]);
             a00 = b.fma(v0, a00);
             a01 = b.fma(v1, a01);
@@ -571,14 +571,14 @@ final class CpuAttention {
         FloatVector x33 = FloatVector.fromArray(F, acc, a3 + 3 * L).mul(c3);
         for (int j = 0; j < n; j++) {
             int o = vOff[j] + d;
-            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(S, v, 2L * o, NATIVE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 16).reinterpretAsFloats();
-            FloatVector v1 = ((IntVector) ShortVector.fromMemorySegment(S, v, 2L * (o + L), NATIVE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 16).reinterpretAsFloats();
-            FloatVector v2 = ((IntVector) ShortVector.fromMemorySegment(S, v, 2L * (o + 2 * L), NATIVE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 16).reinterpretAsFloats();
-            FloatVector v3 = ((IntVector) ShortVector.fromMemorySegment(S, v, 2L * (o + 3 * L), NATIVE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, v, 2L * o, NATIVE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 16).reinterpretShape(F, 0));
+            FloatVector v1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, v, 2L * (o + L), NATIVE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 16).reinterpretShape(F, 0));
+            FloatVector v2 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, v, 2L * (o + 2 * L), NATIVE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 16).reinterpretShape(F, 0));
+            FloatVector v3 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, v, 2L * (o + 3 * L), NATIVE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 16).reinterpretShape(F, 0));
             FloatVector b = FloatVector.broadcast(F, p[j]);
             x00 = b.fma(v0, x00);
             x01 = b.fma(v1, x01);
@@ -643,8 +643,8 @@ final class CpuAttention {
         FloatVector x0 = FloatVector.fromArray(F, acc, a0).mul(c0), x1 = FloatVector.fromArray(F, acc, a1).mul(c1);
         FloatVector x2 = FloatVector.fromArray(F, acc, a2).mul(c2), x3 = FloatVector.fromArray(F, acc, a3).mul(c3);
         for (int j = 0; j < n; j++) {
-            FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(S, v, 2L * (vOff[j] + d), NATIVE).convertShape(S2I, I, 0))
-                    .lanewise(LSHL, 16).reinterpretAsFloats();
+            FloatVector v0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, v, 2L * (vOff[j] + d), NATIVE).convertShape(S2I, I, 0))
+                    .lanewise(LSHL, 16).reinterpretShape(F, 0));
             x0 = FloatVector.broadcast(F, p[j]).fma(v0, x0);
             x1 = FloatVector.broadcast(F, p[KEY_TILE + j]).fma(v0, x1);
             x2 = FloatVector.broadcast(F, p[2 * KEY_TILE + j]).fma(v0, x2);

@@ -29,6 +29,11 @@ import jdk.incubator.vector.VectorSpecies;
  * make their chains contiguous).
  */
 final class DotKernels {
+    /**
+     * The kernels' float species. Reinterpret to it (and to its int twin) with {@code reinterpretShape(F, 0)}, never
+     * {@code reinterpretAsFloats()}: in JDK 25 that looks the species up through a profile the whole JVM shares, and
+     * some JVMs then box the result (docs/cpu-kernels.md).
+     */
     static final VectorSpecies<Float> F = VectorMath.SPECIES;
     /** Floats of the {@code lanes} scratch the kernels take: both chains of a tile's 24 accumulators. */
     static final int LANES = 48 * F.length();

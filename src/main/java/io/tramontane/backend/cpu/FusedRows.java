@@ -46,13 +46,13 @@ final class FusedRows {
         int words = vectorEnd / (2 * L), half = (words + 1) / 2;
         for (int k = 0; k < half; k++) {
             IntVector v = IntVector.fromMemorySegment(I, w, b + 4L * L * k, LE);
-            a0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, x0 + 2 * L * k), a0);
-            a0 = v.and(HIGH_HALVES).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, x0 + 2 * L * k + L), a0);
+            a0 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0)).fma(FloatVector.fromArray(F, x, x0 + 2 * L * k), a0);
+            a0 = ((FloatVector) v.and(HIGH_HALVES).reinterpretShape(F, 0)).fma(FloatVector.fromArray(F, x, x0 + 2 * L * k + L), a0);
         }
         for (int k = half; k < words; k++) {
             IntVector v = IntVector.fromMemorySegment(I, w, b + 4L * L * k, LE);
-            a1 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, x0 + 2 * L * k), a1);
-            a1 = v.and(HIGH_HALVES).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, x0 + 2 * L * k + L), a1);
+            a1 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0)).fma(FloatVector.fromArray(F, x, x0 + 2 * L * k), a1);
+            a1 = ((FloatVector) v.and(HIGH_HALVES).reinterpretShape(F, 0)).fma(FloatVector.fromArray(F, x, x0 + 2 * L * k + L), a1);
         }
         a0.intoArray(lanes, chain0);
         a1.intoArray(lanes, chain1);
@@ -71,20 +71,20 @@ final class FusedRows {
         for (int k = 0; k < half; k++) {  // chain 0 of both rows, then chain 1: two streams at a time
             FloatVector lo = FloatVector.fromArray(F, x, x0 + 2 * L * k), hi = FloatVector.fromArray(F, x, x0 + 2 * L * k + L);
             IntVector v = IntVector.fromMemorySegment(I, w, b + 4L * L * k, LE);
-            a0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(lo, a0);
-            a0 = v.and(HIGH_HALVES).reinterpretAsFloats().fma(hi, a0);
+            a0 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0)).fma(lo, a0);
+            a0 = ((FloatVector) v.and(HIGH_HALVES).reinterpretShape(F, 0)).fma(hi, a0);
             v = IntVector.fromMemorySegment(I, w, c + 4L * L * k, LE);
-            b0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(lo, b0);
-            b0 = v.and(HIGH_HALVES).reinterpretAsFloats().fma(hi, b0);
+            b0 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0)).fma(lo, b0);
+            b0 = ((FloatVector) v.and(HIGH_HALVES).reinterpretShape(F, 0)).fma(hi, b0);
         }
         for (int k = half; k < words; k++) {  // written out: one loop over both chains decoded 0-12% slower in four of five pairs
             FloatVector lo = FloatVector.fromArray(F, x, x0 + 2 * L * k), hi = FloatVector.fromArray(F, x, x0 + 2 * L * k + L);
             IntVector v = IntVector.fromMemorySegment(I, w, b + 4L * L * k, LE);
-            a1 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(lo, a1);
-            a1 = v.and(HIGH_HALVES).reinterpretAsFloats().fma(hi, a1);
+            a1 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0)).fma(lo, a1);
+            a1 = ((FloatVector) v.and(HIGH_HALVES).reinterpretShape(F, 0)).fma(hi, a1);
             v = IntVector.fromMemorySegment(I, w, c + 4L * L * k, LE);
-            b1 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(lo, b1);
-            b1 = v.and(HIGH_HALVES).reinterpretAsFloats().fma(hi, b1);
+            b1 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0)).fma(lo, b1);
+            b1 = ((FloatVector) v.and(HIGH_HALVES).reinterpretShape(F, 0)).fma(hi, b1);
         }
         a0.intoArray(lanes, chain);
         b0.intoArray(lanes, chain + L);
@@ -101,27 +101,34 @@ final class FusedRows {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int i = 0;
         for (; i + 4 * L <= vectorEnd; i += 4 * L) {
-            a0 = ((IntVector) ByteVector.fromMemorySegment(B, w, b + (i), LE).convertShape(VectorOperators.B2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE).fma(FloatVector.fromArray(F, x, x0 + i), a0);
-            a1 = ((IntVector) ByteVector.fromMemorySegment(B, w, b + (i + L), LE).convertShape(VectorOperators.B2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE).fma(FloatVector.fromArray(F, x, x0 + i + L), a1);
-            a0 = ((IntVector) ByteVector.fromMemorySegment(B, w, b + (i + 2 * L), LE).convertShape(VectorOperators.B2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE).fma(FloatVector.fromArray(F, x, x0 + i + 2 * L), a0);
-            a1 = ((IntVector) ByteVector.fromMemorySegment(B, w, b + (i + 3 * L), LE).convertShape(VectorOperators.B2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE).fma(FloatVector.fromArray(F, x, x0 + i + 3 * L), a1);
+            a0 = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(B, w, b + (i), LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretShape(F, 0)).mul(E4M3_REBASE)
+                    .fma(FloatVector.fromArray(F, x, x0 + i), a0);
+            a1 = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(B, w, b + (i + L), LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretShape(F, 0)).mul(E4M3_REBASE)
+                    .fma(FloatVector.fromArray(F, x, x0 + i + L), a1);
+            a0 = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(B, w, b + (i + 2 * L), LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretShape(F, 0)).mul(E4M3_REBASE)
+                    .fma(FloatVector.fromArray(F, x, x0 + i + 2 * L), a0);
+            a1 = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(B, w, b + (i + 3 * L), LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretShape(F, 0)).mul(E4M3_REBASE)
+                    .fma(FloatVector.fromArray(F, x, x0 + i + 3 * L), a1);
         }
         if (i < vectorEnd) {
-            a0 = ((IntVector) ByteVector.fromMemorySegment(B, w, b + (i), LE).convertShape(VectorOperators.B2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE).fma(FloatVector.fromArray(F, x, x0 + i), a0);
+            a0 = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(B, w, b + (i), LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretShape(F, 0)).mul(E4M3_REBASE)
+                    .fma(FloatVector.fromArray(F, x, x0 + i), a0);
             i += L;
         }
         if (i < vectorEnd) {
-            a1 = ((IntVector) ByteVector.fromMemorySegment(B, w, b + (i), LE).convertShape(VectorOperators.B2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE).fma(FloatVector.fromArray(F, x, x0 + i), a1);
+            a1 = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(B, w, b + (i), LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretShape(F, 0)).mul(E4M3_REBASE)
+                    .fma(FloatVector.fromArray(F, x, x0 + i), a1);
             i += L;
         }
-        if (i < vectorEnd) a0 = ((IntVector) ByteVector.fromMemorySegment(B, w, b + (i), LE).convertShape(VectorOperators.B2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE).fma(FloatVector.fromArray(F, x, x0 + i), a0);
+        if (i < vectorEnd) a0 = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(B, w, b + (i), LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretShape(F, 0)).mul(E4M3_REBASE)
+                    .fma(FloatVector.fromArray(F, x, x0 + i), a0);
         a0.intoArray(lanes, chain0);
         a1.intoArray(lanes, chain1);
     }
@@ -155,23 +162,23 @@ final class FusedRows {
             int i = (2 * k + chain) * L;
             FloatVector t0 = FloatVector.fromArray(F, x, x0 + i), t1 = FloatVector.fromArray(F, x, x1 + i);
             FloatVector t2 = FloatVector.fromArray(F, x, x2 + i), t3 = FloatVector.fromArray(F, x, x3 + i);
-            FloatVector r = ((IntVector) ByteVector.fromMemorySegment(B, w, ba + i, LE).convertShape(VectorOperators.B2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE);
+            FloatVector r = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(B, w, ba + i, LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretShape(F, 0)).mul(E4M3_REBASE);
             a0 = r.fma(t0, a0); a1 = r.fma(t1, a1); a2 = r.fma(t2, a2); a3 = r.fma(t3, a3);
-            r = ((IntVector) ByteVector.fromMemorySegment(B, w, bb + i, LE).convertShape(VectorOperators.B2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE);
+            r = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(B, w, bb + i, LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretShape(F, 0)).mul(E4M3_REBASE);
             b0 = r.fma(t0, b0); b1 = r.fma(t1, b1); b2 = r.fma(t2, b2); b3 = r.fma(t3, b3);
-            r = ((IntVector) ByteVector.fromMemorySegment(B, w, bc + i, LE).convertShape(VectorOperators.B2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE);
+            r = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(B, w, bc + i, LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretShape(F, 0)).mul(E4M3_REBASE);
             c0 = r.fma(t0, c0); c1 = r.fma(t1, c1); c2 = r.fma(t2, c2); c3 = r.fma(t3, c3);
-            r = ((IntVector) ByteVector.fromMemorySegment(B, w, bd + i, LE).convertShape(VectorOperators.B2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE);
+            r = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(B, w, bd + i, LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretShape(F, 0)).mul(E4M3_REBASE);
             d0 = r.fma(t0, d0); d1 = r.fma(t1, d1); d2 = r.fma(t2, d2); d3 = r.fma(t3, d3);
-            r = ((IntVector) ByteVector.fromMemorySegment(B, w, be + i, LE).convertShape(VectorOperators.B2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE);
+            r = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(B, w, be + i, LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretShape(F, 0)).mul(E4M3_REBASE);
             e0 = r.fma(t0, e0); e1 = r.fma(t1, e1); e2 = r.fma(t2, e2); e3 = r.fma(t3, e3);
-            r = ((IntVector) ByteVector.fromMemorySegment(B, w, bf + i, LE).convertShape(VectorOperators.B2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretAsFloats().mul(E4M3_REBASE);
+            r = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(B, w, bf + i, LE).convertShape(VectorOperators.B2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 20).and(E4M3_BITS).reinterpretShape(F, 0)).mul(E4M3_REBASE);
             f0 = r.fma(t0, f0); f1 = r.fma(t1, f1); f2 = r.fma(t2, f2); f3 = r.fma(t3, f3);
         }
         a0.intoArray(lanes, o); a1.intoArray(lanes, o + L); a2.intoArray(lanes, o + 2 * L); a3.intoArray(lanes, o + 3 * L);

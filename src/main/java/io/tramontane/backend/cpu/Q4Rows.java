@@ -75,10 +75,11 @@ final class Q4Rows {
             a = a.add(b);
             long sg = s0 + (long) Short.BYTES * g * GROUP;
             int cg = c0 + g * GROUP;
-            FloatVector scale0 = ((IntVector) ShortVector.fromMemorySegment(H, s, sg, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().mul(FloatVector.fromArray(F, xs, cg));
-            FloatVector scale1 = ((IntVector) ShortVector.fromMemorySegment(H, s, sg + Short.BYTES * L, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().mul(FloatVector.fromArray(F, xs, cg + L));
+            FloatVector scale0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(H, s, sg, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0)).mul(FloatVector.fromArray(F, xs, cg));
+            FloatVector scale1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(H, s, sg + Short.BYTES * L, LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0))
+                    .mul(FloatVector.fromArray(F, xs, cg + L));
             f0 = ((FloatVector) a.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(scale0, f0);
             f1 = ((FloatVector) a.convertShape(VectorOperators.S2I, I, 1).convert(VectorOperators.I2F, 0)).fma(scale1, f1);
         }
@@ -162,10 +163,10 @@ final class Q4Rows {
     private static void accumulate(QuantizedMatrix m, int r, Q4Activations x, int t, int g, short[] blockSums, float[] lanes) {
         for (int i = 0; i < 4; i++) {
             long sg = m.scaleOffset(r + i) + (long) Short.BYTES * g * GROUP;
-            FloatVector d0 = ((IntVector) ShortVector.fromMemorySegment(H, m.scales(), sg, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector d1 = ((IntVector) ShortVector.fromMemorySegment(H, m.scales(), sg + Short.BYTES * L, LE)
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector d0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(H, m.scales(), sg, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0));
+            FloatVector d1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(H, m.scales(), sg + Short.BYTES * L, LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0));
             for (int j = 0; j < 4; j++) {
                 int k = 4 * i + j, cg = x.scaleOffset(t + j) + g * GROUP;
                 FloatVector scale0 = d0.mul(FloatVector.fromArray(F, x.scales, cg)), scale1 = d1.mul(FloatVector.fromArray(F, x.scales, cg + L));

@@ -171,9 +171,11 @@ final class RowBlockDecoder {
             long base = weight.rowByteOffset(row + r), o = 2L * r * n;
             for (int k = 0; k < quads; k++) {  // offsets linear in k: C2 drops the bounds checks
                 long c = base + 4L * k * L, at = o + 4L * k * L;
-                e4m3(w, c).reinterpretAsInts().lanewise(VectorOperators.LSHR, 16).or(e4m3(w, c + 2L * L).reinterpretAsInts())
+                ((IntVector) e4m3(w, c).reinterpretShape(I, 0)).lanewise(VectorOperators.LSHR, 16)
+                        .or((IntVector) e4m3(w, c + 2L * L).reinterpretShape(I, 0))
                         .intoMemorySegment(out, at, LE);
-                e4m3(w, c + L).reinterpretAsInts().lanewise(VectorOperators.LSHR, 16).or(e4m3(w, c + 3L * L).reinterpretAsInts())
+                ((IntVector) e4m3(w, c + L).reinterpretShape(I, 0)).lanewise(VectorOperators.LSHR, 16)
+                        .or((IntVector) e4m3(w, c + 3L * L).reinterpretShape(I, 0))
                         .intoMemorySegment(out, odd + at, LE);
             }
             if (evens / 2 > quads) {  // three chunks past the quads: chain 0 has one more pair
@@ -197,20 +199,20 @@ final class RowBlockDecoder {
      * (LinearKernelAllocationTest).
      */
     private static void pair(MemorySegment w, long a, long b, MemorySegment out, long at) {
-        IntVector first = ((IntVector) ByteVector.fromMemorySegment(B, w, a, LE).convertShape(VectorOperators.B2I, I, 0))
-                .lanewise(VectorOperators.LSHL, 20).and(FusedRows.E4M3_BITS).reinterpretAsFloats().mul(FusedRows.E4M3_REBASE)
-                .reinterpretAsInts();
-        IntVector second = ((IntVector) ByteVector.fromMemorySegment(B, w, b, LE).convertShape(VectorOperators.B2I, I, 0))
-                .lanewise(VectorOperators.LSHL, 20).and(FusedRows.E4M3_BITS).reinterpretAsFloats().mul(FusedRows.E4M3_REBASE)
-                .reinterpretAsInts();
+        IntVector first = ((IntVector) ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(B, w, a, LE).convertShape(VectorOperators.B2I, I, 0))
+                .lanewise(VectorOperators.LSHL, 20).and(FusedRows.E4M3_BITS).reinterpretShape(DotKernels.F, 0)).mul(FusedRows.E4M3_REBASE)
+                .reinterpretShape(I, 0));
+        IntVector second = ((IntVector) ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(B, w, b, LE).convertShape(VectorOperators.B2I, I, 0))
+                .lanewise(VectorOperators.LSHL, 20).and(FusedRows.E4M3_BITS).reinterpretShape(DotKernels.F, 0)).mul(FusedRows.E4M3_REBASE)
+                .reinterpretShape(I, 0));
         first.lanewise(VectorOperators.LSHR, 16).or(second).intoMemorySegment(out, at, LE);
     }
 
     /** The stored e4m3 chunk at {@code c} as L BF16 values at {@code at}. */
     private static void single(MemorySegment w, long c, MemorySegment out, long at) {
-        ((IntVector) ByteVector.fromMemorySegment(B, w, c, LE).convertShape(VectorOperators.B2I, I, 0))
-                .lanewise(VectorOperators.LSHL, 20).and(FusedRows.E4M3_BITS).reinterpretAsFloats().mul(FusedRows.E4M3_REBASE)
-                .reinterpretAsInts().lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S, 0)
+        ((IntVector) ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(B, w, c, LE).convertShape(VectorOperators.B2I, I, 0))
+                .lanewise(VectorOperators.LSHL, 20).and(FusedRows.E4M3_BITS).reinterpretShape(DotKernels.F, 0)).mul(FusedRows.E4M3_REBASE)
+                .reinterpretShape(I, 0)).lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S, 0)
                 .intoMemorySegment(out, at, LE);
     }
 
@@ -230,14 +232,14 @@ final class RowBlockDecoder {
     }
 
     private static FloatVector e4m3(MemorySegment w, long offset) {
-        return ((IntVector) ByteVector.fromMemorySegment(B, w, offset, LE).convertShape(VectorOperators.B2I, I, 0))
-                .lanewise(VectorOperators.LSHL, 20).and(FusedRows.E4M3_BITS).reinterpretAsFloats().mul(FusedRows.E4M3_REBASE);
+        return ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(B, w, offset, LE).convertShape(VectorOperators.B2I, I, 0))
+                .lanewise(VectorOperators.LSHL, 20).and(FusedRows.E4M3_BITS).reinterpretShape(DotKernels.F, 0)).mul(FusedRows.E4M3_REBASE);
     }
 
     private static void bf16(MemorySegment w, long base, float[] out, int o, int n, int vectorEnd) {
         for (int i = 0; i < vectorEnd; i += L) {
-            ((IntVector) ShortVector.fromMemorySegment(S, w, base + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(out, o + i);
+            ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, w, base + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretShape(DotKernels.F, 0)).intoArray(out, o + i);
         }
         for (int i = vectorEnd; i < n; i++) out[o + i] = Floats.bf16ToFloat(w.get(I16, base + 2L * i));
     }

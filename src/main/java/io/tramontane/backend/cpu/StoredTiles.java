@@ -111,56 +111,81 @@ final class StoredTiles {
             FloatVector u0 = FloatVector.fromArray(F, x, x0 + j), u1 = FloatVector.fromArray(F, x, x0 + n + j);
             FloatVector u2 = FloatVector.fromArray(F, x, x0 + 2 * n + j), u3 = FloatVector.fromArray(F, x, x0 + 3 * n + j);
             IntVector v = IntVector.fromMemorySegment(I, w, b0 + 2L * i, LE);
-            FloatVector r = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector r = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0));
             a0 = r.fma(t0, a0); a1 = r.fma(t1, a1); a2 = r.fma(t2, a2); a3 = r.fma(t3, a3);
-            r = v.and(HIGH_HALVES).reinterpretAsFloats();
+            r = ((FloatVector) v.and(HIGH_HALVES).reinterpretShape(F, 0));
             a0 = r.fma(u0, a0); a1 = r.fma(u1, a1); a2 = r.fma(u2, a2); a3 = r.fma(u3, a3);
             v = IntVector.fromMemorySegment(I, w, b0 + row + 2L * i, LE);
-            r = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            r = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0));
             b0s = r.fma(t0, b0s); b1 = r.fma(t1, b1); b2 = r.fma(t2, b2); b3 = r.fma(t3, b3);
-            r = v.and(HIGH_HALVES).reinterpretAsFloats();
+            r = ((FloatVector) v.and(HIGH_HALVES).reinterpretShape(F, 0));
             b0s = r.fma(u0, b0s); b1 = r.fma(u1, b1); b2 = r.fma(u2, b2); b3 = r.fma(u3, b3);
             v = IntVector.fromMemorySegment(I, w, b0 + 2 * row + 2L * i, LE);
-            r = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            r = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0));
             c0 = r.fma(t0, c0); c1 = r.fma(t1, c1); c2 = r.fma(t2, c2); c3 = r.fma(t3, c3);
-            r = v.and(HIGH_HALVES).reinterpretAsFloats();
+            r = ((FloatVector) v.and(HIGH_HALVES).reinterpretShape(F, 0));
             c0 = r.fma(u0, c0); c1 = r.fma(u1, c1); c2 = r.fma(u2, c2); c3 = r.fma(u3, c3);
             v = IntVector.fromMemorySegment(I, w, b0 + 3 * row + 2L * i, LE);
-            r = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            r = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0));
             d0 = r.fma(t0, d0); d1 = r.fma(t1, d1); d2 = r.fma(t2, d2); d3 = r.fma(t3, d3);
-            r = v.and(HIGH_HALVES).reinterpretAsFloats();
+            r = ((FloatVector) v.and(HIGH_HALVES).reinterpretShape(F, 0));
             d0 = r.fma(u0, d0); d1 = r.fma(u1, d1); d2 = r.fma(u2, d2); d3 = r.fma(u3, d3);
             v = IntVector.fromMemorySegment(I, w, b0 + 4 * row + 2L * i, LE);
-            r = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            r = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0));
             e0 = r.fma(t0, e0); e1 = r.fma(t1, e1); e2 = r.fma(t2, e2); e3 = r.fma(t3, e3);
-            r = v.and(HIGH_HALVES).reinterpretAsFloats();
+            r = ((FloatVector) v.and(HIGH_HALVES).reinterpretShape(F, 0));
             e0 = r.fma(u0, e0); e1 = r.fma(u1, e1); e2 = r.fma(u2, e2); e3 = r.fma(u3, e3);
-        }
-        if (count % 2 != 0) {  // the chain's last chunk, on its own
-            int i = (first + count - 1) * L;
-            FloatVector t0 = FloatVector.fromArray(F, x, x0 + i), t1 = FloatVector.fromArray(F, x, x0 + n + i);
-            FloatVector t2 = FloatVector.fromArray(F, x, x0 + 2 * n + i), t3 = FloatVector.fromArray(F, x, x0 + 3 * n + i);
-            FloatVector r = ((IntVector) ShortVector.fromMemorySegment(S, w, b0 + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            a0 = r.fma(t0, a0); a1 = r.fma(t1, a1); a2 = r.fma(t2, a2); a3 = r.fma(t3, a3);
-            r = ((IntVector) ShortVector.fromMemorySegment(S, w, b0 + row + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            b0s = r.fma(t0, b0s); b1 = r.fma(t1, b1); b2 = r.fma(t2, b2); b3 = r.fma(t3, b3);
-            r = ((IntVector) ShortVector.fromMemorySegment(S, w, b0 + 2 * row + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            c0 = r.fma(t0, c0); c1 = r.fma(t1, c1); c2 = r.fma(t2, c2); c3 = r.fma(t3, c3);
-            r = ((IntVector) ShortVector.fromMemorySegment(S, w, b0 + 3 * row + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            d0 = r.fma(t0, d0); d1 = r.fma(t1, d1); d2 = r.fma(t2, d2); d3 = r.fma(t3, d3);
-            r = ((IntVector) ShortVector.fromMemorySegment(S, w, b0 + 4 * row + 2L * i, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            e0 = r.fma(t0, e0); e1 = r.fma(t1, e1); e2 = r.fma(t2, e2); e3 = r.fma(t3, e3);
         }
         a0.intoArray(lanes, o); a1.intoArray(lanes, o + L); a2.intoArray(lanes, o + 2 * L); a3.intoArray(lanes, o + 3 * L);
         b0s.intoArray(lanes, o + 4 * L); b1.intoArray(lanes, o + 5 * L); b2.intoArray(lanes, o + 6 * L); b3.intoArray(lanes, o + 7 * L);
         c0.intoArray(lanes, o + 8 * L); c1.intoArray(lanes, o + 9 * L); c2.intoArray(lanes, o + 10 * L); c3.intoArray(lanes, o + 11 * L);
         d0.intoArray(lanes, o + 12 * L); d1.intoArray(lanes, o + 13 * L); d2.intoArray(lanes, o + 14 * L); d3.intoArray(lanes, o + 15 * L);
         e0.intoArray(lanes, o + 16 * L); e1.intoArray(lanes, o + 17 * L); e2.intoArray(lanes, o + 18 * L); e3.intoArray(lanes, o + 19 * L);
+        if (count % 2 != 0) bf16LastChunk(w, b0, row, x, x0, n, first + count - 1, lanes, o);
+    }
+
+    /**
+     * Adds chunk {@code chunk} of the five rows, read on its own (the last of a chain with an odd count of chunks), to
+     * the accumulators {@link #bf16Pass} stored at {@code lanes[o ..]}. Apart from the pass: merged into the loop's
+     * accumulators after it, this chunk left C2 boxing the last loaded word of every iteration once the pass had seen
+     * both stored rows and e4m3 rows widened in scratch (4 lanes, {@code -XX:-TieredCompilation -Xbatch};
+     * docs/cpu-kernels.md).
+     */
+    private static void bf16LastChunk(MemorySegment w, long b0, long row, float[] x, int x0, int n, int chunk, float[] lanes,
+                                      int o) {
+        int i = chunk * L;
+        FloatVector t0 = FloatVector.fromArray(F, x, x0 + i), t1 = FloatVector.fromArray(F, x, x0 + n + i);
+        FloatVector t2 = FloatVector.fromArray(F, x, x0 + 2 * n + i), t3 = FloatVector.fromArray(F, x, x0 + 3 * n + i);
+        FloatVector r = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, w, b0 + 2L * i, LE)
+                .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0));
+        r.fma(t0, FloatVector.fromArray(F, lanes, o + 0 * L)).intoArray(lanes, o + 0 * L);
+        r.fma(t1, FloatVector.fromArray(F, lanes, o + 1 * L)).intoArray(lanes, o + 1 * L);
+        r.fma(t2, FloatVector.fromArray(F, lanes, o + 2 * L)).intoArray(lanes, o + 2 * L);
+        r.fma(t3, FloatVector.fromArray(F, lanes, o + 3 * L)).intoArray(lanes, o + 3 * L);
+        r = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, w, b0 + row + 2L * i, LE)
+                .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0));
+        r.fma(t0, FloatVector.fromArray(F, lanes, o + 4 * L)).intoArray(lanes, o + 4 * L);
+        r.fma(t1, FloatVector.fromArray(F, lanes, o + 5 * L)).intoArray(lanes, o + 5 * L);
+        r.fma(t2, FloatVector.fromArray(F, lanes, o + 6 * L)).intoArray(lanes, o + 6 * L);
+        r.fma(t3, FloatVector.fromArray(F, lanes, o + 7 * L)).intoArray(lanes, o + 7 * L);
+        r = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, w, b0 + 2 * row + 2L * i, LE)
+                .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0));
+        r.fma(t0, FloatVector.fromArray(F, lanes, o + 8 * L)).intoArray(lanes, o + 8 * L);
+        r.fma(t1, FloatVector.fromArray(F, lanes, o + 9 * L)).intoArray(lanes, o + 9 * L);
+        r.fma(t2, FloatVector.fromArray(F, lanes, o + 10 * L)).intoArray(lanes, o + 10 * L);
+        r.fma(t3, FloatVector.fromArray(F, lanes, o + 11 * L)).intoArray(lanes, o + 11 * L);
+        r = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, w, b0 + 3 * row + 2L * i, LE)
+                .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0));
+        r.fma(t0, FloatVector.fromArray(F, lanes, o + 12 * L)).intoArray(lanes, o + 12 * L);
+        r.fma(t1, FloatVector.fromArray(F, lanes, o + 13 * L)).intoArray(lanes, o + 13 * L);
+        r.fma(t2, FloatVector.fromArray(F, lanes, o + 14 * L)).intoArray(lanes, o + 14 * L);
+        r.fma(t3, FloatVector.fromArray(F, lanes, o + 15 * L)).intoArray(lanes, o + 15 * L);
+        r = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, w, b0 + 4 * row + 2L * i, LE)
+                .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0));
+        r.fma(t0, FloatVector.fromArray(F, lanes, o + 16 * L)).intoArray(lanes, o + 16 * L);
+        r.fma(t1, FloatVector.fromArray(F, lanes, o + 17 * L)).intoArray(lanes, o + 17 * L);
+        r.fma(t2, FloatVector.fromArray(F, lanes, o + 18 * L)).intoArray(lanes, o + 18 * L);
+        r.fma(t3, FloatVector.fromArray(F, lanes, o + 19 * L)).intoArray(lanes, o + 19 * L);
     }
 
     /**

@@ -16,6 +16,8 @@ final class VectorMath {
     private VectorMath() {}
 
     /** Butterfly partners: lane i with lane i ^ step, for step = L/2, L/4, ..., 1. */
+    /** The int lanes of a {@link #SPECIES} vector's bits. */
+    private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, SPECIES.vectorShape());
     private static final VectorShuffle<Float>[] BUTTERFLY = butterfly();
 
     @SuppressWarnings("unchecked")
@@ -105,10 +107,10 @@ final class VectorMath {
         FloatVector one = FloatVector.broadcast(SPECIES, 1f);
         FloatVector p = r.fma(C7, C6).fma(r, FloatVector.broadcast(SPECIES, C5)).fma(r, FloatVector.broadcast(SPECIES, C4))
                 .fma(r, FloatVector.broadcast(SPECIES, C3)).fma(r, FloatVector.broadcast(SPECIES, C2)).fma(r, one).fma(r, one);
-        IntVector k = t.reinterpretAsInts().sub(ROUNDER_BITS);
+        IntVector k = ((IntVector) t.reinterpretShape(INTS, 0)).sub(ROUNDER_BITS);
         IntVector k1 = k.lanewise(VectorOperators.ASHR, 1), k2 = k.sub(k1);
-        FloatVector s1 = k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        FloatVector s2 = k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector s1 = ((FloatVector) k1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretShape(SPECIES, 0));
+        FloatVector s2 = ((FloatVector) k2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretShape(SPECIES, 0));
         return p.mul(s1).mul(s2);
     }
 

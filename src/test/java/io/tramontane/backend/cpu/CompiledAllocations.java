@@ -56,7 +56,7 @@ final class CompiledAllocations {
     }
 
     /**
-     * The classes allocated by this thread in rounds of {@code calls} calls, with the three innermost frames of each
+     * The classes allocated by this thread in rounds of {@code calls} calls, with the five innermost frames of each
      * (and whether each ran interpreted, compiled or inlined), most often sampled first.
      */
     private static String sites(int calls, Runnable call) {
@@ -91,7 +91,7 @@ final class CompiledAllocations {
     private static String site(RecordedEvent event) {
         String type = javaName(event.getClass("objectClass").getName());
         if (event.getStackTrace() == null) return type;
-        return type + " from " + event.getStackTrace().getFrames().stream().limit(3).map(CompiledAllocations::frame)
+        return type + " from " + event.getStackTrace().getFrames().stream().limit(5).map(CompiledAllocations::frame)
                 .collect(Collectors.joining(" < "));
     }
 
