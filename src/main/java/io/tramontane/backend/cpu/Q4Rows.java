@@ -80,8 +80,8 @@ final class Q4Rows {
             FloatVector scale1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(H, s, sg + Short.BYTES * L, LE)
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0))
                     .mul(FloatVector.fromArray(F, xs, cg + L));
-            f0 = ((FloatVector) a.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(scale0, f0);
-            f1 = ((FloatVector) a.convertShape(VectorOperators.S2I, I, 1).convert(VectorOperators.I2F, 0)).fma(scale1, f1);
+            f0 = ((FloatVector) a.convertShape(VectorOperators.S2I, I, 0).convertShape(VectorOperators.I2F, F, 0)).fma(scale0, f0);
+            f1 = ((FloatVector) a.convertShape(VectorOperators.S2I, I, 1).convertShape(VectorOperators.I2F, F, 0)).fma(scale1, f1);
         }
         f0.intoArray(lanes, chain0);
         f1.intoArray(lanes, chain1);
@@ -171,9 +171,9 @@ final class Q4Rows {
                 int k = 4 * i + j, cg = x.scaleOffset(t + j) + g * GROUP;
                 FloatVector scale0 = d0.mul(FloatVector.fromArray(F, x.scales, cg)), scale1 = d1.mul(FloatVector.fromArray(F, x.scales, cg + L));
                 ShortVector sum = ShortVector.fromArray(S, blockSums, 2 * L * k);
-                ((FloatVector) sum.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0))
+                ((FloatVector) sum.convertShape(VectorOperators.S2I, I, 0).convertShape(VectorOperators.I2F, F, 0))
                         .fma(scale0, FloatVector.fromArray(F, lanes, k * L)).intoArray(lanes, k * L);
-                ((FloatVector) sum.convertShape(VectorOperators.S2I, I, 1).convert(VectorOperators.I2F, 0))
+                ((FloatVector) sum.convertShape(VectorOperators.S2I, I, 1).convertShape(VectorOperators.I2F, F, 0))
                         .fma(scale1, FloatVector.fromArray(F, lanes, (16 + k) * L)).intoArray(lanes, (16 + k) * L);
             }
         }

@@ -58,28 +58,28 @@ final class Q8Rows {
             float d = scales[h];
             float e = scales[h + QuantizedMatrix.SECOND_HALF_BLOCK];
             a0 = ((FloatVector) ByteVector.fromMemorySegment(B, q, q0 + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(d).fma(FloatVector.fromArray(F, x, x0 + i), a0);
+                    .convertShape(VectorOperators.I2F, F, 0)).mul(d).fma(FloatVector.fromArray(F, x, x0 + i), a0);
             a1 = ((FloatVector) ByteVector.fromMemorySegment(B, q, q0 + i + L, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(d).fma(FloatVector.fromArray(F, x, x0 + i + L), a1);
+                    .convertShape(VectorOperators.I2F, F, 0)).mul(d).fma(FloatVector.fromArray(F, x, x0 + i + L), a1);
             a0 = ((FloatVector) ByteVector.fromMemorySegment(B, q, q0 + i + 2 * L, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(e).fma(FloatVector.fromArray(F, x, x0 + i + 2 * L), a0);
+                    .convertShape(VectorOperators.I2F, F, 0)).mul(e).fma(FloatVector.fromArray(F, x, x0 + i + 2 * L), a0);
             a1 = ((FloatVector) ByteVector.fromMemorySegment(B, q, q0 + i + 3 * L, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(e).fma(FloatVector.fromArray(F, x, x0 + i + 3 * L), a1);
+                    .convertShape(VectorOperators.I2F, F, 0)).mul(e).fma(FloatVector.fromArray(F, x, x0 + i + 3 * L), a1);
         }
         int i = steps * 4 * L;
         if (i < vectorEnd) {
             a0 = ((FloatVector) ByteVector.fromMemorySegment(B, q, q0 + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(scales[i / BLOCK]).fma(FloatVector.fromArray(F, x, x0 + i), a0);
+                    .convertShape(VectorOperators.I2F, F, 0)).mul(scales[i / BLOCK]).fma(FloatVector.fromArray(F, x, x0 + i), a0);
             i += L;
         }
         if (i < vectorEnd) {
             a1 = ((FloatVector) ByteVector.fromMemorySegment(B, q, q0 + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(scales[i / BLOCK]).fma(FloatVector.fromArray(F, x, x0 + i), a1);
+                    .convertShape(VectorOperators.I2F, F, 0)).mul(scales[i / BLOCK]).fma(FloatVector.fromArray(F, x, x0 + i), a1);
             i += L;
         }
         if (i < vectorEnd) {
             a0 = ((FloatVector) ByteVector.fromMemorySegment(B, q, q0 + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(scales[i / BLOCK]).fma(FloatVector.fromArray(F, x, x0 + i), a0);
+                    .convertShape(VectorOperators.I2F, F, 0)).mul(scales[i / BLOCK]).fma(FloatVector.fromArray(F, x, x0 + i), a0);
         }
         a0.intoArray(lanes, chain0);
         a1.intoArray(lanes, chain1);
@@ -126,22 +126,22 @@ final class Q8Rows {
             FloatVector t0 = FloatVector.fromArray(F, x, x0 + i), t1 = FloatVector.fromArray(F, x, x1 + i);
             FloatVector t2 = FloatVector.fromArray(F, x, x2 + i), t3 = FloatVector.fromArray(F, x, x3 + i);
             FloatVector r = ((FloatVector) ByteVector.fromMemorySegment(B, q, qa + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(scales[h]);
+                    .convertShape(VectorOperators.I2F, F, 0)).mul(scales[h]);
             a0 = r.fma(t0, a0); a1 = r.fma(t1, a1); a2 = r.fma(t2, a2); a3 = r.fma(t3, a3);
             r = ((FloatVector) ByteVector.fromMemorySegment(B, q, qb + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(scales[sb + h]);
+                    .convertShape(VectorOperators.I2F, F, 0)).mul(scales[sb + h]);
             b0 = r.fma(t0, b0); b1 = r.fma(t1, b1); b2 = r.fma(t2, b2); b3 = r.fma(t3, b3);
             r = ((FloatVector) ByteVector.fromMemorySegment(B, q, qc + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(scales[sc + h]);
+                    .convertShape(VectorOperators.I2F, F, 0)).mul(scales[sc + h]);
             c0 = r.fma(t0, c0); c1 = r.fma(t1, c1); c2 = r.fma(t2, c2); c3 = r.fma(t3, c3);
             r = ((FloatVector) ByteVector.fromMemorySegment(B, q, qd + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(scales[sd + h]);
+                    .convertShape(VectorOperators.I2F, F, 0)).mul(scales[sd + h]);
             d0 = r.fma(t0, d0); d1 = r.fma(t1, d1); d2 = r.fma(t2, d2); d3 = r.fma(t3, d3);
             r = ((FloatVector) ByteVector.fromMemorySegment(B, q, qe + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(scales[se + h]);
+                    .convertShape(VectorOperators.I2F, F, 0)).mul(scales[se + h]);
             e0 = r.fma(t0, e0); e1 = r.fma(t1, e1); e2 = r.fma(t2, e2); e3 = r.fma(t3, e3);
             r = ((FloatVector) ByteVector.fromMemorySegment(B, q, qf + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(scales[sf + h]);
+                    .convertShape(VectorOperators.I2F, F, 0)).mul(scales[sf + h]);
             f0 = r.fma(t0, f0); f1 = r.fma(t1, f1); f2 = r.fma(t2, f2); f3 = r.fma(t3, f3);
         }
         a0.intoArray(lanes, o); a1.intoArray(lanes, o + L); a2.intoArray(lanes, o + 2 * L); a3.intoArray(lanes, o + 3 * L);
@@ -165,14 +165,14 @@ final class Q8Rows {
             int i = 2 * k * L;
             float d = s.get(SCALE, s0 + QuantizedMatrix.pairScale(k));  // chunks 2k and 2k + 1 share a block
             ((FloatVector) ByteVector.fromMemorySegment(B, q, q0 + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(d).intoMemorySegment(out, o + 4L * k * L, LE);
+                    .convertShape(VectorOperators.I2F, F, 0)).mul(d).intoMemorySegment(out, o + 4L * k * L, LE);
             ((FloatVector) ByteVector.fromMemorySegment(B, q, q0 + i + L, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(d).intoMemorySegment(out, o + 4L * (evens + k) * L, LE);
+                    .convertShape(VectorOperators.I2F, F, 0)).mul(d).intoMemorySegment(out, o + 4L * (evens + k) * L, LE);
         }
         if (pairs < evens) {
             int i = 2 * pairs * L;
             ((FloatVector) ByteVector.fromMemorySegment(B, q, q0 + i, LE).convertShape(VectorOperators.B2I, I, 0)
-                    .convert(VectorOperators.I2F, 0)).mul(scale(s, s0, i)).intoMemorySegment(out, o + 4L * pairs * L, LE);
+                    .convertShape(VectorOperators.I2F, F, 0)).mul(scale(s, s0, i)).intoMemorySegment(out, o + 4L * pairs * L, LE);
         }
         for (int i = vectorEnd; i < n; i++) out.set(OUT, o + 4L * i, weight(q, q0, s, s0, i));
     }

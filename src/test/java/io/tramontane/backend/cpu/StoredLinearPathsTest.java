@@ -150,7 +150,7 @@ class StoredLinearPathsTest {
         }
     }
 
-    private static float[] linear(CpuBackend backend, Weight weight, float[] x, int tokens, int in, int out) {
+    static float[] linear(CpuBackend backend, Weight weight, float[] x, int tokens, int in, int out) {
         Activation input = backend.allocate(tokens, in), output = backend.allocate(tokens, out);
         backend.embed(backend.weight(Tensor.ofFloats("x", new long[] {tokens, in}, x)), IntStream.range(0, tokens).toArray(), input);
         backend.linear(input, weight, output);
