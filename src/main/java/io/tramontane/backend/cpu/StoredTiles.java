@@ -156,36 +156,15 @@ final class StoredTiles {
         int i = chunk * L;
         FloatVector t0 = FloatVector.fromArray(F, x, x0 + i), t1 = FloatVector.fromArray(F, x, x0 + n + i);
         FloatVector t2 = FloatVector.fromArray(F, x, x0 + 2 * n + i), t3 = FloatVector.fromArray(F, x, x0 + 3 * n + i);
-        FloatVector r = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, w, b0 + 2L * i, LE)
-                .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0));
-        r.fma(t0, FloatVector.fromArray(F, lanes, o + 0 * L)).intoArray(lanes, o + 0 * L);
-        r.fma(t1, FloatVector.fromArray(F, lanes, o + 1 * L)).intoArray(lanes, o + 1 * L);
-        r.fma(t2, FloatVector.fromArray(F, lanes, o + 2 * L)).intoArray(lanes, o + 2 * L);
-        r.fma(t3, FloatVector.fromArray(F, lanes, o + 3 * L)).intoArray(lanes, o + 3 * L);
-        r = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, w, b0 + row + 2L * i, LE)
-                .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0));
-        r.fma(t0, FloatVector.fromArray(F, lanes, o + 4 * L)).intoArray(lanes, o + 4 * L);
-        r.fma(t1, FloatVector.fromArray(F, lanes, o + 5 * L)).intoArray(lanes, o + 5 * L);
-        r.fma(t2, FloatVector.fromArray(F, lanes, o + 6 * L)).intoArray(lanes, o + 6 * L);
-        r.fma(t3, FloatVector.fromArray(F, lanes, o + 7 * L)).intoArray(lanes, o + 7 * L);
-        r = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, w, b0 + 2 * row + 2L * i, LE)
-                .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0));
-        r.fma(t0, FloatVector.fromArray(F, lanes, o + 8 * L)).intoArray(lanes, o + 8 * L);
-        r.fma(t1, FloatVector.fromArray(F, lanes, o + 9 * L)).intoArray(lanes, o + 9 * L);
-        r.fma(t2, FloatVector.fromArray(F, lanes, o + 10 * L)).intoArray(lanes, o + 10 * L);
-        r.fma(t3, FloatVector.fromArray(F, lanes, o + 11 * L)).intoArray(lanes, o + 11 * L);
-        r = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, w, b0 + 3 * row + 2L * i, LE)
-                .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0));
-        r.fma(t0, FloatVector.fromArray(F, lanes, o + 12 * L)).intoArray(lanes, o + 12 * L);
-        r.fma(t1, FloatVector.fromArray(F, lanes, o + 13 * L)).intoArray(lanes, o + 13 * L);
-        r.fma(t2, FloatVector.fromArray(F, lanes, o + 14 * L)).intoArray(lanes, o + 14 * L);
-        r.fma(t3, FloatVector.fromArray(F, lanes, o + 15 * L)).intoArray(lanes, o + 15 * L);
-        r = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, w, b0 + 4 * row + 2L * i, LE)
-                .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0));
-        r.fma(t0, FloatVector.fromArray(F, lanes, o + 16 * L)).intoArray(lanes, o + 16 * L);
-        r.fma(t1, FloatVector.fromArray(F, lanes, o + 17 * L)).intoArray(lanes, o + 17 * L);
-        r.fma(t2, FloatVector.fromArray(F, lanes, o + 18 * L)).intoArray(lanes, o + 18 * L);
-        r.fma(t3, FloatVector.fromArray(F, lanes, o + 19 * L)).intoArray(lanes, o + 19 * L);
+        for (int k = 0; k < 5; k++) {  // row k: accumulators 4k .. 4k + 3
+            FloatVector r = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S, w, b0 + k * row + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0));
+            int a = o + 4 * k * L;
+            r.fma(t0, FloatVector.fromArray(F, lanes, a)).intoArray(lanes, a);
+            r.fma(t1, FloatVector.fromArray(F, lanes, a + L)).intoArray(lanes, a + L);
+            r.fma(t2, FloatVector.fromArray(F, lanes, a + 2 * L)).intoArray(lanes, a + 2 * L);
+            r.fma(t3, FloatVector.fromArray(F, lanes, a + 3 * L)).intoArray(lanes, a + 3 * L);
+        }
     }
 
     /**
