@@ -15,9 +15,9 @@ final class VectorMath {
 
     private VectorMath() {}
 
-    /** Butterfly partners: lane i with lane i ^ step, for step = L/2, L/4, ..., 1. */
     /** The int lanes of a {@link #SPECIES} vector's bits. */
     private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, SPECIES.vectorShape());
+    /** Butterfly partners: lane i with lane i ^ step, for step = L/2, L/4, ..., 1. */
     private static final VectorShuffle<Float>[] BUTTERFLY = butterfly();
 
     @SuppressWarnings("unchecked")

@@ -1,11 +1,11 @@
 package io.tramontane.backend.cpu;
 
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import io.tramontane.weights.DType;
 import io.tramontane.weights.Linear;
 import io.tramontane.weights.Tensor;
 import java.util.SplittableRandom;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -22,13 +22,14 @@ class MixedPathsAllocationCheck extends LinearKernelAllocationTest {
     /** Stored BF16 rows and e4m3 rows widened into scratch through the same tile, chains of odd and even length. */
     @BeforeAll
     static void runOtherPathsFirst() {
-        String[] shapes = {"BF16,9,2100", "F8_E4M3,6,2052", "BF16,400,1030", "F8_E4M3,5,30040"};
+        record Shape(DType dtype, int out, int in) {}
+        Shape[] shapes = {new Shape(DType.BF16, 9, 2100), new Shape(DType.F8_E4M3, 6, 2052), new Shape(DType.BF16, 400, 1030),
+                new Shape(DType.F8_E4M3, 5, 30040)};
         try (CpuBackend backend = new CpuBackend(new CpuBackend.Options(2, true))) {
-            for (String shape : shapes) {
-                String[] f = shape.split(",");
-                int out = Integer.parseInt(f[1]), in = Integer.parseInt(f[2]);
+            for (Shape shape : shapes) {
+                int out = shape.out(), in = shape.in();
                 SplittableRandom random = new SplittableRandom(in);
-                Tensor tensor = DotKernelsTest.randomRows(DType.valueOf(f[0]), out, in, random);
+                Tensor tensor = DotKernelsTest.randomRows(shape.dtype(), out, in, random);
                 var weight = backend.linear(Linear.of(tensor));
                 for (int tokens : new int[] {70, 12, 1}) {
                     float[] x = new float[tokens * in];
