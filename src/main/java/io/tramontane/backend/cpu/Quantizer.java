@@ -31,6 +31,16 @@ final class Quantizer {
 
     private Quantizer() {}
 
+    /**
+     * q4 on 2 MB pages ({@link HugePages}), q8 on the arena's own 4 KB pages: q8 decoded slower on 2 MB pages in every
+     * alternated pair measured on the Zen 5 EPYC VM (fourth session: 4 of 4; 2026-11-28: 10 of 10, end to end 12-45%,
+     * JMH 2 threads 21-23 against 26-27 GB/s), while q4 measured mixed to faster there. docs/cpu-kernels.md has the
+     * measurements and what was ruled out.
+     */
+    private static MemorySegment allocate(Arena arena, CpuWeights format, long bytes) {
+        return format == CpuWeights.Q8 ? arena.allocate(bytes, 64) : HugePages.allocate(arena, bytes);
+    }
+
     static QuantizedMatrix quantize(Tensor tensor, float weightScale, CpuWeights format, CpuThreads threads, Arena arena) {
         if (!format.quantized()) throw new IllegalArgumentException("nothing to quantize for " + format.cliName() + " weights");
         if (BLOCK % (2 * DotKernels.F.length()) != 0) {  // the q8 kernels take whole vector chunks, two per block at 16 lanes
@@ -41,8 +51,8 @@ final class Quantizer {
             throw new IllegalArgumentException("cannot quantize " + tensor + ": more than 2^31 rows or columns");
         }
         int rows = (int) tensor.rows(), cols = (int) tensor.cols(), blocks = CpuWeights.blocksPerRow(cols);
-        MemorySegment quants = HugePages.allocate(arena, (long) rows * blocks * format.quantBytesPerBlock() + QuantizedMatrix.SLACK);
-        MemorySegment scales = HugePages.allocate(arena, (long) rows * blocks * format.scaleBytes() + QuantizedMatrix.SLACK);
+        MemorySegment quants = allocate(arena, format, (long) rows * blocks * format.quantBytesPerBlock() + QuantizedMatrix.SLACK);
+        MemorySegment scales = allocate(arena, format, (long) rows * blocks * format.scaleBytes() + QuantizedMatrix.SLACK);
         QuantizedMatrix m = new QuantizedMatrix(tensor.name(), format, rows, cols, quants, scales);
         AtomicReference<IllegalArgumentException> invalid = new AtomicReference<>();
         threads.parallelFor(rows, ROWS_PER_TASK, (from, to) -> {
