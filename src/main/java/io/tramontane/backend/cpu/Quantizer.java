@@ -33,7 +33,7 @@ final class Quantizer {
 
     /**
      * q4 on 2 MB pages ({@link HugePages}), q8 on the arena's own 4 KB pages: q8 decoded slower on 2 MB pages in every
-     * alternated pair measured on the Zen 5 EPYC VM (fourth session: 4 of 4; 2026-11-28: 10 of 10, end to end 12-45%,
+     * alternated pair measured on the Zen 5 EPYC VM (fourth session: 4 of 4; 2026-11-28: 10 of 10, end to end +7% to +48%,
      * JMH 2 threads 21-23 against 26-27 GB/s), while q4 measured mixed to faster there. docs/cpu-kernels.md has the
      * measurements and what was ruled out.
      */
