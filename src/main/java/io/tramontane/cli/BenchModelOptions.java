@@ -23,7 +23,7 @@ final class BenchModelOptions {
     int batch;
     @Option(names = "--cpu-weights", defaultValue = "stored", description = "Linears as stored (default: read where "
             + "they lie, on 4 KB pages as a mapped checkpoint's), copied at load onto 2 MB pages, or quantized at load to q8 "
-            + "or q4 (also on 2 MB pages); bytes per token count the quantized blocks and their scales.")
+            + "or q4 (q4 on 2 MB pages); bytes per token count the quantized blocks and their scales.")
     String cpuWeights;
     @Option(names = "--kv-cache-dtype", defaultValue = "bf16", description = "How the KV cache stores keys and values: "
             + "bf16 (default), f32 or, cuda only, fp8.")

@@ -19,8 +19,8 @@ import java.util.List;
 
 /**
  * The CPU backend: FP32 activations on the heap, weights read from the mapped checkpoint in their
- * stored dtype (or, on request, linears copied or quantized at load into off-heap memory on 2 MB pages that the
- * backend frees on close), output rows split statically over a fixed thread pool.
+ * stored dtype (or, on request, linears copied or quantized at load into off-heap memory, on 2 MB pages but for q8, that
+ * the backend frees on close), output rows split statically over a fixed thread pool.
  */
 public final class CpuBackend implements Backend {
 

@@ -6,7 +6,7 @@ import java.util.Locale;
 /**
  * How the CPU backend holds linear weights: as stored in the checkpoint, read where it is mapped or copied at load into
  * the backend's own memory on 2 MB pages ({@link HugePages}), or quantized at load time into blocks of {@link #BLOCK}
- * input features with one scale per block (q8 FP32, q4 BF16; see {@link Quantizer}), also on 2 MB pages. Norms,
+ * input features with one scale per block (q8 FP32 on 4 KB pages, q4 BF16 on 2 MB pages; see {@link Quantizer}). Norms,
  * embeddings and the MoE router are always kept as stored; the output head is a linear and is quantized (or copied)
  * like the others (as llama.cpp does for Q8_0).
  */
