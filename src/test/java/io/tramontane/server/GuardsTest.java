@@ -3,10 +3,6 @@ package io.tramontane.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -20,8 +16,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * API key, body limit, CORS, request timeout and client disconnects, on an engine that runs one sequence
- * at a time: a generation that were not cancelled would hold every later request up.
+ * API key, body limit, CORS and the request timeout, on an engine that runs one sequence at a time: a
+ * generation that were not cancelled would hold every later request up.
  */
 @Timeout(60)
 class GuardsTest {
@@ -36,15 +32,9 @@ class GuardsTest {
     static void start() throws Exception {
         server = TestServer.start(cache, ServerOptions.loopback().withApiKey(KEY)
                 .withLimits(4096, Duration.ofSeconds(2)).withCorsOrigin("https://app.example"), 1);
-        // at least 1 ms per step, so a generation to the demo model's 4096-token context outlasts the 2 s
-        // timeout however fast the kernels get (replaces the server's metrics observer in this class only)
-        server.model.observeSteps((sequences, tokens, nanos) -> {
-            try {
-                Thread.sleep(1);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
+        // a generation to the demo model's context lasts 20 s or more: far past the 2 s timeout, and long
+        // enough that one the timeout failed to cancel shows against the 10 s a freed one may take on a loaded host
+        server.slowSteps(5);
     }
 
     @AfterAll
@@ -104,34 +94,9 @@ class GuardsTest {
         var streamed = server.post("/v1/chat/completions", LONG + ", \"stream\": true}", auth());
         List<JsonNode> events = TestServer.events(streamed.body());
         assertThat(events.getLast().get("error").get("code").asText()).isEqualTo("request_timeout");
-        assertQuickRequestCompletes();
+        server.awaitEngineIdle(Duration.ofSeconds(10));
+        var next = server.post("/v1/chat/completions", ChatCompletionsTest.chat(""), auth());
+        assertThat(next.statusCode()).as(next.body()).isEqualTo(200);
     }
 
-    @Test
-    void aClientKilledMidStreamFreesItsSequence() throws Exception {
-        String body = LONG + ", \"stream\": true}";
-        try (Socket socket = new Socket("127.0.0.1", server.server.port())) {
-            OutputStream out = socket.getOutputStream();
-            out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + KEY
-                    + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
-                    .getBytes(StandardCharsets.UTF_8));
-            out.flush();
-            var in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
-            int events = 0;
-            for (String line; events < 3 && (line = in.readLine()) != null; ) if (line.startsWith("data: ")) events++;
-            assertThat(events).isEqualTo(3);
-        }
-        assertQuickRequestCompletes();
-    }
-
-    /**
-     * With one sequence slot, a short request answers at once only if no generation was left running (a leaked
-     * one would hold the slot until its own 2 s timeout).
-     */
-    static void assertQuickRequestCompletes() throws Exception {
-        long start = System.nanoTime();
-        var response = server.post("/v1/chat/completions", ChatCompletionsTest.chat(""), auth());
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(1000));
-    }
 }

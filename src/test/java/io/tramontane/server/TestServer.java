@@ -65,6 +65,35 @@ final class TestServer implements AutoCloseable {
         return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /**
+     * Slows every engine step by {@code millis} (replacing the server's metrics observer), so a generation
+     * to the demo model's 4096-token context lasts at least 4.096 s per millisecond however fast the kernels get.
+     */
+    void slowSteps(long millis) {
+        model.observeSteps((sequences, tokens, nanos) -> {
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+    }
+
+    /**
+     * Waits until the engine holds no sequence, failing past {@code limit}: a test's proof that a request it
+     * ended freed its sequence, with {@code limit} well short of how long a leaked one would keep running.
+     */
+    void awaitEngineIdle(Duration limit) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (model.stats().running() + model.stats().waiting() > 0) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the engine still holds a sequence " + limit.toSeconds()
+                        + " s later: " + model.stats());
+            }
+            Thread.sleep(5);
+        }
+    }
+
     static JsonNode json(HttpResponse<String> response) throws Exception {
         return JSON.readTree(response.body());
     }
