@@ -1,9 +1,12 @@
 package io.tramontane.server;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tramontane.api.Tramontane;
 import io.tramontane.backend.KvCacheDtype;
+import io.tramontane.engine.EngineStats;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -80,18 +83,19 @@ final class TestServer implements AutoCloseable {
     }
 
     /**
-     * Waits until the engine holds no sequence, failing past {@code limit}: a test's proof that a request it
-     * ended freed its sequence, with {@code limit} well short of how long a leaked one would keep running.
+     * A test's proof that a request it ended freed its sequence: the engine holds none within {@code limit} (well
+     * short of how long a leaked one would keep running), and a short request then answers 200.
      */
-    void awaitEngineIdle(Duration limit) throws InterruptedException {
+    void assertSequenceFreed(Duration limit, String... headers) throws Exception {
         long deadline = System.nanoTime() + limit.toNanos();
-        while (model.stats().running() + model.stats().waiting() > 0) {
+        for (EngineStats stats; (stats = model.stats()).running() + stats.waiting() > 0; Thread.sleep(5)) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("the engine still holds a sequence " + limit.toSeconds()
-                        + " s later: " + model.stats());
+                throw new AssertionError("the engine still holds a sequence " + limit.toSeconds() + " s later: "
+                        + stats);
             }
-            Thread.sleep(5);
         }
+        var next = post("/v1/chat/completions", ChatCompletionsTest.chat(""), headers);
+        assertThat(next.statusCode()).as(next.body()).isEqualTo(200);
     }
 
     static JsonNode json(HttpResponse<String> response) throws Exception {
